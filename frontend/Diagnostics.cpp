@@ -1,0 +1,212 @@
+#include "frontend/Diagnostics.h"
+
+#include <cstdio>
+
+namespace dfir {
+
+static const DiagKindInfo kDiagKinds[] = {
+#define DIAG(ID, SEVERITY, FORMAT) {#ID, Severity::SEVERITY, FORMAT},
+#include "frontend/DiagnosticKinds.def"
+};
+
+const DiagKindInfo &diagKindInfo(DiagID id) { return kDiagKinds[static_cast<unsigned>(id)]; }
+unsigned numDiagKinds() { return static_cast<unsigned>(DiagID::NumKinds); }
+
+const char *severityName(Severity s) {
+  switch (s) {
+  case Severity::Note: return "note";
+  case Severity::Warning: return "warning";
+  case Severity::Error: return "error";
+  }
+  return "error";
+}
+
+static std::string formatMessage(const char *format, const std::vector<std::string> &args) {
+  std::string out;
+  for (const char *p = format; *p; ++p) {
+    if (p[0] == '{' && p[1] >= '0' && p[1] <= '9' && p[2] == '}') {
+      unsigned i = static_cast<unsigned>(p[1] - '0');
+      out += i < args.size() ? args[i] : std::string("<?>");
+      p += 2;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
+DiagBuilder::DiagBuilder(DiagnosticEngine &engine, DiagID id, SourceRange range)
+    : engine_(&engine) {
+  diag_.id = id;
+  diag_.severity = diagKindInfo(id).severity;
+  diag_.range = range;
+  current_ = &diag_;
+}
+
+DiagBuilder::DiagBuilder(DiagBuilder &&other) noexcept
+    : engine_(other.engine_), diag_(std::move(other.diag_)), args_(std::move(other.args_)) {
+  current_ = diag_.notes.empty() ? &diag_ : &diag_.notes.back();
+  other.engine_ = nullptr;
+}
+
+DiagBuilder &DiagBuilder::operator<<(std::string_view arg) {
+  args_.emplace_back(arg);
+  return *this;
+}
+
+void DiagBuilder::flushArgs() {
+  current_->message = formatMessage(diagKindInfo(current_->id).format, args_);
+  args_.clear();
+}
+
+DiagBuilder &DiagBuilder::note(DiagID id, SourceRange range) {
+  flushArgs();
+  Diagnostic n;
+  n.id = id;
+  n.severity = Severity::Note;
+  n.range = range;
+  diag_.notes.push_back(std::move(n));
+  current_ = &diag_.notes.back();
+  return *this;
+}
+
+DiagBuilder::~DiagBuilder() {
+  if (!engine_) return;
+  flushArgs();
+  engine_->emit(std::move(diag_));
+}
+
+void DiagnosticEngine::emit(Diagnostic d) {
+  // One mistake, one report: drop exact repeats (same place, same message).
+  auto key = std::make_tuple(d.range.begin.file, d.range.begin.offset, d.message);
+  if (!seen_.insert(key).second) return;
+  if (d.severity == Severity::Warning && warningsAsErrors_) {
+    d.severity = Severity::Error;
+    d.message += " [-Werror]";
+  }
+  if (d.severity == Severity::Error) ++errors_;
+  if (d.severity == Severity::Warning) ++warnings_;
+  emitted_.insert(d.id);
+  for (auto &n : d.notes) emitted_.insert(n.id);
+  for (auto *c : consumers_) c->handle(d);
+}
+
+void DiagnosticEngine::finish() {
+  for (auto *c : consumers_) c->finish();
+}
+
+// ----------------------------------------------------------------- text --
+
+namespace {
+const char *kBold = "\033[1m";
+const char *kReset = "\033[0m";
+const char *severityColor(Severity s) {
+  switch (s) {
+  case Severity::Error: return "\033[1;31m";
+  case Severity::Warning: return "\033[1;35m";
+  case Severity::Note: return "\033[1;36m";
+  }
+  return "";
+}
+} // namespace
+
+void TextDiagnosticPrinter::handle(const Diagnostic &d) {
+  print(d);
+  for (auto &n : d.notes) print(n);
+}
+
+void TextDiagnosticPrinter::print(const Diagnostic &d) {
+  std::string out;
+  if (color_) out += kBold;
+  if (d.range.valid()) {
+    LineCol lc = sm_.lineCol(d.range.begin);
+    out += sm_.name(d.range.begin.file) + ":" + std::to_string(lc.line) + ":" +
+           std::to_string(lc.column) + ": ";
+  } else {
+    out += "dfirc: ";
+  }
+  if (color_) out += severityColor(d.severity);
+  out += severityName(d.severity);
+  out += ": ";
+  if (color_) {
+    out += kReset;
+    out += kBold;
+  }
+  out += d.message;
+  if (color_) out += kReset;
+  out += "\n";
+  if (d.range.valid()) {
+    std::string_view line = sm_.lineText(d.range.begin);
+    LineCol lc = sm_.lineCol(d.range.begin);
+    out += line;
+    out += "\n";
+    // The caret line mirrors tabs so it lines up in any tab width.
+    std::string caret;
+    unsigned col0 = lc.column - 1;
+    for (unsigned i = 0; i < col0 && i < line.size(); ++i) caret += line[i] == '\t' ? '\t' : ' ';
+    caret += '^';
+    unsigned len = d.range.end - d.range.begin.offset;
+    for (unsigned i = 1; i < len && col0 + i < line.size(); ++i) caret += '~';
+    if (color_) out += "\033[1;32m";
+    out += caret;
+    if (color_) out += kReset;
+    out += "\n";
+  }
+  std::fputs(out.c_str(), out_);
+}
+
+// ----------------------------------------------------------------- json --
+
+std::string jsonEscape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    case '\r': out += "\\r"; break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  return out;
+}
+
+std::string JsonDiagnosticPrinter::toJson(const Diagnostic &d) const {
+  std::string out = "{\"severity\":\"";
+  out += severityName(d.severity);
+  out += "\",\"kind\":\"";
+  out += diagKindInfo(d.id).name;
+  out += "\",\"message\":\"" + jsonEscape(d.message) + "\"";
+  if (d.range.valid()) {
+    LineCol b = sm_.lineCol(d.range.begin);
+    LineCol e = sm_.lineCol(SourceLoc{d.range.begin.file, d.range.end});
+    out += ",\"file\":\"" + jsonEscape(sm_.name(d.range.begin.file)) + "\"";
+    out += ",\"line\":" + std::to_string(b.line) + ",\"column\":" + std::to_string(b.column);
+    out += ",\"end_line\":" + std::to_string(e.line) + ",\"end_column\":" + std::to_string(e.column);
+  }
+  if (!d.notes.empty()) {
+    out += ",\"notes\":[";
+    for (size_t i = 0; i < d.notes.size(); ++i) {
+      if (i) out += ",";
+      out += toJson(d.notes[i]);
+    }
+    out += "]";
+  }
+  out += "}";
+  return out;
+}
+
+void JsonDiagnosticPrinter::handle(const Diagnostic &d) {
+  std::string line = toJson(d) + "\n";
+  std::fputs(line.c_str(), out_);
+}
+
+} // namespace dfir

@@ -1,0 +1,40 @@
+//===- ParseTree.h - Shared internals of Parser.cpp and ASTBuilder.cpp ----===//
+//
+// Private to frontend/: includes the generated ANTLR headers.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "DfirLexer.h"
+#include "DfirParser.h"
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+
+#include <vector>
+
+namespace dfir {
+
+/// Maps ANTLR's code-point indexes back to byte offsets in the buffer.
+class TokenLocator {
+public:
+  TokenLocator(uint32_t file, std::string_view text);
+  SourceRange range(const antlr4::Token *t) const;
+  SourceRange range(antlr4::ParserRuleContext *ctx) const;
+  SourceRange range(antlr4::tree::TerminalNode *n) const { return range(n->getSymbol()); }
+  uint32_t file() const { return file_; }
+
+private:
+  uint32_t byteOffset(size_t codePoint) const {
+    return codePoint < cpToByte_.size() ? cpToByte_[codePoint] : cpToByte_.back();
+  }
+  uint32_t file_;
+  std::vector<uint32_t> cpToByte_; // one entry per code point, plus the end
+};
+
+/// Builds the AST from a parse tree without syntax errors; reports the
+/// literal and token-adjacency errors the grammar leaves to it.
+std::unique_ptr<ast::Program> buildAST(grammar::DfirParser::ProgramContext *tree,
+                                       const TokenLocator &loc, const SourceManager &sm,
+                                       DiagnosticEngine &diags);
+
+} // namespace dfir

@@ -1,0 +1,183 @@
+// The DFIR text language (see docs/language.md).
+//
+// This grammar only recognises structure. Everything a user can get wrong
+// beyond the token level is checked in frontend/ with a precise diagnostic:
+// keyword-like identifiers (`of`), adjacency of `>` `>` in shifts, escape
+// sequences, literal ranges, duplicated channel options, and so on. The lexer
+// never fails: unknown characters, unterminated strings and unterminated
+// comments become tokens that the parser reports as one clear error each.
+grammar Dfir;
+
+// ---------------------------------------------------------------- items --
+
+program : item* EOF ;
+
+item
+  : typeDef
+  | structDef
+  | enumDef
+  | externFn
+  | constDef
+  | processDecl
+  | clusterDecl
+  | channelDecl
+  | locationBlock
+  | statement
+  ;
+
+typeDef     : 'type' IDENT '=' type ';' ;
+structDef   : 'struct' IDENT '{' ( fieldDecl ( ',' fieldDecl )* ','? )? '}' ;
+fieldDecl   : IDENT ':' type ;
+enumDef     : 'enum' IDENT '{' ( variantDecl ( ',' variantDecl )* ','? )? '}' ;
+variantDecl : IDENT ( '(' type ( ',' type )* ','? ')' )? ;
+externFn    : 'extern' 'fn' IDENT '(' ( externParam ( ',' externParam )* ','? )? ')'
+              ( '->' type )? ';' ;
+externParam : IDENT ':' type ;
+constDef    : 'const' IDENT ':' type '=' expr ';' ;
+processDecl : 'process' IDENT ';' ;
+clusterDecl : 'cluster' IDENT ( '[' INT ']' )? ';' ;
+channelDecl : 'channel' IDENT ':' IDENT '->' IDENT channelOption* ';' ;
+channelOption
+  : 'broadcast'                 # channelBroadcast
+  | 'hash' '(' expr ')'         # channelHash
+  | IDENT type                  # channelOf        // `of T`; `of` is contextual
+  ;
+locationBlock : IDENT '{' statement* '}' ;
+
+// ----------------------------------------------------------- pipelines --
+
+statement : ( IDENT '=' )? pipeline ';' ;
+pipeline  : element ( '->' element )* ;
+element   : inPort=port? elementBody outPort=port? ;
+elementBody
+  : operatorCall                # elemOperator
+  | IDENT                       # elemName
+  | '(' pipeline ')'            # elemNested
+  ;
+port : '[' ( INT | IDENT ) ']' ;
+operatorCall
+  : IDENT ( '::' '<' generic ( ',' generic )* ','? '>' )?
+    '(' ( expr ( ',' expr )* ','? )? ')'
+  ;
+generic : LIFETIME | type ;
+
+// --------------------------------------------------------------- types --
+
+type
+  : '(' ')'                                   # unitType
+  | '(' type ')'                              # parenType
+  | '(' type ',' ( type ( ',' type )* ','? )? ')'   # tupleType
+  | '[' type ']'                              # listType
+  | IDENT ( '<' type ( ',' type )* ','? '>' )?      # namedType
+  ;
+
+// --------------------------------------------------------- expressions --
+// Alternatives are listed from the highest to the lowest precedence, as in
+// Rust: postfix, unary, `as`, `* / %`, `+ -`, shifts, `&`, `^`, `|`,
+// comparisons, `&&`, `||`, `..`, then closures (whose bodies extend as far as
+// possible).
+
+expr
+  : primary                                                  # primaryExpr
+  | expr '.' ( IDENT | INT | FLOAT )                         # fieldExpr
+  | expr '[' expr ']'                                        # indexExpr
+  | expr '(' ( expr ( ',' expr )* ','? )? ')'                # callExpr
+  | op=( '-' | '!' ) expr                                    # unaryExpr
+  | expr 'as' type                                           # castExpr
+  | expr op=( '*' | '/' | '%' ) expr                         # binaryExpr
+  | expr op=( '+' | '-' ) expr                               # binaryExpr
+  | expr ( '<<' | gt1='>' gt2='>' ) expr                     # shiftExpr
+  | expr op='&' expr                                         # binaryExpr
+  | expr op='^' expr                                         # binaryExpr
+  | expr op='|' expr                                         # binaryExpr
+  | expr ( op=( '==' | '!=' | '<' | '<=' ) | gt1='>' ( ge='=' )? ) expr   # compareExpr
+  | expr op='&&' expr                                        # binaryExpr
+  | expr op='||' expr                                        # binaryExpr
+  | expr '..' expr                                           # rangeExpr
+  | ( '|' ( lambdaParam ( ',' lambdaParam )* ','? )? '|' | '||' ) expr   # lambdaExpr
+  ;
+
+lambdaParam : pattern ( ':' type )? ;
+
+primary
+  : literal                                                  # literalPrimary
+  | '(' ')'                                                  # unitPrimary
+  | '(' expr ')'                                             # parenPrimary
+  | '(' expr ',' ( expr ( ',' expr )* ','? )? ')'            # tuplePrimary
+  | '[' ( expr ( ',' expr )* ','? )? ']'                     # listPrimary
+  | IDENT '{' ( fieldInit ( ',' fieldInit )* ','? )? '}'     # structPrimary
+  | IDENT '::' IDENT                                         # pathPrimary
+  | IDENT                                                    # namePrimary
+  | kw=( 'Some' | 'None' | 'hash' )                          # keywordPrimary
+  | ifExpr                                                   # ifPrimary
+  | 'match' expr '{' matchArm* '}'                          # matchPrimary
+  | block                                                    # blockPrimary
+  ;
+
+fieldInit : IDENT ':' expr ;
+ifExpr    : 'if' expr block ( 'else' ( block | ifExpr ) )? ;
+matchArm  : pattern '=>' expr comma=','? ;   // a missing `,` is diagnosed later
+block     : '{' blockStmt* expr? '}' ;
+blockStmt
+  : 'let' pattern ( ':' type )? '=' expr ';'                 # letStmt
+  | expr ';'                                                 # exprStmt
+  ;
+
+literal
+  : INT
+  | FLOAT
+  | STRING
+  | 'true'
+  | 'false'
+  ;
+
+// ------------------------------------------------------------ patterns --
+
+pattern
+  : '_'                                                      # wildcardPattern
+  | '-'? ( INT | FLOAT )                                     # numberPattern
+  | ( STRING | 'true' | 'false' )                            # literalPattern
+  | '(' ')'                                                  # unitPattern
+  | '(' pattern ')'                                          # parenPattern
+  | '(' pattern ',' ( pattern ( ',' pattern )* ','? )? ')'   # tuplePattern
+  | 'Some' '(' pattern ')'                                   # somePattern
+  | 'None'                                                   # nonePattern
+  | IDENT '::' IDENT ( '(' ( pattern ( ',' pattern )* ','? )? ')' )?   # variantPattern
+  | IDENT '{' ( fieldPattern ( ',' fieldPattern )* ( ',' '..' )? ','? | '..' )? '}'  # structPattern
+  | IDENT                                                    # bindPattern
+  ;
+
+fieldPattern : IDENT ( ':' pattern )? ;
+
+// --------------------------------------------------------------- lexer --
+
+LIFETIME : '\'' [A-Za-z_] [A-Za-z0-9_]* ;
+
+FLOAT
+  : DEC '.' DEC EXPONENT? FLOAT_SUFFIX?
+  | DEC EXPONENT FLOAT_SUFFIX?
+  | DEC FLOAT_SUFFIX
+  ;
+INT
+  : DEC INT_SUFFIX?
+  | '0x' [0-9a-fA-F_]+ INT_SUFFIX?
+  ;
+
+fragment DEC          : [0-9] [0-9_]* ;
+fragment EXPONENT     : [eE] [+-]? [0-9_]+ ;
+fragment FLOAT_SUFFIX : 'f32' | 'f64' ;
+fragment INT_SUFFIX   : [iu] ( '8' | '16' | '32' | '64' ) ;
+
+STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* '"' ;
+UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* ;
+
+IDENT : [A-Za-z_] [A-Za-z0-9_]* ;
+
+LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN) ;
+BLOCK_COMMENT : '/*' ( BLOCK_COMMENT | . )*? '*/' -> channel(HIDDEN) ;
+UNTERMINATED_COMMENT : '/*' ( BLOCK_COMMENT | . )*? EOF -> channel(HIDDEN) ;
+WS : [ \t\r\n\u000C]+ -> skip ;
+
+// Anything else is one bad character. It is reported once by the lexer scan
+// and hidden from the parser, so the rest of the file is still checked.
+BAD_CHAR : . -> channel(HIDDEN) ;

@@ -1,0 +1,43 @@
+//===- Operators.h - The operator table as data ---------------------------===//
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dfir {
+
+enum class OpKind {
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING) ID,
+#include "ir/Operators.def"
+};
+
+enum class InputShape { None, One, Many, Ports01, PosNeg, InputSingle, InputSignal, Optional };
+enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional };
+
+/// The shape of one operator argument.
+struct ArgShape {
+  enum Kind { Value, Closure, Channel, Init } kind = Value;
+  unsigned params = 0; // Closure: parameter count
+};
+
+struct OpInfo {
+  OpKind kind;
+  const char *name;
+  InputShape inputs;
+  OutputShape outputs;
+  std::vector<ArgShape> args;
+  unsigned maxLifetimes;
+  unsigned typeGenerics;
+  unsigned blockingMask;
+
+  bool isBlocking(unsigned inputPort) const { return (blockingMask >> inputPort) & 1u; }
+  /// Names of the fixed input ports (`{"0","1"}`, `{"pos","neg"}`...), empty otherwise.
+  std::vector<std::string> inputPortNames() const;
+};
+
+const OpInfo &opInfo(OpKind kind);
+/// Null when `name` is not an operator.
+const OpInfo *lookupOperator(const std::string &name);
+const std::vector<OpInfo> &allOperators();
+
+} // namespace dfir

@@ -1,0 +1,120 @@
+#include "ir/Type.h"
+
+namespace dfir {
+
+TypeContext::TypeContext() {
+  bool_ = intern(Type(Type::Bool));
+  str_ = intern(Type(Type::Str));
+  unit_ = intern(Type(Type::Unit));
+}
+
+const Type *TypeContext::intern(Type t) {
+  std::string key = std::to_string(t.kind) + ":" + std::to_string(t.bits) + ":" +
+                    std::to_string(t.isSigned) + ":" + std::to_string(t.id) + ":" + t.name;
+  for (const Type *e : t.elems) key += ":" + std::to_string(reinterpret_cast<uintptr_t>(e));
+  auto &slot = interned_[key];
+  if (!slot) slot = std::make_unique<Type>(std::move(t));
+  return slot.get();
+}
+
+const Type *TypeContext::intType(unsigned bits, bool isSigned) {
+  Type t(Type::Int);
+  t.bits = bits;
+  t.isSigned = isSigned;
+  return intern(std::move(t));
+}
+
+const Type *TypeContext::floatType(unsigned bits) {
+  Type t(Type::Float);
+  t.bits = bits;
+  return intern(std::move(t));
+}
+
+const Type *TypeContext::tuple(std::vector<const Type *> elems) {
+  if (elems.empty()) return unit_;
+  Type t(Type::Tuple);
+  t.elems = std::move(elems);
+  return intern(std::move(t));
+}
+
+static Type wrap(Type::Kind k, const Type *elem) {
+  Type t(k);
+  t.elems.push_back(elem);
+  return t;
+}
+
+const Type *TypeContext::list(const Type *elem) { return intern(wrap(Type::List, elem)); }
+const Type *TypeContext::option(const Type *elem) { return intern(wrap(Type::Option, elem)); }
+const Type *TypeContext::range(const Type *elem) { return intern(wrap(Type::Range, elem)); }
+
+const Type *TypeContext::var(unsigned id) {
+  Type t(Type::Var);
+  t.id = id;
+  return intern(std::move(t));
+}
+
+const Type *TypeContext::structType(unsigned id) {
+  Type t(Type::Struct);
+  t.id = id;
+  t.name = structs_[id].name;
+  return intern(std::move(t));
+}
+
+const Type *TypeContext::enumType(unsigned id) {
+  Type t(Type::Enum);
+  t.id = id;
+  t.name = enums_[id].name;
+  return intern(std::move(t));
+}
+
+const Type *TypeContext::primitive(const std::string &n) {
+  if (n == "bool") return bool_;
+  if (n == "str") return str_;
+  if (n == "f32") return floatType(32);
+  if (n == "f64") return floatType(64);
+  static const struct { const char *name; unsigned bits; bool isSigned; } ints[] = {
+      {"i8", 8, true},  {"i16", 16, true},  {"i32", 32, true},  {"i64", 64, true},
+      {"u8", 8, false}, {"u16", 16, false}, {"u32", 32, false}, {"u64", 64, false}};
+  for (auto &i : ints)
+    if (n == i.name) return intType(i.bits, i.isSigned);
+  return nullptr;
+}
+
+unsigned TypeContext::addStruct(StructInfo info) {
+  structs_.push_back(std::move(info));
+  return static_cast<unsigned>(structs_.size() - 1);
+}
+
+unsigned TypeContext::addEnum(EnumInfo info) {
+  enums_.push_back(std::move(info));
+  return static_cast<unsigned>(enums_.size() - 1);
+}
+
+std::string typeToString(const Type *t) {
+  if (!t) return "_";
+  switch (t->kind) {
+  case Type::Bool: return "bool";
+  case Type::Int: return (t->isSigned ? "i" : "u") + std::to_string(t->bits);
+  case Type::Float: return "f" + std::to_string(t->bits);
+  case Type::Str: return "str";
+  case Type::Unit: return "()";
+  case Type::Tuple: {
+    std::string s = "(";
+    for (size_t i = 0; i < t->elems.size(); ++i) {
+      if (i) s += ", ";
+      s += typeToString(t->elems[i]);
+    }
+    if (t->elems.size() == 1) s += ",";
+    return s + ")";
+  }
+  case Type::List: return "[" + typeToString(t->elems[0]) + "]";
+  case Type::Option: return "Option<" + typeToString(t->elems[0]) + ">";
+  case Type::Range: return "range of " + typeToString(t->elems[0]);
+  case Type::Struct:
+  case Type::Enum: return t->name;
+  case Type::Var: return "_";
+  }
+  return "?";
+}
+
+} // namespace dfir

@@ -1,0 +1,24 @@
+# lit configuration for dfirc's test suites (test/*/). Tests are discovered
+# by suffix; nothing is registered by hand.
+import os
+import lit.formats
+
+config.name = "dfirc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".dfir", ".test"]
+config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lit.site.cfg.py.in"]
+
+src_root = getattr(config, "dfirc_src_root", os.path.dirname(os.path.abspath(__file__)))
+config.test_source_root = os.path.join(src_root, "test")
+obj_root = getattr(config, "dfirc_obj_root", os.path.join(src_root, "build"))
+config.test_exec_root = os.path.join(obj_root, "test")
+
+bin_dir = getattr(config, "dfirc_bin_dir", os.path.join(obj_root, "bin"))
+llvm_bin = "/usr/lib/llvm-19/bin"
+config.environment["PATH"] = os.pathsep.join(
+    [bin_dir, llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])
+# Diagnostics in tests are never coloured and never depend on the terminal.
+config.environment["NO_COLOR"] = "1"
+config.substitutions.append(("%dfirc", os.path.join(bin_dir, "dfirc")))
+config.substitutions.append(("%python", getattr(config, "python_executable", "python3")))
+config.substitutions.append(("%src_root", src_root))

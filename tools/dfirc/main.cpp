@@ -1,0 +1,88 @@
+//===- main.cpp - The dfirc command line ----------------------------------===//
+//
+// The only translation unit that includes CLI11. It parses arguments and
+// hands over to Driver.cpp. The work runs on a thread with a large stack so
+// that deeply nested (but accepted) input cannot overflow it.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/dfirc/Driver.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <pthread.h>
+
+using namespace dfir::driver;
+
+namespace {
+
+void addDiagOptions(CLI::App *cmd, DiagOptions &d) {
+  cmd->add_flag("--no-color", d.noColor, "Do not colour diagnostics (also: NO_COLOR set)");
+  cmd->add_option("--diagnostics-format", d.format, "Diagnostics as text or JSON lines")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option_function<std::string>(
+         "-W", [&d](const std::string &w) { d.warningsAsErrors = d.warningsAsErrors || w == "error"; },
+         "-Werror: treat warnings as errors")
+      ->check(CLI::IsMember({"error"}));
+  cmd->add_flag("--verify-diagnostics", d.verify,
+                "Check diagnostics against `// expected-error@+N {{text}}` comments");
+  cmd->add_flag("--split-input-file", d.splitInputFile,
+                "Treat `// -----` lines as boundaries between independent inputs");
+}
+
+struct Job {
+  std::function<int()> fn;
+  int result = kExitInternal;
+};
+
+void *runJob(void *p) {
+  auto *job = static_cast<Job *>(p);
+  job->result = job->fn();
+  return nullptr;
+}
+
+int runWithBigStack(std::function<int()> fn) {
+  Job job{std::move(fn)};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, size_t(512) << 20);
+  pthread_t thread;
+  if (pthread_create(&thread, &attr, runJob, &job) != 0) return job.fn();
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  return job.result;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  installCrashHandlers();
+  CLI::App app{"dfirc: a compiler for DFIR dataflow programs", "dfirc"};
+  app.set_version_flag("--version", std::string("dfirc ") + DFIRC_VERSION);
+  app.require_subcommand(1);
+
+  CheckOptions check;
+  CLI::App *checkCmd = app.add_subcommand("check", "Parse and check a program; report diagnostics");
+  checkCmd->add_option("file", check.input, "The .dfir file")->required();
+  checkCmd->add_option("--emit", check.emit, "Print a stage instead of checking")
+      ->check(CLI::IsMember({"tokens", "ast"}));
+  addDiagOptions(checkCmd, check.diag);
+  bool crashForTesting = false;
+  checkCmd->add_flag("--internal-error-for-testing", crashForTesting)->group("");
+
+  bool listKinds = false;
+  CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
+  kindsCmd->group("");
+  (void)listKinds;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (*kindsCmd) return listDiagnosticKinds();
+  if (crashForTesting) internalError("crash requested by --internal-error-for-testing");
+  return runWithBigStack([&] { return runCheck(check); });
+}
