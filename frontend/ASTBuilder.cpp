@@ -174,15 +174,10 @@ private:
   Pipeline pipeline(DfirParser::PipelineContext *c) {
     Pipeline p;
     p.range = r(c);
-    auto elems = c->element();
-    for (size_t i = 0; i < elems.size(); ++i) {
-      p.elements.push_back(element(elems[i]));
-      if (i > 0) {
-        // The arrow sits between the previous element's end and this one.
-        SourceRange prev = p.elements[i - 1].range, cur = p.elements[i].range;
-        p.arrows.push_back(SourceRange(SourceLoc{prev.begin.file, prev.end}, cur.begin.offset));
-      }
-    }
+    for (auto *e : c->element()) p.elements.push_back(element(e));
+    for (auto *child : c->children)
+      if (auto *t = dynamic_cast<antlr4::tree::TerminalNode *>(child))
+        if (t->getText() == "->") p.arrows.push_back(r(t));
     return p;
   }
 

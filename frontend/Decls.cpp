@@ -1,0 +1,295 @@
+//===- Decls.cpp - Declarations: types, externs, consts, locations --------===//
+//
+// Registers every item name (one namespace for types, externs, consts,
+// locations and channels; duplicates are errors), resolves type expressions
+// (aliases on demand, with cycle detection), rejects recursive structs and
+// enums (values are finite trees), checks const initialisers and their
+// dependency cycles, and checks location and channel declarations.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaContext.h"
+
+#include <functional>
+#include <set>
+
+namespace dfir {
+
+using namespace ast;
+
+const Type *SemaContext::resolveType(const TypeExpr &t) {
+  switch (t.kind) {
+  case TypeExpr::Unit: return types.unitType();
+  case TypeExpr::Tuple: {
+    std::vector<const Type *> elems;
+    for (auto &a : t.args) elems.push_back(resolveType(*a));
+    return types.tuple(std::move(elems));
+  }
+  case TypeExpr::List: return types.list(resolveType(*t.args[0]));
+  case TypeExpr::Named: break;
+  }
+  if (t.name == "Option") {
+    if (t.args.size() != 1) {
+      diags.report(DiagID::err_type_arg_count, t.range) << "Option" << 1 << t.args.size();
+      return infer.fresh();
+    }
+    return types.option(resolveType(*t.args[0]));
+  }
+  const Type *found = types.primitive(t.name);
+  if (!found) {
+    if (auto it = typeNames.find(t.name); it != typeNames.end()) found = it->second;
+  }
+  if (!found) {
+    if (auto it = aliasDefs.find(t.name); it != aliasDefs.end()) {
+      for (size_t i = 0; i < aliasStack.size(); ++i) {
+        if (aliasStack[i] != t.name) continue;
+        DiagBuilder b = diags.report(DiagID::err_recursive_type, it->second->nameRange);
+        b << t.name;
+        for (size_t k = i + 1; k < aliasStack.size(); ++k)
+          b.note(DiagID::note_recursion_through, aliasDefs[aliasStack[k]]->nameRange) << aliasStack[k];
+        return infer.fresh();
+      }
+      aliasStack.push_back(t.name);
+      found = resolveType(*it->second->type);
+      aliasStack.pop_back();
+      typeNames[t.name] = found;
+    }
+  }
+  if (!found) {
+    diags.report(DiagID::err_unknown_type, t.range) << t.name;
+    return infer.fresh();
+  }
+  if (!t.args.empty()) {
+    diags.report(DiagID::err_type_args_not_allowed, t.range) << t.name;
+  }
+  return found;
+}
+
+namespace {
+
+class DeclChecker {
+public:
+  DeclChecker(Program &p, SemaContext &ctx) : p_(p), ctx_(ctx) {}
+
+  void run() {
+    registerNames();
+    resolveStructsAndEnums();
+    checkRecursiveTypes();
+    for (auto &a : p_.typeDefs) ctx_.resolveType(TypeExpr{TypeExpr::Named, a.nameRange, a.name, {}});
+    for (auto &e : p_.externs) {
+      ExternSig sig;
+      sig.range = e.nameRange;
+      for (auto &prm : e.params) sig.params.push_back(ctx_.resolveType(*prm.type));
+      sig.result = e.result ? ctx_.resolveType(*e.result) : ctx_.types.unitType();
+      ctx_.externs[e.name] = sig;
+    }
+    for (auto &c : p_.consts) ctx_.consts[c.name] = ctx_.resolveType(*c.type);
+    checkConstCycles();
+    locations();
+    channels();
+  }
+
+  /// Const initialisers are checked after the graph, with everything else.
+  static void checkConstValues(Program &p, SemaContext &ctx) {
+    for (auto &c : p.consts) {
+      ExprChecker ec(ctx, -1);
+      const Type *t = ec.check(*c.value);
+      ctx.infer.expect(ctx.consts[c.name], t, c.value->range);
+    }
+  }
+
+private:
+  bool claim(const std::string &name, SourceRange range) {
+    auto [it, fresh] = ctx_.itemRanges.emplace(name, range);
+    if (!fresh) {
+      (ctx_.diags.report(DiagID::err_duplicate_name, range) << name)
+          .note(DiagID::note_previous_definition, it->second);
+      return false;
+    }
+    return true;
+  }
+
+  bool claimType(const std::string &name, SourceRange range) {
+    if (ctx_.types.primitive(name) || name == "Option") {
+      ctx_.diags.report(DiagID::err_reserved_type_name, range) << name;
+      return false;
+    }
+    return claim(name, range);
+  }
+
+  void registerNames() {
+    for (auto &a : p_.typeDefs)
+      if (claimType(a.name, a.nameRange)) ctx_.aliasDefs[a.name] = &a;
+    for (auto &s : p_.structs) {
+      if (!claimType(s.name, s.nameRange)) continue;
+      unsigned id = ctx_.types.addStruct(StructInfo{s.name, {}});
+      ctx_.typeNames[s.name] = ctx_.types.structType(id);
+      ctx_.structDefs[s.name] = &s;
+    }
+    for (auto &e : p_.enums) {
+      if (!claimType(e.name, e.nameRange)) continue;
+      unsigned id = ctx_.types.addEnum(EnumInfo{e.name, {}});
+      ctx_.typeNames[e.name] = ctx_.types.enumType(id);
+      ctx_.enumDefs[e.name] = &e;
+    }
+    for (auto &e : p_.externs) claim(e.name, e.nameRange);
+    for (auto &c : p_.consts)
+      if (claim(c.name, c.nameRange)) ctx_.constDefs[c.name] = &c;
+    for (auto &l : p_.locations) claim(l.name, l.nameRange);
+    for (auto &c : p_.channels) claim(c.name, c.nameRange);
+  }
+
+  void resolveStructsAndEnums() {
+    for (auto &[name, def] : ctx_.structDefs) {
+      StructInfo &info = ctx_.types.structInfo(ctx_.typeNames[name]->id);
+      std::map<std::string, SourceRange> seen;
+      for (auto &f : def->fields) {
+        if (auto [it, fresh] = seen.emplace(f.name, f.range); !fresh) {
+          (ctx_.diags.report(DiagID::err_duplicate_field, f.range) << f.name << name)
+              .note(DiagID::note_previous_definition, it->second);
+          continue;
+        }
+        info.fields.emplace_back(f.name, ctx_.resolveType(*f.type));
+      }
+    }
+    for (auto &[name, def] : ctx_.enumDefs) {
+      EnumInfo &info = ctx_.types.enumInfo(ctx_.typeNames[name]->id);
+      std::map<std::string, SourceRange> seen;
+      for (auto &v : def->variants) {
+        if (auto [it, fresh] = seen.emplace(v.name, v.range); !fresh) {
+          (ctx_.diags.report(DiagID::err_duplicate_variant, v.range) << v.name << name)
+              .note(DiagID::note_previous_definition, it->second);
+          continue;
+        }
+        VariantInfo vi{v.name, {}};
+        for (auto &t : v.types) vi.fields.push_back(ctx_.resolveType(*t));
+        info.variants.push_back(std::move(vi));
+      }
+    }
+  }
+
+  /// A struct or enum that contains itself would be an infinite value.
+  void checkRecursiveTypes() {
+    std::function<bool(const Type *, const Type *, std::set<const Type *> &)> contains =
+        [&](const Type *t, const Type *target, std::set<const Type *> &seen) -> bool {
+      t = ctx_.infer.resolve(t);
+      if (t == target) return true;
+      if (!seen.insert(t).second) return false;
+      for (const Type *e : t->elems)
+        if (contains(e, target, seen)) return true;
+      if (t->kind == Type::Struct)
+        for (auto &f : ctx_.types.structInfo(t->id).fields)
+          if (contains(f.second, target, seen)) return true;
+      if (t->kind == Type::Enum)
+        for (auto &v : ctx_.types.enumInfo(t->id).variants)
+          for (const Type *f : v.fields)
+            if (contains(f, target, seen)) return true;
+      return false;
+    };
+    auto check = [&](const std::string &name, SourceRange range, std::vector<const Type *> parts) {
+      const Type *self = ctx_.typeNames[name];
+      std::set<const Type *> seen;
+      for (const Type *p : parts)
+        if (contains(p, self, seen)) {
+          ctx_.diags.report(DiagID::err_recursive_type, range) << name;
+          return;
+        }
+    };
+    for (auto &[name, def] : ctx_.structDefs) {
+      std::vector<const Type *> parts;
+      for (auto &f : ctx_.types.structInfo(ctx_.typeNames[name]->id).fields) parts.push_back(f.second);
+      check(name, def->nameRange, parts);
+    }
+    for (auto &[name, def] : ctx_.enumDefs) {
+      std::vector<const Type *> parts;
+      for (auto &v : ctx_.types.enumInfo(ctx_.typeNames[name]->id).variants)
+        parts.insert(parts.end(), v.fields.begin(), v.fields.end());
+      check(name, def->nameRange, parts);
+    }
+  }
+
+  void collectNames(const Expr &e, std::vector<std::pair<std::string, SourceRange>> &out) {
+    if (e.kind == Expr::Name) out.emplace_back(e.name, e.range);
+    for (auto &k : e.kids) collectNames(*k, out);
+    for (auto &s : e.stmts) collectNames(*s.expr, out);
+    for (auto &a : e.arms) collectNames(*a.body, out);
+  }
+
+  void checkConstCycles() {
+    std::map<std::string, int> state; // 1 = visiting, 2 = done
+    std::vector<std::string> stack;
+    std::function<void(const std::string &)> visit = [&](const std::string &name) {
+      state[name] = 1;
+      stack.push_back(name);
+      std::vector<std::pair<std::string, SourceRange>> refs;
+      collectNames(*ctx_.constDefs[name]->value, refs);
+      for (auto &[ref, range] : refs) {
+        if (!ctx_.constDefs.count(ref)) continue;
+        if (state[ref] == 1) {
+          DiagBuilder b = ctx_.diags.report(DiagID::err_recursive_const, ctx_.constDefs[ref]->nameRange);
+          b << ref;
+          b.note(DiagID::note_used_here, range) << ref;
+          continue;
+        }
+        if (state[ref] == 0) visit(ref);
+      }
+      stack.pop_back();
+      state[name] = 2;
+    };
+    for (auto &[name, def] : ctx_.constDefs)
+      if (state[name] == 0) visit(name);
+  }
+
+  void locations() {
+    for (auto &l : p_.locations) {
+      if (ctx_.locationIndex.count(l.name)) continue;
+      if (l.isCluster && l.hasSize && l.size == 0) {
+        ctx_.diags.report(DiagID::err_cluster_size_zero, l.sizeRange) << l.name;
+      }
+      ctx_.locationIndex[l.name] = static_cast<int>(ctx_.locations.size());
+      ctx_.locations.push_back({l.name, l.isCluster, l.size ? l.size : 1, l.nameRange});
+    }
+    if (p_.locations.empty()) {
+      ctx_.implicitMain = true;
+      ctx_.locationIndex["main"] = 0;
+      ctx_.locations.push_back({"main", false, 1, SourceRange()});
+    }
+  }
+
+  void channels() {
+    for (auto &c : p_.channels) {
+      ChannelInfo info;
+      info.decl = &c;
+      info.from = ctx_.findLocation(c.from);
+      info.to = ctx_.findLocation(c.to);
+      bool ok = true;
+      for (auto [idx, name, range] : {std::tuple{info.from, c.from, c.fromRange},
+                                      std::tuple{info.to, c.to, c.toRange}}) {
+        if (idx < 0 || ctx_.implicitMain) {
+          ctx_.diags.report(DiagID::err_unknown_location, range) << name;
+          ok = false;
+        }
+      }
+      if (ok && c.mode != ChannelDecl::Direct && !ctx_.locations[info.to].isCluster) {
+        ctx_.diags.report(DiagID::err_channel_mode_to_process, c.modeRange)
+            << (c.mode == ChannelDecl::Broadcast ? "broadcast" : "hash") << c.to;
+      }
+      info.elem = c.elemType ? ctx_.resolveType(*c.elemType) : ctx_.infer.fresh();
+      if (ctx_.channelIndex.count(c.name)) continue;
+      ctx_.channelIndex[c.name] = static_cast<int>(ctx_.channels.size());
+      ctx_.channels.push_back(info);
+    }
+  }
+
+  Program &p_;
+  SemaContext &ctx_;
+};
+
+} // namespace
+
+void checkDeclarations(Program &program, SemaContext &ctx) { DeclChecker(program, ctx).run(); }
+
+void checkConstValues(Program &program, SemaContext &ctx) {
+  DeclChecker::checkConstValues(program, ctx);
+}
+
+} // namespace dfir

@@ -1,0 +1,376 @@
+//===- GraphTypes.cpp - Type inference over the operator graph ------------===//
+//
+// Gives every port a type variable, joins the two ends of every edge, and
+// applies each operator's type rule (closures are checked against the types
+// flowing in). Operators are visited sources first, following edges, so
+// that a closure usually sees its input type already known and a mismatch
+// is reported inside the closure or at the edge where it first shows. After
+// solving, every edge has exactly one concrete type.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaContext.h"
+
+#include <deque>
+
+namespace dfir {
+
+using namespace ast;
+
+namespace {
+
+class GraphTyper {
+public:
+  GraphTyper(Program &p, SemaContext &ctx) : p_(p), ctx_(ctx), inf_(ctx.infer), tc_(ctx.types) {}
+
+  void run() {
+    for (auto &n : ctx_.nodes) {
+      for (unsigned i = 0; i < n.numInPorts; ++i) n.inTypes.push_back(inf_.fresh());
+      for (unsigned i = 0; i < n.numOutPorts; ++i) n.outTypes.push_back(inf_.fresh());
+    }
+    channelHashFns();
+    for (int n : order()) {
+      for (int e : ctx_.nodes[n].inEdges) joinEdge(e);
+      rule(n);
+    }
+    checkConstValues(p_, ctx_);
+    inf_.solve();
+    for (auto &e : ctx_.edges) {
+      e.type = inf_.zonk(ctx_.nodes[e.from].outTypes[e.outIndex]);
+      if (containsRange(e.type)) ctx_.diags.report(DiagID::err_range_not_value, e.range);
+    }
+    for (auto &n : ctx_.nodes) {
+      for (auto &t : n.inTypes) t = inf_.zonk(t);
+      for (auto &t : n.outTypes) t = inf_.zonk(t);
+      for (auto &a : n.call->args) ExprChecker::finalize(*a, ctx_);
+    }
+    for (auto &c : p_.consts) ExprChecker::finalize(*c.value, ctx_);
+    for (auto &c : ctx_.channels) {
+      c.elem = inf_.zonk(c.elem);
+      if (c.decl->hashFn) ExprChecker::finalize(*c.decl->hashFn, ctx_);
+    }
+  }
+
+private:
+  /// Sources first, then along edges; what a cycle leaves over, in order.
+  std::vector<int> order() {
+    size_t n = ctx_.nodes.size();
+    std::vector<unsigned> pending(n);
+    std::vector<bool> done(n);
+    std::deque<int> ready;
+    for (size_t i = 0; i < n; ++i) {
+      pending[i] = static_cast<unsigned>(ctx_.nodes[i].inEdges.size());
+      if (!pending[i]) ready.push_back(static_cast<int>(i));
+    }
+    std::vector<int> out;
+    size_t next = 0;
+    while (out.size() < n) {
+      if (ready.empty()) {
+        while (done[next]) ++next;
+        ready.push_back(static_cast<int>(next));
+      }
+      int v = ready.front();
+      ready.pop_front();
+      if (done[v]) continue;
+      done[v] = true;
+      out.push_back(v);
+      for (int e : ctx_.nodes[v].outEdges) {
+        int to = ctx_.edges[e].to;
+        if (!done[to] && pending[to] && --pending[to] == 0) ready.push_back(to);
+      }
+    }
+    return out;
+  }
+
+  bool containsRange(const Type *t) {
+    if (t->kind == Type::Range) return true;
+    for (const Type *e : t->elems)
+      if (containsRange(e)) return true;
+    return false;
+  }
+
+  void joinEdge(int id) {
+    GraphEdge &e = ctx_.edges[id];
+    GraphNode &from = ctx_.nodes[e.from], &to = ctx_.nodes[e.to];
+    if (e.outIndex >= from.outTypes.size() || e.inIndex >= to.inTypes.size()) return;
+    const Type *a = from.outTypes[e.outIndex], *b = to.inTypes[e.inIndex];
+    if (inf_.unify(a, b)) return;
+    (ctx_.diags.report(DiagID::err_edge_type_mismatch, e.range)
+     << from.info->name << inf_.display(a) << to.info->name << inf_.display(b))
+        .note(DiagID::note_edge_source, e.fromRange)
+        << inf_.display(a);
+  }
+
+  // Channel element types as each side sees them (LANGUAGE.md 2.2).
+  const Type *recvType(const ChannelInfo &c) {
+    if (c.from >= 0 && ctx_.locations[c.from].isCluster) return tc_.tuple({tc_.u32(), c.elem});
+    return c.elem;
+  }
+  const Type *sendType(const ChannelInfo &c) {
+    if (c.to >= 0 && ctx_.locations[c.to].isCluster && c.decl->mode == ChannelDecl::Direct)
+      return tc_.tuple({tc_.u32(), c.elem});
+    return c.elem;
+  }
+
+  void channelHashFns() {
+    for (auto &c : ctx_.channels) {
+      if (!c.decl->hashFn || c.from < 0) continue;
+      Expr &fn = *c.decl->hashFn;
+      if (fn.kind != Expr::Lambda || fn.params.size() != 1) {
+        ctx_.diags.report(DiagID::err_expected_closure, fn.range) << 1 << "hash" << 1 << "";
+        continue;
+      }
+      ExprChecker(ctx_, c.from).checkClosure(fn, {c.elem});
+    }
+  }
+
+  const Type *closure(int n, size_t arg, std::vector<const Type *> params) {
+    GraphNode &node = ctx_.nodes[n];
+    return ExprChecker(ctx_, node.location).checkClosure(*node.call->args[arg], params);
+  }
+
+  const Type *value(int n, size_t arg) {
+    GraphNode &node = ctx_.nodes[n];
+    Expr &e = *node.call->args[arg];
+    ExprChecker ec(ctx_, node.location);
+    return e.kind == Expr::Lambda ? ec.checkClosure(e, {}) : ec.check(e);
+  }
+
+  void closureResult(int n, size_t arg, const Type *expected, const Type *found) {
+    if (inf_.unify(expected, found)) return;
+    Expr &e = *ctx_.nodes[n].call->args[arg];
+    SourceRange r = e.kind == Expr::Lambda ? e.kids[0]->range : e.range;
+    ctx_.diags.report(DiagID::err_closure_result, r)
+        << ctx_.nodes[n].info->name << inf_.display(expected) << inf_.display(found);
+  }
+
+  void valueArg(int n, size_t arg, const Type *expected) {
+    const Type *t = value(n, arg);
+    Expr &e = *ctx_.nodes[n].call->args[arg];
+    if (!inf_.unify(expected, t))
+      ctx_.diags.report(DiagID::err_arg_type, e.range)
+          << ctx_.nodes[n].info->name << inf_.display(expected) << inf_.display(t);
+  }
+
+  /// Elements of a list or range (and, for `flatten`, an Option).
+  void iterable(int n, const Type *t, const Type *elem, SourceRange range, bool option) {
+    const char *op = ctx_.nodes[n].info->name;
+    inf_.defer(range, [this, t, elem, range, option, op] {
+      const Type *r = inf_.resolve(t);
+      if (r->isVar()) return false;
+      bool ok = r->kind == Type::List || r->kind == Type::Range || (option && r->kind == Type::Option);
+      if (ok) inf_.unify(elem, r->elems[0]);
+      else ctx_.diags.report(DiagID::err_not_iterable, range) << op << inf_.display(r);
+      return true;
+    });
+  }
+
+  /// Makes `t` a pair and returns its two halves.
+  std::pair<const Type *, const Type *> pair(int n, const Type *t, SourceRange range, const char *port) {
+    const Type *k = inf_.fresh(), *v = inf_.fresh();
+    if (!inf_.unify(t, tc_.tuple({k, v})))
+      ctx_.diags.report(DiagID::err_keyed_input, range) << ctx_.nodes[n].info->name << port << inf_.display(t);
+    return {k, v};
+  }
+
+  SourceRange inRange(int n, unsigned port) {
+    for (int e : ctx_.nodes[n].inEdges)
+      if (ctx_.edges[e].inIndex == port) return ctx_.edges[e].range;
+    return ctx_.nodes[n].range();
+  }
+
+  void same(int n, const Type *a, const Type *b, SourceRange range) {
+    if (!inf_.unify(a, b))
+      ctx_.diags.report(DiagID::err_input_type_mismatch, range)
+          << ctx_.nodes[n].info->name << inf_.display(a) << inf_.display(b);
+  }
+
+  void rule(int n) {
+    GraphNode &node = ctx_.nodes[n];
+    auto &I = node.inTypes;
+    auto &O = node.outTypes;
+    auto out = [&](const Type *t) {
+      if (!O.empty()) inf_.unify(O[0], t);
+    };
+    auto in0 = [&]() { return I.empty() ? inf_.fresh() : I[0]; };
+    if (node.call->args.size() != node.info->args.size()) return; // reported already
+    switch (node.info->kind) {
+    case OpKind::SourceIter: {
+      const Type *t = value(n, 0);
+      const Type *elem = inf_.fresh();
+      iterable(n, t, elem, node.call->args[0]->range, false);
+      out(elem);
+      return;
+    }
+    case OpKind::SourceStdin: out(tc_.strType()); return;
+    case OpKind::SourceFile: valueArg(n, 0, tc_.strType()); out(tc_.strType()); return;
+    case OpKind::SourceInterval: valueArg(n, 0, tc_.u64()); out(tc_.u64()); return;
+    case OpKind::Initialize: out(tc_.unitType()); return;
+    case OpKind::Recv:
+      if (node.channel >= 0) out(recvType(ctx_.channels[node.channel]));
+      return;
+    case OpKind::Null: return;
+    case OpKind::ForEach: closure(n, 0, {in0()}); return;
+    case OpKind::DestFile:
+      valueArg(n, 0, tc_.strType());
+      same(n, tc_.strType(), in0(), inRange(n, 0));
+      return;
+    case OpKind::Send:
+      if (node.channel >= 0) {
+        const Type *want = sendType(ctx_.channels[node.channel]);
+        if (!inf_.unify(want, in0()))
+          ctx_.diags.report(DiagID::err_send_type, inRange(n, 0))
+              << ctx_.channels[node.channel].decl->name << inf_.display(want) << inf_.display(in0());
+      }
+      return;
+    case OpKind::Map: out(closure(n, 0, {in0()})); return;
+    case OpKind::Filter:
+    case OpKind::Assert:
+      closureResult(n, 0, tc_.boolType(), closure(n, 0, {in0()}));
+      out(in0());
+      return;
+    case OpKind::FilterMap: {
+      const Type *elem = inf_.fresh();
+      closureResult(n, 0, tc_.option(elem), closure(n, 0, {in0()}));
+      out(elem);
+      return;
+    }
+    case OpKind::FlatMap: {
+      const Type *elem = inf_.fresh();
+      Expr &f = *node.call->args[0];
+      iterable(n, closure(n, 0, {in0()}), elem, f.kind == Expr::Lambda ? f.kids[0]->range : f.range, false);
+      out(elem);
+      return;
+    }
+    case OpKind::Flatten: {
+      const Type *elem = inf_.fresh();
+      iterable(n, in0(), elem, inRange(n, 0), true);
+      out(elem);
+      return;
+    }
+    case OpKind::Inspect:
+    case OpKind::SortByKey:
+      closure(n, 0, {in0()});
+      out(in0());
+      return;
+    case OpKind::Identity:
+    case OpKind::Unique:
+    case OpKind::Persist:
+    case OpKind::DeferTick:
+    case OpKind::DeferTickLazy:
+    case OpKind::NextStratum:
+    case OpKind::MultisetDelta:
+    case OpKind::Sort:
+    case OpKind::DeferSignal:
+      out(in0());
+      return;
+    case OpKind::Enumerate: out(tc_.tuple({tc_.u64(), in0()})); return;
+    case OpKind::Scan:
+    case OpKind::Fold: {
+      const Type *acc = value(n, 0);
+      closureResult(n, 1, acc, closure(n, 1, {acc, in0()}));
+      out(acc);
+      return;
+    }
+    case OpKind::Reduce:
+      closureResult(n, 0, in0(), closure(n, 0, {in0(), in0()}));
+      out(in0());
+      return;
+    case OpKind::FoldKeyed: {
+      auto [k, v] = pair(n, in0(), inRange(n, 0), "input");
+      const Type *acc = value(n, 0);
+      closureResult(n, 1, acc, closure(n, 1, {acc, v}));
+      out(tc_.tuple({k, acc}));
+      return;
+    }
+    case OpKind::ReduceKeyed: {
+      auto [k, v] = pair(n, in0(), inRange(n, 0), "input");
+      closureResult(n, 0, v, closure(n, 0, {v, v}));
+      out(in0());
+      return;
+    }
+    case OpKind::Union:
+    case OpKind::Chain:
+      if (O.empty()) return;
+      for (unsigned i = 0; i < I.size(); ++i) same(n, O[0], I[i], inRange(n, i));
+      return;
+    case OpKind::Zip:
+    case OpKind::CrossSingleton:
+    case OpKind::CrossJoin:
+    case OpKind::CrossJoinMultiset:
+      if (I.size() == 2) out(tc_.tuple({I[0], I[1]}));
+      return;
+    case OpKind::Join:
+    case OpKind::JoinMultiset: {
+      if (I.size() != 2) return;
+      auto [k0, a] = pair(n, I[0], inRange(n, 0), "[0]");
+      auto [k1, b] = pair(n, I[1], inRange(n, 1), "[1]");
+      if (!inf_.unify(k0, k1))
+        ctx_.diags.report(DiagID::err_join_key_mismatch, node.range())
+            << node.info->name << inf_.display(k0) << inf_.display(k1);
+      out(tc_.tuple({k0, tc_.tuple({a, b})}));
+      return;
+    }
+    case OpKind::AntiJoin: {
+      if (I.size() != 2) return;
+      auto [k, v] = pair(n, I[0], inRange(n, 0), "[pos]");
+      if (!inf_.unify(k, I[1]))
+        ctx_.diags.report(DiagID::err_join_key_mismatch, node.range())
+            << node.info->name << inf_.display(k) << inf_.display(I[1]);
+      out(I[0]);
+      return;
+    }
+    case OpKind::Difference:
+      if (I.size() != 2) return;
+      same(n, I[0], I[1], inRange(n, 1));
+      out(I[0]);
+      return;
+    case OpKind::Tee:
+      for (auto *o : O) inf_.unify(o, in0());
+      return;
+    case OpKind::Partition: {
+      const Type *idx = closure(n, 0, {in0()});
+      Expr &f = *node.call->args[0];
+      SourceRange r = f.kind == Expr::Lambda ? f.kids[0]->range : f.range;
+      inf_.defer(r, [this, idx, r] {
+        const Type *t = inf_.resolve(idx);
+        if (t->isVar() && inf_.flavor(t) == Inference::Flavor::Any) return false;
+        if (!(t->isVar() ? inf_.flavor(t) == Inference::Flavor::Integer : t->isInt()))
+          ctx_.diags.report(DiagID::err_partition_index, r) << inf_.display(t);
+        return true;
+      });
+      for (auto *o : O) inf_.unify(o, in0());
+      return;
+    }
+    case OpKind::DemuxEnum: {
+      if (!node.typeGeneric) return;
+      const Type *en = inf_.resolve(node.typeGeneric);
+      same(n, en, in0(), inRange(n, 0));
+      const EnumInfo &info = tc_.enumInfo(en->id);
+      for (size_t i = 0; i < O.size() && i < info.variants.size(); ++i) {
+        const auto &f = info.variants[i].fields;
+        inf_.unify(O[i], f.empty() ? tc_.unitType() : f.size() == 1 ? f[0] : tc_.tuple(f));
+      }
+      return;
+    }
+    case OpKind::Unzip: {
+      auto [a, b] = pair(n, in0(), inRange(n, 0), "input");
+      if (O.size() == 2) {
+        inf_.unify(O[0], a);
+        inf_.unify(O[1], b);
+      }
+      return;
+    }
+    }
+  }
+
+  Program &p_;
+  SemaContext &ctx_;
+  Inference &inf_;
+  TypeContext &tc_;
+};
+
+} // namespace
+
+void checkGraphTypes(Program &program, SemaContext &ctx) { GraphTyper(program, ctx).run(); }
+
+} // namespace dfir

@@ -1,0 +1,149 @@
+//===- SemaContext.h - State shared by the semantic checks ----------------===//
+//
+// Private to frontend/. Holds the resolved declarations (types, externs,
+// consts, locations, channels) and the operator graph that Sema builds from
+// the pipelines, so the checks in Decls.cpp, GraphBuilder.cpp,
+// ExprChecker.cpp, GraphTypes.cpp and CycleCheck.cpp can share them.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+#include "frontend/TypeInference.h"
+#include "ir/Operators.h"
+#include "ir/Type.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dfir {
+
+struct LocationInfo {
+  std::string name;
+  bool isCluster = false;
+  uint64_t size = 1;
+  SourceRange range;
+};
+
+struct ChannelInfo {
+  const ast::ChannelDecl *decl = nullptr;
+  int from = -1, to = -1;     // location indexes
+  int sendNode = -1, recvNode = -1;
+  const Type *elem = nullptr; // T
+};
+
+struct ExternSig {
+  std::vector<const Type *> params;
+  const Type *result = nullptr;
+  SourceRange range;
+};
+
+/// A port reference as the user wrote it on an edge end.
+struct PortRef {
+  const ast::Port *port = nullptr; // null: no port written
+};
+
+struct GraphEdge {
+  int from = -1, to = -1;
+  PortRef fromPort, toPort;
+  unsigned outIndex = 0, inIndex = 0; // normalized port numbers
+  SourceRange range;                  // the `->` arrow
+  SourceRange fromRange, toRange;     // the elements the edge leaves and enters
+  const Type *type = nullptr;
+};
+
+struct GraphNode {
+  const OpInfo *info = nullptr;
+  ast::OperatorCall *call = nullptr;
+  int location = 0;
+  std::string userName;             // the statement name, when it names this operator
+  std::vector<int> inEdges, outEdges;
+  std::vector<std::string> lifetimes; // resolved, per input (empty: none given)
+  const Type *typeGeneric = nullptr;
+  int channel = -1;                   // send/recv
+  std::vector<const Type *> inTypes;  // one per normalized input port
+  std::vector<const Type *> outTypes; // one per normalized output port
+  unsigned numInPorts = 0, numOutPorts = 0;
+  // An edge touches an element that was already reported (an unknown
+  // operator or name): arity checks on that side would only cascade.
+  bool brokenIn = false, brokenOut = false;
+  SourceRange range() const { return call->nameRange; }
+};
+
+struct SemaContext {
+  SemaContext(const SourceManager &sm, DiagnosticEngine &diags)
+      : sm(sm), diags(diags), infer(types, diags) {}
+
+  const SourceManager &sm;
+  DiagnosticEngine &diags;
+  TypeContext types;
+  Inference infer;
+
+  // Declarations.
+  std::map<std::string, const Type *> typeNames; // structs, enums, resolved aliases
+  std::map<std::string, const ast::TypeDef *> aliasDefs;
+  std::vector<std::string> aliasStack; // aliases being resolved (cycle detection)
+  std::map<std::string, const ast::StructDef *> structDefs;
+  std::map<std::string, const ast::EnumDef *> enumDefs;
+  std::map<std::string, const ast::ConstDef *> constDefs;
+  std::map<std::string, SourceRange> itemRanges; // every item name, for duplicates
+  std::map<std::string, ExternSig> externs;
+  std::map<std::string, const Type *> consts;
+  std::vector<LocationInfo> locations;
+  std::map<std::string, int> locationIndex;
+  std::vector<ChannelInfo> channels;
+  std::map<std::string, int> channelIndex;
+  bool implicitMain = false;
+
+  // The operator graph.
+  std::vector<GraphNode> nodes;
+  std::vector<GraphEdge> edges;
+  /// Statement names per location, to tell "unknown" from "wrong location".
+  std::map<std::string, std::vector<int>> pipelineNameLocations;
+
+  const Type *resolveType(const ast::TypeExpr &t);
+  int findLocation(const std::string &name) const {
+    auto it = locationIndex.find(name);
+    return it == locationIndex.end() ? -1 : it->second;
+  }
+};
+
+// The checks, in the order Sema runs them. Each reports through ctx.diags.
+void checkDeclarations(ast::Program &program, SemaContext &ctx);
+void checkConstValues(ast::Program &program, SemaContext &ctx);
+void buildGraph(ast::Program &program, SemaContext &ctx);
+void checkGraphTypes(ast::Program &program, SemaContext &ctx);
+void checkCycles(SemaContext &ctx);
+
+/// Type-checks closures and constant expressions (ExprChecker.cpp).
+class ExprChecker {
+public:
+  ExprChecker(SemaContext &ctx, int location) : ctx_(ctx), location_(location) {}
+  /// Infers `e`; the result may contain inference variables.
+  const Type *check(ast::Expr &e);
+  /// Checks a closure against parameter types; returns its body's type.
+  /// `what` names the closure's role for messages (e.g. "`map`").
+  const Type *checkClosure(ast::Expr &lambda, const std::vector<const Type *> &params);
+  /// After solving: writes final types into the AST, checks literal ranges
+  /// and match exhaustiveness.
+  static void finalize(ast::Expr &e, SemaContext &ctx);
+
+private:
+  const Type *checkImpl(ast::Expr &e);
+  const Type *checkCall(ast::Expr &e);
+  const Type *checkBuiltin(ast::Expr &e, const std::string &name);
+  const Type *checkBinary(ast::Expr &e);
+  const Type *checkMatch(ast::Expr &e);
+  const Type *checkBlock(ast::Expr &e);
+  const Type *lookupName(ast::Expr &e);
+  void bindPattern(ast::Pattern &p, const Type *t, bool refutableOk);
+  const Type *structField(ast::Expr &e, const Type *base);
+
+  SemaContext &ctx_;
+  int location_;
+  std::vector<std::map<std::string, const Type *>> scopes_;
+};
+
+} // namespace dfir

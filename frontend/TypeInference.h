@@ -1,0 +1,69 @@
+//===- TypeInference.h - Unification with deferred obligations ------------===//
+//
+// Types flow through the graph and into closures by unification of interned
+// types with inference variables (general, `{integer}` and `{float}`
+// flavours). What cannot be decided yet -- a field of a value whose type is
+// still unknown, "must be numeric" -- becomes an obligation, retried until
+// no more progress is made; then integer and float variables take their
+// defaults (`i64`, `f64`) and the remaining obligations are reported as
+// "type annotations needed".
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/Diagnostics.h"
+#include "ir/Type.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dfir {
+
+class Inference {
+public:
+  enum class Flavor { Any, Integer, Float };
+
+  Inference(TypeContext &types, DiagnosticEngine &diags) : types_(types), diags_(diags) {}
+
+  TypeContext &types() { return types_; }
+  const Type *fresh(Flavor f = Flavor::Any);
+
+  /// Follows variable bindings at the top level only.
+  const Type *resolve(const Type *t) const;
+  /// Substitutes every bound variable, recursively.
+  const Type *zonk(const Type *t);
+  /// Spells a type for a message; unbound variables print as `_`,
+  /// `{integer}` or `{float}`.
+  std::string display(const Type *t);
+  /// True when `t` (after zonking) still contains a variable.
+  bool hasVars(const Type *t);
+  Flavor flavor(const Type *var) const { return flavors_[var->id]; }
+
+  /// Makes `a` and `b` equal; false (and nothing bound) when they cannot be.
+  bool unify(const Type *a, const Type *b);
+
+  /// Unifies or reports `kind` at `range` with the expected and found types.
+  bool expect(const Type *expected, const Type *found, SourceRange range,
+              DiagID kind = DiagID::err_type_mismatch);
+
+  /// `tryDischarge` returns false while the types it needs are unknown.
+  void defer(SourceRange range, std::function<bool()> tryDischarge);
+  /// Runs obligations to a fixpoint, applies defaults, reports leftovers.
+  void solve();
+
+private:
+  bool occurs(unsigned var, const Type *t);
+  bool runObligations();
+  struct Pending {
+    SourceRange range;
+    std::function<bool()> fn;
+  };
+  TypeContext &types_;
+  DiagnosticEngine &diags_;
+  std::vector<const Type *> bindings_;
+  std::vector<Flavor> flavors_;
+  std::vector<Pending> pending_;
+};
+
+} // namespace dfir
