@@ -19,6 +19,9 @@ config.environment["PATH"] = os.pathsep.join(
     [bin_dir, llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])
 # Diagnostics in tests are never coloured and never depend on the terminal.
 config.environment["NO_COLOR"] = "1"
+# Set by test/run-lit.py: where dfirc records the diagnostic kinds it reports.
+if "DFIRC_DIAG_LOG" in os.environ:
+    config.environment["DFIRC_DIAG_LOG"] = os.environ["DFIRC_DIAG_LOG"]
 config.substitutions.append(("%dfirc", os.path.join(bin_dir, "dfirc")))
 config.substitutions.append(("%python", getattr(config, "python_executable", "python3")))
 config.substitutions.append(("%src_root", src_root))

@@ -30,7 +30,7 @@ const Type *SemaContext::resolveType(const TypeExpr &t) {
   if (t.name == "Option") {
     if (t.args.size() != 1) {
       diags.report(DiagID::err_type_arg_count, t.range) << "Option" << 1 << t.args.size();
-      return infer.fresh();
+      return infer.errorType();
     }
     return types.option(resolveType(*t.args[0]));
   }
@@ -46,7 +46,7 @@ const Type *SemaContext::resolveType(const TypeExpr &t) {
         b << t.name;
         for (size_t k = i + 1; k < aliasStack.size(); ++k)
           b.note(DiagID::note_recursion_through, aliasDefs[aliasStack[k]]->nameRange) << aliasStack[k];
-        return infer.fresh();
+        return infer.errorType();
       }
       aliasStack.push_back(t.name);
       found = resolveType(*it->second->type);
@@ -56,7 +56,7 @@ const Type *SemaContext::resolveType(const TypeExpr &t) {
   }
   if (!found) {
     diags.report(DiagID::err_unknown_type, t.range) << t.name;
-    return infer.fresh();
+    return infer.errorType();
   }
   if (!t.args.empty()) {
     diags.report(DiagID::err_type_args_not_allowed, t.range) << t.name;

@@ -64,6 +64,7 @@ const char *needText(Need n) {
 /// an unflavoured variable leaves it open.
 std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
   t = inf.resolve(t);
+  if (inf.isError(t)) return true;
   if (t->isVar()) {
     Flavor f = inf.flavor(t);
     if (f == Flavor::Any) return std::nullopt;
@@ -76,6 +77,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
     case Need::IntOrBool: return isInt;
     case Need::StrOrList: return false;
     }
+    return false;
   }
   switch (need) {
   case Need::Numeric: return t->isNumeric();
@@ -126,7 +128,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     const Type *en = it == ctx_.typeNames.end() ? nullptr : it->second;
     if (!en || en->kind != Type::Enum) {
       ctx_.diags.report(DiagID::err_unknown_enum, e.range) << e.name;
-      return inf.fresh();
+      return inf.errorType();
     }
     const EnumInfo &info = tc.enumInfo(en->id);
     int v = info.variantIndex(e.name2);
@@ -154,7 +156,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     if (it == ctx_.typeNames.end() || it->second->kind != Type::Struct) {
       ctx_.diags.report(DiagID::err_unknown_struct, e.nameRange) << e.name;
       for (auto &k : e.kids) check(*k);
-      return inf.fresh();
+      return inf.errorType();
     }
     const StructInfo &info = tc.structInfo(it->second->id);
     std::map<std::string, SourceRange> seen;
@@ -184,17 +186,19 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     const Type *result = inf.fresh();
     std::string field = e.name;
     SourceRange range = e.nameRange;
-    inf.defer(range, [this, base, result, field, range] {
-      const Type *b = ctx_.infer.resolve(base);
+    inf.defer(range, [&ctx = ctx_, base, result, field, range] {
+      const Type *b = ctx.infer.resolve(base);
+      if (ctx.infer.isError(b)) return true;
       if (b->isVar()) return false;
       if (b->kind == Type::Struct) {
-        for (auto &[name, t] : ctx_.types.structInfo(b->id).fields)
+        for (auto &[name, t] : ctx.types.structInfo(b->id).fields)
           if (name == field) {
-            ctx_.infer.unify(result, t);
+            ctx.infer.unify(result, t);
             return true;
           }
       }
-      ctx_.diags.report(DiagID::err_no_field, range) << field << ctx_.infer.display(b);
+      ctx.diags.report(DiagID::err_no_field, range) << field << ctx.infer.display(b);
+      ctx.infer.unify(result, ctx.infer.errorType());
       return true;
     });
     return result;
@@ -204,16 +208,19 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     const Type *result = inf.fresh();
     unsigned index = static_cast<unsigned>(e.intValue);
     SourceRange range = e.nameRange;
-    inf.defer(range, [this, base, result, index, range] {
-      const Type *b = ctx_.infer.resolve(base);
+    inf.defer(range, [&ctx = ctx_, base, result, index, range] {
+      const Type *b = ctx.infer.resolve(base);
+      if (ctx.infer.isError(b)) return true;
       if (b->isVar()) return false;
       if (b->kind != Type::Tuple) {
-        ctx_.diags.report(DiagID::err_not_a_tuple, range) << index << ctx_.infer.display(b);
+        ctx.diags.report(DiagID::err_not_a_tuple, range) << index << ctx.infer.display(b);
+        ctx.infer.unify(result, ctx.infer.errorType());
       } else if (index >= b->elems.size()) {
-        ctx_.diags.report(DiagID::err_tuple_index_out_of_range, range)
-            << index << ctx_.infer.display(b) << b->elems.size();
+        ctx.diags.report(DiagID::err_tuple_index_out_of_range, range)
+            << index << ctx.infer.display(b) << b->elems.size();
+        ctx.infer.unify(result, ctx.infer.errorType());
       } else {
-        ctx_.infer.unify(result, b->elems[index]);
+        ctx.infer.unify(result, b->elems[index]);
       }
       return true;
     });
@@ -225,11 +232,16 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     require(ctx_, index, Need::Integer, e.kids[1]->range, "a list index");
     const Type *elem = inf.fresh();
     SourceRange range = e.kids[0]->range;
-    inf.defer(range, [this, base, elem, range] {
-      const Type *b = ctx_.infer.resolve(base);
+    inf.defer(range, [&ctx = ctx_, base, elem, range] {
+      const Type *b = ctx.infer.resolve(base);
+      if (ctx.infer.isError(b)) return true;
       if (b->isVar()) return false;
-      if (b->kind == Type::List) ctx_.infer.unify(elem, b->elems[0]);
-      else ctx_.diags.report(DiagID::err_not_indexable, range) << ctx_.infer.display(b);
+      if (b->kind == Type::List) {
+        ctx.infer.unify(elem, b->elems[0]);
+      } else {
+        ctx.diags.report(DiagID::err_not_indexable, range) << ctx.infer.display(b);
+        ctx.infer.unify(elem, ctx.infer.errorType());
+      }
       return true;
     });
     return elem;
@@ -246,14 +258,15 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     const Type *from = check(*e.kids[0]);
     const Type *to = ctx_.resolveType(*e.castType);
     SourceRange range = e.range;
-    inf.defer(range, [this, from, to, range] {
-      const Type *f = ctx_.infer.resolve(from);
-      std::optional<bool> numeric = satisfies(ctx_.infer, f, Need::Numeric);
+    inf.defer(range, [&ctx = ctx_, from, to, range] {
+      const Type *f = ctx.infer.resolve(from);
+      if (ctx.infer.isError(f)) return true;
+      std::optional<bool> numeric = satisfies(ctx.infer, f, Need::Numeric);
       if (!numeric && f->isVar()) return false;
       bool fromOk = (numeric && *numeric) || f->kind == Type::Bool;
-      const Type *t = ctx_.infer.resolve(to);
+      const Type *t = ctx.infer.resolve(to);
       if (!fromOk || !t->isNumeric())
-        ctx_.diags.report(DiagID::err_invalid_cast, range) << ctx_.infer.display(f) << ctx_.infer.display(t);
+        ctx.diags.report(DiagID::err_invalid_cast, range) << ctx.infer.display(f) << ctx.infer.display(t);
       return true;
     });
     return to;
@@ -275,7 +288,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
   case Expr::Block: return checkBlock(e);
   case Expr::Lambda:
     ctx_.diags.report(DiagID::err_closure_not_allowed, e.range);
-    return inf.fresh();
+    return inf.errorType();
   case Expr::Range: {
     const Type *lo = check(*e.kids[0]);
     const Type *hi = check(*e.kids[1]);
@@ -302,7 +315,7 @@ const Type *ExprChecker::lookupName(Expr &e) {
   else if (ctx_.typeNames.count(e.name) || ctx_.aliasDefs.count(e.name)) what = "a type, not a value";
   if (what) ctx_.diags.report(DiagID::err_not_a_value, e.range) << e.name << what;
   else ctx_.diags.report(DiagID::err_unknown_name, e.range) << e.name;
-  return ctx_.infer.fresh();
+  return ctx_.infer.errorType();
 }
 
 const Type *ExprChecker::checkBinary(Expr &e) {
@@ -368,7 +381,7 @@ const Type *ExprChecker::checkCall(Expr &e) {
     auto it = ctx_.typeNames.find(callee.name);
     if (it == ctx_.typeNames.end() || it->second->kind != Type::Enum) {
       ctx_.diags.report(DiagID::err_unknown_enum, callee.range) << callee.name;
-      return inf.fresh();
+      return inf.errorType();
     }
     const EnumInfo &info = tc.enumInfo(it->second->id);
     int v = info.variantIndex(callee.name2);
@@ -383,14 +396,14 @@ const Type *ExprChecker::checkCall(Expr &e) {
   }
   if (callee.kind != Expr::Name) {
     ctx_.diags.report(DiagID::err_not_callable, callee.range);
-    return inf.fresh();
+    return inf.errorType();
   }
   const std::string &name = callee.name;
   bool shadowed = false;
   for (auto &s : scopes_) shadowed = shadowed || s.count(name);
   if (shadowed || ctx_.consts.count(name)) {
     ctx_.diags.report(DiagID::err_not_callable, callee.range);
-    return inf.fresh();
+    return inf.errorType();
   }
   if (name == "Some") {
     if (!argCount("Some", 1)) return tc.option(inf.fresh());
@@ -403,13 +416,13 @@ const Type *ExprChecker::checkCall(Expr &e) {
     return ext->second.result;
   }
   if (const BuiltinInfo *b = findBuiltin(name)) {
-    if (b->arity >= 0 && !argCount(name, static_cast<size_t>(b->arity))) return inf.fresh();
+    if (b->arity >= 0 && !argCount(name, static_cast<size_t>(b->arity))) return inf.errorType();
     return checkBuiltin(e, name);
   }
   if (name == "None") ctx_.diags.report(DiagID::err_not_callable, callee.range);
   else ctx_.diags.report(DiagID::err_unknown_function, callee.range) << name;
   for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i]);
-  return inf.fresh();
+  return inf.errorType();
 }
 
 const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
@@ -606,7 +619,7 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
     if (!inf.unify(t, tt)) {
       ctx_.diags.report(DiagID::err_pattern_type, p.range) << inf.display(tt) << inf.display(t);
       elems.clear();
-      for (size_t i = 0; i < p.elems.size(); ++i) elems.push_back(inf.fresh());
+      for (size_t i = 0; i < p.elems.size(); ++i) elems.push_back(inf.errorType());
     }
     for (size_t i = 0; i < p.elems.size(); ++i) bindPattern(*p.elems[i], elems[i], refutableOk);
     return;
@@ -615,7 +628,10 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
   case Pattern::None: {
     refutable();
     const Type *elem = inf.fresh();
-    mismatch(tc.option(elem));
+    if (!inf.unify(t, tc.option(elem))) {
+      ctx_.diags.report(DiagID::err_pattern_type, p.range) << inf.display(tc.option(elem)) << inf.display(t);
+      elem = inf.errorType();
+    }
     if (p.kind == Pattern::Some) bindPattern(*p.elems[0], elem, refutableOk);
     return;
   }

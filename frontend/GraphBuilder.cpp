@@ -64,6 +64,9 @@ public:
   void run() {
     placeStatements();
     for (auto &[stmt, loc] : statements_) createNodes(stmt->pipeline, loc, stmt);
+    // A duplicate definition cannot be referred to: its ends are left open
+    // on purpose, and that is not worth more errors.
+    for (auto &[stmt, loc] : duplicates_) markBroken(*stmt, loc);
     for (auto &[stmt, loc] : statements_) {
       checkWrongSidePorts(*stmt);
       connect(stmt->pipeline, loc);
@@ -107,6 +110,7 @@ private:
     if (auto it = scope.find(s.name); it != scope.end()) {
       (ctx_.diags.report(DiagID::err_duplicate_name, s.nameRange) << s.name)
           .note(DiagID::note_previous_definition, it->second->nameRange);
+      duplicates_.push_back({&s, loc});
       return;
     }
     scope[s.name] = &s;
@@ -150,13 +154,21 @@ private:
   }
 
   // --------------------------------------------------------------- ends --
+  void markBroken(Statement &s, int loc) {
+    End in = end(s.pipeline.elements.front(), loc, true);
+    End out = end(s.pipeline.elements.back(), loc, false);
+    if (in.ok()) ctx_.nodes[in.node].brokenIn = true;
+    if (out.ok()) ctx_.nodes[out.node].brokenOut = true;
+  }
+
   Statement *lookup(const Element &e, int loc) {
     auto &scope = names_[loc];
     if (auto it = scope.find(e.name); it != scope.end()) return it->second;
     auto other = ctx_.pipelineNameLocations.find(e.name);
     if (other != ctx_.pipelineNameLocations.end() && !other->second.empty()) {
       int where = other->second.front();
-      const Statement *def = names_[where][e.name];
+      Statement *def = names_[where][e.name];
+      markBroken(*def, where);
       (ctx_.diags.report(DiagID::err_name_in_other_location, e.nameRange)
        << e.name << ctx_.locations[where].name << ctx_.locations[loc].name)
           .note(DiagID::note_defined_here, def->nameRange)
@@ -575,6 +587,7 @@ private:
   Program &p_;
   SemaContext &ctx_;
   std::vector<std::pair<Statement *, int>> statements_;
+  std::vector<std::pair<Statement *, int>> duplicates_;
   std::map<int, std::map<std::string, Statement *>> names_;
   std::map<const Element *, int> nodeOf_;
   std::set<std::pair<Statement *, bool>> resolving_;

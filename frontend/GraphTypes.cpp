@@ -98,6 +98,8 @@ private:
      << from.info->name << inf_.display(a) << to.info->name << inf_.display(b))
         .note(DiagID::note_edge_source, e.fromRange)
         << inf_.display(a);
+    // Downstream of a reported mismatch, stay quiet.
+    to.inTypes[e.inIndex] = inf_.errorType();
   }
 
   // Channel element types as each side sees them (LANGUAGE.md 2.2).
@@ -156,10 +158,15 @@ private:
     const char *op = ctx_.nodes[n].info->name;
     inf_.defer(range, [this, t, elem, range, option, op] {
       const Type *r = inf_.resolve(t);
+      if (inf_.isError(r)) return true;
       if (r->isVar()) return false;
       bool ok = r->kind == Type::List || r->kind == Type::Range || (option && r->kind == Type::Option);
-      if (ok) inf_.unify(elem, r->elems[0]);
-      else ctx_.diags.report(DiagID::err_not_iterable, range) << op << inf_.display(r);
+      if (ok) {
+        inf_.unify(elem, r->elems[0]);
+      } else {
+        ctx_.diags.report(DiagID::err_not_iterable, range) << op << inf_.display(r);
+        inf_.unify(elem, inf_.errorType());
+      }
       return true;
     });
   }
@@ -167,8 +174,10 @@ private:
   /// Makes `t` a pair and returns its two halves.
   std::pair<const Type *, const Type *> pair(int n, const Type *t, SourceRange range, const char *port) {
     const Type *k = inf_.fresh(), *v = inf_.fresh();
-    if (!inf_.unify(t, tc_.tuple({k, v})))
+    if (!inf_.unify(t, tc_.tuple({k, v}))) {
       ctx_.diags.report(DiagID::err_keyed_input, range) << ctx_.nodes[n].info->name << port << inf_.display(t);
+      return {inf_.errorType(), inf_.errorType()};
+    }
     return {k, v};
   }
 
@@ -333,6 +342,7 @@ private:
       SourceRange r = f.kind == Expr::Lambda ? f.kids[0]->range : f.range;
       inf_.defer(r, [this, idx, r] {
         const Type *t = inf_.resolve(idx);
+        if (inf_.isError(t)) return true;
         if (t->isVar() && inf_.flavor(t) == Inference::Flavor::Any) return false;
         if (!(t->isVar() ? inf_.flavor(t) == Inference::Flavor::Integer : t->isInt()))
           ctx_.diags.report(DiagID::err_partition_index, r) << inf_.display(t);

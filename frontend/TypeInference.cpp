@@ -47,7 +47,8 @@ std::string Inference::display(const Type *t) {
     switch (flavors_[t->id]) {
     case Flavor::Integer: return "{integer}";
     case Flavor::Float: return "{float}";
-    case Flavor::Any: return "_";
+    case Flavor::Any:
+    case Flavor::Error: return "_";
     }
   }
   if (t->elems.empty() || !hasVars(t)) return typeToString(t);
@@ -77,6 +78,11 @@ bool Inference::unify(const Type *a, const Type *b) {
   a = resolve(a);
   b = resolve(b);
   if (a == b) return true;
+  if (isError(b)) std::swap(a, b);
+  if (isError(a)) {
+    if (b->kind == Type::Var && !isError(b)) bindings_[b->id] = a;
+    return true;
+  }
   if (a->kind != Type::Var && b->kind == Type::Var) std::swap(a, b);
   if (a->kind == Type::Var) {
     Flavor fa = flavors_[a->id];

@@ -22,12 +22,19 @@ namespace dfir {
 
 class Inference {
 public:
-  enum class Flavor { Any, Integer, Float };
+  enum class Flavor { Any, Integer, Float, Error };
 
   Inference(TypeContext &types, DiagnosticEngine &diags) : types_(types), diags_(diags) {}
 
   TypeContext &types() { return types_; }
   const Type *fresh(Flavor f = Flavor::Any);
+  /// The type of something already reported as wrong: it unifies with
+  /// everything and satisfies every obligation, so one mistake gives one error.
+  const Type *errorType() { return fresh(Flavor::Error); }
+  bool isError(const Type *t) const {
+    t = resolve(t);
+    return t->kind == Type::Var && flavors_[t->id] == Flavor::Error;
+  }
 
   /// Follows variable bindings at the top level only.
   const Type *resolve(const Type *t) const;
