@@ -105,6 +105,7 @@ struct Expr {
   bool hasTail = false;         // Block
   std::vector<LambdaParam> params;
   const Type *type = nullptr; // set by Sema
+  bool hadErrors = false;     // Match: its scrutinee or patterns were reported
 };
 
 // ------------------------------------------------------------------ items --

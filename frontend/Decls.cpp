@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -116,26 +117,39 @@ private:
     return claim(name, range);
   }
 
+  /// Claims every item name in source order, so that a duplicate is
+  /// reported at the later definition with a note at the earlier one.
   void registerNames() {
+    struct Item {
+      SourceRange range;
+      std::string name;
+      bool isType;
+      std::function<void()> define;
+    };
+    std::vector<Item> items;
     for (auto &a : p_.typeDefs)
-      if (claimType(a.name, a.nameRange)) ctx_.aliasDefs[a.name] = &a;
-    for (auto &s : p_.structs) {
-      if (!claimType(s.name, s.nameRange)) continue;
-      unsigned id = ctx_.types.addStruct(StructInfo{s.name, {}});
-      ctx_.typeNames[s.name] = ctx_.types.structType(id);
-      ctx_.structDefs[s.name] = &s;
-    }
-    for (auto &e : p_.enums) {
-      if (!claimType(e.name, e.nameRange)) continue;
-      unsigned id = ctx_.types.addEnum(EnumInfo{e.name, {}});
-      ctx_.typeNames[e.name] = ctx_.types.enumType(id);
-      ctx_.enumDefs[e.name] = &e;
-    }
-    for (auto &e : p_.externs) claim(e.name, e.nameRange);
-    for (auto &c : p_.consts)
-      if (claim(c.name, c.nameRange)) ctx_.constDefs[c.name] = &c;
-    for (auto &l : p_.locations) claim(l.name, l.nameRange);
-    for (auto &c : p_.channels) claim(c.name, c.nameRange);
+      items.push_back({a.nameRange, a.name, true, [&] { ctx_.aliasDefs[a.name] = &a; }});
+    for (auto &st : p_.structs)
+      items.push_back({st.nameRange, st.name, true, [&] {
+                         unsigned id = ctx_.types.addStruct(StructInfo{st.name, {}});
+                         ctx_.typeNames[st.name] = ctx_.types.structType(id);
+                         ctx_.structDefs[st.name] = &st;
+                       }});
+    for (auto &e : p_.enums)
+      items.push_back({e.nameRange, e.name, true, [&] {
+                         unsigned id = ctx_.types.addEnum(EnumInfo{e.name, {}});
+                         ctx_.typeNames[e.name] = ctx_.types.enumType(id);
+                         ctx_.enumDefs[e.name] = &e;
+                       }});
+    for (auto &e : p_.externs) items.push_back({e.nameRange, e.name, false, [] {}});
+    for (auto &c : p_.consts) items.push_back({c.nameRange, c.name, false, [&] { ctx_.constDefs[c.name] = &c; }});
+    for (auto &l : p_.locations) items.push_back({l.nameRange, l.name, false, [] {}});
+    for (auto &c : p_.channels) items.push_back({c.nameRange, c.name, false, [] {}});
+    std::stable_sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
+      return a.range.begin.offset < b.range.begin.offset;
+    });
+    for (auto &item : items)
+      if (item.isType ? claimType(item.name, item.range) : claim(item.name, item.range)) item.define();
   }
 
   void resolveStructsAndEnums() {
@@ -167,43 +181,50 @@ private:
     }
   }
 
-  /// A struct or enum that contains itself would be an infinite value.
-  void checkRecursiveTypes() {
-    std::function<bool(const Type *, const Type *, std::set<const Type *> &)> contains =
-        [&](const Type *t, const Type *target, std::set<const Type *> &seen) -> bool {
-      t = ctx_.infer.resolve(t);
-      if (t == target) return true;
-      if (!seen.insert(t).second) return false;
-      for (const Type *e : t->elems)
-        if (contains(e, target, seen)) return true;
-      if (t->kind == Type::Struct)
-        for (auto &f : ctx_.types.structInfo(t->id).fields)
-          if (contains(f.second, target, seen)) return true;
-      if (t->kind == Type::Enum)
-        for (auto &v : ctx_.types.enumInfo(t->id).variants)
-          for (const Type *f : v.fields)
-            if (contains(f, target, seen)) return true;
-      return false;
-    };
-    auto check = [&](const std::string &name, SourceRange range, std::vector<const Type *> parts) {
-      const Type *self = ctx_.typeNames[name];
-      std::set<const Type *> seen;
-      for (const Type *p : parts)
-        if (contains(p, self, seen)) {
-          ctx_.diags.report(DiagID::err_recursive_type, range) << name;
-          return;
-        }
-    };
-    for (auto &[name, def] : ctx_.structDefs) {
-      std::vector<const Type *> parts;
-      for (auto &f : ctx_.types.structInfo(ctx_.typeNames[name]->id).fields) parts.push_back(f.second);
-      check(name, def->nameRange, parts);
-    }
-    for (auto &[name, def] : ctx_.enumDefs) {
-      std::vector<const Type *> parts;
-      for (auto &v : ctx_.types.enumInfo(ctx_.typeNames[name]->id).variants)
+  /// A struct or enum that contains itself (other than through a list,
+  /// which may be empty) would be an infinite value. One error per cycle, at
+  /// its first type in source order, with a note on each other type of it.
+  bool reaches(const Type *from, const Type *target, std::set<const Type *> &seen) {
+    from = ctx_.infer.resolve(from);
+    if (from->kind == Type::List || !seen.insert(from).second) return false;
+    for (const Type *e : from->elems)
+      if (e == target || reaches(e, target, seen)) return true;
+    std::vector<const Type *> parts;
+    if (from->kind == Type::Struct)
+      for (auto &f : ctx_.types.structInfo(from->id).fields) parts.push_back(f.second);
+    if (from->kind == Type::Enum)
+      for (auto &v : ctx_.types.enumInfo(from->id).variants)
         parts.insert(parts.end(), v.fields.begin(), v.fields.end());
-      check(name, def->nameRange, parts);
+    for (const Type *p : parts) {
+      const Type *r = ctx_.infer.resolve(p);
+      if (r == target || reaches(r, target, seen)) return true;
+    }
+    return false;
+  }
+
+  bool reaches(const Type *from, const Type *target) {
+    std::set<const Type *> seen;
+    return reaches(from, target, seen);
+  }
+
+  void checkRecursiveTypes() {
+    std::vector<std::pair<SourceRange, std::string>> decls;
+    for (auto &[name, def] : ctx_.structDefs) decls.push_back({def->nameRange, name});
+    for (auto &[name, def] : ctx_.enumDefs) decls.push_back({def->nameRange, name});
+    std::sort(decls.begin(), decls.end(),
+              [](auto &a, auto &b) { return a.first.begin.offset < b.first.begin.offset; });
+    std::set<std::string> reported;
+    for (auto &[range, name] : decls) {
+      const Type *self = ctx_.typeNames[name];
+      if (reported.count(name) || !reaches(self, self)) continue;
+      DiagBuilder b = ctx_.diags.report(DiagID::err_recursive_type, range);
+      b << name;
+      for (auto &[otherRange, other] : decls) {
+        const Type *t = ctx_.typeNames[other];
+        if (other == name || !reaches(self, t) || !reaches(t, self)) continue;
+        reported.insert(other);
+        b.note(DiagID::note_recursion_through, otherRange) << other;
+      }
     }
   }
 

@@ -70,8 +70,10 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
     if (f == Flavor::Any) return std::nullopt;
     bool isInt = f == Flavor::Integer;
     switch (need) {
-    case Need::Numeric:
     case Need::SignedOrFloat:
+      if (isInt) return std::nullopt; // signed or not: wait for the type
+      return true;
+    case Need::Numeric:
     case Need::Addable: return true;
     case Need::Integer:
     case Need::IntOrBool: return isInt;
@@ -160,6 +162,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     }
     const StructInfo &info = tc.structInfo(it->second->id);
     std::map<std::string, SourceRange> seen;
+    bool unknownField = false;
     for (size_t i = 0; i < e.kids.size(); ++i) {
       const Type *vt = check(*e.kids[i]);
       const std::string &f = e.fieldNames[i];
@@ -173,12 +176,13 @@ const Type *ExprChecker::checkImpl(Expr &e) {
         if (name == f) ft = t;
       if (!ft) {
         ctx_.diags.report(DiagID::err_no_field, e.fieldRanges[i]) << f << e.name;
+        unknownField = true; // probably a misspelling: do not also report it missing
         continue;
       }
       inf.expect(ft, vt, e.kids[i]->range);
     }
     for (auto &[name, t] : info.fields)
-      if (!seen.count(name)) ctx_.diags.report(DiagID::err_missing_field_init, e.nameRange) << name << e.name;
+      if (!seen.count(name) && !unknownField) ctx_.diags.report(DiagID::err_missing_field_init, e.nameRange) << name << e.name;
     return it->second;
   }
   case Expr::Field: {
@@ -188,7 +192,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     SourceRange range = e.nameRange;
     inf.defer(range, [&ctx = ctx_, base, result, field, range] {
       const Type *b = ctx.infer.resolve(base);
-      if (ctx.infer.isError(b)) return true;
+      if (ctx.infer.isError(b)) return ctx.infer.unify(result, b);
       if (b->isVar()) return false;
       if (b->kind == Type::Struct) {
         for (auto &[name, t] : ctx.types.structInfo(b->id).fields)
@@ -210,7 +214,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     SourceRange range = e.nameRange;
     inf.defer(range, [&ctx = ctx_, base, result, index, range] {
       const Type *b = ctx.infer.resolve(base);
-      if (ctx.infer.isError(b)) return true;
+      if (ctx.infer.isError(b)) return ctx.infer.unify(result, b);
       if (b->isVar()) return false;
       if (b->kind != Type::Tuple) {
         ctx.diags.report(DiagID::err_not_a_tuple, range) << index << ctx.infer.display(b);
@@ -234,7 +238,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     SourceRange range = e.kids[0]->range;
     inf.defer(range, [&ctx = ctx_, base, elem, range] {
       const Type *b = ctx.infer.resolve(base);
-      if (ctx.infer.isError(b)) return true;
+      if (ctx.infer.isError(b)) return ctx.infer.unify(elem, b);
       if (b->isVar()) return false;
       if (b->kind == Type::List) {
         ctx.infer.unify(elem, b->elems[0]);
@@ -265,6 +269,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
       if (!numeric && f->isVar()) return false;
       bool fromOk = (numeric && *numeric) || f->kind == Type::Bool;
       const Type *t = ctx.infer.resolve(to);
+      if (ctx.infer.isError(t)) return true;
       if (!fromOk || !t->isNumeric())
         ctx.diags.report(DiagID::err_invalid_cast, range) << ctx.infer.display(f) << ctx.infer.display(t);
       return true;
@@ -275,7 +280,8 @@ const Type *ExprChecker::checkImpl(Expr &e) {
     inf.expect(tc.boolType(), check(*e.kids[0]), e.kids[0]->range, DiagID::err_condition_not_bool);
     const Type *thenT = check(*e.kids[1]);
     if (e.kids.size() < 3) {
-      inf.expect(tc.unitType(), thenT, e.kids[1]->range, DiagID::err_if_without_else);
+      if (!inf.expect(tc.unitType(), thenT, e.kids[1]->range, DiagID::err_if_without_else))
+        return inf.errorType();
       return tc.unitType();
     }
     const Type *elseT = check(*e.kids[2]);
@@ -520,11 +526,14 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
 }
 
 const Type *ExprChecker::checkMatch(Expr &e) {
+  unsigned before = ctx_.diags.errorCount();
   const Type *scrutinee = check(*e.kids[0]);
   const Type *result = nullptr;
   for (auto &arm : e.arms) {
     scopes_.emplace_back();
     bindPattern(*arm.pattern, scrutinee, true);
+    // Exhaustiveness means nothing once the patterns themselves are wrong.
+    if (ctx_.diags.errorCount() != before) e.hadErrors = true;
     const Type *t = check(*arm.body);
     scopes_.pop_back();
     if (!result) {
@@ -563,10 +572,13 @@ const Type *ExprChecker::checkClosure(Expr &lambda, const std::vector<const Type
     const Type *t = i < params.size() ? params[i] : ctx_.infer.fresh();
     if (p.type) {
       const Type *annotated = ctx_.resolveType(*p.type);
-      if (!ctx_.infer.unify(t, annotated))
+      if (!ctx_.infer.unify(t, annotated)) {
         ctx_.diags.report(DiagID::err_closure_param_type, p.type->range)
             << ctx_.infer.display(annotated) << ctx_.infer.display(t);
-      t = annotated;
+        t = ctx_.infer.errorType();
+      } else {
+        t = annotated;
+      }
     }
     bindPattern(*p.pattern, t, false);
   }
@@ -588,6 +600,10 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
   };
   auto refutable = [&] {
     if (!refutableOk) ctx_.diags.report(DiagID::err_refutable_pattern, p.range);
+  };
+  // After an error in this pattern, its bindings still exist (as errors).
+  auto poisonChildren = [&] {
+    for (auto &sub : p.elems) bindPattern(*sub, inf.errorType(), true);
   };
   switch (p.kind) {
   case Pattern::Wildcard: return;
@@ -639,21 +655,21 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
     auto it = ctx_.typeNames.find(p.name);
     if (it == ctx_.typeNames.end() || it->second->kind != Type::Enum) {
       ctx_.diags.report(DiagID::err_unknown_enum, p.range) << p.name;
-      return;
+      return poisonChildren();
     }
     mismatch(it->second);
     const EnumInfo &info = tc.enumInfo(it->second->id);
     int v = info.variantIndex(p.variant);
     if (v < 0) {
       ctx_.diags.report(DiagID::err_unknown_variant, p.range) << p.variant << p.name;
-      return;
+      return poisonChildren();
     }
     if (info.variants.size() > 1) refutable();
     const auto &fields = info.variants[v].fields;
     if ((p.hasArgs || !fields.empty()) && p.elems.size() != fields.size()) {
       ctx_.diags.report(DiagID::err_pattern_field_count, p.range)
           << p.name + "::" + p.variant << fields.size() << p.elems.size();
-      return;
+      return poisonChildren();
     }
     for (size_t i = 0; i < fields.size(); ++i) bindPattern(*p.elems[i], fields[i], refutableOk);
     return;
@@ -662,7 +678,7 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
     auto it = ctx_.typeNames.find(p.name);
     if (it == ctx_.typeNames.end() || it->second->kind != Type::Struct) {
       ctx_.diags.report(DiagID::err_unknown_struct, p.range) << p.name;
-      return;
+      return poisonChildren();
     }
     mismatch(it->second);
     const StructInfo &info = tc.structInfo(it->second->id);
@@ -673,6 +689,7 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
         if (name == p.fieldNames[i]) ft = ty;
       if (!ft) {
         ctx_.diags.report(DiagID::err_no_field, p.fieldRanges[i]) << p.fieldNames[i] << p.name;
+        bindPattern(*p.elems[i], inf.errorType(), true);
         continue;
       }
       mentioned.insert(p.fieldNames[i]);
@@ -700,6 +717,7 @@ struct Ctor {
   std::vector<const Type *> fields; // sub-columns
   std::function<bool(const Pattern &)> matches;
   std::function<std::vector<const Pattern *>(const Pattern &)> expand;
+  std::vector<std::string> fieldNames = {}; // structs: the witness is `S { f: w }`
 };
 
 class Exhaustiveness {
@@ -746,7 +764,11 @@ public:
       if (!w) continue;
       std::string head = c.name;
       size_t k = c.fields.size();
-      if (head == "(") {
+      if (!c.fieldNames.empty()) {
+        head += " {";
+        for (size_t i = 0; i < k; ++i) head += (i ? ", " : " ") + c.fieldNames[i] + ": " + (*w)[i];
+        head += " }";
+      } else if (head == "(") {
         head = "(";
         for (size_t i = 0; i < k; ++i) head += (i ? ", " : "") + (*w)[i];
         head += k == 1 ? ",)" : ")";
@@ -815,6 +837,7 @@ private:
       // Struct fields become sub-columns (named in declaration order).
       out.back().fields = fields;
       out.back().name = info.name;
+      out.back().fieldNames = names;
       out.back().expand = [names](const Pattern &p) {
         std::vector<const Pattern *> v(names.size(), nullptr);
         for (size_t i = 0; i < p.fieldNames.size(); ++i)
@@ -834,8 +857,10 @@ private:
 };
 
 bool fitsInt(const Type *t, uint64_t v, bool negated) {
-  if (t->bits == 64 && !t->isSigned) return !negated || v == 0;
-  if (!t->isSigned) return !negated ? v <= (uint64_t(1) << t->bits) - 1 : v == 0;
+  // A negated unsigned value is reported by the `-` check already.
+  if (!t->isSigned && negated) return true;
+  if (t->bits == 64 && !t->isSigned) return true;
+  if (!t->isSigned) return v <= (uint64_t(1) << t->bits) - 1;
   uint64_t max = (uint64_t(1) << (t->bits - 1)) - 1;
   return v <= max + (negated ? 1 : 0);
 }
@@ -864,7 +889,7 @@ void finalizeExpr(Expr &e, SemaContext &ctx, bool negated) {
     finalizePattern(*a.pattern, ctx);
     finalizeExpr(*a.body, ctx, false);
   }
-  if (e.kind == Expr::Match && e.kids[0]->type) {
+  if (e.kind == Expr::Match && e.kids[0]->type && !e.hadErrors && !ctx.infer.hasVars(e.kids[0]->type)) {
     std::vector<std::vector<const Pattern *>> rows;
     for (auto &a : e.arms) rows.push_back({a.pattern.get()});
     Exhaustiveness ex(ctx);

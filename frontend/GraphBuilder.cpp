@@ -67,9 +67,14 @@ public:
     // A duplicate definition cannot be referred to: its ends are left open
     // on purpose, and that is not worth more errors.
     for (auto &[stmt, loc] : duplicates_) markBroken(*stmt, loc);
+    for (auto &[stmt, loc] : statements_) connect(stmt->pipeline, loc);
     for (auto &[stmt, loc] : statements_) {
-      checkWrongSidePorts(*stmt);
-      connect(stmt->pipeline, loc);
+      // Resolving both ends reports a name that refers to itself, used or not.
+      if (stmt->named && !stmt->pipeline.elements.empty()) {
+        end(stmt->pipeline.elements.front(), loc, true);
+        end(stmt->pipeline.elements.back(), loc, false);
+      }
+      checkUnusedPorts(stmt->pipeline);
     }
     for (size_t n = 0; n < ctx_.nodes.size(); ++n) {
       checkGenerics(static_cast<int>(n));
@@ -90,6 +95,7 @@ private:
         addStatement(s, 0);
       } else {
         ctx_.diags.report(DiagID::err_statement_outside_location, s.range) << available;
+        forget(s);
       }
     }
     for (auto &b : p_.blocks) {
@@ -97,9 +103,25 @@ private:
       if (loc < 0) {
         if (ctx_.implicitMain) ctx_.diags.report(DiagID::err_unknown_location_block, b.nameRange) << b.name;
         else ctx_.diags.report(DiagID::err_unknown_location_block_declared, b.nameRange) << b.name << available;
+        for (auto &s : b.statements) forget(s);
         continue;
       }
       for (auto &s : b.statements) addStatement(s, loc);
+    }
+  }
+
+  /// A statement that belongs to no location is not checked, but its name
+  /// and the channels it uses must not then be reported as missing.
+  void forget(Statement &s) {
+    if (s.named) forgotten_.insert(s.name);
+    forgetChannels(s.pipeline);
+  }
+  void forgetChannels(Pipeline &p) {
+    for (auto &e : p.elements) {
+      if (e.kind == Element::Nested) forgetChannels(*e.nested);
+      if (e.kind != Element::Operator) continue;
+      for (auto &a : e.op.args)
+        if (a->kind == Expr::Name) brokenChannels_.insert(a->name);
     }
   }
 
@@ -161,6 +183,15 @@ private:
     if (out.ok()) ctx_.nodes[out.node].brokenOut = true;
   }
 
+  void markAllBroken(Pipeline &p) {
+    for (auto &e : p.elements) {
+      if (e.kind == Element::Nested) markAllBroken(*e.nested);
+      auto it = nodeOf_.find(&e);
+      if (it == nodeOf_.end()) continue;
+      ctx_.nodes[it->second].brokenIn = ctx_.nodes[it->second].brokenOut = true;
+    }
+  }
+
   Statement *lookup(const Element &e, int loc) {
     auto &scope = names_[loc];
     if (auto it = scope.find(e.name); it != scope.end()) return it->second;
@@ -175,6 +206,9 @@ private:
           << e.name;
     } else if (ctx_.channelIndex.count(e.name)) {
       ctx_.diags.report(DiagID::err_channel_used_as_pipeline, e.nameRange) << e.name;
+      brokenChannels_.insert(e.name);
+    } else if (forgotten_.count(e.name)) {
+      // Defined in a statement that was already reported.
     } else {
       ctx_.diags.report(DiagID::err_unknown_name, e.nameRange) << e.name;
     }
@@ -199,9 +233,14 @@ private:
       Statement *s = lookup(e, loc);
       if (!s) return out;
       auto key = std::make_pair(s, input);
+      if (reportedAlias_.count(s)) return out;
       if (resolving_.count(key)) {
-        if (reportedAlias_.insert(s).second)
-          ctx_.diags.report(DiagID::err_self_alias, s->nameRange) << s->name;
+        // One error per cycle of names: every name on it is settled.
+        ctx_.diags.report(DiagID::err_self_alias, s->nameRange) << s->name;
+        for (auto &[member, side] : resolving_) {
+          reportedAlias_.insert(member);
+          markAllBroken(member->pipeline);
+        }
         return out;
       }
       resolving_.insert(key);
@@ -216,17 +255,19 @@ private:
     return out;
   }
 
-  /// `[0]x` at the very start of an unnamed statement, or `x[0]` at its very
-  /// end, names a port no edge can reach.
-  void checkWrongSidePorts(Statement &s) {
-    if (s.named || s.pipeline.elements.empty()) return;
-    const Element *first = &s.pipeline.elements.front();
-    const Element *last = &s.pipeline.elements.back();
-    if (first->inPort.present)
-      ctx_.diags.report(DiagID::err_port_wrong_side_input, first->inPort.range) << first->inPort.text();
-    if (last->outPort.present)
-      ctx_.diags.report(DiagID::err_port_wrong_side_output, last->outPort.range)
-          << last->outPort.text() << last->outPort.text();
+  /// A port that no edge uses was written where no edge can reach it: a
+  /// prefix port at the start of a pipeline or a suffix port at its end
+  /// (when the pipeline's name is not used from that side), or an inner port
+  /// overridden by one written on the name.
+  void checkUnusedPorts(Pipeline &p) {
+    for (auto &e : p.elements) {
+      if (e.kind == Element::Nested) checkUnusedPorts(*e.nested);
+      if (e.inPort.present && !usedPorts_.count(&e.inPort))
+        ctx_.diags.report(DiagID::err_port_wrong_side_input, e.inPort.range) << e.inPort.text();
+      if (e.outPort.present && !usedPorts_.count(&e.outPort))
+        ctx_.diags.report(DiagID::err_port_wrong_side_output, e.outPort.range)
+            << e.outPort.text() << e.outPort.text();
+    }
   }
 
   void connect(Pipeline &p, int loc) {
@@ -235,6 +276,8 @@ private:
     for (size_t i = 0; i + 1 < p.elements.size(); ++i) {
       End from = end(p.elements[i], loc, false);
       End to = end(p.elements[i + 1], loc, true);
+      if (from.port) usedPorts_.insert(from.port);
+      if (to.port) usedPorts_.insert(to.port);
       if (!from.ok() || !to.ok()) {
         if (from.ok()) ctx_.nodes[from.node].brokenOut = true;
         if (to.ok()) ctx_.nodes[to.node].brokenIn = true;
@@ -264,7 +307,10 @@ private:
     unsigned typeArgs = 0;
     for (auto &g : call.generics) {
       if (g.isLifetime) {
-        if (typeArgs) ctx_.diags.report(DiagID::err_generic_order, g.range);
+        if (typeArgs) {
+          ctx_.diags.report(DiagID::err_generic_order, g.range);
+          continue;
+        }
         if (g.lifetime != "tick" && g.lifetime != "static") {
           ctx_.diags.report(DiagID::err_unknown_lifetime, g.range) << g.lifetime;
           continue;
@@ -350,6 +396,8 @@ private:
     const char *op = node.info->name;
     if (arg.kind != Expr::Name) {
       ctx_.diags.report(DiagID::err_expected_channel, arg.range) << op;
+      // Without a channel name, every channel's ends are in doubt.
+      for (auto &[name, idx] : ctx_.channelIndex) brokenChannels_.insert(name);
       return;
     }
     auto it = ctx_.channelIndex.find(arg.name);
@@ -367,12 +415,13 @@ private:
        << (isSend ? "sending" : "receiving") << ctx_.locations[node.location].name)
           .note(DiagID::note_channel_declared_here, ch.decl->nameRange)
           << arg.name;
+      brokenChannels_.insert(arg.name);
       return;
     }
     int &slot = isSend ? ch.sendNode : ch.recvNode;
     if (slot >= 0) {
       (ctx_.diags.report(DiagID::err_channel_end_twice, arg.range) << op << arg.name)
-          .note(DiagID::note_previous_use, ctx_.nodes[slot].call->range);
+          .note(DiagID::note_previous_use, ctx_.nodes[slot].call->args[0]->range);
       return;
     }
     slot = n;
@@ -381,7 +430,11 @@ private:
 
   void checkChannelsUsed() {
     for (auto &ch : ctx_.channels) {
-      if (ch.from < 0 || ch.to < 0) continue;
+      if (ch.from < 0 || ch.to < 0 || brokenChannels_.count(ch.decl->name)) continue;
+      if (ch.sendNode < 0 && ch.recvNode < 0) {
+        ctx_.diags.report(DiagID::err_channel_unused, ch.decl->nameRange) << ch.decl->name;
+        continue;
+      }
       if (ch.sendNode < 0)
         ctx_.diags.report(DiagID::err_channel_never_sent, ch.decl->nameRange)
             << ch.decl->name << ch.decl->name << ch.decl->from;
@@ -398,9 +451,11 @@ private:
     if (fresh) return true;
     const GraphEdge &e = ctx_.edges[edge];
     const GraphEdge &first = ctx_.edges[it->second];
-    (ctx_.diags.report(DiagID::err_port_used_twice, input ? e.toRange : e.fromRange)
+    const Port *port = input ? e.toPort.port : e.fromPort.port;
+    const Port *firstPort = input ? first.toPort.port : first.fromPort.port;
+    (ctx_.diags.report(DiagID::err_port_used_twice, port ? port->range : input ? e.toRange : e.fromRange)
      << (input ? "input" : "output") << key)
-        .note(DiagID::note_previous_edge, input ? first.toRange : first.fromRange);
+        .note(DiagID::note_previous_edge, firstPort ? firstPort->range : input ? first.toRange : first.fromRange);
     return false;
   }
 
@@ -474,7 +529,7 @@ private:
         continue;
       }
       e.inIndex = static_cast<unsigned>(it - names.begin());
-      claimPort(used, key, id, true);
+      if (!claimPort(used, key, id, true)) portErrors = true;
     }
     for (auto &pn : names)
       if (!used.count(pn) && !portErrors)
@@ -493,7 +548,7 @@ private:
       node.numOutPorts = 0;
       return;
     case OutputShape::Optional:
-      if (!node.inEdges.empty() && !out.empty())
+      if (!node.inEdges.empty() && !out.empty() && !node.brokenIn && !node.brokenOut)
         ctx_.diags.report(DiagID::err_null_both_ends, node.range());
       else if (node.inEdges.empty() && out.empty() && !node.brokenIn && !node.brokenOut)
         ctx_.diags.report(DiagID::err_null_unconnected, node.range());
@@ -547,7 +602,7 @@ private:
     if (out.empty() && !node.brokenOut) ctx_.diags.report(DiagID::err_missing_output, node.range()) << name;
     std::map<std::string, int> used;
     unsigned maxIndex = 0;
-    bool portErrors = node.brokenOut;
+    bool portErrors = node.brokenOut || out.empty();
     for (int id : out) {
       GraphEdge &e = ctx_.edges[id];
       const Port *port = e.fromPort.port;
@@ -576,7 +631,7 @@ private:
         e.outIndex = static_cast<unsigned>(it - names.begin());
       }
       maxIndex = std::max(maxIndex, e.outIndex + 1);
-      claimPort(used, key, id, false);
+      if (!claimPort(used, key, id, false)) portErrors = true;
     }
     if (info.outputs == OutputShape::Ports01 && !portErrors)
       for (auto &pn : names)
@@ -592,6 +647,9 @@ private:
   std::map<const Element *, int> nodeOf_;
   std::set<std::pair<Statement *, bool>> resolving_;
   std::set<Statement *> reportedAlias_;
+  std::set<const Port *> usedPorts_;
+  std::set<std::string> forgotten_;       // names of statements outside any location
+  std::set<std::string> brokenChannels_;  // channels whose ends were already reported
 };
 
 } // namespace

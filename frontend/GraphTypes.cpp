@@ -34,9 +34,13 @@ public:
     }
     checkConstValues(p_, ctx_);
     inf_.solve();
+    for (auto &e : ctx_.edges) e.type = inf_.zonk(ctx_.nodes[e.from].outTypes[e.outIndex]);
     for (auto &e : ctx_.edges) {
-      e.type = inf_.zonk(ctx_.nodes[e.from].outTypes[e.outIndex]);
-      if (containsRange(e.type)) ctx_.diags.report(DiagID::err_range_not_value, e.range);
+      if (!containsRange(e.type)) continue;
+      // Report where a range first enters the graph, not on every edge after.
+      bool upstream = false;
+      for (int in : ctx_.nodes[e.from].inEdges) upstream = upstream || containsRange(ctx_.edges[in].type);
+      if (!upstream) ctx_.diags.report(DiagID::err_range_not_value, e.range);
     }
     for (auto &n : ctx_.nodes) {
       for (auto &t : n.inTypes) t = inf_.zonk(t);
@@ -158,13 +162,14 @@ private:
     const char *op = ctx_.nodes[n].info->name;
     inf_.defer(range, [this, t, elem, range, option, op] {
       const Type *r = inf_.resolve(t);
-      if (inf_.isError(r)) return true;
+      if (inf_.isError(r)) return inf_.unify(elem, r);
       if (r->isVar()) return false;
       bool ok = r->kind == Type::List || r->kind == Type::Range || (option && r->kind == Type::Option);
       if (ok) {
         inf_.unify(elem, r->elems[0]);
       } else {
-        ctx_.diags.report(DiagID::err_not_iterable, range) << op << inf_.display(r);
+        ctx_.diags.report(DiagID::err_not_iterable, range)
+            << op << inf_.display(r) << (option ? ", or an `Option`" : "");
         inf_.unify(elem, inf_.errorType());
       }
       return true;
@@ -187,19 +192,42 @@ private:
     return ctx_.nodes[n].range();
   }
 
+  /// The single input must be `want`.
+  void input(int n, const Type *want) {
+    const Type *got = ctx_.nodes[n].inTypes.empty() ? want : ctx_.nodes[n].inTypes[0];
+    if (!inf_.unify(want, got))
+      ctx_.diags.report(DiagID::err_input_type, inRange(n, 0))
+          << ctx_.nodes[n].info->name << inf_.display(want) << inf_.display(got);
+  }
+
   void same(int n, const Type *a, const Type *b, SourceRange range) {
     if (!inf_.unify(a, b))
       ctx_.diags.report(DiagID::err_input_type_mismatch, range)
           << ctx_.nodes[n].info->name << inf_.display(a) << inf_.display(b);
   }
 
+  /// Sets the type of output `port`. It can already be fixed by a consumer
+  /// reached round a cycle; a conflict is reported at that edge.
+  void output(int n, unsigned port, const Type *t) {
+    GraphNode &node = ctx_.nodes[n];
+    if (port >= node.outTypes.size() || inf_.unify(node.outTypes[port], t)) return;
+    for (int id : node.outEdges) {
+      GraphEdge &e = ctx_.edges[id];
+      if (e.outIndex != port) continue;
+      const GraphNode &to = ctx_.nodes[e.to];
+      (ctx_.diags.report(DiagID::err_edge_type_mismatch, e.range)
+       << node.info->name << inf_.display(t) << to.info->name << inf_.display(node.outTypes[port]))
+          .note(DiagID::note_edge_source, e.fromRange)
+          << inf_.display(t);
+      break;
+    }
+  }
+
   void rule(int n) {
     GraphNode &node = ctx_.nodes[n];
     auto &I = node.inTypes;
     auto &O = node.outTypes;
-    auto out = [&](const Type *t) {
-      if (!O.empty()) inf_.unify(O[0], t);
-    };
+    auto out = [&](const Type *t) { output(n, 0, t); };
     auto in0 = [&]() { return I.empty() ? inf_.fresh() : I[0]; };
     if (node.call->args.size() != node.info->args.size()) return; // reported already
     switch (node.info->kind) {
@@ -221,7 +249,7 @@ private:
     case OpKind::ForEach: closure(n, 0, {in0()}); return;
     case OpKind::DestFile:
       valueArg(n, 0, tc_.strType());
-      same(n, tc_.strType(), in0(), inRange(n, 0));
+      input(n, tc_.strType());
       return;
     case OpKind::Send:
       if (node.channel >= 0) {
@@ -334,7 +362,7 @@ private:
       out(I[0]);
       return;
     case OpKind::Tee:
-      for (auto *o : O) inf_.unify(o, in0());
+      for (unsigned i = 0; i < O.size(); ++i) output(n, i, in0());
       return;
     case OpKind::Partition: {
       const Type *idx = closure(n, 0, {in0()});
@@ -348,25 +376,25 @@ private:
           ctx_.diags.report(DiagID::err_partition_index, r) << inf_.display(t);
         return true;
       });
-      for (auto *o : O) inf_.unify(o, in0());
+      for (unsigned i = 0; i < O.size(); ++i) output(n, i, in0());
       return;
     }
     case OpKind::DemuxEnum: {
       if (!node.typeGeneric) return;
       const Type *en = inf_.resolve(node.typeGeneric);
-      same(n, en, in0(), inRange(n, 0));
+      input(n, en);
       const EnumInfo &info = tc_.enumInfo(en->id);
       for (size_t i = 0; i < O.size() && i < info.variants.size(); ++i) {
         const auto &f = info.variants[i].fields;
-        inf_.unify(O[i], f.empty() ? tc_.unitType() : f.size() == 1 ? f[0] : tc_.tuple(f));
+        output(n, static_cast<unsigned>(i), f.empty() ? tc_.unitType() : f.size() == 1 ? f[0] : tc_.tuple(f));
       }
       return;
     }
     case OpKind::Unzip: {
       auto [a, b] = pair(n, in0(), inRange(n, 0), "input");
       if (O.size() == 2) {
-        inf_.unify(O[0], a);
-        inf_.unify(O[1], b);
+        output(n, 0, a);
+        output(n, 1, b);
       }
       return;
     }

@@ -176,8 +176,9 @@ void Inference::solve() {
   for (auto &p : pending_) diags_.report(DiagID::err_type_annotations_needed, p.range);
   pending_.clear();
   // Whatever nothing constrains (the items of `null()`, an empty list) is `()`.
+  // Error variables stay unbound: they mark what was already reported.
   for (size_t i = 0; i < bindings_.size(); ++i)
-    if (!bindings_[i]) bindings_[i] = types_.unitType();
+    if (!bindings_[i] && flavors_[i] != Flavor::Error) bindings_[i] = types_.unitType();
 }
 
 } // namespace dfir

@@ -12,6 +12,7 @@ import sys
 
 def main():
     lit_py, test_dir, dfirc = sys.argv[1:4]
+    test_dir = os.path.abspath(test_dir)
     log_dir = os.path.join(test_dir, "diag-kinds")
     shutil.rmtree(log_dir, ignore_errors=True)
     os.makedirs(log_dir)
