@@ -22,10 +22,10 @@ class Builder {
 public:
   Builder(const TokenLocator &loc, DiagnosticEngine &diags) : loc_(loc), diags_(diags) {}
 
-  std::unique_ptr<Program> program(DfirParser::ProgramContext *ctx) {
+  std::unique_ptr<Program> program(const std::vector<DfirParser::ItemContext *> &items) {
     auto p = std::make_unique<Program>();
     p->file = loc_.file();
-    for (auto *item : ctx->item()) this->item(item, *p);
+    for (auto *item : items) this->item(item, *p);
     return p;
   }
 
@@ -135,8 +135,13 @@ private:
           diags_.report(DiagID::err_unknown_channel_option, r(of->IDENT())) << of->IDENT()->getText();
           continue;
         }
+        if (!of->type()) {
+          diags_.report(DiagID::err_expected_token, SourceRange(SourceLoc{loc_.file(), r(of).end}, r(of).end))
+              << "a type after `of`" << "`;`";
+          continue;
+        }
         if (d.elemType) {
-          (diags_.report(DiagID::err_duplicate_channel_option, r(of)) << "of")
+          (diags_.report(DiagID::err_duplicate_channel_option, r(of)) << "`of T`")
               .note(DiagID::note_previous_option, ofRange);
           continue;
         }
@@ -598,7 +603,9 @@ private:
         arm.pattern = pattern(arms[i]->pattern());
         arm.body = expr(arms[i]->expr());
         bool last = i + 1 == arms.size();
-        if (!last && !arms[i]->comma && arm.body->kind != Expr::Block)
+        bool blockLike = arm.body->kind == Expr::Block || arm.body->kind == Expr::If ||
+                         arm.body->kind == Expr::Match;
+        if (!last && !arms[i]->comma && !blockLike)
           diags_.report(DiagID::err_match_arm_comma, SourceRange(SourceLoc{loc_.file(), arm.body->range.end}, arm.body->range.end));
         e->arms.push_back(std::move(arm));
       }
@@ -707,7 +714,7 @@ private:
     return p;
   }
 
-  static constexpr unsigned kMaxDepth = 512;
+  static constexpr unsigned kMaxDepth = 2000;
   const TokenLocator &loc_;
   DiagnosticEngine &diags_;
   unsigned depth_ = 0;
@@ -716,13 +723,10 @@ private:
 
 } // namespace
 
-std::unique_ptr<Program> buildAST(DfirParser::ProgramContext *tree, const TokenLocator &loc,
-                                  const SourceManager &sm, DiagnosticEngine &diags) {
-  unsigned before = diags.errorCount();
+std::unique_ptr<Program> buildAST(const std::vector<DfirParser::ItemContext *> &items,
+                                  const TokenLocator &loc, DiagnosticEngine &diags) {
   Builder b(loc, diags);
-  auto program = b.program(tree);
-  if (diags.errorCount() != before) return nullptr;
-  return program;
+  return b.program(items);
 }
 
 } // namespace dfir

@@ -33,6 +33,31 @@ const char *spelling(UnOp op) { return op == UnOp::Neg ? "-" : "!"; }
 
 namespace {
 
+/// Quotes a string the way the language writes it, so control characters
+/// (and NUL) stay visible in the dump.
+std::string quote(const std::string &v) {
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    switch (c) {
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    case '\r': out += "\\r"; break;
+    case '\0': out += "\\0"; break;
+    case '\\': out += "\\\\"; break;
+    case '"': out += "\\\""; break;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "\\u{%x}", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  return out + "\"";
+}
+
 class Dumper {
 public:
   explicit Dumper(const SourceManager &sm) : sm_(sm) {}
@@ -152,7 +177,7 @@ private:
     case Pattern::Bind: text = "bind " + p.name; break;
     case Pattern::Int: text = std::string("int ") + (p.negative ? "-" : "") + std::to_string(p.intValue) + p.suffix; break;
     case Pattern::Float: text = "float " + fmt(p.floatValue); break;
-    case Pattern::Str: text = "str \"" + p.strValue + "\""; break;
+    case Pattern::Str: text = "str " + quote(p.strValue); break;
     case Pattern::Bool: text = p.boolValue ? "true" : "false"; break;
     case Pattern::Unit: text = "()"; break;
     case Pattern::Tuple: text = "tuple"; break;
@@ -179,7 +204,7 @@ private:
     switch (e.kind) {
     case Expr::Int: text = "Int " + std::to_string(e.intValue) + e.suffix; break;
     case Expr::Float: text = "Float " + fmt(e.floatValue) + e.suffix; break;
-    case Expr::Str: text = "Str \"" + e.strValue + "\""; break;
+    case Expr::Str: text = "Str " + quote(e.strValue); break;
     case Expr::Bool: text = e.boolValue ? "Bool true" : "Bool false"; break;
     case Expr::Unit: text = "Unit"; break;
     case Expr::Name: text = "Name " + e.name; break;

@@ -17,6 +17,7 @@ namespace dfir {
 /// Maps ANTLR's code-point indexes back to byte offsets in the buffer.
 class TokenLocator {
 public:
+  /// ANTLR's input stream drops a leading byte order mark; so does the map.
   TokenLocator(uint32_t file, std::string_view text);
   SourceRange range(const antlr4::Token *t) const;
   SourceRange range(antlr4::ParserRuleContext *ctx) const;
@@ -31,10 +32,9 @@ private:
   std::vector<uint32_t> cpToByte_; // one entry per code point, plus the end
 };
 
-/// Builds the AST from a parse tree without syntax errors; reports the
-/// literal and token-adjacency errors the grammar leaves to it.
-std::unique_ptr<ast::Program> buildAST(grammar::DfirParser::ProgramContext *tree,
-                                       const TokenLocator &loc, const SourceManager &sm,
-                                       DiagnosticEngine &diags);
+/// Builds the AST from the items that parsed; reports the literal and
+/// token-adjacency errors the grammar leaves to it.
+std::unique_ptr<ast::Program> buildAST(const std::vector<grammar::DfirParser::ItemContext *> &items,
+                                       const TokenLocator &loc, DiagnosticEngine &diags);
 
 } // namespace dfir

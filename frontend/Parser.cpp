@@ -14,7 +14,8 @@ using grammar::DfirParser;
 // ------------------------------------------------------------ locations --
 
 TokenLocator::TokenLocator(uint32_t file, std::string_view text) : file_(file) {
-  for (uint32_t i = 0; i < text.size(); ++i)
+  uint32_t start = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  for (uint32_t i = start; i < text.size(); ++i)
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) cpToByte_.push_back(i);
   cpToByte_.push_back(static_cast<uint32_t>(text.size()));
 }
@@ -89,12 +90,30 @@ struct Lexed {
   std::unique_ptr<antlr4::CommonTokenStream> tokens;
 };
 
+
 constexpr unsigned kMaxNesting = 256;
 
-/// Returns false when parsing cannot go on (an unterminated string or
-/// pathological nesting); `lexicalErrors` counts every lexical error.
+/// True when every `/*` in a block comment token has its `*/`.
+bool commentClosed(const std::string &text) {
+  int depth = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '/' && text[i + 1] == '*') {
+      ++depth;
+      ++i;
+    } else if (text[i] == '*' && text[i + 1] == '/') {
+      --depth;
+      ++i;
+    }
+  }
+  return depth == 0;
+}
+
+/// Lexes the whole buffer and reports lexical errors: bad characters, an
+/// unterminated string or comment (everything after one is suspect, so it
+/// ends the scan), and pathological nesting. Returns false if there were any;
+/// the file is then not parsed, so a lexical mistake gives no syntax errors.
 bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
-               const TokenLocator &loc, Lexed &out, unsigned &lexicalErrors) {
+               const TokenLocator &loc, Lexed &out) {
   std::string_view text = sm.text(file);
   out.input = std::make_unique<antlr4::ANTLRInputStream>(std::string(text));
   out.lexer = std::make_unique<DfirLexer>(out.input.get());
@@ -102,51 +121,65 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
   out.tokens = std::make_unique<antlr4::CommonTokenStream>(out.lexer.get());
   out.tokens->fill();
   bool ok = true;
-  unsigned depth = 0, prefixRun = 0;
+  unsigned depth = 0, prefixRun = 0, genericDepth = 0;
+  std::string prev;
   for (antlr4::Token *t : out.tokens->getTokens()) {
+    SourceRange r = loc.range(t);
     switch (t->getType()) {
     case DfirLexer::BAD_CHAR:
-      diags.report(DiagID::err_bad_char, loc.range(t)) << t->getText();
-      ++lexicalErrors;
-      break;
-    case DfirLexer::UNTERMINATED_STRING:
-      diags.report(DiagID::err_unterminated_string, loc.range(t).begin.valid()
-                                                        ? SourceRange(loc.range(t).begin, loc.range(t).begin.offset + 1)
-                                                        : loc.range(t));
-      ++lexicalErrors;
+      diags.report(DiagID::err_bad_char, r) << t->getText();
       ok = false;
-      break;
-    case DfirLexer::UNTERMINATED_COMMENT: {
-      SourceRange r = loc.range(t);
-      diags.report(DiagID::err_unterminated_comment, SourceRange(r.begin, r.begin.offset + 2));
-      ++lexicalErrors;
-      break;
-    }
+      continue;
+    case DfirLexer::UNTERMINATED_STRING:
+      diags.report(DiagID::err_unterminated_string, SourceRange(r.begin, r.begin.offset + 1));
+      return false;
+    case DfirLexer::BLOCK_COMMENT:
+      if (!commentClosed(t->getText())) {
+        diags.report(DiagID::err_unterminated_comment, SourceRange(r.begin, r.begin.offset + 2));
+        return false;
+      }
+      continue;
     default: break;
     }
-    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
-    std::string s = t->getType() == antlr4::Token::EOF ? "" : t->getText();
-    if (s == "(" || s == "[" || s == "{") ++depth;
-    else if ((s == ")" || s == "]" || s == "}") && depth) --depth;
-    prefixRun = (s == "-" || s == "!" || s == "|" || s == "||" || s == "if" || s == "match")
-                    ? prefixRun + 1 : 0;
-    if (ok && (depth > kMaxNesting || prefixRun > kMaxNesting)) {
-      diags.report(DiagID::err_nesting_too_deep, loc.range(t)) << kMaxNesting;
-      ok = false;
-      break;
+    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL || t->getType() == antlr4::Token::EOF) continue;
+    std::string s = t->getText();
+    // `<` opens a generic after a type-like name (`Option<`, `::<`); the
+    // count restarts at every `;` so comparisons cannot add up.
+    bool genericOpen = s == "<" && (prev == "::" || (!prev.empty() && std::isupper(static_cast<unsigned char>(prev[0]))));
+    if (s == "(" || s == "[" || s == "{" || genericOpen) ++depth;
+    else if ((s == ")" || s == "]" || s == "}" || (s == ">" && genericDepth)) && depth) --depth;
+    if (genericOpen) ++genericDepth;
+    else if (s == ">" && genericDepth) --genericDepth;
+    if (s == ";") genericDepth = 0;
+    prefixRun = (s == "-" || s == "!" || s == "||" || s == "if" || s == "match") ? prefixRun + 1 : 0;
+    if (depth > kMaxNesting || prefixRun > kMaxNesting) {
+      diags.report(DiagID::err_nesting_too_deep, r) << kMaxNesting;
+      return false;
     }
+    prev = s;
   }
   return ok;
 }
 
-/// Turns ANTLR's recognition errors into our diagnostics. After an error,
-/// later errors are suppressed until the parser has moved past a `;` or `}`
-/// (the end of the broken item), so one mistake gives one error.
+/// Turns ANTLR's recognition errors into our diagnostics and abandons the
+/// item at its first error: parseProgram then skips to the next item, so one
+/// mistake gives one error and later items are still checked.
 class DiagnosingErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
   DiagnosingErrorStrategy(DiagnosticEngine &diags, const TokenLocator &loc)
       : diags_(diags), loc_(loc) {}
   unsigned errors = 0;
+  size_t errorToken = 0; // index of the token the last error was reported at
+
+  void recover(antlr4::Parser *, std::exception_ptr) override {
+    throw antlr4::ParseCancellationException();
+  }
+  antlr4::Token *recoverInline(antlr4::Parser *p) override {
+    antlr4::InputMismatchException e(p);
+    report(p, e.getOffendingToken(), e.getExpectedTokens());
+    throw antlr4::ParseCancellationException();
+  }
+  void sync(antlr4::Parser *) override {}
 
 protected:
   void reportNoViableAlternative(antlr4::Parser *p, const antlr4::NoViableAltException &e) override {
@@ -158,38 +191,28 @@ protected:
   void reportFailedPredicate(antlr4::Parser *p, const antlr4::FailedPredicateException &e) override {
     report(p, e.getOffendingToken(), antlr4::misc::IntervalSet());
   }
-  void reportUnwantedToken(antlr4::Parser *p) override {
-    if (inErrorRecoveryMode(p)) return;
-    beginErrorCondition(p);
-    report(p, p->getCurrentToken(), getExpectedTokens(p));
-  }
-  void reportMissingToken(antlr4::Parser *p) override {
-    if (inErrorRecoveryMode(p)) return;
-    beginErrorCondition(p);
-    report(p, p->getCurrentToken(), getExpectedTokens(p));
-  }
 
 private:
   void report(antlr4::Parser *p, antlr4::Token *found, const antlr4::misc::IntervalSet &expected) {
     ++errors;
     if (!found) found = p->getCurrentToken();
-    size_t idx = found->getTokenIndex();
-    if (haveLast_ && !passedItemEnd(p, lastIndex_, idx)) return;
-    haveLast_ = true;
-    lastIndex_ = idx;
+    errorToken = found->getTokenIndex();
     const auto &voc = p->getVocabulary();
     std::vector<std::string> names;
+    bool wantsSemicolon = false;
     for (size_t t : expected.toList()) {
-      // `_` can only start a pattern; listing it adds noise.
       if (t == antlr4::Token::EPSILON) continue;
-      names.push_back(tokenDisplay(voc, t));
+      std::string name = tokenDisplay(voc, t);
+      wantsSemicolon = wantsSemicolon || name == "`;`";
+      names.push_back(name);
     }
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     SourceRange r = loc_.range(found);
-    // A token missing at the end of a line (typically `;`) is reported just
-    // after the previous token rather than at the start of the next line.
-    if (auto *prev = previousVisible(p, idx)) {
+    // A `;` missing at the end of a line (or anything missing at the end of
+    // the file) is reported just after the last token, not on the next line.
+    bool atEnd = found->getType() == antlr4::Token::EOF;
+    if (auto *prev = previousVisible(p, errorToken); prev && (wantsSemicolon || atEnd)) {
       SourceRange pr = loc_.range(prev);
       if (lineOf(pr.end) != lineOf(r.begin.offset))
         r = SourceRange(SourceLoc{pr.begin.file, pr.end}, pr.end);
@@ -217,20 +240,51 @@ private:
     }
     return nullptr;
   }
-  static bool passedItemEnd(antlr4::Parser *p, size_t from, size_t to) {
-    auto *ts = dynamic_cast<antlr4::BufferedTokenStream *>(p->getTokenStream());
-    if (!ts || to <= from) return false;
-    for (size_t i = from; i < to; ++i) {
-      std::string s = ts->get(i)->getText();
-      if (s == ";" || s == "}") return true;
-    }
-    return false;
-  }
   DiagnosticEngine &diags_;
   const TokenLocator &loc_;
-  bool haveLast_ = false;
-  size_t lastIndex_ = 0;
 };
+
+/// After an error in the item that started at token `start`, finds where
+/// the next item starts: after a `;` or the `}` closing the item at its own
+/// nesting level, or at a line that begins like an item (`x =`, `process`,
+/// ...), whichever comes first. Always moves past `start`.
+size_t resync(antlr4::BufferedTokenStream &ts, size_t start, size_t error) {
+  static const char *itemKeywords[] = {"type", "struct", "enum", "extern", "const",
+                                       "process", "cluster", "channel"};
+  auto visible = [&](size_t i) {
+    for (; i < ts.size(); ++i)
+      if (ts.get(i)->getChannel() == antlr4::Token::DEFAULT_CHANNEL) return i;
+    return ts.size() - 1;
+  };
+  auto isOpen = [](const std::string &s) { return s == "(" || s == "[" || s == "{"; };
+  auto isClose = [](const std::string &s) { return s == ")" || s == "]" || s == "}"; };
+  int depth = 0;
+  for (size_t i = start; i < error && i < ts.size(); ++i) {
+    std::string s = ts.get(i)->getText();
+    if (ts.get(i)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+    if (isOpen(s)) ++depth;
+    else if (isClose(s)) --depth;
+  }
+  size_t lastLine = ts.get(visible(start))->getLine();
+  for (size_t i = visible(error > start ? error : start); i < ts.size(); i = visible(i + 1)) {
+    antlr4::Token *t = ts.get(i);
+    if (t->getType() == antlr4::Token::EOF) return i;
+    std::string s = t->getText();
+    bool startsLine = t->getLine() != lastLine;
+    lastLine = t->getLine();
+    if (i > start && depth <= 0 && startsLine) {
+      bool keyword = std::find(std::begin(itemKeywords), std::end(itemKeywords), s) != std::end(itemKeywords);
+      std::string next = ts.get(visible(i + 1))->getText();
+      bool named = t->getType() == DfirLexer::IDENT &&
+                   (next == "=" || next == "{" || next == "->" || next == "(" || next == "::");
+      if (keyword || named) return i;
+    }
+    if (isOpen(s)) ++depth;
+    if (isClose(s) && --depth <= 0 && s == "}" && depth == 0 && i > start) return visible(i + 1);
+    if (s == ";" && depth <= 0) return visible(i + 1);
+  }
+  return ts.size() - 1;
+}
 
 } // namespace
 
@@ -247,16 +301,28 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
   if (!checkUtf8(sm, file, diags)) return nullptr;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
+  unsigned before = diags.errorCount();
   try {
-    unsigned lexicalErrors = 0;
-    if (!lexBuffer(sm, file, diags, loc, lexed, lexicalErrors)) return nullptr;
+    if (!lexBuffer(sm, file, diags, loc, lexed)) return nullptr;
     DfirParser parser(lexed.tokens.get());
     parser.removeErrorListeners();
     auto strategy = std::make_shared<DiagnosingErrorStrategy>(diags, loc);
     parser.setErrorHandler(strategy);
-    DfirParser::ProgramContext *tree = parser.program();
-    if (lexicalErrors || strategy->errors || parser.getNumberOfSyntaxErrors()) return nullptr;
-    return buildAST(tree, loc, sm, diags);
+    std::vector<DfirParser::ItemContext *> items;
+    antlr4::CommonTokenStream &ts = *lexed.tokens;
+    while (ts.LA(1) != antlr4::Token::EOF) {
+      size_t start = ts.index();
+      try {
+        items.push_back(parser.item());
+      } catch (const antlr4::ParseCancellationException &) {
+        size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
+        ts.seek(next);
+        strategy->reset(&parser);
+      }
+    }
+    auto program = buildAST(items, loc, diags);
+    if (diags.errorCount() != before) return nullptr;
+    return program;
   } catch (const std::exception &e) {
     // ANTLR reports through the strategy; anything thrown here is unexpected
     // input we failed to anticipate. Report it as a user-facing syntax error
@@ -271,8 +337,7 @@ bool dumpTokens(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
   if (!checkUtf8(sm, file, diags)) return false;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
-  unsigned lexicalErrors = 0;
-  bool ok = lexBuffer(sm, file, diags, loc, lexed, lexicalErrors) && lexicalErrors == 0;
+  bool ok = lexBuffer(sm, file, diags, loc, lexed);
   const auto &voc = lexed.lexer->getVocabulary();
   for (antlr4::Token *t : lexed.tokens->getTokens()) {
     if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;

@@ -40,7 +40,7 @@ channelDecl : 'channel' IDENT ':' IDENT '->' IDENT channelOption* ';' ;
 channelOption
   : 'broadcast'                 # channelBroadcast
   | 'hash' '(' expr ')'         # channelHash
-  | IDENT type                  # channelOf        // `of T`; `of` is contextual
+  | IDENT type?                 # channelOf        // `of T`; `of` is contextual
   ;
 locationBlock : IDENT '{' statement* '}' ;
 
@@ -140,7 +140,7 @@ pattern
   | '(' ')'                                                  # unitPattern
   | '(' pattern ')'                                          # parenPattern
   | '(' pattern ',' ( pattern ( ',' pattern )* ','? )? ')'   # tuplePattern
-  | 'Some' '(' pattern ')'                                   # somePattern
+  | 'Some' '(' pattern ','? ')'                              # somePattern
   | 'None'                                                   # nonePattern
   | IDENT '::' IDENT ( '(' ( pattern ( ',' pattern )* ','? )? ')' )?   # variantPattern
   | IDENT '{' ( fieldPattern ( ',' fieldPattern )* ( ',' '..' )? ','? | '..' )? '}'  # structPattern
@@ -174,8 +174,9 @@ UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* ;
 IDENT : [A-Za-z_] [A-Za-z0-9_]* ;
 
 LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN) ;
-BLOCK_COMMENT : '/*' ( BLOCK_COMMENT | . )*? '*/' -> channel(HIDDEN) ;
-UNTERMINATED_COMMENT : '/*' ( BLOCK_COMMENT | . )*? EOF -> channel(HIDDEN) ;
+// A comment left open runs to the end of the file; the lexer scan in
+// frontend/Parser.cpp checks that every `/*` of it is closed.
+BLOCK_COMMENT : '/*' ( BLOCK_COMMENT | . )*? ( '*/' | EOF ) -> channel(HIDDEN) ;
 WS : [ \t\r\n\u000C]+ -> skip ;
 
 // Anything else is one bad character. It is reported once by the lexer scan

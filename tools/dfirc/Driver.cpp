@@ -58,7 +58,8 @@ void logEmittedKinds(const DiagnosticEngine &diags) {
 }
 
 bool useColor(const DiagOptions &o) {
-  if (o.noColor || std::getenv("NO_COLOR")) return false;
+  const char *noColor = std::getenv("NO_COLOR");
+  if (o.noColor || (noColor && *noColor)) return false;
   return isatty(fileno(stderr));
 }
 
@@ -74,7 +75,8 @@ bool processBuffer(const CheckOptions &opts, const SourceManager &sm, uint32_t f
   auto program = parseProgram(sm, file, diags);
   if (!program) return false;
   if (opts.emit == "ast") {
-    std::fputs(ast::dumpAST(*program, sm).c_str(), stdout);
+    std::string dump = ast::dumpAST(*program, sm);
+    std::fwrite(dump.data(), 1, dump.size(), stdout);
     return true;
   }
   return checkProgram(*program, sm, diags) && !diags.hasErrors();
