@@ -459,6 +459,45 @@ private:
     return false;
   }
 
+  // One side (inputs or outputs) of an edge, so both sides share the checks.
+  const Port *portOf(const GraphEdge &e, bool input) { return input ? e.toPort.port : e.fromPort.port; }
+  SourceRange endOf(const GraphEdge &e, bool input) { return input ? e.toRange : e.fromRange; }
+  unsigned &indexOf(GraphEdge &e, bool input) { return input ? e.inIndex : e.outIndex; }
+  const char *sideName(bool input) { return input ? "input" : "output"; }
+
+  /// A side with one port: no port may be written, one edge at most.
+  void checkSingle(GraphNode &node, const std::vector<int> &edges, bool input) {
+    for (size_t i = 0; i < edges.size(); ++i) {
+      GraphEdge &e = ctx_.edges[edges[i]];
+      if (const Port *port = portOf(e, input)) {
+        ctx_.diags.report(DiagID::err_port_not_allowed, port->range)
+            << node.info->name << sideName(input) << port->text();
+      } else if (i > 0) {
+        (ctx_.diags.report(input ? DiagID::err_too_many_inputs : DiagID::err_too_many_outputs, endOf(e, input))
+         << node.info->name)
+            .note(DiagID::note_previous_edge, endOf(ctx_.edges[edges[0]], input));
+      }
+      indexOf(e, input) = 0;
+    }
+  }
+
+  /// A side with any number of unnamed ports (`union` inputs, `tee`
+  /// outputs): ports, if written, are distinct integers.
+  void checkVariadic(GraphNode &node, const std::vector<int> &edges, bool input) {
+    std::map<std::string, int> used;
+    for (size_t i = 0; i < edges.size(); ++i) {
+      GraphEdge &e = ctx_.edges[edges[i]];
+      indexOf(e, input) = static_cast<unsigned>(i);
+      const Port *port = portOf(e, input);
+      if (!port) continue;
+      if (port->isName)
+        ctx_.diags.report(DiagID::err_unknown_port, port->range)
+            << node.info->name << sideName(input) << port->text() << "numbered ports such as `[0]`";
+      else
+        claimPort(used, port->text(), edges[i], input);
+    }
+  }
+
   void checkInputs(int n) {
     GraphNode &node = ctx_.nodes[n];
     const OpInfo &info = *node.info;
@@ -474,34 +513,13 @@ private:
     case InputShape::One:
       if (in.empty() && info.inputs == InputShape::One && !node.brokenIn)
         ctx_.diags.report(DiagID::err_missing_input, node.range()) << name;
-      for (size_t i = 0; i < in.size(); ++i) {
-        GraphEdge &e = ctx_.edges[in[i]];
-        if (e.toPort.port) {
-          ctx_.diags.report(DiagID::err_port_not_allowed, e.toPort.port->range)
-              << name << "input" << e.toPort.port->text();
-        } else if (i > 0) {
-          (ctx_.diags.report(DiagID::err_too_many_inputs, e.toRange) << name)
-              .note(DiagID::note_previous_edge, ctx_.edges[in[0]].toRange);
-        }
-        e.inIndex = 0;
-      }
+      checkSingle(node, in, true);
       node.numInPorts = 1;
       return;
     case InputShape::Many: {
       if (in.empty() && !node.brokenIn) ctx_.diags.report(DiagID::err_missing_input, node.range()) << name;
       if (in.size() == 1 && !node.brokenIn) ctx_.diags.report(DiagID::warn_single_input_union, node.range());
-      std::map<std::string, int> used;
-      for (size_t i = 0; i < in.size(); ++i) {
-        GraphEdge &e = ctx_.edges[in[i]];
-        e.inIndex = static_cast<unsigned>(i);
-        if (!e.toPort.port) continue;
-        if (e.toPort.port->isName) {
-          ctx_.diags.report(DiagID::err_unknown_port, e.toPort.port->range)
-              << name << "input" << e.toPort.port->text() << "numbered ports such as `[0]`";
-          continue;
-        }
-        claimPort(used, e.toPort.port->text(), in[i], true);
-      }
+      checkVariadic(node, in, true);
       node.numInPorts = static_cast<unsigned>(in.size());
       return;
     }
@@ -556,34 +574,13 @@ private:
     case OutputShape::One:
       if (out.empty() && info.outputs == OutputShape::One && !node.brokenOut)
         ctx_.diags.report(DiagID::err_missing_output, node.range()) << name;
-      for (size_t i = 0; i < out.size(); ++i) {
-        GraphEdge &e = ctx_.edges[out[i]];
-        if (e.fromPort.port) {
-          ctx_.diags.report(DiagID::err_port_not_allowed, e.fromPort.port->range)
-              << name << "output" << e.fromPort.port->text();
-        } else if (i > 0) {
-          (ctx_.diags.report(DiagID::err_too_many_outputs, e.fromRange) << name)
-              .note(DiagID::note_previous_edge, ctx_.edges[out[0]].fromRange);
-        }
-        e.outIndex = 0;
-      }
+      checkSingle(node, out, false);
       node.numOutPorts = 1;
       return;
     case OutputShape::Many: {
       if (out.empty() && !node.brokenOut) ctx_.diags.report(DiagID::err_missing_output, node.range()) << name;
       if (out.size() == 1 && !node.brokenOut) ctx_.diags.report(DiagID::warn_single_output_tee, node.range());
-      std::map<std::string, int> used;
-      for (size_t i = 0; i < out.size(); ++i) {
-        GraphEdge &e = ctx_.edges[out[i]];
-        e.outIndex = static_cast<unsigned>(i);
-        if (e.fromPort.port) {
-          if (e.fromPort.port->isName)
-            ctx_.diags.report(DiagID::err_unknown_port, e.fromPort.port->range)
-                << name << "output" << e.fromPort.port->text() << "numbered ports such as `[0]`";
-          else
-            claimPort(used, e.fromPort.port->text(), out[i], false);
-        }
-      }
+      checkVariadic(node, out, false);
       node.numOutPorts = static_cast<unsigned>(out.size());
       return;
     }
