@@ -5,58 +5,7 @@
 
 namespace dfir::ast {
 
-const char *spelling(BinOp op) {
-  switch (op) {
-  case BinOp::Mul: return "*";
-  case BinOp::Div: return "/";
-  case BinOp::Rem: return "%";
-  case BinOp::Add: return "+";
-  case BinOp::Sub: return "-";
-  case BinOp::Shl: return "<<";
-  case BinOp::Shr: return ">>";
-  case BinOp::BitAnd: return "&";
-  case BinOp::BitXor: return "^";
-  case BinOp::BitOr: return "|";
-  case BinOp::Eq: return "==";
-  case BinOp::Ne: return "!=";
-  case BinOp::Lt: return "<";
-  case BinOp::Le: return "<=";
-  case BinOp::Gt: return ">";
-  case BinOp::Ge: return ">=";
-  case BinOp::And: return "&&";
-  case BinOp::Or: return "||";
-  }
-  return "?";
-}
-
-const char *spelling(UnOp op) { return op == UnOp::Neg ? "-" : "!"; }
-
 namespace {
-
-/// Quotes a string the way the language writes it, so control characters
-/// (and NUL) stay visible in the dump.
-std::string quote(const std::string &v) {
-  std::string out = "\"";
-  for (unsigned char c : v) {
-    switch (c) {
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
-    case '\0': out += "\\0"; break;
-    case '\\': out += "\\\\"; break;
-    case '"': out += "\\\""; break;
-    default:
-      if (c < 0x20 || c == 0x7f) {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "\\u{%x}", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-  }
-  return out + "\"";
-}
 
 class Dumper {
 public:
@@ -177,7 +126,7 @@ private:
     case Pattern::Bind: text = "bind " + p.name; break;
     case Pattern::Int: text = std::string("int ") + (p.negative ? "-" : "") + std::to_string(p.intValue) + p.suffix; break;
     case Pattern::Float: text = "float " + fmt(p.floatValue); break;
-    case Pattern::Str: text = "str " + quote(p.strValue); break;
+    case Pattern::Str: text = "str " + quoteString(p.strValue); break;
     case Pattern::Bool: text = p.boolValue ? "true" : "false"; break;
     case Pattern::Unit: text = "()"; break;
     case Pattern::Tuple: text = "tuple"; break;
@@ -204,7 +153,7 @@ private:
     switch (e.kind) {
     case Expr::Int: text = "Int " + std::to_string(e.intValue) + e.suffix; break;
     case Expr::Float: text = "Float " + fmt(e.floatValue) + e.suffix; break;
-    case Expr::Str: text = "Str " + quote(e.strValue); break;
+    case Expr::Str: text = "Str " + quoteString(e.strValue); break;
     case Expr::Bool: text = e.boolValue ? "Bool true" : "Bool false"; break;
     case Expr::Unit: text = "Unit"; break;
     case Expr::Name: text = "Name " + e.name; break;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
+#include "ir/GraphAlgo.h"
 
 #include <algorithm>
 #include <deque>
@@ -18,58 +19,13 @@ namespace dfir {
 
 namespace {
 
-bool crossesTick(const GraphNode &n) {
-  return n.info->kind == OpKind::DeferTick || n.info->kind == OpKind::DeferTickLazy;
-}
+bool crossesTick(const GraphNode &n) { return dfir::crossesTick(n.info->kind); }
 
-/// Tarjan's algorithm, iterative so deep graphs cannot overflow the stack.
 std::vector<int> components(const SemaContext &ctx) {
-  size_t n = ctx.nodes.size();
-  std::vector<int> index(n, -1), low(n, 0), comp(n, -1);
-  std::vector<bool> onStack(n, false);
-  std::vector<int> stack;
-  int counter = 0, comps = 0;
-  struct Frame {
-    int v;
-    size_t edge;
-  };
-  for (size_t root = 0; root < n; ++root) {
-    if (index[root] >= 0) continue;
-    std::vector<Frame> frames{{static_cast<int>(root), 0}};
-    index[root] = low[root] = counter++;
-    stack.push_back(static_cast<int>(root));
-    onStack[root] = true;
-    while (!frames.empty()) {
-      Frame &f = frames.back();
-      const GraphNode &node = ctx.nodes[f.v];
-      if (!crossesTick(node) && f.edge < node.outEdges.size()) {
-        int w = ctx.edges[node.outEdges[f.edge++]].to;
-        if (index[w] < 0) {
-          index[w] = low[w] = counter++;
-          stack.push_back(w);
-          onStack[w] = true;
-          frames.push_back({w, 0});
-        } else if (onStack[w]) {
-          low[f.v] = std::min(low[f.v], index[w]);
-        }
-        continue;
-      }
-      int v = f.v;
-      if (low[v] == index[v]) {
-        int w;
-        do {
-          w = stack.back();
-          stack.pop_back();
-          onStack[w] = false;
-          comp[w] = comps;
-        } while (w != v);
-        ++comps;
-      }
-      frames.pop_back();
-      if (!frames.empty()) low[frames.back().v] = std::min(low[frames.back().v], low[v]);
-    }
-  }
-  return comp;
+  std::vector<std::vector<int>> succ(ctx.nodes.size());
+  for (const GraphEdge &e : ctx.edges)
+    if (!crossesTick(ctx.nodes[e.from])) succ[e.from].push_back(e.to);
+  return stronglyConnected(succ);
 }
 
 /// Shortest path from `from` to `to` inside component `c` (both included).

@@ -514,7 +514,7 @@ private:
       if (in.empty() && info.inputs == InputShape::One && !node.brokenIn)
         ctx_.diags.report(DiagID::err_missing_input, node.range()) << name;
       checkSingle(node, in, true);
-      node.numInPorts = 1;
+      node.numInPorts = info.inputs == InputShape::Optional && in.empty() ? 0 : 1;
       return;
     case InputShape::Many: {
       if (in.empty() && !node.brokenIn) ctx_.diags.report(DiagID::err_missing_input, node.range()) << name;
@@ -575,7 +575,7 @@ private:
       if (out.empty() && info.outputs == OutputShape::One && !node.brokenOut)
         ctx_.diags.report(DiagID::err_missing_output, node.range()) << name;
       checkSingle(node, out, false);
-      node.numOutPorts = 1;
+      node.numOutPorts = info.outputs == OutputShape::Optional && out.empty() ? 0 : 1;
       return;
     case OutputShape::Many: {
       if (out.empty() && !node.brokenOut) ctx_.diags.report(DiagID::err_missing_output, node.range()) << name;

@@ -10,15 +10,28 @@
 
 namespace dfir {
 
-bool checkProgram(ast::Program &program, const SourceManager &sm, DiagnosticEngine &diags) {
-  SemaContext ctx(sm, diags);
-  unsigned before = diags.errorCount();
+namespace {
+bool runChecks(ast::Program &program, SemaContext &ctx) {
+  unsigned before = ctx.diags.errorCount();
   checkDeclarations(program, ctx);
   buildGraph(program, ctx);
-  if (diags.errorCount() != before) return false;
+  if (ctx.diags.errorCount() != before) return false;
   checkCycles(ctx);
   checkGraphTypes(program, ctx);
-  return diags.errorCount() == before;
+  return ctx.diags.errorCount() == before;
+}
+} // namespace
+
+bool checkProgram(ast::Program &program, const SourceManager &sm, DiagnosticEngine &diags) {
+  SemaContext ctx(sm, diags);
+  return runChecks(program, ctx);
+}
+
+std::unique_ptr<ir::Program> lowerProgram(ast::Program &program, const SourceManager &sm,
+                                          DiagnosticEngine &diags) {
+  SemaContext ctx(sm, diags);
+  if (!runChecks(program, ctx)) return nullptr;
+  return lowerToIR(program, ctx);
 }
 
 } // namespace dfir

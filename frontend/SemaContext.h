@@ -11,6 +11,7 @@
 #include "frontend/AST.h"
 #include "frontend/Diagnostics.h"
 #include "frontend/TypeInference.h"
+#include "ir/IR.h"
 #include "ir/Operators.h"
 #include "ir/Type.h"
 
@@ -28,7 +29,7 @@ struct LocationInfo {
 };
 
 struct ChannelInfo {
-  const ast::ChannelDecl *decl = nullptr;
+  ast::ChannelDecl *decl = nullptr;
   int from = -1, to = -1;     // location indexes
   int sendNode = -1, recvNode = -1;
   const Type *elem = nullptr; // T
@@ -74,11 +75,13 @@ struct GraphNode {
 
 struct SemaContext {
   SemaContext(const SourceManager &sm, DiagnosticEngine &diags)
-      : sm(sm), diags(diags), infer(types, diags) {}
+      : sm(sm), diags(diags), ownedTypes(std::make_unique<TypeContext>()), types(*ownedTypes),
+        infer(types, diags) {}
 
   const SourceManager &sm;
   DiagnosticEngine &diags;
-  TypeContext types;
+  std::unique_ptr<TypeContext> ownedTypes; // handed to the IR by lowering
+  TypeContext &types;
   Inference infer;
 
   // Declarations.
@@ -116,6 +119,9 @@ void checkConstValues(ast::Program &program, SemaContext &ctx);
 void buildGraph(ast::Program &program, SemaContext &ctx);
 void checkGraphTypes(ast::Program &program, SemaContext &ctx);
 void checkCycles(SemaContext &ctx);
+/// After the checks passed: builds the IR (Lower.cpp), moving the AST's
+/// expressions into it.
+std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx);
 
 /// Type-checks closures and constant expressions (ExprChecker.cpp).
 class ExprChecker {

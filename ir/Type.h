@@ -82,6 +82,8 @@ public:
   EnumInfo &enumInfo(unsigned id) { return enums_[id]; }
   const StructInfo &structInfo(unsigned id) const { return structs_[id]; }
   const EnumInfo &enumInfo(unsigned id) const { return enums_[id]; }
+  unsigned numStructs() const { return static_cast<unsigned>(structs_.size()); }
+  unsigned numEnums() const { return static_cast<unsigned>(enums_.size()); }
 
 private:
   const Type *intern(Type t);

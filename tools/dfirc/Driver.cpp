@@ -3,6 +3,9 @@
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
 #include "frontend/VerifyDiagnostics.h"
+#include "ir/GraphWriter.h"
+#include "ir/Printer.h"
+#include "passes/PassManager.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -112,6 +115,106 @@ int runCheck(const CheckOptions &opts) {
     }
   }
   return ok ? kExitOk : kExitUserError;
+}
+
+namespace {
+
+/// Parses, checks and lowers one file, then runs the pass pipeline.
+/// Returns null after user errors (reported); compiler bugs do not return.
+std::unique_ptr<ir::Program> compile(const std::string &input, const DiagOptions &dopts,
+                                     const PipelineOptions &popts, passes::PassResults &results,
+                                     std::string &printed, int &exitCode) {
+  SourceManager sm;
+  std::string error;
+  auto file = sm.addFile(input, error);
+  if (!file) {
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    exitCode = kExitUserError;
+    return nullptr;
+  }
+  DiagnosticEngine diags(sm);
+  diags.setWarningsAsErrors(dopts.warningsAsErrors);
+  TextDiagnosticPrinter text(sm, stderr, useColor(dopts));
+  JsonDiagnosticPrinter json(sm, stderr);
+  if (dopts.format == "json") diags.addConsumer(&json);
+  else diags.addConsumer(&text);
+  std::unique_ptr<ir::Program> program;
+  if (auto ast = parseProgram(sm, *file, diags)) program = lowerProgram(*ast, sm, diags);
+  diags.finish();
+  logEmittedKinds(diags);
+  if (!program || diags.hasErrors()) {
+    exitCode = kExitUserError;
+    return nullptr;
+  }
+  passes::PassOptions opts;
+  opts.verifyEach = popts.verifyEach;
+  opts.printAnalysis.insert(popts.printAnalysis.begin(), popts.printAnalysis.end());
+  opts.disabled.insert(popts.disablePass.begin(), popts.disablePass.end());
+  opts.printIrBefore.insert(popts.printIrBefore.begin(), popts.printIrBefore.end());
+  opts.printIrAfter.insert(popts.printIrAfter.begin(), popts.printIrAfter.end());
+  opts.printIrAfterAll = popts.printIrAfterAll;
+  if (!passes::runPasses(*program, opts, results, printed, error)) internalError(error);
+  exitCode = kExitOk;
+  return program;
+}
+
+bool writeOutput(const std::string &path, const std::string &text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return true;
+  }
+  std::FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f) {
+    std::fprintf(stderr, "dfirc: error: cannot write `%s`\n", path.c_str());
+    return false;
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) std::fprintf(stderr, "dfirc: error: cannot write `%s`\n", path.c_str());
+  return ok;
+}
+
+} // namespace
+
+int runBuild(const BuildOptions &opts) {
+  if (opts.emit.empty()) {
+    std::fprintf(stderr, "dfirc: error: `build` can only emit the graph IR so far; pass `--emit=ir` "
+                         "(or `--emit=ir-opt`, the IR after the passes)\n");
+    return kExitUserError;
+  }
+  passes::PassResults results;
+  std::string printed;
+  int code = kExitOk;
+  // --emit=ir prints the IR as lowered; --emit=ir-opt after the pipeline.
+  PipelineOptions pipeline = opts.pipeline;
+  std::string irBefore;
+  auto program = compile(opts.input, opts.diag, pipeline, results, printed, code);
+  if (!program) return code;
+  std::fwrite(printed.data(), 1, printed.size(), stdout);
+  return writeOutput(opts.output, ir::printProgram(*program)) ? kExitOk : kExitUserError;
+}
+
+int runGraph(const GraphOptions &opts) {
+  passes::PassResults results;
+  std::string printed;
+  int code = kExitOk;
+  auto program = compile(opts.input, opts.diag, PipelineOptions(), results, printed, code);
+  if (!program) return code;
+  ir::GraphLayout layout;
+  layout.stratum = results.strata->stratum;
+  layout.subgraph = results.subgraphs->subgraphOf;
+  for (auto &sg : results.subgraphs->list) layout.cyclicSubgraph.push_back(sg.cyclic);
+  for (auto &h : results.subgraphs->handoffs) layout.handoffEdges.insert(h.edge);
+  ir::GraphFormat format = opts.format == "dot"    ? ir::GraphFormat::Dot
+                           : opts.format == "json" ? ir::GraphFormat::Json
+                                                   : ir::GraphFormat::Mermaid;
+  return writeOutput(opts.output, ir::writeGraph(*program, layout, format)) ? kExitOk : kExitUserError;
+}
+
+std::vector<std::string> passNames() {
+  std::vector<std::string> out;
+  for (auto &p : passes::allPasses()) out.push_back(p.name);
+  return out;
 }
 
 int listDiagnosticKinds() {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace dfir::driver {
 
@@ -32,6 +33,33 @@ struct CheckOptions {
 };
 
 int runCheck(const CheckOptions &opts);
+
+/// Options of the pass pipeline shared by `build` and `graph`.
+struct PipelineOptions {
+  bool verifyEach = false;
+  std::vector<std::string> printAnalysis, disablePass, printIrBefore, printIrAfter;
+  bool printIrAfterAll = false;
+};
+
+struct BuildOptions {
+  std::string input;
+  std::string output = "-"; // `-`: standard output
+  std::string emit;         // ir | ir-opt
+  DiagOptions diag;
+  PipelineOptions pipeline;
+};
+
+struct GraphOptions {
+  std::string input;
+  std::string output = "-";
+  std::string format = "mermaid"; // mermaid | dot | json
+  DiagOptions diag;
+};
+
+int runBuild(const BuildOptions &opts);
+int runGraph(const GraphOptions &opts);
+/// Names of the passes (for --help and option checks).
+std::vector<std::string> passNames();
 int listDiagnosticKinds();
 
 /// Installs handlers that turn crashes into an "internal compiler error"

@@ -30,6 +30,17 @@ void addDiagOptions(CLI::App *cmd, DiagOptions &d) {
                 "Treat `// -----` lines as boundaries between independent inputs");
 }
 
+void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
+  auto passes = CLI::IsMember(passNames());
+  cmd->add_flag("--verify-each", p.verifyEach, "Verify the IR after lowering and after every pass");
+  cmd->add_option("--print-analysis", p.printAnalysis, "Print an analysis result (stratify, subgraphs)")
+      ->check(passes)->delimiter(',');
+  cmd->add_option("--disable-pass", p.disablePass, "Do not run a pass")->check(passes)->delimiter(',');
+  cmd->add_option("--print-ir-before", p.printIrBefore, "Print the IR before a pass")->check(passes)->delimiter(',');
+  cmd->add_option("--print-ir-after", p.printIrAfter, "Print the IR after a pass")->check(passes)->delimiter(',');
+  cmd->add_flag("--print-ir-after-all", p.printIrAfterAll, "Print the IR after every pass");
+}
+
 struct Job {
   std::function<int()> fn;
   int result = kExitInternal;
@@ -70,6 +81,23 @@ int main(int argc, char **argv) {
   bool crashForTesting = false;
   checkCmd->add_flag("--internal-error-for-testing", crashForTesting)->group("");
 
+  BuildOptions build;
+  CLI::App *buildCmd = app.add_subcommand("build", "Compile a program (so far: to the graph IR)");
+  buildCmd->add_option("file", build.input, "The .dfir file")->required();
+  buildCmd->add_option("-o", build.output, "Output file (`-` for standard output)");
+  buildCmd->add_option("--emit", build.emit, "ir: the graph IR as canonical DFIR text; ir-opt: after the passes")
+      ->check(CLI::IsMember({"ir", "ir-opt"}));
+  addDiagOptions(buildCmd, build.diag);
+  addPipelineOptions(buildCmd, build.pipeline);
+
+  GraphOptions graph;
+  CLI::App *graphCmd = app.add_subcommand("graph", "Draw the operator graph");
+  graphCmd->add_option("file", graph.input, "The .dfir file")->required();
+  graphCmd->add_option("-o", graph.output, "Output file (`-` for standard output)");
+  graphCmd->add_option("--format", graph.format, "mermaid, dot or json")
+      ->check(CLI::IsMember({"mermaid", "dot", "json"}));
+  addDiagOptions(graphCmd, graph.diag);
+
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
   kindsCmd->group("");
@@ -84,5 +112,7 @@ int main(int argc, char **argv) {
 
   if (*kindsCmd) return listDiagnosticKinds();
   if (crashForTesting) internalError("crash requested by --internal-error-for-testing");
+  if (*buildCmd) return runWithBigStack([&] { return runBuild(build); });
+  if (*graphCmd) return runWithBigStack([&] { return runGraph(graph); });
   return runWithBigStack([&] { return runCheck(check); });
 }

@@ -1,0 +1,83 @@
+//===- Lower.cpp - Checked AST + graph -> IR ------------------------------===//
+//
+// Runs only on a program that passed every check. Copies locations,
+// channels, operators (with their normalized ports and types) and edges into
+// an ir::Program, moves the closure expressions out of the AST, and gives
+// every operator a name unique in its location: the user's statement name
+// when it has one, otherwise `<operator>_<n>`.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaContext.h"
+
+#include <set>
+
+namespace dfir {
+
+std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) {
+  auto p = std::make_unique<ir::Program>();
+  p->types = std::move(ctx.ownedTypes);
+
+  for (auto &e : program.externs) {
+    ir::ExternDecl d;
+    d.name = e.name;
+    const ExternSig &sig = ctx.externs[e.name];
+    for (size_t i = 0; i < e.params.size(); ++i) d.params.emplace_back(e.params[i].name, sig.params[i]);
+    d.result = sig.result;
+    p->externs.push_back(std::move(d));
+  }
+  for (auto &c : program.consts) p->consts.push_back({c.name, ctx.consts[c.name], std::move(c.value)});
+
+  for (auto &l : ctx.locations) p->locations.push_back({l.name, l.isCluster, l.size, ctx.implicitMain, l.range});
+
+  for (auto &c : ctx.channels) {
+    ir::Channel ch;
+    ch.name = c.decl->name;
+    ch.from = c.from;
+    ch.to = c.to;
+    ch.mode = c.decl->mode == ast::ChannelDecl::Broadcast ? ir::ChannelMode::Broadcast
+              : c.decl->mode == ast::ChannelDecl::Hash    ? ir::ChannelMode::Hash
+                                                          : ir::ChannelMode::Direct;
+    ch.hashFn = std::move(c.decl->hashFn);
+    ch.elem = c.elem;
+    ch.sendOp = c.sendNode;
+    ch.recvOp = c.recvNode;
+    ch.range = c.decl->nameRange;
+    p->channels.push_back(std::move(ch));
+  }
+
+  // Names: the user's where given (unique per location by construction),
+  // generated ones avoid every user name of the location.
+  std::vector<std::set<std::string>> taken(ctx.locations.size());
+  for (auto &n : ctx.nodes)
+    if (!n.userName.empty()) taken[n.location].insert(n.userName);
+  std::vector<std::map<std::string, unsigned>> counters(ctx.locations.size());
+
+  for (auto &n : ctx.nodes) {
+    ir::Operator op;
+    op.kind = n.info->kind;
+    op.location = n.location;
+    op.name = n.userName;
+    if (op.name.empty()) {
+      std::string base = n.info->name;
+      do {
+        op.name = base + "_" + std::to_string(counters[n.location][base]++);
+      } while (taken[n.location].count(op.name));
+      taken[n.location].insert(op.name);
+    }
+    for (auto &a : n.call->args) op.args.push_back(std::move(a));
+    for (auto &l : n.lifetimes)
+      op.persistence.push_back(l == "static" ? ir::Persistence::Static : ir::Persistence::Tick);
+    op.typeArg = n.typeGeneric ? ctx.infer.zonk(n.typeGeneric) : nullptr;
+    op.channel = n.channel;
+    op.inputs.assign(n.numInPorts, ir::kNone);
+    op.outputs.assign(n.numOutPorts, ir::kNone);
+    op.inTypes = n.inTypes;
+    op.outTypes = n.outTypes;
+    op.range = n.call->nameRange;
+    p->ops.push_back(std::move(op));
+  }
+  for (auto &e : ctx.edges) p->edges[p->connect(e.from, e.outIndex, e.to, e.inIndex, e.type)].range = e.range;
+  return p;
+}
+
+} // namespace dfir

@@ -1,0 +1,27 @@
+//===- GraphAlgo.h - Graph algorithms shared by sema, verifier and passes -===//
+#pragma once
+
+#include "ir/IR.h"
+
+#include <vector>
+
+namespace dfir {
+
+/// Strongly connected components of a graph given as successor lists;
+/// returns the component number of every vertex. Components are numbered in
+/// reverse topological order (a component's successors have lower numbers).
+/// Iterative, so deep graphs cannot overflow the stack.
+std::vector<int> stronglyConnected(const std::vector<std::vector<int>> &succ);
+
+/// True for operators whose output belongs to the next tick.
+inline bool crossesTick(OpKind k) { return k == OpKind::DeferTick || k == OpKind::DeferTickLazy; }
+
+namespace ir {
+/// Successor lists of the operator graph within one tick: edges leaving
+/// `defer_tick`/`defer_tick_lazy` are left out.
+std::vector<std::vector<int>> tickSuccessors(const Program &p);
+/// A blocking edge inside an in-tick cycle, or kNone.
+int illegalCycleEdge(const Program &p, const std::vector<int> &scc);
+} // namespace ir
+
+} // namespace dfir

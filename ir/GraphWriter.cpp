@@ -1,0 +1,227 @@
+#include "ir/GraphWriter.h"
+
+#include "ir/GraphAlgo.h"
+#include "ir/Printer.h"
+
+#include <cstdio>
+#include <map>
+
+namespace dfir::ir {
+
+namespace {
+
+std::string shorten(const std::string &s, size_t max = 60) {
+  return s.size() <= max ? s : s.substr(0, max - 3) + "...";
+}
+
+std::string nodeLabel(const Program &p, const Operator &op) {
+  return op.name + " = " + shorten(printOperatorCall(p, op));
+}
+
+enum class EdgeStyle { Normal, Blocking, NextTick, Handoff };
+
+EdgeStyle styleOf(const Program &p, const GraphLayout &layout, int id) {
+  const Edge &e = p.edges[id];
+  if (crossesTick(p.ops[e.from].kind)) return EdgeStyle::NextTick;
+  if (p.ops[e.to].info().isBlocking(e.toPort)) return EdgeStyle::Blocking;
+  if (layout.handoffEdges.count(id)) return EdgeStyle::Handoff;
+  return EdgeStyle::Normal;
+}
+
+std::string edgeLabel(const Program &p, const Edge &e, EdgeStyle style) {
+  std::string ports = printOutputPort(p, e);
+  std::string in = printInputPort(p, e);
+  if (!in.empty()) ports += (ports.empty() ? "" : " ") + std::string("-> ") + in;
+  std::string extra = style == EdgeStyle::Blocking ? "blocking" : style == EdgeStyle::NextTick ? "next tick" : "";
+  if (!extra.empty()) ports += (ports.empty() ? "" : " ") + extra;
+  return ports;
+}
+
+/// Location -> stratum -> subgraph -> operators, in id order.
+using Groups = std::map<int, std::map<int, std::map<int, std::vector<int>>>>;
+
+Groups group(const Program &p, const GraphLayout &layout) {
+  Groups g;
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    g[p.ops[i].location][layout.stratum[i]][layout.subgraph[i]].push_back(static_cast<int>(i));
+  return g;
+}
+
+std::string locationTitle(const Location &l) {
+  return l.isCluster ? "cluster " + l.name + "[" + std::to_string(l.size) + "]" : "process " + l.name;
+}
+
+// ------------------------------------------------------------------ dot --
+
+std::string dotEscape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string writeDot(const Program &p, const GraphLayout &layout) {
+  std::string out = "digraph dfir {\n  compound=true;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
+                    "  edge [fontname=\"monospace\", fontsize=9];\n";
+  for (auto &[loc, strata] : group(p, layout)) {
+    std::string l = std::to_string(loc);
+    out += "  subgraph cluster_l" + l + " {\n    label=\"" + dotEscape(locationTitle(p.locations[loc])) +
+           "\";\n    style=rounded;\n";
+    for (auto &[st, subgraphs] : strata) {
+      std::string s = l + "_" + std::to_string(st);
+      out += "    subgraph cluster_s" + s + " {\n      label=\"stratum " + std::to_string(st) +
+             "\";\n      style=dashed;\n";
+      for (auto &[sg, ops] : subgraphs) {
+        bool cyclic = sg >= 0 && static_cast<size_t>(sg) < layout.cyclicSubgraph.size() && layout.cyclicSubgraph[sg];
+        out += "      subgraph cluster_g" + std::to_string(sg) + " {\n        label=\"subgraph " + std::to_string(sg) +
+               (cyclic ? " (cyclic)" : "") + "\";\n        style=dotted;\n";
+        for (int op : ops)
+          out += "        n" + std::to_string(op) + " [label=\"" + dotEscape(nodeLabel(p, p.ops[op])) + "\"];\n";
+        out += "      }\n";
+      }
+      out += "    }\n";
+    }
+    out += "  }\n";
+  }
+  for (size_t i = 0; i < p.edges.size(); ++i) {
+    const Edge &e = p.edges[i];
+    EdgeStyle style = styleOf(p, layout, static_cast<int>(i));
+    std::string attrs = "label=\"" + dotEscape(edgeLabel(p, e, style)) + "\"";
+    switch (style) {
+    case EdgeStyle::Normal: break;
+    case EdgeStyle::Blocking: attrs += ", color=red, penwidth=2"; break;
+    case EdgeStyle::NextTick: attrs += ", style=dashed, color=blue"; break;
+    case EdgeStyle::Handoff: attrs += ", arrowhead=empty"; break;
+    }
+    out += "  n" + std::to_string(e.from) + " -> n" + std::to_string(e.to) + " [" + attrs + "];\n";
+  }
+  for (const Channel &c : p.channels)
+    out += "  n" + std::to_string(c.sendOp) + " -> n" + std::to_string(c.recvOp) + " [label=\"channel " +
+           dotEscape(c.name) + "\", style=dotted, color=darkgreen, constraint=false];\n";
+  return out + "}\n";
+}
+
+// -------------------------------------------------------------- mermaid --
+
+std::string mermaidEscape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '"': out += "#quot;"; break;
+    case '<': out += "#lt;"; break;
+    case '>': out += "#gt;"; break;
+    case '#': out += "#35;"; break;
+    case '\n': out += " "; break;
+    default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string writeMermaid(const Program &p, const GraphLayout &layout) {
+  std::string out = "flowchart TD\n";
+  for (auto &[loc, strata] : group(p, layout)) {
+    std::string l = "L" + std::to_string(loc);
+    out += "  subgraph " + l + "[\"" + mermaidEscape(locationTitle(p.locations[loc])) + "\"]\n";
+    for (auto &[st, subgraphs] : strata) {
+      std::string s = l + "S" + std::to_string(st);
+      out += "    subgraph " + s + "[\"stratum " + std::to_string(st) + "\"]\n";
+      for (auto &[sg, ops] : subgraphs) {
+        bool cyclic = sg >= 0 && static_cast<size_t>(sg) < layout.cyclicSubgraph.size() && layout.cyclicSubgraph[sg];
+        out += "      subgraph G" + std::to_string(sg) + "[\"subgraph " + std::to_string(sg) +
+               (cyclic ? " (cyclic)" : "") + "\"]\n";
+        for (int op : ops)
+          out += "        n" + std::to_string(op) + "[\"" + mermaidEscape(nodeLabel(p, p.ops[op])) + "\"]\n";
+        out += "      end\n";
+      }
+      out += "    end\n";
+    }
+    out += "  end\n";
+  }
+  for (size_t i = 0; i < p.edges.size(); ++i) {
+    const Edge &e = p.edges[i];
+    EdgeStyle style = styleOf(p, layout, static_cast<int>(i));
+    std::string arrow = style == EdgeStyle::Blocking ? "==>" : style == EdgeStyle::NextTick ? "-.->" : "-->";
+    std::string label = edgeLabel(p, e, style);
+    if (style == EdgeStyle::Handoff) label += (label.empty() ? "" : " ") + std::string("handoff");
+    out += "  n" + std::to_string(e.from) + " " + arrow +
+           (label.empty() ? "" : "|\"" + mermaidEscape(label) + "\"|") + " n" + std::to_string(e.to) + "\n";
+  }
+  for (const Channel &c : p.channels)
+    out += "  n" + std::to_string(c.sendOp) + " -.->|\"channel " + mermaidEscape(c.name) + "\"| n" +
+           std::to_string(c.recvOp) + "\n";
+  return out;
+}
+
+// ----------------------------------------------------------------- json --
+
+std::string json(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string writeJson(const Program &p, const GraphLayout &layout) {
+  std::string out = "{\n  \"locations\": [";
+  for (size_t i = 0; i < p.locations.size(); ++i) {
+    const Location &l = p.locations[i];
+    out += std::string(i ? "," : "") + "\n    {\"name\": " + json(l.name) + ", \"kind\": \"" +
+           (l.isCluster ? "cluster" : "process") + "\", \"size\": " + std::to_string(l.size) + "}";
+  }
+  out += "\n  ],\n  \"operators\": [";
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const Operator &op = p.ops[i];
+    out += std::string(i ? "," : "") + "\n    {\"id\": " + std::to_string(i) + ", \"name\": " + json(op.name) +
+           ", \"op\": " + json(op.info().name) + ", \"call\": " + json(printOperatorCall(p, op)) +
+           ", \"location\": " + json(p.locations[op.location].name) + ", \"stratum\": " +
+           std::to_string(layout.stratum[i]) + ", \"subgraph\": " + std::to_string(layout.subgraph[i]) + "}";
+  }
+  out += "\n  ],\n  \"edges\": [";
+  for (size_t i = 0; i < p.edges.size(); ++i) {
+    const Edge &e = p.edges[i];
+    EdgeStyle style = styleOf(p, layout, static_cast<int>(i));
+    out += std::string(i ? "," : "") + "\n    {\"from\": " + std::to_string(e.from) + ", \"from_port\": " +
+           json(printOutputPort(p, e)) + ", \"to\": " + std::to_string(e.to) + ", \"to_port\": " +
+           json(printInputPort(p, e)) + ", \"type\": " + json(typeToString(e.type)) + ", \"blocking\": " +
+           (style == EdgeStyle::Blocking ? "true" : "false") + ", \"next_tick\": " +
+           (style == EdgeStyle::NextTick ? "true" : "false") + ", \"handoff\": " +
+           (layout.handoffEdges.count(static_cast<int>(i)) ? "true" : "false") + "}";
+  }
+  out += "\n  ],\n  \"channels\": [";
+  for (size_t i = 0; i < p.channels.size(); ++i) {
+    const Channel &c = p.channels[i];
+    const char *mode = c.mode == ChannelMode::Broadcast ? "broadcast" : c.mode == ChannelMode::Hash ? "hash" : "direct";
+    out += std::string(i ? "," : "") + "\n    {\"name\": " + json(c.name) + ", \"from\": " +
+           json(p.locations[c.from].name) + ", \"to\": " + json(p.locations[c.to].name) + ", \"mode\": \"" + mode +
+           "\", \"type\": " + json(typeToString(c.elem)) + ", \"send\": " + std::to_string(c.sendOp) +
+           ", \"recv\": " + std::to_string(c.recvOp) + "}";
+  }
+  return out + "\n  ]\n}\n";
+}
+
+} // namespace
+
+std::string writeGraph(const Program &p, const GraphLayout &layout, GraphFormat format) {
+  switch (format) {
+  case GraphFormat::Mermaid: return writeMermaid(p, layout);
+  case GraphFormat::Dot: return writeDot(p, layout);
+  case GraphFormat::Json: return writeJson(p, layout);
+  }
+  return "";
+}
+
+} // namespace dfir::ir

@@ -1,0 +1,55 @@
+//===- Analyses.h - Results of the analysis passes ------------------------===//
+//
+// Stratify.cpp and Subgraphs.cpp compute these from an ir::Program; the
+// backend lays out each location's tick from them.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/IR.h"
+
+#include <string>
+#include <vector>
+
+namespace dfir::passes {
+
+struct Strata {
+  std::vector<int> stratum;    // per operator, numbered from 0 in each location
+  std::vector<int> scc;        // per operator: its in-tick strongly connected component
+  std::vector<bool> cyclic;    // per operator: on a cycle within one tick
+  std::vector<int> numStrata;  // per location
+};
+
+/// Assumes a verified program (so no cycle passes a blocking input).
+Strata stratify(const ir::Program &p);
+std::string printStrata(const ir::Program &p, const Strata &s);
+
+enum class Color { Pull, Push };
+
+struct Subgraph {
+  int location = ir::kNone;
+  int stratum = 0;
+  std::vector<int> ops;  // in topological order
+  int pivot = ir::kNone; // where pulling turns into pushing
+  bool cyclic = false;   // part of a stratum that iterates to a fixpoint
+};
+
+enum class HandoffReason { Stratum, NextTick, PushToPull, Cycle };
+const char *handoffReasonName(HandoffReason r);
+
+struct Handoff {
+  int edge;
+  HandoffReason reason;
+};
+
+struct Subgraphs {
+  std::vector<Subgraph> list;
+  std::vector<int> subgraphOf;   // per operator
+  std::vector<Color> color;      // per operator
+  std::vector<Handoff> handoffs; // the cut edges, each with a buffer
+};
+
+Subgraphs partitionSubgraphs(const ir::Program &p, const Strata &s);
+std::string printSubgraphs(const ir::Program &p, const Subgraphs &g);
+
+} // namespace dfir::passes
