@@ -52,6 +52,8 @@ case "${1:-}" in
     build
     "$BUILD_DIR/bin/dfirc" check "$ROOT/examples/wordcount/wordcount.dfir"
     echo "dev.sh: examples/wordcount/wordcount.dfir checks clean"
+    "$BUILD_DIR/bin/dfirc" build --emit=ir --print-analysis=stratify,subgraphs \
+      "$ROOT/examples/reachability/reachability.dfir" -o -
     ;;
   test)
     build

@@ -123,7 +123,7 @@ namespace {
 /// Returns null after user errors (reported); compiler bugs do not return.
 std::unique_ptr<ir::Program> compile(const std::string &input, const DiagOptions &dopts,
                                      const PipelineOptions &popts, passes::PassResults &results,
-                                     std::string &printed, int &exitCode) {
+                                     std::string &printed, int &exitCode, std::string *lowered = nullptr) {
   SourceManager sm;
   std::string error;
   auto file = sm.addFile(input, error);
@@ -146,6 +146,7 @@ std::unique_ptr<ir::Program> compile(const std::string &input, const DiagOptions
     exitCode = kExitUserError;
     return nullptr;
   }
+  if (lowered) *lowered = ir::printProgram(*program);
   passes::PassOptions opts;
   opts.verifyEach = popts.verifyEach;
   opts.printAnalysis.insert(popts.printAnalysis.begin(), popts.printAnalysis.end());
@@ -185,13 +186,13 @@ int runBuild(const BuildOptions &opts) {
   passes::PassResults results;
   std::string printed;
   int code = kExitOk;
-  // --emit=ir prints the IR as lowered; --emit=ir-opt after the pipeline.
-  PipelineOptions pipeline = opts.pipeline;
-  std::string irBefore;
-  auto program = compile(opts.input, opts.diag, pipeline, results, printed, code);
+  // --emit=ir writes the IR as lowered; --emit=ir-opt after the pipeline.
+  std::string lowered;
+  auto program = compile(opts.input, opts.diag, opts.pipeline, results, printed, code, &lowered);
   if (!program) return code;
   std::fwrite(printed.data(), 1, printed.size(), stdout);
-  return writeOutput(opts.output, ir::printProgram(*program)) ? kExitOk : kExitUserError;
+  std::string ir = opts.emit == "ir" ? lowered : ir::printProgram(*program);
+  return writeOutput(opts.output, ir) ? kExitOk : kExitUserError;
 }
 
 int runGraph(const GraphOptions &opts) {
