@@ -26,8 +26,9 @@ static std::vector<ArgShape> parseArgs(const char *spec) {
 
 const std::vector<OpInfo> &allOperators() {
   static const std::vector<OpInfo> table = {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING)                              \
-  {OpKind::ID, NAME, InputShape::IN, OutputShape::OUT, parseArgs(ARGS), LIFETIMES, TYPES, BLOCKING},
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART)                  \
+  {OpKind::ID, NAME, InputShape::IN, OutputShape::OUT, parseArgs(ARGS), LIFETIMES, TYPES, BLOCKING,    \
+   Flow::FLOW, Partitioning::PART},
 #include "ir/Operators.def"
   };
   return table;

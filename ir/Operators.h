@@ -7,12 +7,14 @@
 namespace dfir {
 
 enum class OpKind {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING) ID,
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART) ID,
 #include "ir/Operators.def"
 };
 
 enum class InputShape { None, One, Many, Ports01, PosNeg, InputSingle, InputSignal, Optional };
 enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional };
+enum class Flow { Pull, Push, Either };
+enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
 
 /// The shape of one operator argument.
 struct ArgShape {
@@ -29,6 +31,8 @@ struct OpInfo {
   unsigned maxLifetimes;
   unsigned typeGenerics;
   unsigned blockingMask;
+  Flow flow;
+  Partitioning partitioning;
 
   bool isBlocking(unsigned inputPort) const { return (blockingMask >> inputPort) & 1u; }
   /// Names of the fixed input ports (`{"0","1"}`, `{"pos","neg"}`...), empty otherwise.

@@ -89,8 +89,16 @@ private:
       size_t in = 0, out = 0;
       for (int e : op.inputs) in += e != kNone && !cut_[e];
       for (int e : op.outputs) out += e != kNone && !cut_[e];
-      if (op.inputs.size() > 1 || in == 0) tone_[v] = Tone::Pull;
-      else if (op.outputs.size() > 1 || out == 0) tone_[v] = Tone::Push;
+      // The table's flow, refined by what is connected: an operator whose
+      // inputs all arrive through handoffs starts a stream (pulls), one
+      // whose outputs all leave through handoffs ends one (pushes).
+      switch (op.info().flow) {
+      case Flow::Pull: tone_[v] = Tone::Pull; break;
+      case Flow::Push: tone_[v] = Tone::Push; break;
+      case Flow::Either: break;
+      }
+      if (tone_[v] == Tone::Unknown && in == 0) tone_[v] = Tone::Pull;
+      else if (tone_[v] == Tone::Unknown && out == 0) tone_[v] = Tone::Push;
     }
     for (bool changed = true; changed;) {
       changed = false;

@@ -1,0 +1,36 @@
+//===- ExprAnalysis.h - What passes can learn from a closure --------------===//
+//
+// Closures are typed trees, not opaque code, so passes can ask:
+//  - is it pure (no output, randomness, clock or extern calls)? Then it may
+//    be moved, duplicated or run on another member.
+//  - which parts of its result are plain copies of parts of its input?
+//    (`|(k, v)| (v, k)` copies field 1 then field 0.) Partitioning follows a
+//    key through such closures.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Expr.h"
+
+#include <optional>
+#include <vector>
+
+namespace dfir::ir {
+
+/// A position inside a value: tuple indexes from the outside in (`[]` is
+/// the whole value, `[1, 0]` is `.1.0`).
+using FieldPath = std::vector<unsigned>;
+
+/// True when evaluating `e` has no effect besides computing its value.
+bool isPure(const Expr &e);
+
+/// For a closure of one parameter: the part of the parameter that the whole
+/// result copies unchanged (`|x| x` -> `[]`, `|(k, _)| k` -> `[0]`), if any.
+std::optional<FieldPath> copiedPath(const Expr &lambda);
+
+/// For a closure of one parameter returning a tuple: per element of the
+/// result, the part of the parameter it copies, if any. A closure that does
+/// not return a tuple literal gives one entry for the whole result.
+std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda);
+
+} // namespace dfir::ir

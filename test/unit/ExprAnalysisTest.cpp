@@ -1,0 +1,78 @@
+// Checks what passes can read from closures: purity and which result
+// fields copy which parameter fields.
+#include "frontend/Parser.h"
+#include "frontend/Sema.h"
+#include "ir/ExprAnalysis.h"
+
+#include <gtest/gtest.h>
+
+using namespace dfir;
+
+namespace {
+
+/// The closure argument of the single `map` in `source_iter(...) -> map(F) -> null()`.
+struct Closure {
+  SourceManager sm;
+  std::unique_ptr<ir::Program> program;
+  const Expr *lambda = nullptr;
+};
+
+std::unique_ptr<Closure> mapClosure(const std::string &source, const std::string &fn) {
+  auto c = std::make_unique<Closure>();
+  uint32_t f = c->sm.addBuffer("t.dfir", "extern fn ext(x: i64) -> i64;\nsource_iter(" + source + ") -> map(" + fn +
+                                             ") -> null();\n");
+  DiagnosticEngine diags(c->sm);
+  CollectingConsumer sink;
+  diags.addConsumer(&sink);
+  auto ast = parseProgram(c->sm, f, diags);
+  if (ast) c->program = lowerProgram(*ast, c->sm, diags);
+  if (!c->program) return c;
+  for (auto &op : c->program->ops)
+    if (op.kind == OpKind::Map) c->lambda = op.args[0].get();
+  return c;
+}
+
+} // namespace
+
+TEST(ExprAnalysis, Purity) {
+  auto pure = mapClosure("[1]", "|x| { let y = x * 2; if y > 3 { abs(y) } else { min(y, 1) } }");
+  ASSERT_TRUE(pure->lambda);
+  EXPECT_TRUE(ir::isPure(*pure->lambda));
+  auto printing = mapClosure("[1]", "|x| { println(x); x }");
+  ASSERT_TRUE(printing->lambda);
+  EXPECT_FALSE(ir::isPure(*printing->lambda));
+  auto random = mapClosure("[1]", "|x| x + (rand_u64() as i64)");
+  ASSERT_TRUE(random->lambda);
+  EXPECT_FALSE(ir::isPure(*random->lambda));
+  auto external = mapClosure("[1]", "|x| ext(x)");
+  ASSERT_TRUE(external->lambda);
+  EXPECT_FALSE(ir::isPure(*external->lambda));
+}
+
+TEST(ExprAnalysis, SwappedPairCopiesBothFields) {
+  auto c = mapClosure("[(1, \"a\")]", "|(k, v)| (v, k)");
+  ASSERT_TRUE(c->lambda);
+  auto copies = ir::fieldCopies(*c->lambda);
+  ASSERT_EQ(copies.size(), 2u);
+  EXPECT_EQ(copies[0], std::optional<ir::FieldPath>(ir::FieldPath{1}));
+  EXPECT_EQ(copies[1], std::optional<ir::FieldPath>(ir::FieldPath{0}));
+}
+
+TEST(ExprAnalysis, ComputedFieldsAreNotCopies) {
+  auto c = mapClosure("[((1, 2), 3)]", "|p| (p.0.1, p.1 + 1, p)");
+  ASSERT_TRUE(c->lambda);
+  auto copies = ir::fieldCopies(*c->lambda);
+  ASSERT_EQ(copies.size(), 3u);
+  EXPECT_EQ(copies[0], std::optional<ir::FieldPath>(ir::FieldPath{0, 1}));
+  EXPECT_FALSE(copies[1].has_value());
+  EXPECT_EQ(copies[2], std::optional<ir::FieldPath>(ir::FieldPath{}));
+}
+
+TEST(ExprAnalysis, CopiedPathOfKeyExtraction) {
+  auto c = mapClosure("[(1, (\"a\", true))]", "|(k, (name, _))| name");
+  ASSERT_TRUE(c->lambda);
+  EXPECT_EQ(ir::copiedPath(*c->lambda), std::optional<ir::FieldPath>(ir::FieldPath{1, 0}));
+  auto computed = mapClosure("[1]", "|x| x + 1");
+  ASSERT_TRUE(computed->lambda);
+  EXPECT_FALSE(ir::copiedPath(*computed->lambda).has_value());
+}
