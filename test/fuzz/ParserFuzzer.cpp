@@ -1,12 +1,18 @@
-// The parser and semantic checks must never crash or hang, whatever bytes
-// they are given. Built as a libFuzzer target with clang
-// (-DDFIR_BUILD_FUZZER=ON) and always as `dfir-fuzz-replay`, which runs the
-// same entry point over files (the lit suite replays mutated test inputs).
+// The frontend must never crash or hang, whatever bytes it is given, and
+// every program it accepts must lower to IR that verifies, analyses and
+// prints. Built as a libFuzzer target with clang (-DDFIR_BUILD_FUZZER=ON)
+// and always as `dfir-fuzz-replay`, which runs the same entry point over
+// files (the lit suite replays mutated test inputs).
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "passes/Analyses.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   dfir::SourceManager sm;
@@ -14,6 +20,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   dfir::DiagnosticEngine diags(sm);
   dfir::CollectingConsumer sink;
   diags.addConsumer(&sink);
-  if (auto program = dfir::parseProgram(sm, file, diags)) dfir::checkProgram(*program, sm, diags);
+  auto ast = dfir::parseProgram(sm, file, diags);
+  if (!ast) return 0;
+  auto program = dfir::lowerProgram(*ast, sm, diags);
+  if (!program) return 0;
+  auto problems = dfir::ir::verify(*program);
+  if (!problems.empty()) {
+    std::fprintf(stderr, "verifier: %s\n", problems[0].c_str());
+    std::abort();
+  }
+  auto strata = dfir::passes::stratify(*program);
+  dfir::passes::partitionSubgraphs(*program, strata);
+  dfir::ir::printProgram(*program);
   return 0;
 }
