@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
 
+#include <cfloat>
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <set>
@@ -865,16 +867,27 @@ bool fitsInt(const Type *t, uint64_t v, bool negated) {
   return v <= max + (negated ? 1 : 0);
 }
 
+bool fitsFloat(const Type *t, double v);
+
 void finalizePattern(Pattern &p, SemaContext &ctx) {
   if (p.type) p.type = ctx.infer.zonk(p.type);
+  if (p.kind == Pattern::Float && p.type && p.type->isFloat() && !fitsFloat(p.type, p.floatValue))
+    ctx.diags.report(DiagID::err_float_literal_out_of_range, p.range) << typeToString(p.type);
   if (p.kind == Pattern::Int && p.type && p.type->isInt() && !fitsInt(p.type, p.intValue, p.negative))
     ctx.diags.report(DiagID::err_int_literal_out_of_range, p.range)
         << (p.negative ? "-" : "") + std::to_string(p.intValue) << typeToString(p.type);
   for (auto &e : p.elems) finalizePattern(*e, ctx);
 }
 
+/// A float literal must be finite in its type (`1e400`, `1e39f32` are not).
+bool fitsFloat(const Type *t, double v) {
+  return t->bits == 32 ? std::fabs(v) <= FLT_MAX : !std::isinf(v);
+}
+
 void finalizeExpr(Expr &e, SemaContext &ctx, bool negated) {
   if (e.type) e.type = ctx.infer.zonk(e.type);
+  if (e.kind == Expr::Float && e.type && e.type->isFloat() && !fitsFloat(e.type, e.floatValue))
+    ctx.diags.report(DiagID::err_float_literal_out_of_range, e.range) << typeToString(e.type);
   if (e.kind == Expr::Int && e.type && e.type->isInt() && !fitsInt(e.type, e.intValue, negated))
     ctx.diags.report(DiagID::err_int_literal_out_of_range, e.range)
         << (negated ? "-" : "") + std::to_string(e.intValue) << typeToString(e.type);

@@ -55,20 +55,40 @@ Prec precOf(const Expr &e) {
 
 std::string typeName(const Type *t) { return typeToString(t); }
 
+/// The shortest text that reads back as `v`: plain decimals for ordinary
+/// magnitudes (`2.5`, `100000.0`), an exponent otherwise (`1e20`, `1.5e-7`).
 std::string floatLiteral(double v, const Type *t) {
   std::string suffix = t && t->isFloat() ? typeName(t) : "";
   if (std::isinf(v)) return std::string(v < 0 ? "-" : "") + "1e999" + suffix;
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
+  char buf[512];
+  double mag = std::fabs(v);
+  std::string s;
+  if (mag == 0 || (mag >= 1e-5 && mag < 1e16)) {
+    for (int prec = 1; prec <= 40; ++prec) {
+      std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    s = buf;
+    while (s.size() > 2 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  } else {
+    for (int prec = 1; prec <= 17; ++prec) {
+      std::snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    s = buf;
+    // `1.50000e+07` -> `1.5e7`: no trailing zeros, no `+`, no leading zeros.
+    size_t e = s.find('e');
+    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
+    if (mant.find('.') != std::string::npos) {
+      while (mant.back() == '0') mant.pop_back();
+      if (mant.back() == '.') mant.pop_back();
+    }
+    bool neg = exp[0] == '-';
+    size_t digits = exp.find_first_not_of("+-0");
+    exp = (neg ? "-" : "") + (digits == std::string::npos ? std::string("0") : exp.substr(digits));
+    s = mant + "e" + exp;
   }
-  std::string s = buf;
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  // `1e+20` is not DFIR syntax; `1e20` is.
-  size_t plus = s.find("e+");
-  if (plus != std::string::npos) s.erase(plus + 1, 1);
-  return s + suffix; // `1e20` (DEC EXPONENT) is a valid literal as it is
+  return s + suffix;
 }
 
 std::string join(const std::vector<std::string> &parts, const char *sep) {
@@ -116,7 +136,7 @@ std::string printImpl(const Expr &e) {
   case Expr::Struct: {
     std::vector<std::string> parts;
     for (size_t i = 0; i < e.kids.size(); ++i) parts.push_back(e.fieldNames[i] + ": " + print(*e.kids[i], kLambda));
-    return e.name + " { " + join(parts, ", ") + " }";
+    return parts.empty() ? e.name + " {}" : e.name + " { " + join(parts, ", ") + " }";
   }
   case Expr::Field: return print(*e.kids[0], kPostfix) + "." + e.name;
   case Expr::TupleIndex: return print(*e.kids[0], kPostfix) + "." + std::to_string(e.intValue);
@@ -126,7 +146,12 @@ std::string printImpl(const Expr &e) {
     for (size_t i = 1; i < e.kids.size(); ++i) parts.push_back(print(*e.kids[i], kLambda));
     return print(*e.kids[0], kPostfix) + "(" + join(parts, ", ") + ")";
   }
-  case Expr::Unary: return std::string(spelling(e.unop)) + print(*e.kids[0], kUnary);
+  case Expr::Unary: {
+    // `- -x`, not `--x`: keep two minus signs apart for the reader.
+    std::string operand = print(*e.kids[0], kUnary);
+    std::string op = spelling(e.unop);
+    return op + (!operand.empty() && operand[0] == op[0] ? " " : "") + operand;
+  }
   case Expr::Binary: {
     Prec p = binaryPrec(e.binop);
     // Left-associative; comparisons are parenthesized on both sides.
@@ -228,7 +253,7 @@ std::string printPattern(const Pattern &p) {
     std::vector<std::string> parts;
     for (size_t i = 0; i < p.elems.size(); ++i) parts.push_back(p.fieldNames[i] + ": " + printPattern(*p.elems[i]));
     if (p.rest) parts.push_back("..");
-    return p.name + " { " + join(parts, ", ") + " }";
+    return parts.empty() ? p.name + " {}" : p.name + " { " + join(parts, ", ") + " }";
   }
   }
   return "_";
@@ -259,7 +284,7 @@ std::string printProgram(const Program &p) {
     const StructInfo &s = tc.structInfo(id);
     std::vector<std::string> fields;
     for (auto &[name, t] : s.fields) fields.push_back(name + ": " + typeToString(t));
-    decls.push_back("struct " + s.name + " { " + join(fields, ", ") + " }");
+    decls.push_back("struct " + s.name + (fields.empty() ? " {}" : " { " + join(fields, ", ") + " }"));
   }
   for (unsigned id = 0; id < tc.numEnums(); ++id) {
     const EnumInfo &en = tc.enumInfo(id);
@@ -269,7 +294,7 @@ std::string printProgram(const Program &p) {
       for (const Type *f : v.fields) fields.push_back(typeToString(f));
       variants.push_back(fields.empty() ? v.name : v.name + "(" + join(fields, ", ") + ")");
     }
-    decls.push_back("enum " + en.name + " { " + join(variants, ", ") + " }");
+    decls.push_back("enum " + en.name + (variants.empty() ? " {}" : " { " + join(variants, ", ") + " }"));
   }
   for (auto &x : p.externs) {
     std::vector<std::string> params;

@@ -19,6 +19,7 @@
 #include "passes/Analyses.h"
 
 #include "ir/GraphAlgo.h"
+#include "ir/Printer.h"
 
 #include <algorithm>
 #include <deque>
@@ -243,7 +244,8 @@ std::string printSubgraphs(const Program &p, const Subgraphs &g) {
     for (const Handoff &h : g.handoffs) {
       const Edge &e = p.edges[h.edge];
       if (p.ops[e.from].location != static_cast<int>(l)) continue;
-      out += "  handoff: " + p.ops[e.from].name + " -> " + p.ops[e.to].name + " (" + handoffReasonName(h.reason) + ")\n";
+      out += "  handoff: " + p.ops[e.from].name + ir::printOutputPort(p, e) + " -> " + ir::printInputPort(p, e) +
+             p.ops[e.to].name + " (" + handoffReasonName(h.reason) + ")\n";
     }
   }
   return out;
