@@ -9,6 +9,7 @@
 #pragma once
 
 #include "frontend/SourceManager.h"
+#include "ir/Expr.h"
 
 #include <cstdint>
 #include <functional>
@@ -145,6 +146,5 @@ public:
 };
 
 const char *severityName(Severity s);
-std::string jsonEscape(std::string_view s);
 
 } // namespace dfir

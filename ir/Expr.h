@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dfir {
@@ -54,6 +55,8 @@ const char *spelling(BinOp op);
 const char *spelling(UnOp op);
 /// A string literal as the language writes it, with escapes.
 std::string quoteString(const std::string &v);
+/// `s` with JSON string escapes (without the quotes).
+std::string jsonEscape(std::string_view s);
 
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;

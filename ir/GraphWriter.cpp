@@ -158,22 +158,7 @@ std::string writeMermaid(const Program &p, const GraphLayout &layout) {
 
 // ----------------------------------------------------------------- json --
 
-std::string json(const std::string &s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string json(const std::string &s) { return "\"" + jsonEscape(s) + "\""; }
 
 std::string writeJson(const Program &p, const GraphLayout &layout) {
   std::string out = "{\n  \"locations\": [";
