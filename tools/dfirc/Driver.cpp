@@ -6,6 +6,8 @@
 #include "ir/GraphWriter.h"
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
+#include "backend-llvm/Codegen.h"
+#include "backend-llvm/Jit.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -119,34 +121,44 @@ int runCheck(const CheckOptions &opts) {
 
 namespace {
 
-/// Parses, checks and lowers one file, then runs the pass pipeline.
-/// Returns null after user errors (reported); compiler bugs do not return.
-std::unique_ptr<ir::Program> compile(const std::string &input, const DiagOptions &dopts,
-                                     const PipelineOptions &popts, passes::PassResults &results,
-                                     std::string &printed, int &exitCode, std::string *lowered = nullptr) {
+/// One file taken through the frontend and the pass pipeline; owns what
+/// later stages need to report diagnostics at the user's text.
+struct Session {
   SourceManager sm;
+  std::unique_ptr<DiagnosticEngine> diags;
+  std::unique_ptr<DiagnosticConsumer> printer;
+  std::unique_ptr<ir::Program> program;
+  passes::PassResults results;
+  std::string printed; // requested analysis and IR printouts
+  std::string lowered; // the IR as lowered, before the passes
+};
+
+/// Parses, checks and lowers one file, then runs the pass pipeline. On user
+/// errors (reported) returns null and sets `exitCode`; compiler bugs do
+/// not return.
+std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
+                                 int &exitCode) {
+  auto s = std::make_unique<Session>();
   std::string error;
-  auto file = sm.addFile(input, error);
+  auto file = s->sm.addFile(input, error);
   if (!file) {
     std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
     exitCode = kExitUserError;
     return nullptr;
   }
-  DiagnosticEngine diags(sm);
-  diags.setWarningsAsErrors(dopts.warningsAsErrors);
-  TextDiagnosticPrinter text(sm, stderr, useColor(dopts));
-  JsonDiagnosticPrinter json(sm, stderr);
-  if (dopts.format == "json") diags.addConsumer(&json);
-  else diags.addConsumer(&text);
-  std::unique_ptr<ir::Program> program;
-  if (auto ast = parseProgram(sm, *file, diags)) program = lowerProgram(*ast, sm, diags);
-  diags.finish();
-  logEmittedKinds(diags);
-  if (!program || diags.hasErrors()) {
+  s->diags = std::make_unique<DiagnosticEngine>(s->sm);
+  s->diags->setWarningsAsErrors(dopts.warningsAsErrors);
+  if (dopts.format == "json") s->printer = std::make_unique<JsonDiagnosticPrinter>(s->sm, stderr);
+  else s->printer = std::make_unique<TextDiagnosticPrinter>(s->sm, stderr, useColor(dopts));
+  s->diags->addConsumer(s->printer.get());
+  if (auto ast = parseProgram(s->sm, *file, *s->diags)) s->program = lowerProgram(*ast, s->sm, *s->diags);
+  s->diags->finish();
+  logEmittedKinds(*s->diags);
+  if (!s->program || s->diags->hasErrors()) {
     exitCode = kExitUserError;
     return nullptr;
   }
-  if (lowered) *lowered = ir::printProgram(*program);
+  s->lowered = ir::printProgram(*s->program);
   passes::PassOptions opts;
   opts.verifyEach = popts.verifyEach;
   opts.printAnalysis.insert(popts.printAnalysis.begin(), popts.printAnalysis.end());
@@ -154,9 +166,9 @@ std::unique_ptr<ir::Program> compile(const std::string &input, const DiagOptions
   opts.printIrBefore.insert(popts.printIrBefore.begin(), popts.printIrBefore.end());
   opts.printIrAfter.insert(popts.printIrAfter.begin(), popts.printIrAfter.end());
   opts.printIrAfterAll = popts.printIrAfterAll;
-  if (!passes::runPasses(*program, opts, results, printed, error)) internalError(error);
+  if (!passes::runPasses(*s->program, opts, s->results, s->printed, error)) internalError(error);
   exitCode = kExitOk;
-  return program;
+  return s;
 }
 
 bool writeOutput(const std::string &path, const std::string &text) {
@@ -183,24 +195,21 @@ int runBuild(const BuildOptions &opts) {
                          "(or `--emit=ir-opt`, the IR after the passes)\n");
     return kExitUserError;
   }
-  passes::PassResults results;
-  std::string printed;
   int code = kExitOk;
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+  if (!s) return code;
+  std::fwrite(s->printed.data(), 1, s->printed.size(), stdout);
   // --emit=ir writes the IR as lowered; --emit=ir-opt after the pipeline.
-  std::string lowered;
-  auto program = compile(opts.input, opts.diag, opts.pipeline, results, printed, code, &lowered);
-  if (!program) return code;
-  std::fwrite(printed.data(), 1, printed.size(), stdout);
-  std::string ir = opts.emit == "ir" ? lowered : ir::printProgram(*program);
+  std::string ir = opts.emit == "ir" ? s->lowered : ir::printProgram(*s->program);
   return writeOutput(opts.output, ir) ? kExitOk : kExitUserError;
 }
 
 int runGraph(const GraphOptions &opts) {
-  passes::PassResults results;
-  std::string printed;
   int code = kExitOk;
-  auto program = compile(opts.input, opts.diag, PipelineOptions(), results, printed, code);
-  if (!program) return code;
+  auto s = compile(opts.input, opts.diag, PipelineOptions(), code);
+  if (!s) return code;
+  const passes::PassResults &results = s->results;
+  const ir::Program &program = *s->program;
   ir::GraphLayout layout;
   layout.stratum = results.strata->stratum;
   layout.subgraph = results.subgraphs->subgraphOf;
@@ -209,7 +218,33 @@ int runGraph(const GraphOptions &opts) {
   ir::GraphFormat format = opts.format == "dot"    ? ir::GraphFormat::Dot
                            : opts.format == "json" ? ir::GraphFormat::Json
                                                    : ir::GraphFormat::Mermaid;
-  return writeOutput(opts.output, ir::writeGraph(*program, layout, format)) ? kExitOk : kExitUserError;
+  return writeOutput(opts.output, ir::writeGraph(program, layout, format)) ? kExitOk : kExitUserError;
+}
+
+int runRun(const RunOptions &opts) {
+  int code = kExitOk;
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+  if (!s) return code;
+  const ir::Program &program = *s->program;
+  if (program.locations.size() != 1) {
+    std::fprintf(stderr, "dfirc: error: `run` does not support programs with several locations yet\n");
+    return kExitUserError;
+  }
+  auto jit = backend::JitSession::create(opts.optLevel);
+  if (!jit) internalError("cannot start the JIT: " + llvm::toString(jit.takeError()));
+  backend::CodegenInput in{program, *s->results.strata, *s->results.subgraphs,
+                           [&](SourceLoc l) { return s->sm.lineCol(l).line; }};
+  std::vector<backend::Unsupported> unsupported;
+  auto module = backend::generateLocation(in, 0, (*jit)->context(), (*jit)->dataLayout(), unsupported);
+  if (!module) {
+    for (auto &u : unsupported) s->diags->report(DiagID::err_not_implemented, u.range) << u.what;
+    logEmittedKinds(*s->diags);
+    return kExitUserError;
+  }
+  if (auto err = (*jit)->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+  auto status = (*jit)->run(program.locations[0].name);
+  if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
+  return *status;
 }
 
 std::vector<std::string> passNames() {

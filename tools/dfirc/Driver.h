@@ -56,7 +56,16 @@ struct GraphOptions {
   DiagOptions diag;
 };
 
+struct RunOptions {
+  std::string input;
+  unsigned optLevel = 2;
+  DiagOptions diag;
+  PipelineOptions pipeline;
+};
+
 int runBuild(const BuildOptions &opts);
+/// Compiles every location with the JIT and runs the program in this process.
+int runRun(const RunOptions &opts);
 int runGraph(const GraphOptions &opts);
 /// Names of the passes (for --help and option checks).
 std::vector<std::string> passNames();

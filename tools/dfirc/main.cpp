@@ -98,6 +98,16 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"mermaid", "dot", "json"}));
   addDiagOptions(graphCmd, graph.diag);
 
+  RunOptions run;
+  CLI::App *runCmd = app.add_subcommand("run", "Compile a program with the JIT and run it");
+  runCmd->add_option("file", run.input, "The .dfir file")->required();
+  runCmd->add_option_function<std::string>(
+            "-O", [&run](const std::string &level) { run.optLevel = static_cast<unsigned>(std::stoul(level)); },
+            "Optimization level: -O0, -O1, -O2 (default), -O3")
+      ->check(CLI::IsMember({"0", "1", "2", "3"}));
+  addDiagOptions(runCmd, run.diag);
+  addPipelineOptions(runCmd, run.pipeline);
+
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
   kindsCmd->group("");
@@ -114,5 +124,6 @@ int main(int argc, char **argv) {
   if (crashForTesting) internalError("crash requested by --internal-error-for-testing");
   if (*buildCmd) return runWithBigStack([&] { return runBuild(build); });
   if (*graphCmd) return runWithBigStack([&] { return runGraph(graph); });
+  if (*runCmd) return runWithBigStack([&] { return runRun(run); });
   return runWithBigStack([&] { return runCheck(check); });
 }

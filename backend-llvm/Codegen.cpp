@@ -1,0 +1,473 @@
+#include "backend-llvm/Codegen.h"
+
+#include "backend-llvm/ExprCodegen.h"
+#include "ir/GraphAlgo.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Verifier.h"
+
+#include <map>
+#include <set>
+
+namespace dfir::backend {
+
+std::string descriptorName(const std::string &location) { return "dfir_location_" + location; }
+
+namespace {
+
+using namespace ir;
+
+/// Field indexes of per-operator state in the location's state struct.
+struct OpState {
+  int acc = -1;  // fold/reduce accumulator, enumerate counter
+  int has = -1;  // reduce: whether the accumulator holds a value
+  int cur = -1;  // defer_tick: items delivered this tick (a dfir_vec)
+  int next = -1; // defer_tick: items for the next tick
+};
+
+class LocationCodegen {
+public:
+  LocationCodegen(const CodegenInput &in, int loc, llvm::LLVMContext &ctx, std::vector<Unsupported> &unsupported)
+      : in_(in), p_(in.program), loc_(loc), ctx_(ctx), unsupported_(unsupported) {}
+
+  std::unique_ptr<llvm::Module> run(const llvm::DataLayout &layout) {
+    const Location &l = p_.locations[loc_];
+    module_ = std::make_unique<llvm::Module>("dfir." + l.name, ctx_);
+    module_->setDataLayout(layout);
+    rt_ = std::make_unique<Runtime>(*module_);
+    ops_ = p_.opsIn(loc_);
+    for (int op : ops_) checkSupported(op);
+    if (!unsupported_.empty()) return nullptr;
+    layoutState();
+    declarePushFunctions();
+    for (int op : ops_)
+      for (unsigned port = 0; port < p_.ops[op].inputs.size(); ++port) definePush(op, port);
+    llvm::Function *init = defineInit();
+    llvm::Function *tick = defineTick();
+    defineDescriptor(l.name, init, tick, layout);
+    if (!unsupported_.empty()) return nullptr;
+    return std::move(module_);
+  }
+
+private:
+  // ------------------------------------------------------------ support --
+  void unsupported(const Operator &op, const std::string &what) { unsupported_.push_back({op.range, what}); }
+
+  void checkSupported(int id) {
+    const Operator &op = p_.ops[id];
+    switch (op.kind) {
+    case OpKind::SourceIter: {
+      const Expr &arg = *op.args[0];
+      if (arg.kind != Expr::Range && arg.kind != Expr::List)
+        unsupported(op, "`source_iter` over a value other than a range or a list literal");
+      break;
+    }
+    case OpKind::Initialize:
+    case OpKind::Map:
+    case OpKind::Filter:
+    case OpKind::Inspect:
+    case OpKind::Identity:
+    case OpKind::ForEach:
+    case OpKind::Null:
+    case OpKind::Union:
+    case OpKind::Tee:
+    case OpKind::Fold:
+    case OpKind::Reduce:
+    case OpKind::Enumerate:
+    case OpKind::DeferTick: break;
+    case OpKind::SourceStdin:
+    case OpKind::SourceFile:
+    case OpKind::SourceInterval:
+    case OpKind::Recv:
+    case OpKind::DestFile:
+    case OpKind::Send:
+    case OpKind::FilterMap:
+    case OpKind::FlatMap:
+    case OpKind::Flatten:
+    case OpKind::Unique:
+    case OpKind::Persist:
+    case OpKind::Scan:
+    case OpKind::DeferTickLazy:
+    case OpKind::NextStratum:
+    case OpKind::MultisetDelta:
+    case OpKind::Assert:
+    case OpKind::Sort:
+    case OpKind::SortByKey:
+    case OpKind::FoldKeyed:
+    case OpKind::ReduceKeyed:
+    case OpKind::Chain:
+    case OpKind::Zip:
+    case OpKind::CrossSingleton:
+    case OpKind::DeferSignal:
+    case OpKind::Join:
+    case OpKind::JoinMultiset:
+    case OpKind::CrossJoin:
+    case OpKind::CrossJoinMultiset:
+    case OpKind::AntiJoin:
+    case OpKind::Difference:
+    case OpKind::Partition:
+    case OpKind::DemuxEnum:
+    case OpKind::Unzip: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
+    }
+    // `source_iter`'s range or list is iterated in place: check its parts.
+    for (auto &a : op.args)
+      for (const Expr *part : op.kind == OpKind::SourceIter ? children(*a) : std::vector<const Expr *>{a.get()})
+        if (auto what = ExprCodegen::unsupportedIn(*part)) unsupported_.push_back({what->first, what->second});
+    for (const Type *t : op.inTypes)
+      if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
+    for (const Type *t : op.outTypes)
+      if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
+    // An in-tick cycle needs a fixpoint loop over handoff buffers.
+    if (in_.strata.cyclic[id]) unsupported(op, "a cycle within one tick");
+  }
+
+  static std::vector<const Expr *> children(const Expr &e) {
+    std::vector<const Expr *> out;
+    for (auto &k : e.kids) out.push_back(k.get());
+    return out;
+  }
+
+  // -------------------------------------------------------------- state --
+  void layoutState() {
+    fields_.push_back(llvm::Type::getInt64Ty(ctx_)); // 0: ticks run so far
+    for (int id : ops_) {
+      const Operator &op = p_.ops[id];
+      OpState s;
+      switch (op.kind) {
+      case OpKind::Fold:
+        s.acc = addField(types().lower(op.outTypes[0]));
+        break;
+      case OpKind::Reduce:
+        s.acc = addField(types().lower(op.outTypes[0]));
+        s.has = addField(llvm::Type::getInt8Ty(ctx_));
+        break;
+      case OpKind::Enumerate: s.acc = addField(llvm::Type::getInt64Ty(ctx_)); break;
+      case OpKind::DeferTick:
+        s.cur = addField(rt_->vecType());
+        s.next = addField(rt_->vecType());
+        break;
+      default: break;
+      }
+      state_[id] = s;
+    }
+    stateType_ = llvm::StructType::create(ctx_, fields_, "dfir.state." + p_.locations[loc_].name);
+  }
+
+  int addField(llvm::Type *t) {
+    fields_.push_back(t);
+    return static_cast<int>(fields_.size() - 1);
+  }
+
+  TypeLowering &types() {
+    if (!types_) types_ = std::make_unique<TypeLowering>(ctx_, *p_.types);
+    return *types_;
+  }
+
+  llvm::Value *field(llvm::IRBuilder<> &b, llvm::Value *state, int index) {
+    return b.CreateStructGEP(stateType_, state, static_cast<unsigned>(index));
+  }
+
+  // ----------------------------------------------------------- functions --
+  llvm::Function *newFunction(llvm::FunctionType *ty, const std::string &name, bool exported) {
+    auto *f = llvm::Function::Create(ty, exported ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage,
+                                     name, module_.get());
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    return f;
+  }
+
+  void declarePushFunctions() {
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    for (int id : ops_) {
+      const Operator &op = p_.ops[id];
+      for (unsigned port = 0; port < op.inputs.size(); ++port) {
+        auto *ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, types().lower(op.inTypes[port])}, false);
+        llvm::Function *f = newFunction(ty, "push." + op.name + "." + std::to_string(port), false);
+        f->addFnAttr(llvm::Attribute::InlineHint);
+        push_[{id, port}] = f;
+      }
+    }
+  }
+
+  /// Sends `value` out of output `port` of operator `id`.
+  void emit(llvm::IRBuilder<> &b, llvm::Value *state, int id, unsigned port, llvm::Value *value) {
+    const Operator &op = p_.ops[id];
+    if (port >= op.outputs.size() || op.outputs[port] == kNone) return;
+    const Edge &e = p_.edges[op.outputs[port]];
+    b.CreateCall(push_.at({e.to, e.toPort}), {state, value});
+  }
+
+  ExprCodegen exprGen(llvm::IRBuilder<> &b, const Operator &op) {
+    return ExprCodegen(b, types(), *rt_, p_, op.info().name, in_.lineOf(op.range.begin));
+  }
+
+  void definePush(int id, unsigned port) {
+    const Operator &op = p_.ops[id];
+    llvm::Function *f = push_.at({id, port});
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    llvm::Value *state = f->getArg(0);
+    llvm::Value *item = f->getArg(1);
+    ExprCodegen gen = exprGen(b, op);
+    const OpState &s = state_[id];
+    switch (op.kind) {
+    case OpKind::Map: emit(b, state, id, 0, gen.call(*op.args[0], {item})); break;
+    case OpKind::Filter: {
+      llvm::Value *keep = gen.call(*op.args[0], {item});
+      llvm::BasicBlock *yes = llvm::BasicBlock::Create(ctx_, "keep", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", f);
+      b.CreateCondBr(keep, yes, done);
+      b.SetInsertPoint(yes);
+      emit(b, state, id, 0, item);
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      break;
+    }
+    case OpKind::Inspect:
+      gen.call(*op.args[0], {item});
+      emit(b, state, id, 0, item);
+      break;
+    case OpKind::Identity:
+    case OpKind::Union: emit(b, state, id, 0, item); break;
+    case OpKind::Tee:
+      for (unsigned out = 0; out < op.outputs.size(); ++out) emit(b, state, id, out, item);
+      break;
+    case OpKind::ForEach: gen.call(*op.args[0], {item}); break;
+    case OpKind::Null: break;
+    case OpKind::Fold: {
+      llvm::Value *slot = field(b, state, s.acc);
+      llvm::Type *t = types().lower(op.outTypes[0]);
+      b.CreateStore(gen.call(*op.args[1], {b.CreateLoad(t, slot), item}), slot);
+      break;
+    }
+    case OpKind::Reduce: {
+      llvm::Value *slot = field(b, state, s.acc);
+      llvm::Value *has = field(b, state, s.has);
+      llvm::Type *t = types().lower(op.outTypes[0]);
+      llvm::BasicBlock *combine = llvm::BasicBlock::Create(ctx_, "combine", f);
+      llvm::BasicBlock *first = llvm::BasicBlock::Create(ctx_, "first", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", f);
+      b.CreateCondBr(b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), has), b.getInt8(0)), combine, first);
+      b.SetInsertPoint(combine);
+      b.CreateStore(gen.call(*op.args[0], {b.CreateLoad(t, slot), item}), slot);
+      b.CreateBr(done);
+      b.SetInsertPoint(first);
+      b.CreateStore(item, slot);
+      b.CreateStore(b.getInt8(1), has);
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      break;
+    }
+    case OpKind::Enumerate: {
+      llvm::Value *slot = field(b, state, s.acc);
+      llvm::Value *n = b.CreateLoad(b.getInt64Ty(), slot);
+      b.CreateStore(b.CreateAdd(n, b.getInt64(1)), slot);
+      llvm::Type *t = types().lower(op.outTypes[0]);
+      llvm::Value *pair = b.CreateInsertValue(llvm::UndefValue::get(t), n, {0});
+      emit(b, state, id, 0, b.CreateInsertValue(pair, item, {1}));
+      break;
+    }
+    case OpKind::DeferTick: {
+      llvm::Value *tmp = entryAlloca(b, item->getType());
+      b.CreateStore(item, tmp);
+      b.CreateCall(rt_->vecPush(), {field(b, state, s.next), tmp, sizeOf(item->getType())});
+      break;
+    }
+    default: break; // rejected by checkSupported
+    }
+    b.CreateRetVoid();
+  }
+
+  llvm::Value *sizeOf(llvm::Type *t) {
+    return llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx_), module_->getDataLayout().getTypeAllocSize(t));
+  }
+
+  static llvm::Value *entryAlloca(llvm::IRBuilder<> &b, llvm::Type *t) {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+    return entry.CreateAlloca(t);
+  }
+
+  /// Initial accumulator of a fold (`init` or `|| init`).
+  llvm::Value *foldInit(llvm::IRBuilder<> &b, const Operator &op) {
+    ExprCodegen gen = exprGen(b, op);
+    return gen.call(*op.args[0], {});
+  }
+
+  llvm::Function *defineInit() {
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
+                                    "dfir.init." + p_.locations[loc_].name, false);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    for (int id : ops_) {
+      const Operator &op = p_.ops[id];
+      if (op.kind == OpKind::Fold) b.CreateStore(foldInit(b, op), field(b, f->getArg(0), state_[id].acc));
+    }
+    b.CreateRetVoid();
+    return f;
+  }
+
+  bool isStatic(const Operator &op) const {
+    return !op.persistence.empty() && op.persistence[0] == Persistence::Static;
+  }
+
+  /// One tick: 'tick state starts afresh; then per stratum: items deferred
+  /// from the last tick, the bounded sources (first tick only), and the
+  /// blocking operators of the stratum emit. Returns nonzero when deferred
+  /// items wait for the next tick.
+  llvm::Function *defineTick() {
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx_), {ptr}, false),
+                                    "dfir.tick." + p_.locations[loc_].name, false);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    llvm::Value *state = f->getArg(0);
+    llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));
+    llvm::Value *first = b.CreateICmpEQ(ticks, b.getInt64(0));
+    for (int id : ops_) {
+      const Operator &op = p_.ops[id];
+      const OpState &s = state_[id];
+      if (isStatic(op)) continue;
+      if (op.kind == OpKind::Fold) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
+      if (op.kind == OpKind::Reduce) b.CreateStore(b.getInt8(0), field(b, state, s.has));
+      if (op.kind == OpKind::Enumerate) b.CreateStore(b.getInt64(0), field(b, state, s.acc));
+    }
+    for (int id : ops_) {
+      const OpState &s = state_[id];
+      if (p_.ops[id].kind != OpKind::DeferTick) continue;
+      b.CreateCall(rt_->vecSwap(), {field(b, state, s.cur), field(b, state, s.next)});
+    }
+    int strata = in_.strata.numStrata[loc_];
+    for (int st = 0; st < strata; ++st) {
+      for (int id : ops_) {
+        const Operator &op = p_.ops[id];
+        if (op.kind == OpKind::DeferTick) {
+          int out = op.outputs.empty() ? kNone : op.outputs[0];
+          if (out != kNone && in_.strata.stratum[p_.edges[out].to] == st) drainDeferred(b, state, id);
+        }
+        if (in_.strata.stratum[id] != st) continue;
+        if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize) runSource(b, state, id, first);
+        if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
+        if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
+      }
+    }
+    b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
+    llvm::Value *more = b.getFalse();
+    for (int id : ops_) {
+      if (p_.ops[id].kind != OpKind::DeferTick) continue;
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), field(b, state, state_[id].next), 1));
+      more = b.CreateOr(more, b.CreateICmpNE(len, b.getInt64(0)));
+    }
+    b.CreateRet(b.CreateZExt(more, b.getInt32Ty()));
+    return f;
+  }
+
+  void emitReduced(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *yes = llvm::BasicBlock::Create(ctx_, "reduced", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "after.reduce", f);
+    llvm::Value *has = b.CreateLoad(b.getInt8Ty(), field(b, state, state_[id].has));
+    b.CreateCondBr(b.CreateICmpNE(has, b.getInt8(0)), yes, done);
+    b.SetInsertPoint(yes);
+    emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+
+  void drainDeferred(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    llvm::Type *t = types().lower(op.outTypes[0]);
+    llvm::Value *vec = field(b, state, state_[id].cur);
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
+    loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
+      emit(b, state, id, 0, b.CreateLoad(t, b.CreateGEP(t, data, {i})));
+    });
+    b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
+  }
+
+  /// for (i = lo; i < hi; ++i) body(i), for 64-bit integers.
+  void loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::function<void(llvm::Value *)> &body,
+            bool isSigned = false) {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *before = b.GetInsertBlock();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "loop", f);
+    llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx_, "loop.body", f);
+    llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx_, "loop.end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::PHINode *i = b.CreatePHI(lo->getType(), 2);
+    i->addIncoming(lo, before);
+    llvm::Value *more = isSigned ? b.CreateICmpSLT(i, hi) : b.CreateICmpULT(i, hi);
+    b.CreateCondBr(more, bodyBlock, exit);
+    b.SetInsertPoint(bodyBlock);
+    body(i);
+    i->addIncoming(b.CreateAdd(i, llvm::ConstantInt::get(lo->getType(), 1)), b.GetInsertBlock());
+    b.CreateBr(head);
+    b.SetInsertPoint(exit);
+  }
+
+  void runSource(llvm::IRBuilder<> &b, llvm::Value *state, int id, llvm::Value *firstTick) {
+    const Operator &op = p_.ops[id];
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *run = llvm::BasicBlock::Create(ctx_, "source", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "after.source", f);
+    b.CreateCondBr(firstTick, run, done);
+    b.SetInsertPoint(run);
+    if (op.kind == OpKind::Initialize) {
+      emit(b, state, id, 0, llvm::ConstantStruct::get(llvm::StructType::get(ctx_), {}));
+    } else {
+      const Expr &arg = *op.args[0];
+      ExprCodegen gen = exprGen(b, op);
+      if (arg.kind == Expr::Range) {
+        llvm::Value *lo = gen.value(*arg.kids[0]);
+        llvm::Value *hi = gen.value(*arg.kids[1]);
+        bool isSigned = arg.kids[0]->type->isSigned;
+        loop(b, lo, hi, [&](llvm::Value *i) { emit(b, state, id, 0, i); }, isSigned);
+      } else {
+        for (auto &element : arg.kids) emit(b, state, id, 0, gen.value(*element));
+      }
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+
+  void defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,
+                        const llvm::DataLayout &layout) {
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    auto *i64 = llvm::Type::getInt64Ty(ctx_);
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr});
+    llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
+    uint64_t size = layout.getTypeAllocSize(stateType_);
+    auto *desc = llvm::ConstantStruct::get(
+        descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, llvm::ConstantPointerNull::get(ptr)});
+    new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc, descriptorName(name));
+  }
+
+  const CodegenInput &in_;
+  const Program &p_;
+  int loc_;
+  llvm::LLVMContext &ctx_;
+  std::vector<Unsupported> &unsupported_;
+  std::unique_ptr<llvm::Module> module_;
+  std::unique_ptr<Runtime> rt_;
+  std::unique_ptr<TypeLowering> types_;
+  std::vector<int> ops_;
+  std::vector<llvm::Type *> fields_;
+  llvm::StructType *stateType_ = nullptr;
+  std::map<int, OpState> state_;
+  std::map<std::pair<int, unsigned>, llvm::Function *> push_;
+};
+
+} // namespace
+
+std::unique_ptr<llvm::Module> generateLocation(const CodegenInput &in, int location, llvm::LLVMContext &ctx,
+                                               const llvm::DataLayout &layout, std::vector<Unsupported> &unsupported) {
+  LocationCodegen gen(in, location, ctx, unsupported);
+  auto module = gen.run(layout);
+  if (module && llvm::verifyModule(*module, &llvm::errs())) {
+    unsupported.push_back({SourceRange(), "internal: the generated LLVM IR does not verify"});
+    return nullptr;
+  }
+  return module;
+}
+
+} // namespace dfir::backend

@@ -1,0 +1,55 @@
+//===- Codegen.h - Graph IR -> LLVM IR, one module per location -----------===//
+//
+// Compiles a location to push-based fused code: every operator input port
+// becomes an internal function `push_<op>_<port>(state, item)` that does the
+// operator's work and calls the next operator's push function directly, so
+// LLVM inlines a chain of element-wise operators into one loop with no
+// per-item call. Sources start the pushes, blocking operators emit when
+// their stratum starts, and `tick()` runs the strata in order
+// (docs/backend.md). The module exports one `dfir_location` descriptor
+// (runtime/dfir_rt.h) named `dfir_location_<name>`.
+//
+// Only llvm/IR types appear here; the JIT and object emission live in
+// their own files.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/IR.h"
+#include "passes/Analyses.h"
+
+#include "llvm/IR/DataLayout.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dfir::backend {
+
+/// A construct the code generator cannot compile yet, at a place in the
+/// user's program; the driver reports it as a diagnostic.
+struct Unsupported {
+  SourceRange range;
+  std::string what;
+};
+
+struct CodegenInput {
+  const ir::Program &program;
+  const passes::Strata &strata;
+  const passes::Subgraphs &subgraphs;
+  /// Line of a source position, for runtime error messages.
+  std::function<unsigned(SourceLoc)> lineOf;
+};
+
+/// Returns null and fills `unsupported` when the location uses something
+/// the code generator does not handle.
+std::unique_ptr<llvm::Module> generateLocation(const CodegenInput &in, int location, llvm::LLVMContext &ctx,
+                                               const llvm::DataLayout &layout, std::vector<Unsupported> &unsupported);
+
+/// The descriptor symbol a location's module exports.
+std::string descriptorName(const std::string &location);
+
+} // namespace dfir::backend

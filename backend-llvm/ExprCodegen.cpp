@@ -1,0 +1,451 @@
+#include "backend-llvm/ExprCodegen.h"
+
+#include "ir/Check.h"
+
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/MDBuilder.h"
+
+namespace dfir::backend {
+
+// --------------------------------------------------------------- types --
+
+llvm::StructType *TypeLowering::strType() {
+  return llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), llvm::Type::getInt64Ty(ctx_)});
+}
+
+llvm::Type *TypeLowering::lower(const Type *t) {
+  switch (t->kind) {
+  case Type::Bool: return llvm::Type::getInt1Ty(ctx_);
+  case Type::Int: return llvm::IntegerType::get(ctx_, t->bits);
+  case Type::Float: return t->bits == 32 ? llvm::Type::getFloatTy(ctx_) : llvm::Type::getDoubleTy(ctx_);
+  case Type::Str: return strType();
+  case Type::Unit: return llvm::StructType::get(ctx_);
+  case Type::Tuple: {
+    std::vector<llvm::Type *> elems;
+    for (const Type *e : t->elems) {
+      llvm::Type *l = lower(e);
+      if (!l) return nullptr;
+      elems.push_back(l);
+    }
+    return llvm::StructType::get(ctx_, elems);
+  }
+  case Type::List:
+  case Type::Option:
+  case Type::Struct:
+  case Type::Enum:
+  case Type::Range:
+  case Type::Var: return nullptr; // not compiled yet
+  }
+  return nullptr;
+}
+
+// ------------------------------------------------------------- runtime --
+
+llvm::FunctionCallee Runtime::declare(const char *name, llvm::Type *result, std::vector<llvm::Type *> params) {
+  auto callee = m_.getOrInsertFunction(name, llvm::FunctionType::get(result, params, false));
+  if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) f->addFnAttr(llvm::Attribute::NoUnwind);
+  return callee;
+}
+
+llvm::StructType *Runtime::vecType() {
+  auto &ctx = m_.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  return llvm::StructType::get(ctx, {llvm::PointerType::getUnqual(ctx), i64, i64});
+}
+
+#define DFIR_RT_FN(NAME, SYMBOL, RESULT, ...)                                                                 \
+  llvm::FunctionCallee Runtime::NAME() {                                                                      \
+    auto &ctx = m_.getContext();                                                                              \
+    auto *ptr = llvm::PointerType::getUnqual(ctx);                                                            \
+    auto *i32 = llvm::Type::getInt32Ty(ctx);                                                                  \
+    auto *i64 = llvm::Type::getInt64Ty(ctx);                                                                  \
+    auto *f64 = llvm::Type::getDoubleTy(ctx);                                                                 \
+    auto *voidTy = llvm::Type::getVoidTy(ctx);                                                                \
+    (void)ptr, (void)i32, (void)i64, (void)f64, (void)voidTy;                                                 \
+    return declare(SYMBOL, RESULT, {__VA_ARGS__});                                                            \
+  }
+DFIR_RT_FN(vecPush, "dfir_rt_vec_push", voidTy, ptr, ptr, i64)
+DFIR_RT_FN(vecSwap, "dfir_rt_vec_swap", voidTy, ptr, ptr)
+DFIR_RT_FN(write, "dfir_rt_write", voidTy, i32, ptr, i64)
+DFIR_RT_FN(writeI64, "dfir_rt_write_i64", voidTy, i32, i64)
+DFIR_RT_FN(writeU64, "dfir_rt_write_u64", voidTy, i32, i64)
+DFIR_RT_FN(writeF64, "dfir_rt_write_f64", voidTy, i32, f64)
+DFIR_RT_FN(writeQuoted, "dfir_rt_write_quoted_parts", voidTy, i32, ptr, i64)
+DFIR_RT_FN(error, "dfir_rt_error", voidTy, ptr, i32, ptr)
+#undef DFIR_RT_FN
+
+llvm::Constant *Runtime::bytes(const std::string &text) {
+  auto it = strings_.find(text);
+  if (it != strings_.end()) return it->second;
+  auto *init = llvm::ConstantDataArray::getString(m_.getContext(), text, true);
+  auto *g = new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init, "dfir.str");
+  g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  strings_[text] = g;
+  return g;
+}
+
+// ---------------------------------------------------------- supported --
+
+namespace {
+const char *kSupportedBuiltins[] = {"println", "print", "eprintln", "min", "max", "abs"};
+
+bool lowerable(const Type *t) {
+  if (!t) return false;
+  switch (t->kind) {
+  case Type::Bool:
+  case Type::Int:
+  case Type::Float:
+  case Type::Str:
+  case Type::Unit: return true;
+  case Type::Tuple:
+    for (const Type *e : t->elems)
+      if (!lowerable(e)) return false;
+    return true;
+  default: return false;
+  }
+}
+} // namespace
+
+std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e) {
+  auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
+  switch (e.kind) {
+  case Expr::Path:
+  case Expr::List:
+  case Expr::Struct:
+  case Expr::Field:
+  case Expr::Index:
+  case Expr::Match:
+  case Expr::Range: return no("this expression");
+  case Expr::Call: {
+    const Expr &callee = *e.kids[0];
+    bool known = false;
+    for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
+    if (!known) return no("this call");
+    break;
+  }
+  case Expr::Binary:
+    if (e.binop == BinOp::Add && e.kids[0]->type && e.kids[0]->type->kind == Type::Str)
+      return no("string concatenation");
+    if ((e.binop == BinOp::Eq || e.binop == BinOp::Ne || e.binop == BinOp::Lt || e.binop == BinOp::Le ||
+         e.binop == BinOp::Gt || e.binop == BinOp::Ge) &&
+        e.kids[0]->type && e.kids[0]->type->kind != Type::Int && e.kids[0]->type->kind != Type::Float &&
+        e.kids[0]->type->kind != Type::Bool)
+      return no("comparing values of this type");
+    break;
+  default: break;
+  }
+  if (e.kind != Expr::Lambda && !lowerable(e.type)) return no("values of type `" + typeToString(e.type) + "`");
+  for (auto &p : e.params) {
+    if (p.pattern->kind != Pattern::Bind && p.pattern->kind != Pattern::Tuple && p.pattern->kind != Pattern::Wildcard &&
+        p.pattern->kind != Pattern::Unit)
+      return no("this closure parameter pattern");
+    if (!lowerable(p.pattern->type)) return no("values of type `" + typeToString(p.pattern->type) + "`");
+  }
+  for (auto &s : e.stmts) {
+    if (auto r = unsupportedIn(*s.expr)) return r;
+    if (s.pattern && s.pattern->kind != Pattern::Bind && s.pattern->kind != Pattern::Wildcard &&
+        s.pattern->kind != Pattern::Tuple)
+      return std::make_pair(s.range, std::string("this `let` pattern"));
+  }
+  // A call's callee is a name, not a value.
+  for (size_t i = e.kind == Expr::Call ? 1 : 0; i < e.kids.size(); ++i)
+    if (auto r = unsupportedIn(*e.kids[i])) return r;
+  return std::nullopt;
+}
+
+// --------------------------------------------------------- expressions --
+
+void ExprCodegen::bind(const Pattern &p, llvm::Value *v) {
+  switch (p.kind) {
+  case Pattern::Bind: scopes_.back()[p.name] = v; return;
+  case Pattern::Tuple:
+    for (unsigned i = 0; i < p.elems.size(); ++i) bind(*p.elems[i], b_.CreateExtractValue(v, {i}));
+    return;
+  default: return; // `_`, `()`: nothing to bind
+  }
+}
+
+llvm::Value *ExprCodegen::lookup(const std::string &name) {
+  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
+    if (auto f = it->find(name); f != it->end()) return f->second;
+  for (auto &c : p_.consts)
+    if (c.name == name) return value(*c.value);
+  DFIR_CHECK(false, "a name the type checker resolved is not bound in code generation");
+  return nullptr;
+}
+
+llvm::Value *ExprCodegen::call(const Expr &closure, const std::vector<llvm::Value *> &args) {
+  if (closure.kind != Expr::Lambda) return value(closure);
+  scopes_.emplace_back();
+  for (size_t i = 0; i < closure.params.size() && i < args.size(); ++i) bind(*closure.params[i].pattern, args[i]);
+  llvm::Value *result = value(*closure.kids[0]);
+  scopes_.pop_back();
+  return result;
+}
+
+void ExprCodegen::runtimeError(llvm::Value *failed, const std::string &message) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto &ctx = b_.getContext();
+  llvm::BasicBlock *bad = llvm::BasicBlock::Create(ctx, "runtime.error", f);
+  llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx, "ok", f);
+  b_.CreateCondBr(failed, bad, ok, llvm::MDBuilder(ctx).createBranchWeights(1, 1 << 20));
+  b_.SetInsertPoint(bad);
+  b_.CreateCall(rt_.error(), {rt_.bytes(op_), b_.getInt32(line_), rt_.bytes(message)});
+  b_.CreateUnreachable();
+  b_.SetInsertPoint(ok);
+}
+
+llvm::Value *ExprCodegen::value(const Expr &e) {
+  auto &ctx = b_.getContext();
+  switch (e.kind) {
+  case Expr::Int: return llvm::ConstantInt::get(types_.lower(e.type), e.intValue);
+  case Expr::Float: return llvm::ConstantFP::get(types_.lower(e.type), e.floatValue);
+  case Expr::Bool: return b_.getInt1(e.boolValue);
+  case Expr::Unit: return llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
+  case Expr::Str:
+    return llvm::ConstantStruct::get(types_.strType(),
+                                     {rt_.bytes(e.strValue), b_.getInt64(e.strValue.size())});
+  case Expr::Name: return lookup(e.name);
+  case Expr::Tuple: {
+    llvm::Value *t = llvm::UndefValue::get(types_.lower(e.type));
+    for (unsigned i = 0; i < e.kids.size(); ++i) t = b_.CreateInsertValue(t, value(*e.kids[i]), {i});
+    return t;
+  }
+  case Expr::TupleIndex: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.intValue)});
+  case Expr::Unary: {
+    llvm::Value *v = value(*e.kids[0]);
+    if (e.unop == UnOp::Not) return b_.CreateNot(v);
+    return e.type->isFloat() ? b_.CreateFNeg(v) : b_.CreateNeg(v);
+  }
+  case Expr::Binary: return binary(e);
+  case Expr::Cast: return cast(e);
+  case Expr::If: return ifExpr(e);
+  case Expr::Block: {
+    scopes_.emplace_back();
+    for (auto &s : e.stmts) {
+      llvm::Value *v = value(*s.expr);
+      if (s.isLet) bind(*s.pattern, v);
+    }
+    llvm::Value *result = e.hasTail ? value(*e.kids[0]) : llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
+    scopes_.pop_back();
+    return result;
+  }
+  case Expr::Call: return builtin(e);
+  case Expr::Lambda: return call(e, {});
+  default: break;
+  }
+  DFIR_CHECK(false, "an expression the code generator accepted has no code");
+  return nullptr;
+}
+
+llvm::Value *ExprCodegen::compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r) {
+  if (t->kind == Type::Float) {
+    // The language's total order: NaN equals NaN and sorts after every number.
+    llvm::Value *lnan = b_.CreateFCmpUNO(l, l), *rnan = b_.CreateFCmpUNO(r, r);
+    auto eq = [&] { return b_.CreateOr(b_.CreateAnd(lnan, rnan), b_.CreateFCmpOEQ(l, r)); };
+    auto lt = [&](llvm::Value *a, llvm::Value *an, llvm::Value *c, llvm::Value *cn) {
+      return b_.CreateOr(b_.CreateAnd(b_.CreateNot(an), cn), b_.CreateFCmpOLT(a, c));
+    };
+    switch (op) {
+    case BinOp::Eq: return eq();
+    case BinOp::Ne: return b_.CreateNot(eq());
+    case BinOp::Lt: return lt(l, lnan, r, rnan);
+    case BinOp::Gt: return lt(r, rnan, l, lnan);
+    case BinOp::Le: return b_.CreateNot(lt(r, rnan, l, lnan));
+    case BinOp::Ge: return b_.CreateNot(lt(l, lnan, r, rnan));
+    default: break;
+    }
+  }
+  bool s = t->kind == Type::Int && t->isSigned;
+  switch (op) {
+  case BinOp::Eq: return b_.CreateICmpEQ(l, r);
+  case BinOp::Ne: return b_.CreateICmpNE(l, r);
+  case BinOp::Lt: return s ? b_.CreateICmpSLT(l, r) : b_.CreateICmpULT(l, r);
+  case BinOp::Le: return s ? b_.CreateICmpSLE(l, r) : b_.CreateICmpULE(l, r);
+  case BinOp::Gt: return s ? b_.CreateICmpSGT(l, r) : b_.CreateICmpUGT(l, r);
+  case BinOp::Ge: return s ? b_.CreateICmpSGE(l, r) : b_.CreateICmpUGE(l, r);
+  default: break;
+  }
+  return nullptr;
+}
+
+llvm::Value *ExprCodegen::arithmetic(const Expr &e, llvm::Value *l, llvm::Value *r) {
+  const Type *t = e.kids[0]->type;
+  if (t->isFloat()) {
+    switch (e.binop) {
+    case BinOp::Add: return b_.CreateFAdd(l, r);
+    case BinOp::Sub: return b_.CreateFSub(l, r);
+    case BinOp::Mul: return b_.CreateFMul(l, r);
+    case BinOp::Div: return b_.CreateFDiv(l, r);
+    case BinOp::Rem: return b_.CreateFRem(l, r);
+    default: break;
+    }
+  }
+  switch (e.binop) {
+  case BinOp::Add: return b_.CreateAdd(l, r);
+  case BinOp::Sub: return b_.CreateSub(l, r);
+  case BinOp::Mul: return b_.CreateMul(l, r);
+  case BinOp::BitAnd: return b_.CreateAnd(l, r);
+  case BinOp::BitOr: return b_.CreateOr(l, r);
+  case BinOp::BitXor: return b_.CreateXor(l, r);
+  case BinOp::Shl:
+  case BinOp::Shr: {
+    // The shift amount wraps to the width, so every shift is defined.
+    unsigned bits = l->getType()->getIntegerBitWidth();
+    llvm::Value *amount = b_.CreateZExtOrTrunc(r, l->getType());
+    amount = b_.CreateAnd(amount, llvm::ConstantInt::get(l->getType(), bits - 1));
+    if (e.binop == BinOp::Shl) return b_.CreateShl(l, amount);
+    return t->isSigned ? b_.CreateAShr(l, amount) : b_.CreateLShr(l, amount);
+  }
+  case BinOp::Div:
+  case BinOp::Rem: {
+    llvm::Value *zero = llvm::ConstantInt::get(r->getType(), 0);
+    runtimeError(b_.CreateICmpEQ(r, zero), e.binop == BinOp::Div ? "division by zero" : "remainder by zero");
+    if (!t->isSigned) return e.binop == BinOp::Div ? b_.CreateUDiv(l, r) : b_.CreateURem(l, r);
+    // MIN / -1 wraps to MIN (and MIN % -1 is 0) instead of trapping.
+    llvm::Value *minusOne = b_.CreateICmpEQ(r, llvm::ConstantInt::getSigned(r->getType(), -1));
+    llvm::Value *safe = b_.CreateSelect(minusOne, llvm::ConstantInt::get(r->getType(), 1), r);
+    if (e.binop == BinOp::Div) return b_.CreateSelect(minusOne, b_.CreateNeg(l), b_.CreateSDiv(l, safe));
+    return b_.CreateSelect(minusOne, zero, b_.CreateSRem(l, safe));
+  }
+  default: break;
+  }
+  return nullptr;
+}
+
+llvm::Value *ExprCodegen::shortCircuit(const Expr &e) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto &ctx = b_.getContext();
+  llvm::Value *l = value(*e.kids[0]);
+  llvm::BasicBlock *from = b_.GetInsertBlock();
+  llvm::BasicBlock *rhs = llvm::BasicBlock::Create(ctx, "rhs", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "logic.end", f);
+  if (e.binop == BinOp::And) b_.CreateCondBr(l, rhs, done);
+  else b_.CreateCondBr(l, done, rhs);
+  b_.SetInsertPoint(rhs);
+  llvm::Value *r = value(*e.kids[1]);
+  llvm::BasicBlock *rhsEnd = b_.GetInsertBlock();
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::PHINode *phi = b_.CreatePHI(b_.getInt1Ty(), 2);
+  phi->addIncoming(b_.getInt1(e.binop == BinOp::Or), from);
+  phi->addIncoming(r, rhsEnd);
+  return phi;
+}
+
+llvm::Value *ExprCodegen::binary(const Expr &e) {
+  if (e.binop == BinOp::And || e.binop == BinOp::Or) return shortCircuit(e);
+  llvm::Value *l = value(*e.kids[0]);
+  llvm::Value *r = value(*e.kids[1]);
+  if (llvm::Value *c = compare(e.binop, e.kids[0]->type, l, r)) return c;
+  return arithmetic(e, l, r);
+}
+
+llvm::Value *ExprCodegen::cast(const Expr &e) {
+  llvm::Value *v = value(*e.kids[0]);
+  const Type *from = e.kids[0]->type, *to = e.type;
+  llvm::Type *target = types_.lower(to);
+  if (from->kind == Type::Bool) {
+    v = b_.CreateZExt(v, b_.getInt8Ty());
+    from = nullptr; // treated as an unsigned byte below
+  }
+  bool fromFloat = from && from->isFloat();
+  bool fromSigned = from && from->isInt() && from->isSigned;
+  if (to->isFloat()) {
+    if (fromFloat) return b_.CreateFPCast(v, target);
+    return fromSigned ? b_.CreateSIToFP(v, target) : b_.CreateUIToFP(v, target);
+  }
+  if (fromFloat) {
+    // Saturating, NaN to 0.
+    auto id = to->isSigned ? llvm::Intrinsic::fptosi_sat : llvm::Intrinsic::fptoui_sat;
+    return b_.CreateIntrinsic(id, {target, v->getType()}, {v});
+  }
+  return fromSigned ? b_.CreateSExtOrTrunc(v, target) : b_.CreateZExtOrTrunc(v, target);
+}
+
+llvm::Value *ExprCodegen::ifExpr(const Expr &e) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto &ctx = b_.getContext();
+  llvm::Value *cond = value(*e.kids[0]);
+  llvm::BasicBlock *thenBlock = llvm::BasicBlock::Create(ctx, "then", f);
+  llvm::BasicBlock *elseBlock = llvm::BasicBlock::Create(ctx, "else", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "if.end", f);
+  b_.CreateCondBr(cond, thenBlock, elseBlock);
+  b_.SetInsertPoint(thenBlock);
+  llvm::Value *t = value(*e.kids[1]);
+  llvm::BasicBlock *thenEnd = b_.GetInsertBlock();
+  b_.CreateBr(done);
+  b_.SetInsertPoint(elseBlock);
+  llvm::Value *el = e.kids.size() > 2 ? value(*e.kids[2]) : t;
+  llvm::BasicBlock *elseEnd = b_.GetInsertBlock();
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::PHINode *phi = b_.CreatePHI(t->getType(), 2);
+  phi->addIncoming(t, thenEnd);
+  phi->addIncoming(el, elseEnd);
+  return phi;
+}
+
+void ExprCodegen::writeText(int stream, const std::string &text) {
+  b_.CreateCall(rt_.write(), {b_.getInt32(stream), rt_.bytes(text), b_.getInt64(text.size())});
+}
+
+/// The display format of the language: strings raw at top level and quoted
+/// inside composites; floats shortest with `.0` when integral.
+void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLevel) {
+  switch (t->kind) {
+  case Type::Int: {
+    llvm::Value *wide = t->isSigned ? b_.CreateSExt(v, b_.getInt64Ty()) : b_.CreateZExt(v, b_.getInt64Ty());
+    if (t->bits == 64) wide = v;
+    b_.CreateCall(t->isSigned ? rt_.writeI64() : rt_.writeU64(), {b_.getInt32(stream), wide});
+    return;
+  }
+  case Type::Float:
+    b_.CreateCall(rt_.writeF64(), {b_.getInt32(stream), b_.CreateFPExt(v, b_.getDoubleTy())});
+    return;
+  case Type::Bool: {
+    llvm::Value *text = b_.CreateSelect(v, rt_.bytes("true"), rt_.bytes("false"));
+    llvm::Value *len = b_.CreateSelect(v, b_.getInt64(4), b_.getInt64(5));
+    b_.CreateCall(rt_.write(), {b_.getInt32(stream), text, len});
+    return;
+  }
+  case Type::Str: {
+    llvm::Value *ptr = b_.CreateExtractValue(v, {0}), *len = b_.CreateExtractValue(v, {1});
+    b_.CreateCall(topLevel ? rt_.write() : rt_.writeQuoted(), {b_.getInt32(stream), ptr, len});
+    return;
+  }
+  case Type::Unit: writeText(stream, "()"); return;
+  case Type::Tuple:
+    writeText(stream, "(");
+    for (unsigned i = 0; i < t->elems.size(); ++i) {
+      if (i) writeText(stream, ", ");
+      display(stream, b_.CreateExtractValue(v, {i}), t->elems[i], false);
+    }
+    writeText(stream, t->elems.size() == 1 ? ",)" : ")");
+    return;
+  default: DFIR_CHECK(false, "display of a type the code generator does not lower");
+  }
+}
+
+llvm::Value *ExprCodegen::builtin(const Expr &e) {
+  const std::string &name = e.kids[0]->name;
+  auto unit = llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
+  if (name == "println" || name == "print" || name == "eprintln") {
+    int stream = name == "eprintln" ? 2 : 1;
+    display(stream, value(*e.kids[1]), e.kids[1]->type, true);
+    if (name != "print") writeText(stream, "\n");
+    return unit;
+  }
+  const Type *t = e.kids[1]->type;
+  llvm::Value *a = value(*e.kids[1]);
+  if (name == "abs") {
+    if (t->isFloat()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
+    if (!t->isSigned) return a;
+    return b_.CreateSelect(b_.CreateICmpSLT(a, llvm::ConstantInt::get(a->getType(), 0)), b_.CreateNeg(a), a);
+  }
+  llvm::Value *c = value(*e.kids[2]);
+  llvm::Value *less = compare(BinOp::Lt, t, c, a); // c < a
+  return name == "min" ? b_.CreateSelect(less, c, a) : b_.CreateSelect(less, a, c);
+}
+
+} // namespace dfir::backend

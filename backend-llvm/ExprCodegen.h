@@ -1,0 +1,96 @@
+//===- ExprCodegen.h - Closure expressions -> LLVM IR ---------------------===//
+//
+// Types lower to plain LLVM values: integers to iN, `bool` to i1, floats to
+// float/double, `()` to an empty struct, tuples to literal structs, `str` to
+// { ptr, i64 }. Closures are compiled inline at their operator (their
+// parameters bound to the incoming values), so no closure is ever called
+// through a pointer. Integer arithmetic wraps; division by zero is a
+// runtime error naming the operator and its line.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/IR.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dfir::backend {
+
+class TypeLowering {
+public:
+  TypeLowering(llvm::LLVMContext &ctx, const TypeContext &types) : ctx_(ctx), types_(types) {}
+  llvm::Type *lower(const Type *t);
+  llvm::StructType *strType();
+
+private:
+  llvm::LLVMContext &ctx_;
+  const TypeContext &types_;
+};
+
+/// Declarations of the runtime functions (runtime/dfir_rt.h) in a module.
+class Runtime {
+public:
+  explicit Runtime(llvm::Module &m) : m_(m) {}
+  llvm::StructType *vecType();
+  llvm::FunctionCallee vecPush();
+  llvm::FunctionCallee vecSwap();
+  llvm::FunctionCallee write();       // (i32 stream, ptr, i64 len)
+  llvm::FunctionCallee writeI64();    // (i32, i64)
+  llvm::FunctionCallee writeU64();    // (i32, i64)
+  llvm::FunctionCallee writeF64();    // (i32, double)
+  llvm::FunctionCallee writeQuoted(); // (i32, ptr, i64)
+  llvm::FunctionCallee error();       // (ptr op, i32 line, ptr message)
+  /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
+  llvm::Constant *bytes(const std::string &text);
+
+private:
+  llvm::FunctionCallee declare(const char *name, llvm::Type *result, std::vector<llvm::Type *> params);
+  llvm::Module &m_;
+  std::map<std::string, llvm::Constant *> strings_;
+};
+
+class ExprCodegen {
+public:
+  ExprCodegen(llvm::IRBuilder<> &b, TypeLowering &types, Runtime &rt, const ir::Program &p, const char *op,
+              unsigned line)
+      : b_(b), types_(types), rt_(rt), p_(p), op_(op), line_(line) {}
+
+  /// The first construct of `e` the code generator cannot compile, if any.
+  static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e);
+
+  /// Evaluates a closure on `args` (or, for a non-closure argument such as
+  /// a fold's initial value, the expression itself).
+  llvm::Value *call(const Expr &closure, const std::vector<llvm::Value *> &args);
+  llvm::Value *value(const Expr &e);
+
+private:
+  llvm::Value *binary(const Expr &e);
+  llvm::Value *compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r);
+  llvm::Value *arithmetic(const Expr &e, llvm::Value *l, llvm::Value *r);
+  llvm::Value *cast(const Expr &e);
+  llvm::Value *ifExpr(const Expr &e);
+  llvm::Value *shortCircuit(const Expr &e);
+  llvm::Value *builtin(const Expr &e);
+  void display(int stream, llvm::Value *v, const Type *t, bool topLevel);
+  void writeText(int stream, const std::string &text);
+  void bind(const Pattern &p, llvm::Value *v);
+  llvm::Value *lookup(const std::string &name);
+  void runtimeError(llvm::Value *failed, const std::string &message);
+
+  llvm::IRBuilder<> &b_;
+  TypeLowering &types_;
+  Runtime &rt_;
+  const ir::Program &p_;
+  const char *op_;
+  unsigned line_;
+  std::vector<std::map<std::string, llvm::Value *>> scopes_;
+};
+
+} // namespace dfir::backend

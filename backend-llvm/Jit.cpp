@@ -1,0 +1,79 @@
+// The one translation unit that includes LLJIT.
+#include "backend-llvm/Jit.h"
+
+#include "backend-llvm/Codegen.h"
+#include "dfir_rt.h"
+
+#include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/TargetSelect.h"
+
+namespace dfir::backend {
+
+struct JitSession::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  llvm::orc::ThreadSafeContext context{std::make_unique<llvm::LLVMContext>()};
+  unsigned optLevel = 2;
+};
+
+JitSession::JitSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JitSession::~JitSession() = default;
+
+namespace {
+/// Every runtime function generated code may call, by address.
+llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
+  llvm::orc::SymbolMap map;
+  auto add = [&](const char *name, auto *fn) {
+    map[jit.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(reinterpret_cast<void *>(fn)),
+                                      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  };
+  add("dfir_rt_write", &dfir_rt_write);
+  add("dfir_rt_write_str", &dfir_rt_write_str);
+  add("dfir_rt_write_i64", &dfir_rt_write_i64);
+  add("dfir_rt_write_u64", &dfir_rt_write_u64);
+  add("dfir_rt_write_f64", &dfir_rt_write_f64);
+  add("dfir_rt_write_quoted", &dfir_rt_write_quoted);
+  add("dfir_rt_write_quoted_parts", &dfir_rt_write_quoted_parts);
+  add("dfir_rt_flush", &dfir_rt_flush);
+  add("dfir_rt_error", &dfir_rt_error);
+  add("dfir_rt_vec_push", &dfir_rt_vec_push);
+  add("dfir_rt_vec_swap", &dfir_rt_vec_swap);
+  add("dfir_rt_vec_free", &dfir_rt_vec_free);
+  add("dfir_rt_run", &dfir_rt_run);
+  return map;
+}
+} // namespace
+
+llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto impl = std::make_unique<Impl>();
+  impl->optLevel = optLevel;
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) return jit.takeError();
+  impl->jit = std::move(*jit);
+  if (auto err = impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(runtimeSymbols(*impl->jit))))
+    return err;
+  unsigned level = optLevel;
+  impl->jit->getIRTransformLayer().setTransform(
+      [level](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility &) {
+        tsm.withModuleDo([level](llvm::Module &m) { optimizeModule(m, level); });
+        return llvm::Expected<llvm::orc::ThreadSafeModule>(std::move(tsm));
+      });
+  return std::unique_ptr<JitSession>(new JitSession(std::move(impl)));
+}
+
+llvm::LLVMContext &JitSession::context() { return *impl_->context.getContext(); }
+const llvm::DataLayout &JitSession::dataLayout() const { return impl_->jit->getDataLayout(); }
+
+llvm::Error JitSession::add(std::unique_ptr<llvm::Module> module) {
+  return impl_->jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), impl_->context));
+}
+
+llvm::Expected<int> JitSession::run(const std::string &location) {
+  auto sym = impl_->jit->lookup(descriptorName(location));
+  if (!sym) return sym.takeError();
+  return dfir_rt_run(sym->toPtr<const dfir_location *>());
+}
+
+} // namespace dfir::backend

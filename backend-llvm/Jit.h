@@ -1,0 +1,43 @@
+//===- Jit.h - Running compiled locations in this process -----------------===//
+//
+// An ORC LLJIT session: modules are optimized at the requested level
+// (-O0..-O3) and compiled in memory; the C runtime's functions are
+// defined in the JIT's symbol table by address (absoluteSymbols), so the
+// JIT never depends on what this executable exports.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "llvm/IR/DataLayout.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace dfir::backend {
+
+class JitSession {
+public:
+  static llvm::Expected<std::unique_ptr<JitSession>> create(unsigned optLevel);
+  ~JitSession();
+
+  /// Modules must be created in this context.
+  llvm::LLVMContext &context();
+  const llvm::DataLayout &dataLayout() const;
+  llvm::Error add(std::unique_ptr<llvm::Module> module);
+  /// Runs the location whose descriptor the added modules export, until it
+  /// is idle; returns its exit status.
+  llvm::Expected<int> run(const std::string &location);
+
+private:
+  struct Impl;
+  explicit JitSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Runs the LLVM pipeline for `-O<level>` on a module (Optimize.cpp).
+void optimizeModule(llvm::Module &m, unsigned level);
+
+} // namespace dfir::backend

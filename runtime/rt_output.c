@@ -1,0 +1,120 @@
+/* Buffered output and the display of scalar values. */
+#include "dfir_rt.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { kBufferSize = 1 << 16 };
+
+typedef struct {
+  int fd;
+  uint64_t used;
+  char bytes[kBufferSize];
+} out_buffer;
+
+static out_buffer out_stdout = {1, 0, {0}};
+static out_buffer out_stderr = {2, 0, {0}};
+
+static void drain(out_buffer *b) {
+  uint64_t off = 0;
+  while (off < b->used) {
+    ssize_t n = write(b->fd, b->bytes + off, b->used - off);
+    if (n <= 0) break; /* a closed pipe: drop the output, keep running */
+    off += (uint64_t)n;
+  }
+  b->used = 0;
+}
+
+static out_buffer *stream_buffer(int stream) { return stream == 2 ? &out_stderr : &out_stdout; }
+
+void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
+  out_buffer *b = stream_buffer(stream);
+  while (len > 0) {
+    if (b->used == kBufferSize) drain(b);
+    uint64_t room = kBufferSize - b->used;
+    uint64_t n = len < room ? len : room;
+    memcpy(b->bytes + b->used, bytes, n);
+    b->used += n;
+    bytes += n;
+    len -= n;
+  }
+  /* Errors are seen at once, as a terminal user expects. */
+  if (stream == 2) drain(b);
+}
+
+void dfir_rt_write_str(int stream, dfir_str s) { dfir_rt_write(stream, s.ptr, s.len); }
+
+void dfir_rt_write_i64(int stream, int64_t v) {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+  dfir_rt_write(stream, buf, (uint64_t)n);
+}
+
+void dfir_rt_write_u64(int stream, uint64_t v) {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%" PRIu64, v);
+  dfir_rt_write(stream, buf, (uint64_t)n);
+}
+
+/* The shortest decimal that reads back as `v`, without an exponent, with
+ * `.0` when integral; NaN, inf and -inf as written. */
+void dfir_rt_write_f64(int stream, double v) {
+  if (isnan(v)) {
+    dfir_rt_write(stream, "NaN", 3);
+    return;
+  }
+  if (isinf(v)) {
+    if (v < 0) dfir_rt_write(stream, "-inf", 4);
+    else dfir_rt_write(stream, "inf", 3);
+    return;
+  }
+  char buf[400];
+  int n = 0;
+  for (int prec = 0; prec <= 340; ++prec) {
+    n = snprintf(buf, sizeof buf, "%.*f", prec, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  dfir_rt_write(stream, buf, (uint64_t)n);
+  if (!memchr(buf, '.', (size_t)n)) dfir_rt_write(stream, ".0", 2);
+}
+
+void dfir_rt_write_quoted(int stream, dfir_str s) {
+  dfir_rt_write(stream, "\"", 1);
+  for (uint64_t i = 0; i < s.len; ++i) {
+    unsigned char c = (unsigned char)s.ptr[i];
+    const char *esc = NULL;
+    switch (c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\n': esc = "\\n"; break;
+    case '\t': esc = "\\t"; break;
+    case '\r': esc = "\\r"; break;
+    case '\0': esc = "\\0"; break;
+    default: break;
+    }
+    if (esc) {
+      dfir_rt_write(stream, esc, strlen(esc));
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[16];
+      int n = snprintf(buf, sizeof buf, "\\u{%x}", c);
+      dfir_rt_write(stream, buf, (uint64_t)n);
+    } else {
+      dfir_rt_write(stream, (const char *)&c, 1);
+    }
+  }
+  dfir_rt_write(stream, "\"", 1);
+}
+
+void dfir_rt_write_quoted_parts(int stream, const char *ptr, uint64_t len) {
+  dfir_str s = {ptr, len};
+  dfir_rt_write_quoted(stream, s);
+}
+
+void dfir_rt_flush(void) {
+  drain(&out_stdout);
+  drain(&out_stderr);
+}

@@ -1,0 +1,30 @@
+/* Growable buffers for deferred items and handoffs. */
+#include "dfir_rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dfir_rt_vec_push(dfir_vec *v, const void *item, uint64_t size) {
+  if (v->len == v->cap) {
+    uint64_t cap = v->cap ? v->cap * 2 : 16;
+    void *data = realloc(v->data, cap * (size ? size : 1));
+    if (!data) dfir_rt_error("runtime", 0, "out of memory growing a buffer");
+    v->data = data;
+    v->cap = cap;
+  }
+  if (size) memcpy((char *)v->data + v->len * size, item, size);
+  v->len += 1;
+}
+
+void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b) {
+  dfir_vec tmp = *a;
+  *a = *b;
+  *b = tmp;
+  b->len = 0;
+}
+
+void dfir_rt_vec_free(dfir_vec *v) {
+  free(v->data);
+  v->data = NULL;
+  v->len = v->cap = 0;
+}
