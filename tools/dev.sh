@@ -50,6 +50,7 @@ case "${1:-}" in
   build) build ;;
   example)
     build
+    "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/countdown/countdown.dfir"
     "$BUILD_DIR/bin/dfirc" check "$ROOT/examples/wordcount/wordcount.dfir"
     echo "dev.sh: examples/wordcount/wordcount.dfir checks clean"
     "$BUILD_DIR/bin/dfirc" build --emit=ir --print-analysis=stratify,subgraphs \

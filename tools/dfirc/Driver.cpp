@@ -9,6 +9,8 @@
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/Jit.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -189,10 +191,54 @@ bool writeOutput(const std::string &path, const std::string &text) {
 
 } // namespace
 
+namespace {
+/// Generates the LLVM module of location 0 in `jit`'s context; reports what
+/// the code generator cannot compile. Null after errors.
+std::unique_ptr<llvm::Module> generate(Session &s, backend::JitSession &jit) {
+  const ir::Program &program = *s.program;
+  backend::CodegenInput in{program, *s.results.strata, *s.results.subgraphs,
+                           [&](SourceLoc l) { return s.sm.lineCol(l).line; }};
+  std::vector<backend::Unsupported> unsupported;
+  auto module = backend::generateLocation(in, 0, jit.context(), jit.dataLayout(), unsupported);
+  if (!module) {
+    for (auto &u : unsupported) s.diags->report(DiagID::err_not_implemented, u.range) << u.what;
+    logEmittedKinds(*s.diags);
+  }
+  return module;
+}
+
+bool singleLocation(const ir::Program &program, const char *command) {
+  if (program.locations.size() == 1) return true;
+  std::fprintf(stderr, "dfirc: error: `%s` does not support programs with several locations yet\n", command);
+  return false;
+}
+
+std::unique_ptr<backend::JitSession> startJit(unsigned optLevel) {
+  auto jit = backend::JitSession::create(optLevel);
+  if (!jit) internalError("cannot start the JIT: " + llvm::toString(jit.takeError()));
+  return std::move(*jit);
+}
+} // namespace
+
 int runBuild(const BuildOptions &opts) {
+  if (opts.emit == "llvm") {
+    int code = kExitOk;
+    auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+    if (!s) return code;
+    if (!singleLocation(*s->program, "build --emit=llvm")) return kExitUserError;
+    auto jit = startJit(opts.optLevel);
+    auto module = generate(*s, *jit);
+    if (!module) return kExitUserError;
+    backend::optimizeModule(*module, opts.optLevel);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os, nullptr);
+    os.flush();
+    return writeOutput(opts.output, text) ? kExitOk : kExitUserError;
+  }
   if (opts.emit.empty()) {
-    std::fprintf(stderr, "dfirc: error: `build` can only emit the graph IR so far; pass `--emit=ir` "
-                         "(or `--emit=ir-opt`, the IR after the passes)\n");
+    std::fprintf(stderr, "dfirc: error: `build` cannot write object files yet; pass `--emit=ir`, "
+                         "`--emit=ir-opt` (the IR after the passes) or `--emit=llvm`\n");
     return kExitUserError;
   }
   int code = kExitOk;
@@ -226,23 +272,12 @@ int runRun(const RunOptions &opts) {
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
   const ir::Program &program = *s->program;
-  if (program.locations.size() != 1) {
-    std::fprintf(stderr, "dfirc: error: `run` does not support programs with several locations yet\n");
-    return kExitUserError;
-  }
-  auto jit = backend::JitSession::create(opts.optLevel);
-  if (!jit) internalError("cannot start the JIT: " + llvm::toString(jit.takeError()));
-  backend::CodegenInput in{program, *s->results.strata, *s->results.subgraphs,
-                           [&](SourceLoc l) { return s->sm.lineCol(l).line; }};
-  std::vector<backend::Unsupported> unsupported;
-  auto module = backend::generateLocation(in, 0, (*jit)->context(), (*jit)->dataLayout(), unsupported);
-  if (!module) {
-    for (auto &u : unsupported) s->diags->report(DiagID::err_not_implemented, u.range) << u.what;
-    logEmittedKinds(*s->diags);
-    return kExitUserError;
-  }
-  if (auto err = (*jit)->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
-  auto status = (*jit)->run(program.locations[0].name);
+  if (!singleLocation(program, "run")) return kExitUserError;
+  auto jit = startJit(opts.optLevel);
+  auto module = generate(*s, *jit);
+  if (!module) return kExitUserError;
+  if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+  auto status = jit->run(program.locations[0].name);
   if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
   return *status;
 }

@@ -44,7 +44,8 @@ struct PipelineOptions {
 struct BuildOptions {
   std::string input;
   std::string output = "-"; // `-`: standard output
-  std::string emit;         // ir | ir-opt
+  std::string emit;         // ir | ir-opt | llvm
+  unsigned optLevel = 2;
   DiagOptions diag;
   PipelineOptions pipeline;
 };

@@ -41,6 +41,13 @@ void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
   cmd->add_flag("--print-ir-after-all", p.printIrAfterAll, "Print the IR after every pass");
 }
 
+void addOptLevel(CLI::App *cmd, unsigned &level) {
+  cmd->add_option_function<std::string>(
+         "-O", [&level](const std::string &l) { level = static_cast<unsigned>(std::stoul(l)); },
+         "Optimization level: -O0, -O1, -O2 (default), -O3")
+      ->check(CLI::IsMember({"0", "1", "2", "3"}));
+}
+
 struct Job {
   std::function<int()> fn;
   int result = kExitInternal;
@@ -85,8 +92,10 @@ int main(int argc, char **argv) {
   CLI::App *buildCmd = app.add_subcommand("build", "Compile a program (so far: to the graph IR)");
   buildCmd->add_option("file", build.input, "The .dfir file")->required();
   buildCmd->add_option("-o", build.output, "Output file (`-` for standard output)");
-  buildCmd->add_option("--emit", build.emit, "ir: the graph IR as canonical DFIR text; ir-opt: after the passes")
-      ->check(CLI::IsMember({"ir", "ir-opt"}));
+  buildCmd->add_option("--emit", build.emit,
+                       "ir: the graph IR as canonical DFIR text; ir-opt: after the passes; llvm: the optimized LLVM IR")
+      ->check(CLI::IsMember({"ir", "ir-opt", "llvm"}));
+  addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
 
@@ -101,10 +110,7 @@ int main(int argc, char **argv) {
   RunOptions run;
   CLI::App *runCmd = app.add_subcommand("run", "Compile a program with the JIT and run it");
   runCmd->add_option("file", run.input, "The .dfir file")->required();
-  runCmd->add_option_function<std::string>(
-            "-O", [&run](const std::string &level) { run.optLevel = static_cast<unsigned>(std::stoul(level)); },
-            "Optimization level: -O0, -O1, -O2 (default), -O3")
-      ->check(CLI::IsMember({"0", "1", "2", "3"}));
+  addOptLevel(runCmd, run.optLevel);
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
 
