@@ -44,7 +44,8 @@ public:
       for (unsigned port = 0; port < p_.ops[op].inputs.size(); ++port) definePush(op, port);
     llvm::Function *init = defineInit();
     llvm::Function *tick = defineTick();
-    defineDescriptor(l.name, init, tick, layout);
+    llvm::GlobalVariable *desc = defineDescriptor(l.name, init, tick, layout);
+    if (in_.withMain) defineMain(desc);
     if (!unsupported_.empty()) return nullptr;
     return std::move(module_);
   }
@@ -430,8 +431,17 @@ private:
     b.SetInsertPoint(done);
   }
 
-  void defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,
-                        const llvm::DataLayout &layout) {
+  void defineMain(llvm::GlobalVariable *desc) {
+    auto *i32 = llvm::Type::getInt32Ty(ctx_);
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(i32, {}, false), "main", true);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    auto run = module_->getOrInsertFunction("dfir_rt_run", llvm::FunctionType::get(i32, {ptr}, false));
+    b.CreateRet(b.CreateCall(run, {desc}));
+  }
+
+  llvm::GlobalVariable *defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,
+                                         const llvm::DataLayout &layout) {
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr});
@@ -439,7 +449,8 @@ private:
     uint64_t size = layout.getTypeAllocSize(stateType_);
     auto *desc = llvm::ConstantStruct::get(
         descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, llvm::ConstantPointerNull::get(ptr)});
-    new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc, descriptorName(name));
+    return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
+                                    descriptorName(name));
   }
 
   const CodegenInput &in_;

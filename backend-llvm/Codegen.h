@@ -42,6 +42,8 @@ struct CodegenInput {
   const passes::Subgraphs &subgraphs;
   /// Line of a source position, for runtime error messages.
   std::function<unsigned(SourceLoc)> lineOf;
+  /// Also define `int main(void)` running the location (standalone executables).
+  bool withMain = false;
 };
 
 /// Returns null and fills `unsupported` when the location uses something

@@ -8,12 +8,20 @@
 #include "passes/PassManager.h"
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/Jit.h"
+#include "backend-llvm/ObjectEmitter.h"
+
+#include <cerrno>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
+
+extern char **environ;
 
 namespace dfir::driver {
 
@@ -194,12 +202,13 @@ bool writeOutput(const std::string &path, const std::string &text) {
 namespace {
 /// Generates the LLVM module of location 0 in `jit`'s context; reports what
 /// the code generator cannot compile. Null after errors.
-std::unique_ptr<llvm::Module> generate(Session &s, backend::JitSession &jit) {
+std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
+                                       bool withMain = false) {
   const ir::Program &program = *s.program;
   backend::CodegenInput in{program, *s.results.strata, *s.results.subgraphs,
-                           [&](SourceLoc l) { return s.sm.lineCol(l).line; }};
+                           [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
   std::vector<backend::Unsupported> unsupported;
-  auto module = backend::generateLocation(in, 0, jit.context(), jit.dataLayout(), unsupported);
+  auto module = backend::generateLocation(in, 0, ctx, layout, unsupported);
   if (!module) {
     for (auto &u : unsupported) s.diags->report(DiagID::err_not_implemented, u.range) << u.what;
     logEmittedKinds(*s.diags);
@@ -220,6 +229,74 @@ std::unique_ptr<backend::JitSession> startJit(unsigned optLevel) {
 }
 } // namespace
 
+namespace {
+
+/// The runtime archive: next to this dfirc (`bin/../lib`), as built or installed.
+std::string runtimeArchive() {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir + "/../lib/libdfir_rt.a";
+}
+
+/// Runs a command; returns its exit status (or -1 if it could not start).
+int runCommand(const std::vector<std::string> &argv) {
+  std::vector<char *> args;
+  for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// `build` without --emit: DIR/<location>.o and the executable DIR/<location>;
+/// --emit=obj|asm: one file at -o.
+int buildNative(const BuildOptions &opts) {
+  int code = kExitOk;
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+  if (!s) return code;
+  const ir::Program &program = *s->program;
+  if (!singleLocation(program, "build")) return kExitUserError;
+  auto emitter = backend::ObjectEmitter::create(opts.optLevel);
+  if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
+  auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), opts.emit.empty());
+  if (!module) return kExitUserError;
+  if (!opts.emit.empty()) {
+    if (opts.output == "-") {
+      std::fprintf(stderr, "dfirc: error: `--emit=%s` needs an output file: `-o FILE`\n", opts.emit.c_str());
+      return kExitUserError;
+    }
+    if (auto err = (*emitter)->emit(*module, opts.output, opts.emit == "asm")) {
+      std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+      return kExitUserError;
+    }
+    return kExitOk;
+  }
+  std::string dir = opts.output == "-" ? "." : opts.output;
+  if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "dfirc: error: cannot create directory `%s`\n", dir.c_str());
+    return kExitUserError;
+  }
+  const std::string &name = program.locations[0].name;
+  std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
+  if (auto err = (*emitter)->emit(*module, object, false)) {
+    std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+    return kExitUserError;
+  }
+  int rc = runCommand({"cc", "-o", exe, object, runtimeArchive(), "-lm"});
+  if (rc != 0) {
+    std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
+                 rc < 0 ? " (is a C compiler installed?)" : "");
+    return kExitUserError;
+  }
+  return kExitOk;
+}
+
+} // namespace
+
 int runBuild(const BuildOptions &opts) {
   if (opts.emit == "llvm") {
     int code = kExitOk;
@@ -227,7 +304,7 @@ int runBuild(const BuildOptions &opts) {
     if (!s) return code;
     if (!singleLocation(*s->program, "build --emit=llvm")) return kExitUserError;
     auto jit = startJit(opts.optLevel);
-    auto module = generate(*s, *jit);
+    auto module = generate(*s, jit->context(), jit->dataLayout());
     if (!module) return kExitUserError;
     backend::optimizeModule(*module, opts.optLevel);
     std::string text;
@@ -236,11 +313,7 @@ int runBuild(const BuildOptions &opts) {
     os.flush();
     return writeOutput(opts.output, text) ? kExitOk : kExitUserError;
   }
-  if (opts.emit.empty()) {
-    std::fprintf(stderr, "dfirc: error: `build` cannot write object files yet; pass `--emit=ir`, "
-                         "`--emit=ir-opt` (the IR after the passes) or `--emit=llvm`\n");
-    return kExitUserError;
-  }
+  if (opts.emit.empty() || opts.emit == "obj" || opts.emit == "asm") return buildNative(opts);
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
@@ -274,7 +347,7 @@ int runRun(const RunOptions &opts) {
   const ir::Program &program = *s->program;
   if (!singleLocation(program, "run")) return kExitUserError;
   auto jit = startJit(opts.optLevel);
-  auto module = generate(*s, *jit);
+  auto module = generate(*s, jit->context(), jit->dataLayout());
   if (!module) return kExitUserError;
   if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
   auto status = jit->run(program.locations[0].name);

@@ -91,10 +91,11 @@ int main(int argc, char **argv) {
   BuildOptions build;
   CLI::App *buildCmd = app.add_subcommand("build", "Compile a program (so far: to the graph IR)");
   buildCmd->add_option("file", build.input, "The .dfir file")->required();
-  buildCmd->add_option("-o", build.output, "Output file (`-` for standard output)");
+  buildCmd->add_option("-o", build.output, "Output directory, or file with --emit (`-`: standard output)");
   buildCmd->add_option("--emit", build.emit,
-                       "ir: the graph IR as canonical DFIR text; ir-opt: after the passes; llvm: the optimized LLVM IR")
-      ->check(CLI::IsMember({"ir", "ir-opt", "llvm"}));
+                       "ir: the graph IR as canonical DFIR text; ir-opt: after the passes; llvm: the optimized "
+                       "LLVM IR; asm, obj: assembly or an object file (default: DIR/<location>.o and an executable)")
+      ->check(CLI::IsMember({"ir", "ir-opt", "llvm", "asm", "obj"}));
   addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
