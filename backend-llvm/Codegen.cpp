@@ -23,6 +23,15 @@ struct OpState {
   int has = -1;  // reduce: whether the accumulator holds a value
   int cur = -1;  // defer_tick: items delivered this tick (a dfir_vec)
   int next = -1; // defer_tick: items for the next tick
+  int t0 = -1;   // unique: seen items; join: side [0]; difference/anti_join: [neg]
+  int t1 = -1;   // join: side [1]
+};
+
+/// A buffered edge inside a cyclic stratum: pushes append to `pending`;
+/// the stratum's fixpoint loop moves them to `working` and delivers them.
+struct Buffer {
+  int edge;
+  int pending, working;
 };
 
 class LocationCodegen {
@@ -71,11 +80,24 @@ private:
     case OpKind::ForEach:
     case OpKind::Null:
     case OpKind::Union:
-    case OpKind::Tee:
+    case OpKind::Tee: break;
     case OpKind::Fold:
     case OpKind::Reduce:
+      if (isStatic(op) && containsStr(op.outTypes[0]))
+        unsupported(op, std::string("`'static` `") + op.info().name + "` over strings");
+      break;
     case OpKind::Enumerate:
-    case OpKind::DeferTick: break;
+    case OpKind::DeferTick:
+    case OpKind::Unique: break;
+    case OpKind::Join:
+    case OpKind::JoinMultiset:
+      if (isStatic(op) || (op.persistence.size() > 1 && op.persistence[1] == Persistence::Static))
+        unsupported(op, std::string("`'static` persistence of `") + op.info().name + "`");
+      break;
+    case OpKind::Difference:
+    case OpKind::AntiJoin:
+      if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
+      break;
     case OpKind::SourceStdin:
     case OpKind::SourceFile:
     case OpKind::SourceInterval:
@@ -85,7 +107,6 @@ private:
     case OpKind::FilterMap:
     case OpKind::FlatMap:
     case OpKind::Flatten:
-    case OpKind::Unique:
     case OpKind::Persist:
     case OpKind::Scan:
     case OpKind::DeferTickLazy:
@@ -100,12 +121,8 @@ private:
     case OpKind::Zip:
     case OpKind::CrossSingleton:
     case OpKind::DeferSignal:
-    case OpKind::Join:
-    case OpKind::JoinMultiset:
     case OpKind::CrossJoin:
     case OpKind::CrossJoinMultiset:
-    case OpKind::AntiJoin:
-    case OpKind::Difference:
     case OpKind::Partition:
     case OpKind::DemuxEnum:
     case OpKind::Unzip: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
@@ -118,8 +135,13 @@ private:
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
     for (const Type *t : op.outTypes)
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
-    // An in-tick cycle needs a fixpoint loop over handoff buffers.
-    if (in_.strata.cyclic[id]) unsupported(op, "a cycle within one tick");
+  }
+
+  static bool containsStr(const Type *t) {
+    if (t->kind == Type::Str) return true;
+    for (const Type *e : t->elems)
+      if (containsStr(e)) return true;
+    return false;
   }
 
   static std::vector<const Expr *> children(const Expr &e) {
@@ -147,9 +169,32 @@ private:
         s.cur = addField(rt_->vecType());
         s.next = addField(rt_->vecType());
         break;
+      case OpKind::Unique:
+      case OpKind::Difference:
+      case OpKind::AntiJoin: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::Join:
+      case OpKind::JoinMultiset:
+        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+        break;
       default: break;
       }
       state_[id] = s;
+    }
+    // Buffered edges: handoffs inside a cyclic stratum (the fixpoint loop
+    // delivers them), and edges into a later stratum's non-blocking input
+    // (delivered when that stratum starts; a blocking input instead
+    // accumulates as items arrive, and emits when its stratum starts).
+    for (const passes::Handoff &h : in_.subgraphs.handoffs) {
+      const Edge &e = p_.edges[h.edge];
+      if (p_.ops[e.from].location != loc_ || crossesTick(p_.ops[e.from].kind)) continue;
+      bool sameStratum = in_.strata.stratum[e.from] == in_.strata.stratum[e.to];
+      bool fixpoint = sameStratum && in_.strata.cyclic[e.to];
+      bool later = !sameStratum && !p_.ops[e.to].info().isBlocking(e.toPort);
+      if (!fixpoint && !later) continue;
+      Buffer buf{h.edge, addField(rt_->vecType()), addField(rt_->vecType())};
+      buffers_.push_back(buf);
+      bufferOf_[h.edge] = static_cast<int>(buffers_.size() - 1);
     }
     stateType_ = llvm::StructType::create(ctx_, fields_, "dfir.state." + p_.locations[loc_].name);
   }
@@ -193,7 +238,14 @@ private:
   void emit(llvm::IRBuilder<> &b, llvm::Value *state, int id, unsigned port, llvm::Value *value) {
     const Operator &op = p_.ops[id];
     if (port >= op.outputs.size() || op.outputs[port] == kNone) return;
-    const Edge &e = p_.edges[op.outputs[port]];
+    int edge = op.outputs[port];
+    const Edge &e = p_.edges[edge];
+    if (auto it = bufferOf_.find(edge); it != bufferOf_.end()) {
+      llvm::Value *tmp = entryAlloca(b, value->getType());
+      b.CreateStore(value, tmp);
+      b.CreateCall(rt_->vecPush(), {field(b, state, buffers_[it->second].pending), tmp, sizeOf(value->getType())});
+      return;
+    }
     b.CreateCall(push_.at({e.to, e.toPort}), {state, value});
   }
 
@@ -266,6 +318,57 @@ private:
       emit(b, state, id, 0, b.CreateInsertValue(pair, item, {1}));
       break;
     }
+    case OpKind::Unique: {
+      auto [bytes, len] = gen.encode(item, op.inTypes[0], 0);
+      llvm::Value *added = b.CreateCall(rt_->setInsert(), {field(b, state, s.t0), bytes, len});
+      ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] { emit(b, state, id, 0, item); });
+      break;
+    }
+    case OpKind::Difference:
+    case OpKind::AntiJoin: {
+      bool isNeg = port == 1;
+      llvm::Value *key = op.kind == OpKind::AntiJoin && !isNeg ? b.CreateExtractValue(item, {0}) : item;
+      const Type *keyType = op.inTypes[1];
+      auto [bytes, len] = gen.encode(key, keyType, 0);
+      llvm::Value *table = field(b, state, s.t0);
+      if (isNeg) {
+        b.CreateCall(rt_->setInsert(), {table, bytes, len});
+      } else {
+        llvm::Value *found = b.CreateCall(rt_->setContains(), {b.CreateLoad(b.getPtrTy(), table), bytes, len});
+        ifThen(b, b.CreateICmpEQ(found, b.getInt32(0)), [&] { emit(b, state, id, 0, item); });
+      }
+      break;
+    }
+    case OpKind::Join:
+    case OpKind::JoinMultiset: {
+      // Symmetric hash join: store the item on its side, then pair it with
+      // every value stored on the other side under the same key.
+      const Type *keyType = op.inTypes[0]->elems[0];
+      const Type *mine = op.inTypes[port]->elems[1], *other = op.inTypes[1 - port]->elems[1];
+      llvm::Value *key = b.CreateExtractValue(item, {0});
+      llvm::Value *val = b.CreateExtractValue(item, {1});
+      auto [kb, kl] = gen.encode(key, keyType, 0);
+      auto [vb, vl] = gen.encode(val, mine, 1);
+      llvm::Value *multiset = b.getInt32(op.kind == OpKind::JoinMultiset);
+      llvm::Value *added = b.CreateCall(
+          rt_->mapInsert(), {field(b, state, port == 0 ? s.t0 : s.t1), kb, kl, vb, vl, multiset});
+      ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] {
+        llvm::Value *otherTable = b.CreateLoad(b.getPtrTy(), field(b, state, port == 0 ? s.t1 : s.t0));
+        llvm::Value *entry = b.CreateCall(rt_->mapFind(), {otherTable, kb, kl});
+        llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
+        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+        loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
+          llvm::Value *bytes = b.CreateCall(rt_->entryValue(), {entry, i, lenSlot});
+          llvm::Value *theirs = gen.decode(bytes, other);
+          llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
+          llvm::Value *pair = b.CreateInsertValue(llvm::UndefValue::get(pairTy), port == 0 ? val : theirs, {0});
+          pair = b.CreateInsertValue(pair, port == 0 ? theirs : val, {1});
+          llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
+          emit(b, state, id, 0, b.CreateInsertValue(out, pair, {1}));
+        });
+      });
+      break;
+    }
     case OpKind::DeferTick: {
       llvm::Value *tmp = entryAlloca(b, item->getType());
       b.CreateStore(item, tmp);
@@ -275,6 +378,17 @@ private:
     default: break; // rejected by checkSupported
     }
     b.CreateRetVoid();
+  }
+
+  void ifThen(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<void()> &then) {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *yes = llvm::BasicBlock::Create(ctx_, "then", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "endif", f);
+    b.CreateCondBr(cond, yes, done);
+    b.SetInsertPoint(yes);
+    then();
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
   }
 
   llvm::Value *sizeOf(llvm::Type *t) {
@@ -329,6 +443,13 @@ private:
       if (op.kind == OpKind::Fold) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
       if (op.kind == OpKind::Reduce) b.CreateStore(b.getInt8(0), field(b, state, s.has));
       if (op.kind == OpKind::Enumerate) b.CreateStore(b.getInt64(0), field(b, state, s.acc));
+      for (int table : {s.t0, s.t1}) {
+        if (table < 0) continue;
+        // difference/anti_join keep [neg] across ticks when it is 'static.
+        bool keep = (op.kind == OpKind::Difference || op.kind == OpKind::AntiJoin) && op.persistence.size() > 1 &&
+                    op.persistence[1] == Persistence::Static && table == s.t0;
+        if (!keep) b.CreateCall(rt_->tableClear(), {b.CreateLoad(b.getPtrTy(), field(b, state, table))});
+      }
     }
     for (int id : ops_) {
       const OpState &s = state_[id];
@@ -348,6 +469,7 @@ private:
         if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
         if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
       }
+      runFixpoint(b, state, st);
     }
     b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
     llvm::Value *more = b.getFalse();
@@ -358,6 +480,39 @@ private:
     }
     b.CreateRet(b.CreateZExt(more, b.getInt32Ty()));
     return f;
+  }
+
+  /// Delivers the buffered items of a stratum. A cyclic stratum runs until
+  /// its buffers stay empty: each round moves the pending items of every
+  /// buffer aside and delivers them; items from earlier strata are part of
+  /// the first round.
+  void runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum) {
+    std::vector<const Buffer *> mine;
+    for (const Buffer &buf : buffers_)
+      if (in_.strata.stratum[p_.edges[buf.edge].to] == stratum) mine.push_back(&buf);
+    if (mine.empty()) return;
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *round = llvm::BasicBlock::Create(ctx_, "fixpoint", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "fixpoint.end", f);
+    b.CreateBr(round);
+    b.SetInsertPoint(round);
+    llvm::Value *moved = b.getFalse();
+    for (const Buffer *buf : mine) {
+      const Edge &e = p_.edges[buf->edge];
+      llvm::Type *t = types().lower(e.type);
+      llvm::Value *pending = field(b, state, buf->pending), *working = field(b, state, buf->working);
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), pending, 1));
+      moved = b.CreateOr(moved, b.CreateICmpNE(len, b.getInt64(0)));
+      b.CreateCall(rt_->vecSwap(), {working, pending});
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), working, 0));
+      llvm::Value *count = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), working, 1));
+      loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
+        b.CreateCall(push_.at({e.to, e.toPort}), {state, b.CreateLoad(t, b.CreateGEP(t, data, {i}))});
+      });
+      b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), working, 1));
+    }
+    b.CreateCondBr(moved, round, done);
+    b.SetInsertPoint(done);
   }
 
   void emitReduced(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
@@ -466,6 +621,8 @@ private:
   llvm::StructType *stateType_ = nullptr;
   std::map<int, OpState> state_;
   std::map<std::pair<int, unsigned>, llvm::Function *> push_;
+  std::vector<Buffer> buffers_;
+  std::map<int, int> bufferOf_; // edge -> index in buffers_
 };
 
 } // namespace

@@ -72,6 +72,16 @@ DFIR_RT_FN(writeU64, "dfir_rt_write_u64", voidTy, i32, i64)
 DFIR_RT_FN(writeF64, "dfir_rt_write_f64", voidTy, i32, f64)
 DFIR_RT_FN(writeQuoted, "dfir_rt_write_quoted_parts", voidTy, i32, ptr, i64)
 DFIR_RT_FN(error, "dfir_rt_error", voidTy, ptr, i32, ptr)
+DFIR_RT_FN(scratch, "dfir_rt_scratch", ptr, i32, i64)
+DFIR_RT_FN(setInsert, "dfir_rt_set_insert", i32, ptr, ptr, i64)
+DFIR_RT_FN(setContains, "dfir_rt_set_contains", i32, ptr, ptr, i64)
+DFIR_RT_FN(mapInsert, "dfir_rt_map_insert", i32, ptr, ptr, i64, ptr, i64, i32)
+DFIR_RT_FN(mapFind, "dfir_rt_map_find", ptr, ptr, ptr, i64)
+DFIR_RT_FN(entryCount, "dfir_rt_entry_count", i64, ptr)
+DFIR_RT_FN(entryValue, "dfir_rt_entry_value", ptr, ptr, i64, ptr)
+DFIR_RT_FN(tableClear, "dfir_rt_table_clear", voidTy, ptr)
+DFIR_RT_FN(takeString, "dfir_rt_take_string", voidTy, ptr, ptr)
+DFIR_RT_FN(alloc, "dfir_rt_alloc", ptr, i64)
 #undef DFIR_RT_FN
 
 llvm::Constant *Runtime::bytes(const std::string &text) {
@@ -87,7 +97,7 @@ llvm::Constant *Runtime::bytes(const std::string &text) {
 // ---------------------------------------------------------- supported --
 
 namespace {
-const char *kSupportedBuiltins[] = {"println", "print", "eprintln", "min", "max", "abs"};
+const char *kSupportedBuiltins[] = {"println", "print", "eprintln", "min", "max", "abs", "format", "to_str"};
 
 bool lowerable(const Type *t) {
   if (!t) return false;
@@ -427,9 +437,151 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
   }
 }
 
+// ------------------------------------------------------------ encoding --
+
+llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
+  switch (t->kind) {
+  case Type::Bool: return b_.getInt64(1);
+  case Type::Int:
+  case Type::Float: return b_.getInt64(t->bits / 8);
+  case Type::Unit: return b_.getInt64(0);
+  case Type::Str: return b_.CreateAdd(b_.getInt64(8), b_.CreateExtractValue(v, {1}));
+  case Type::Tuple: {
+    llvm::Value *total = b_.getInt64(0);
+    for (unsigned i = 0; i < t->elems.size(); ++i)
+      total = b_.CreateAdd(total, encodedSize(b_.CreateExtractValue(v, {i}), t->elems[i]));
+    return total;
+  }
+  default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
+  }
+  return nullptr;
+}
+
+/// Writes `v` at base+offset; returns the offset after it. Integers and
+/// floats are little-endian; floats are canonical (one NaN, +0.0 for -0.0)
+/// so that values equal in the language encode equally.
+llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, llvm::Value *v, const Type *t) {
+  llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
+  switch (t->kind) {
+  case Type::Bool:
+    b_.CreateStore(b_.CreateZExt(v, b_.getInt8Ty()), at);
+    return b_.CreateAdd(offset, b_.getInt64(1));
+  case Type::Int:
+    b_.CreateAlignedStore(v, at, llvm::MaybeAlign(1));
+    return b_.CreateAdd(offset, b_.getInt64(t->bits / 8));
+  case Type::Float: {
+    llvm::Value *zeroed = b_.CreateFAdd(v, llvm::ConstantFP::get(v->getType(), 0.0)); // -0.0 + 0.0 = +0.0
+    llvm::Value *nan = b_.CreateFCmpUNO(v, v);
+    llvm::Value *canon = b_.CreateSelect(nan, llvm::ConstantFP::getNaN(v->getType()), zeroed);
+    b_.CreateAlignedStore(canon, at, llvm::MaybeAlign(1));
+    return b_.CreateAdd(offset, b_.getInt64(t->bits / 8));
+  }
+  case Type::Unit: return offset;
+  case Type::Str: {
+    llvm::Value *len = b_.CreateExtractValue(v, {1});
+    b_.CreateAlignedStore(len, at, llvm::MaybeAlign(1));
+    llvm::Value *data = b_.CreateGEP(b_.getInt8Ty(), at, {b_.getInt64(8)});
+    b_.CreateMemCpy(data, llvm::MaybeAlign(1), b_.CreateExtractValue(v, {0}), llvm::MaybeAlign(1), len);
+    return b_.CreateAdd(offset, b_.CreateAdd(b_.getInt64(8), len));
+  }
+  case Type::Tuple:
+    for (unsigned i = 0; i < t->elems.size(); ++i)
+      offset = writeEncoded(base, offset, b_.CreateExtractValue(v, {i}), t->elems[i]);
+    return offset;
+  default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
+  }
+  return offset;
+}
+
+llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, const Type *t) {
+  llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
+  switch (t->kind) {
+  case Type::Bool:
+    offset = b_.CreateAdd(offset, b_.getInt64(1));
+    return b_.CreateICmpNE(b_.CreateLoad(b_.getInt8Ty(), at), b_.getInt8(0));
+  case Type::Int:
+  case Type::Float:
+    offset = b_.CreateAdd(offset, b_.getInt64(t->bits / 8));
+    return b_.CreateAlignedLoad(types_.lower(t), at, llvm::MaybeAlign(1));
+  case Type::Unit: return llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
+  case Type::Str: {
+    // Copied to tick memory: table storage may be cleared while the string
+    // is still travelling (e.g. through defer_tick).
+    llvm::Value *len = b_.CreateAlignedLoad(b_.getInt64Ty(), at, llvm::MaybeAlign(1));
+    llvm::Value *data = b_.CreateCall(rt_.alloc(), {len});
+    b_.CreateMemCpy(data, llvm::MaybeAlign(1), b_.CreateGEP(b_.getInt8Ty(), at, {b_.getInt64(8)}), llvm::MaybeAlign(1),
+                    len);
+    offset = b_.CreateAdd(offset, b_.CreateAdd(b_.getInt64(8), len));
+    llvm::Value *str = b_.CreateInsertValue(llvm::UndefValue::get(types_.strType()), data, {0});
+    return b_.CreateInsertValue(str, len, {1});
+  }
+  case Type::Tuple: {
+    llvm::Value *v = llvm::UndefValue::get(types_.lower(t));
+    for (unsigned i = 0; i < t->elems.size(); ++i) v = b_.CreateInsertValue(v, readEncoded(base, offset, t->elems[i]), {i});
+    return v;
+  }
+  default: DFIR_CHECK(false, "decoding of a type the code generator does not lower");
+  }
+  return nullptr;
+}
+
+std::pair<llvm::Value *, llvm::Value *> ExprCodegen::encode(llvm::Value *v, const Type *t, unsigned slot) {
+  llvm::Value *size = encodedSize(v, t);
+  llvm::Value *buf = b_.CreateCall(rt_.scratch(), {b_.getInt32(slot), size});
+  writeEncoded(buf, b_.getInt64(0), v, t);
+  return {buf, size};
+}
+
+llvm::Value *ExprCodegen::decode(llvm::Value *bytes, const Type *t) {
+  llvm::Value *offset = b_.getInt64(0);
+  return readEncoded(bytes, offset, t);
+}
+
+llvm::Value *ExprCodegen::entryAlloca(llvm::Type *t) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+  return entry.CreateAlloca(t);
+}
+
+/// Collects what was written to the string builder (stream 3) as a `str`.
+llvm::Value *ExprCodegen::takeString() {
+  llvm::Value *ptrSlot = entryAlloca(b_.getPtrTy());
+  llvm::Value *lenSlot = entryAlloca(b_.getInt64Ty());
+  b_.CreateCall(rt_.takeString(), {ptrSlot, lenSlot});
+  llvm::Value *s = b_.CreateInsertValue(llvm::UndefValue::get(types_.strType()), b_.CreateLoad(b_.getPtrTy(), ptrSlot), {0});
+  return b_.CreateInsertValue(s, b_.CreateLoad(b_.getInt64Ty(), lenSlot), {1});
+}
+
 llvm::Value *ExprCodegen::builtin(const Expr &e) {
   const std::string &name = e.kids[0]->name;
   auto unit = llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
+  if (name == "format" || name == "to_str") {
+    // Arguments first: a nested format completes before this one starts.
+    std::vector<llvm::Value *> args;
+    for (size_t i = name == "format" ? 2 : 1; i < e.kids.size(); ++i) args.push_back(value(*e.kids[i]));
+    if (name == "to_str") {
+      display(3, args[0], e.kids[1]->type, true);
+      return takeString();
+    }
+    const std::string &f = e.kids[1]->strValue;
+    std::string text;
+    size_t next = 0;
+    for (size_t i = 0; i < f.size(); ++i) {
+      if ((f[i] == '{' || f[i] == '}') && i + 1 < f.size() && f[i + 1] == f[i]) {
+        text += f[i++];
+      } else if (f[i] == '{' && i + 1 < f.size() && f[i + 1] == '}') {
+        if (!text.empty()) writeText(3, text);
+        text.clear();
+        display(3, args[next], e.kids[2 + next]->type, true);
+        ++next;
+        ++i;
+      } else {
+        text += f[i];
+      }
+    }
+    if (!text.empty()) writeText(3, text);
+    return takeString();
+  }
   if (name == "println" || name == "print" || name == "eprintln") {
     int stream = name == "eprintln" ? 2 : 1;
     display(stream, value(*e.kids[1]), e.kids[1]->type, true);

@@ -47,6 +47,16 @@ public:
   llvm::FunctionCallee writeF64();    // (i32, double)
   llvm::FunctionCallee writeQuoted(); // (i32, ptr, i64)
   llvm::FunctionCallee error();       // (ptr op, i32 line, ptr message)
+  llvm::FunctionCallee scratch();     // (i32 slot, i64 size) -> ptr
+  llvm::FunctionCallee setInsert();   // (ptr table*, ptr key, i64) -> i32
+  llvm::FunctionCallee setContains(); // (ptr table, ptr key, i64) -> i32
+  llvm::FunctionCallee mapInsert();   // (ptr table*, ptr, i64, ptr, i64, i32) -> i32
+  llvm::FunctionCallee mapFind();     // (ptr table, ptr, i64) -> ptr entry
+  llvm::FunctionCallee entryCount();  // (ptr entry) -> i64
+  llvm::FunctionCallee entryValue();  // (ptr entry, i64 index, ptr len*) -> ptr
+  llvm::FunctionCallee tableClear();  // (ptr table)
+  llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
+  llvm::FunctionCallee alloc();       // (i64 size) -> ptr
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
   llvm::Constant *bytes(const std::string &text);
 
@@ -70,7 +80,16 @@ public:
   llvm::Value *call(const Expr &closure, const std::vector<llvm::Value *> &args);
   llvm::Value *value(const Expr &e);
 
+  /// The canonical encoding of a value (docs/runtime.md): equal values
+  /// encode to equal bytes. Returns (pointer, length) in scratch `slot`.
+  std::pair<llvm::Value *, llvm::Value *> encode(llvm::Value *v, const Type *t, unsigned slot);
+  /// Reads back a value of type `t` from encoded bytes (strings point into them).
+  llvm::Value *decode(llvm::Value *bytes, const Type *t);
+
 private:
+  llvm::Value *encodedSize(llvm::Value *v, const Type *t);
+  llvm::Value *writeEncoded(llvm::Value *base, llvm::Value *offset, llvm::Value *v, const Type *t);
+  llvm::Value *readEncoded(llvm::Value *base, llvm::Value *&offset, const Type *t);
   llvm::Value *binary(const Expr &e);
   llvm::Value *compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r);
   llvm::Value *arithmetic(const Expr &e, llvm::Value *l, llvm::Value *r);
@@ -80,6 +99,8 @@ private:
   llvm::Value *builtin(const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);
   void writeText(int stream, const std::string &text);
+  llvm::Value *takeString();
+  llvm::Value *entryAlloca(llvm::Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);
   void runtimeError(llvm::Value *failed, const std::string &message);

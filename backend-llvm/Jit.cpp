@@ -40,6 +40,19 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("dfir_rt_vec_swap", &dfir_rt_vec_swap);
   add("dfir_rt_vec_free", &dfir_rt_vec_free);
   add("dfir_rt_run", &dfir_rt_run);
+  add("dfir_rt_hash_bytes", &dfir_rt_hash_bytes);
+  add("dfir_rt_take_string", &dfir_rt_take_string);
+  add("dfir_rt_alloc", &dfir_rt_alloc);
+  add("dfir_rt_tick_done", &dfir_rt_tick_done);
+  add("dfir_rt_scratch", &dfir_rt_scratch);
+  add("dfir_rt_set_insert", &dfir_rt_set_insert);
+  add("dfir_rt_set_contains", &dfir_rt_set_contains);
+  add("dfir_rt_map_insert", &dfir_rt_map_insert);
+  add("dfir_rt_map_find", &dfir_rt_map_find);
+  add("dfir_rt_entry_count", &dfir_rt_entry_count);
+  add("dfir_rt_entry_value", &dfir_rt_entry_value);
+  add("dfir_rt_table_clear", &dfir_rt_table_clear);
+  add("dfir_rt_table_free", &dfir_rt_table_free);
   return map;
 }
 } // namespace

@@ -44,9 +44,47 @@ void dfir_rt_vec_push(dfir_vec *v, const void *item, uint64_t size);
 void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b);
 void dfir_rt_vec_free(dfir_vec *v);
 
+/* ---- hash tables ------------------------------------------------------- */
+
+/* Keys and values are byte strings in the canonical encoding that
+ * generated code writes for each type (docs/runtime.md), so equality is
+ * byte equality and the hash is stable across processes and runs. */
+typedef struct dfir_table dfir_table;
+
+/* Hash of `len` bytes (also the language's `hash()` of an encoded value). */
+uint64_t dfir_rt_hash_bytes(const void *bytes, uint64_t len);
+
+/* A set of keys: returns 1 if `key` was not in the set (and adds it). */
+int dfir_rt_set_insert(dfir_table **set, const void *key, uint64_t len);
+
+int dfir_rt_set_contains(dfir_table *set, const void *key, uint64_t len);
+
+/* Scratch space for encoding values: `slot` 0..3, valid until the next
+ * call with the same slot. */
+void *dfir_rt_scratch(uint32_t slot, uint64_t size);
+
+/* A multimap from keys to distinct values (set semantics per key), or to
+ * all values (`multiset` nonzero). Returns 1 if the value was added. */
+int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen,
+                       int multiset);
+/* The values stored under `key`: their count, and each one's bytes. The
+ * bytes stay valid until the table is cleared or freed. */
+/* The entry of `key` (NULL if absent), its number of values and each
+ * value's bytes. Entries and values stay valid until the table is cleared
+ * or freed, or (entries only) until the next insert into the table. */
+const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen);
+uint64_t dfir_rt_entry_count(const void *entry);
+const void *dfir_rt_entry_value(const void *entry, uint64_t index, uint64_t *vlen);
+
+/* Empties a table (keeping its memory) / frees it. */
+void dfir_rt_table_clear(dfir_table *table);
+void dfir_rt_table_free(dfir_table **table);
+
 /* ---- output ------------------------------------------------------------ */
 
-/* Buffered standard output (stream 1) and standard error (stream 2).
+/* Buffered standard output (stream 1) and standard error (stream 2);
+ * stream 3 is the string builder (`format`, `to_str`): what is written
+ * there is collected until dfir_rt_take_string.
  * `println`/`print`/`eprintln` in closures compile to these calls; the
  * display format of each type is spelled out by the generated code. */
 void dfir_rt_write(int stream, const char *bytes, uint64_t len);
@@ -59,6 +97,19 @@ void dfir_rt_write_quoted(int stream, dfir_str s);
 /* The same, with the string passed as its two parts (simpler to call). */
 void dfir_rt_write_quoted_parts(int stream, const char *ptr, uint64_t len);
 void dfir_rt_flush(void);
+
+/* Ends the string being built on stream 3: its bytes are copied to tick
+ * memory and returned through `ptr` and `len`. */
+void dfir_rt_take_string(const char **ptr, uint64_t *len);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Memory for values made during a tick (strings built by `format`...). It
+ * stays valid during this tick and the next one (so deferred items can
+ * point into it), then it is reused. */
+void *dfir_rt_alloc(uint64_t size);
+/* Called by the tick loop after every tick. */
+void dfir_rt_tick_done(void);
 
 /* ---- errors ------------------------------------------------------------ */
 

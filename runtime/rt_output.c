@@ -31,7 +31,36 @@ static void drain(out_buffer *b) {
 
 static out_buffer *stream_buffer(int stream) { return stream == 2 ? &out_stderr : &out_stdout; }
 
+/* Stream 3: the string builder. */
+static char *builder;
+static uint64_t builder_len, builder_cap;
+
+static void build(const char *bytes, uint64_t len) {
+  if (builder_len + len > builder_cap) {
+    uint64_t cap = builder_cap ? builder_cap : 256;
+    while (cap < builder_len + len) cap *= 2;
+    char *grown = (char *)realloc(builder, cap);
+    if (!grown) dfir_rt_error("runtime", 0, "out of memory building a string");
+    builder = grown;
+    builder_cap = cap;
+  }
+  memcpy(builder + builder_len, bytes, len);
+  builder_len += len;
+}
+
+void dfir_rt_take_string(const char **ptr, uint64_t *len) {
+  char *copy = (char *)dfir_rt_alloc(builder_len);
+  if (builder_len) memcpy(copy, builder, builder_len);
+  *ptr = copy;
+  *len = builder_len;
+  builder_len = 0;
+}
+
 void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
+  if (stream == 3) {
+    build(bytes, len);
+    return;
+  }
   out_buffer *b = stream_buffer(stream);
   while (len > 0) {
     if (b->used == kBufferSize) drain(b);

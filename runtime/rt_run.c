@@ -20,7 +20,10 @@ int dfir_rt_run(const dfir_location *location) {
   location->init(state);
   /* The first tick runs the bounded sources; later ticks run while the
    * location has deferred data for them. */
-  while (location->tick(state)) {
+  for (;;) {
+    int more = location->tick(state);
+    dfir_rt_tick_done();
+    if (!more) break;
   }
   if (location->fini) location->fini(state);
   free(state);
