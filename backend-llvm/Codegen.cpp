@@ -66,12 +66,14 @@ private:
   void checkSupported(int id) {
     const Operator &op = p_.ops[id];
     switch (op.kind) {
-    case OpKind::SourceIter: {
-      const Expr &arg = *op.args[0];
-      if (arg.kind != Expr::Range && arg.kind != Expr::List)
-        unsupported(op, "`source_iter` over a value other than a range or a list literal");
+    case OpKind::SourceIter:
+    case OpKind::SourceStdin:
+    case OpKind::FlatMap:
+    case OpKind::Flatten: break;
+    case OpKind::FoldKeyed:
+    case OpKind::ReduceKeyed:
+      if (!ExprCodegen::encodable(op.outTypes[0])) unsupported(op, "keyed state holding lists");
       break;
-    }
     case OpKind::Initialize:
     case OpKind::Map:
     case OpKind::Filter:
@@ -88,7 +90,9 @@ private:
       break;
     case OpKind::Enumerate:
     case OpKind::DeferTick:
-    case OpKind::Unique: break;
+    case OpKind::Unique:
+      if (!ExprCodegen::encodable(op.inTypes[0])) unsupported(op, "`unique` over lists");
+      break;
     case OpKind::Join:
     case OpKind::JoinMultiset:
       if (isStatic(op) || (op.persistence.size() > 1 && op.persistence[1] == Persistence::Static))
@@ -98,15 +102,12 @@ private:
     case OpKind::AntiJoin:
       if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
       break;
-    case OpKind::SourceStdin:
     case OpKind::SourceFile:
     case OpKind::SourceInterval:
     case OpKind::Recv:
     case OpKind::DestFile:
     case OpKind::Send:
     case OpKind::FilterMap:
-    case OpKind::FlatMap:
-    case OpKind::Flatten:
     case OpKind::Persist:
     case OpKind::Scan:
     case OpKind::DeferTickLazy:
@@ -115,8 +116,6 @@ private:
     case OpKind::Assert:
     case OpKind::Sort:
     case OpKind::SortByKey:
-    case OpKind::FoldKeyed:
-    case OpKind::ReduceKeyed:
     case OpKind::Chain:
     case OpKind::Zip:
     case OpKind::CrossSingleton:
@@ -127,10 +126,19 @@ private:
     case OpKind::DemuxEnum:
     case OpKind::Unzip: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
     }
-    // `source_iter`'s range or list is iterated in place: check its parts.
-    for (auto &a : op.args)
-      for (const Expr *part : op.kind == OpKind::SourceIter ? children(*a) : std::vector<const Expr *>{a.get()})
+    // Ranges are iterated in place (`source_iter(0..n)`, `flat_map(|x| 0..x)`): check their bounds.
+    for (auto &a : op.args) {
+      const Expr *e = a.get();
+      if (op.kind == OpKind::FlatMap && e->kind == Expr::Lambda && e->kids[0]->kind == Expr::Range) {
+        for (auto &p : e->params)
+          if (!types().lower(p.pattern->type)) unsupported(op, "values of type `" + typeToString(p.pattern->type) + "`");
+        for (auto &k : e->kids[0]->kids)
+          if (auto what = ExprCodegen::unsupportedIn(*k)) unsupported_.push_back({what->first, what->second});
+        continue;
+      }
+      for (const Expr *part : e->kind == Expr::Range ? children(*e) : std::vector<const Expr *>{e})
         if (auto what = ExprCodegen::unsupportedIn(*part)) unsupported_.push_back({what->first, what->second});
+    }
     for (const Type *t : op.inTypes)
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
     for (const Type *t : op.outTypes)
@@ -171,7 +179,9 @@ private:
         break;
       case OpKind::Unique:
       case OpKind::Difference:
-      case OpKind::AntiJoin: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::AntiJoin:
+      case OpKind::FoldKeyed:
+      case OpKind::ReduceKeyed: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
       case OpKind::Join:
       case OpKind::JoinMultiset:
         s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
@@ -318,6 +328,57 @@ private:
       emit(b, state, id, 0, b.CreateInsertValue(pair, item, {1}));
       break;
     }
+    case OpKind::FlatMap: {
+      const Expr &fn = *op.args[0];
+      if (fn.kind == Expr::Lambda && fn.kids[0]->kind == Expr::Range) {
+        // `|x| lo..hi`: loop in place, no list.
+        const Expr &range = *fn.kids[0];
+        std::vector<llvm::Value *> bounds;
+        for (auto &k : range.kids) bounds.push_back(gen.callWith(fn, {item}, *k));
+        loop(b, bounds[0], bounds[1], [&](llvm::Value *i) { emit(b, state, id, 0, i); },
+             range.kids[0]->type->isSigned);
+      } else {
+        emitElements(b, gen, state, id, gen.call(fn, {item}), op.outTypes[0]);
+      }
+      break;
+    }
+    case OpKind::Flatten: emitElements(b, gen, state, id, item, op.outTypes[0]); break;
+    case OpKind::FoldKeyed:
+    case OpKind::ReduceKeyed: {
+      // The accumulator of each key lives encoded in the table.
+      const Type *keyType = op.inTypes[0]->elems[0];
+      const Type *accType = op.outTypes[0]->elems[1];
+      llvm::Value *key = b.CreateExtractValue(item, {0});
+      llvm::Value *val = b.CreateExtractValue(item, {1});
+      llvm::Value *table = field(b, state, s.t0);
+      auto [kb, kl] = gen.encode(key, keyType, 0);
+      llvm::Value *entry = b.CreateCall(rt_->mapFind(), {b.CreateLoad(b.getPtrTy(), table), kb, kl});
+      llvm::Value *known = b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0));
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      llvm::BasicBlock *old = llvm::BasicBlock::Create(ctx_, "stored", fn);
+      llvm::BasicBlock *fresh = llvm::BasicBlock::Create(ctx_, "fresh", fn);
+      llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx_, "update", fn);
+      b.CreateCondBr(known, old, fresh);
+      b.SetInsertPoint(old);
+      llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+      llvm::Value *stored = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), lenSlot}), accType);
+      llvm::Value *combined = gen.call(*op.args[op.kind == OpKind::FoldKeyed ? 1 : 0], {stored, val});
+      llvm::BasicBlock *oldEnd = b.GetInsertBlock();
+      b.CreateBr(join);
+      b.SetInsertPoint(fresh);
+      llvm::Value *first = op.kind == OpKind::FoldKeyed ? gen.call(*op.args[1], {gen.call(*op.args[0], {}), val}) : val;
+      llvm::BasicBlock *freshEnd = b.GetInsertBlock();
+      b.CreateBr(join);
+      b.SetInsertPoint(join);
+      llvm::PHINode *acc = b.CreatePHI(combined->getType(), 2);
+      acc->addIncoming(combined, oldEnd);
+      acc->addIncoming(first, freshEnd);
+      // Re-encode the key: the scratch slot may have been reused by the closure.
+      auto [kb2, kl2] = gen.encode(key, keyType, 0);
+      auto [vb, vl] = gen.encode(acc, accType, 1);
+      b.CreateCall(rt_->mapPut(), {table, kb2, kl2, vb, vl});
+      break;
+    }
     case OpKind::Unique: {
       auto [bytes, len] = gen.encode(item, op.inTypes[0], 0);
       llvm::Value *added = b.CreateCall(rt_->setInsert(), {field(b, state, s.t0), bytes, len});
@@ -378,6 +439,40 @@ private:
     default: break; // rejected by checkSupported
     }
     b.CreateRetVoid();
+  }
+
+  /// Emits every element of a list value.
+  void emitElements(llvm::IRBuilder<> &b, ExprCodegen &gen, llvm::Value *state, int id, llvm::Value *list,
+                    const Type *elemType) {
+    llvm::Type *elem = types().lower(elemType);
+    llvm::Value *data = b.CreateExtractValue(list, {0});
+    loop(b, b.getInt64(0), b.CreateExtractValue(list, {1}),
+         [&](llvm::Value *i) { emit(b, state, id, 0, b.CreateLoad(elem, b.CreateGEP(elem, data, {i}))); });
+  }
+
+  /// Every (key, accumulator) of a keyed fold, emitted when its stratum starts.
+  void emitKeyed(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    ExprCodegen gen = exprGen(b, op);
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, state_[id].t0));
+    llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
+    llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+    b.CreateStore(b.getInt64(0), cursor);
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "keyed", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "keyed.body", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "keyed.end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {table, cursor});
+    b.CreateCondBr(b.CreateIsNull(entry), done, body);
+    b.SetInsertPoint(body);
+    llvm::Value *key = gen.decode(b.CreateCall(rt_->entryKey(), {entry, lenSlot}), op.outTypes[0]->elems[0]);
+    llvm::Value *acc = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), lenSlot}), op.outTypes[0]->elems[1]);
+    llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
+    emit(b, state, id, 0, b.CreateInsertValue(out, acc, {1}));
+    b.CreateBr(head);
+    b.SetInsertPoint(done);
   }
 
   void ifThen(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<void()> &then) {
@@ -468,6 +563,8 @@ private:
         if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize) runSource(b, state, id, first);
         if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
         if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
+        if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
+        if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
       }
       runFixpoint(b, state, st);
     }
@@ -561,6 +658,25 @@ private:
     b.SetInsertPoint(exit);
   }
 
+  /// This tick's lines of standard input.
+  void readStdin(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    llvm::Value *ptrSlot = entryAlloca(b, b.getPtrTy());
+    llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "stdin", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "stdin.line", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "stdin.end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value *more = b.CreateCall(rt_->stdinNext(), {ptrSlot, lenSlot});
+    b.CreateCondBr(b.CreateICmpNE(more, b.getInt32(0)), body, done);
+    b.SetInsertPoint(body);
+    llvm::Value *line = b.CreateInsertValue(llvm::UndefValue::get(types().strType()), b.CreateLoad(b.getPtrTy(), ptrSlot), {0});
+    emit(b, state, id, 0, b.CreateInsertValue(line, b.CreateLoad(b.getInt64Ty(), lenSlot), {1}));
+    b.CreateBr(head);
+    b.SetInsertPoint(done);
+  }
+
   void runSource(llvm::IRBuilder<> &b, llvm::Value *state, int id, llvm::Value *firstTick) {
     const Operator &op = p_.ops[id];
     llvm::Function *f = b.GetInsertBlock()->getParent();
@@ -578,8 +694,10 @@ private:
         llvm::Value *hi = gen.value(*arg.kids[1]);
         bool isSigned = arg.kids[0]->type->isSigned;
         loop(b, lo, hi, [&](llvm::Value *i) { emit(b, state, id, 0, i); }, isSigned);
-      } else {
+      } else if (arg.kind == Expr::List) {
         for (auto &element : arg.kids) emit(b, state, id, 0, gen.value(*element));
+      } else {
+        emitElements(b, gen, state, id, gen.value(arg), op.outTypes[0]);
       }
     }
     b.CreateBr(done);
@@ -599,11 +717,15 @@ private:
                                          const llvm::DataLayout &layout) {
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
-    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr});
+    auto *i32 = llvm::Type::getInt32Ty(ctx_);
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32});
+    bool readsStdin = false;
+    for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
     uint64_t size = layout.getTypeAllocSize(stateType_);
     auto *desc = llvm::ConstantStruct::get(
-        descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, llvm::ConstantPointerNull::get(ptr)});
+        descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, llvm::ConstantPointerNull::get(ptr),
+                 llvm::ConstantInt::get(i32, readsStdin)});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));
   }

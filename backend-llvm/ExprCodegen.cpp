@@ -29,7 +29,10 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     }
     return llvm::StructType::get(ctx_, elems);
   }
-  case Type::List:
+  case Type::List: {
+    if (!lower(t->elems[0])) return nullptr;
+    return llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), llvm::Type::getInt64Ty(ctx_)});
+  }
   case Type::Option:
   case Type::Struct:
   case Type::Enum:
@@ -82,6 +85,26 @@ DFIR_RT_FN(entryValue, "dfir_rt_entry_value", ptr, ptr, i64, ptr)
 DFIR_RT_FN(tableClear, "dfir_rt_table_clear", voidTy, ptr)
 DFIR_RT_FN(takeString, "dfir_rt_take_string", voidTy, ptr, ptr)
 DFIR_RT_FN(alloc, "dfir_rt_alloc", ptr, i64)
+DFIR_RT_FN(hashBytes, "dfir_rt_hash_bytes", i64, ptr, i64)
+DFIR_RT_FN(stdinNext, "dfir_rt_stdin_next", i32, ptr, ptr)
+DFIR_RT_FN(mapPut, "dfir_rt_map_put", voidTy, ptr, ptr, i64, ptr, i64)
+DFIR_RT_FN(tableNext, "dfir_rt_table_next", ptr, ptr, ptr)
+DFIR_RT_FN(entryKey, "dfir_rt_entry_key", ptr, ptr, ptr)
+
+llvm::FunctionCallee Runtime::strFn(const std::string &name) {
+  auto &ctx = m_.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  std::string symbol = "dfir_rt_str_" + name;
+  // Predicates and compare return i32; the others return through out-parameters.
+  if (name == "contains" || name == "starts_with" || name == "ends_with" || name == "compare")
+    return declare(symbol.c_str(), i32, {ptr, i64, ptr, i64});
+  if (name == "split") return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, i64, ptr, ptr});
+  if (name == "concat") return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, i64, ptr, ptr});
+  return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, ptr}); // trim, lower, upper
+}
 #undef DFIR_RT_FN
 
 llvm::Constant *Runtime::bytes(const std::string &text) {
@@ -97,7 +120,9 @@ llvm::Constant *Runtime::bytes(const std::string &text) {
 // ---------------------------------------------------------- supported --
 
 namespace {
-const char *kSupportedBuiltins[] = {"println", "print", "eprintln", "min", "max", "abs", "format", "to_str"};
+const char *kSupportedBuiltins[] = {"println", "print",       "eprintln",  "min",      "max",  "abs",
+                                    "format",  "to_str",      "len",       "split",    "trim", "lower",
+                                    "upper",   "contains",    "starts_with", "ends_with", "hash"};
 
 bool lowerable(const Type *t) {
   if (!t) return false;
@@ -108,6 +133,7 @@ bool lowerable(const Type *t) {
   case Type::Str:
   case Type::Unit: return true;
   case Type::Tuple:
+  case Type::List:
     for (const Type *e : t->elems)
       if (!lowerable(e)) return false;
     return true;
@@ -116,32 +142,40 @@ bool lowerable(const Type *t) {
 }
 } // namespace
 
+bool ExprCodegen::encodable(const Type *t) {
+  if (t->kind == Type::List) return false;
+  for (const Type *e : t->elems)
+    if (!encodable(e)) return false;
+  return true;
+}
+
 std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e) {
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
   case Expr::Path:
-  case Expr::List:
   case Expr::Struct:
   case Expr::Field:
-  case Expr::Index:
   case Expr::Match:
   case Expr::Range: return no("this expression");
+  case Expr::Binary:
+    if ((e.binop == BinOp::Eq || e.binop == BinOp::Ne || e.binop == BinOp::Lt || e.binop == BinOp::Le ||
+         e.binop == BinOp::Gt || e.binop == BinOp::Ge) &&
+        e.kids[0]->type && e.kids[0]->type->kind != Type::Int && e.kids[0]->type->kind != Type::Float &&
+        e.kids[0]->type->kind != Type::Bool && e.kids[0]->type->kind != Type::Str)
+      return no("comparing values of this type");
+    break;
   case Expr::Call: {
     const Expr &callee = *e.kids[0];
     bool known = false;
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
-    break;
-  }
-  case Expr::Binary:
-    if (e.binop == BinOp::Add && e.kids[0]->type && e.kids[0]->type->kind == Type::Str)
-      return no("string concatenation");
-    if ((e.binop == BinOp::Eq || e.binop == BinOp::Ne || e.binop == BinOp::Lt || e.binop == BinOp::Le ||
-         e.binop == BinOp::Gt || e.binop == BinOp::Ge) &&
-        e.kids[0]->type && e.kids[0]->type->kind != Type::Int && e.kids[0]->type->kind != Type::Float &&
-        e.kids[0]->type->kind != Type::Bool)
+    if (callee.name == "hash" && !encodable(e.kids[1]->type)) return no("hashing values of this type");
+    if ((callee.name == "min" || callee.name == "max") && e.kids[1]->type &&
+        (e.kids[1]->type->kind == Type::Tuple || e.kids[1]->type->kind == Type::List ||
+         e.kids[1]->type->kind == Type::Unit))
       return no("comparing values of this type");
     break;
+  }
   default: break;
   }
   if (e.kind != Expr::Lambda && !lowerable(e.type)) return no("values of type `" + typeToString(e.type) + "`");
@@ -193,6 +227,14 @@ llvm::Value *ExprCodegen::call(const Expr &closure, const std::vector<llvm::Valu
   return result;
 }
 
+llvm::Value *ExprCodegen::callWith(const Expr &closure, const std::vector<llvm::Value *> &args, const Expr &part) {
+  scopes_.emplace_back();
+  for (size_t i = 0; i < closure.params.size() && i < args.size(); ++i) bind(*closure.params[i].pattern, args[i]);
+  llvm::Value *result = value(part);
+  scopes_.pop_back();
+  return result;
+}
+
 void ExprCodegen::runtimeError(llvm::Value *failed, const std::string &message) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   auto &ctx = b_.getContext();
@@ -222,6 +264,26 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
     return t;
   }
   case Expr::TupleIndex: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.intValue)});
+  case Expr::List: {
+    // Elements in tick memory.
+    llvm::Type *elem = types_.lower(e.type->elems[0]);
+    uint64_t size = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(elem);
+    llvm::Value *data = b_.CreateCall(rt_.alloc(), {b_.getInt64(size * e.kids.size())});
+    for (unsigned i = 0; i < e.kids.size(); ++i) b_.CreateStore(value(*e.kids[i]), b_.CreateGEP(elem, data, {b_.getInt64(i)}));
+    llvm::Value *list = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), data, {0});
+    return b_.CreateInsertValue(list, b_.getInt64(e.kids.size()), {1});
+  }
+  case Expr::Index: {
+    llvm::Value *list = value(*e.kids[0]);
+    llvm::Value *index = b_.CreateZExtOrTrunc(value(*e.kids[1]), b_.getInt64Ty());
+    const Type *it = e.kids[1]->type;
+    llvm::Value *count = b_.CreateExtractValue(list, {1});
+    llvm::Value *bad = b_.CreateICmpUGE(index, count); // a negative index is huge when unsigned
+    if (it->isSigned) bad = b_.CreateOr(bad, b_.CreateICmpSLT(b_.CreateSExtOrTrunc(value(*e.kids[1]), b_.getInt64Ty()), b_.getInt64(0)));
+    runtimeError(bad, "list index out of bounds");
+    llvm::Type *elem = types_.lower(e.type);
+    return b_.CreateLoad(elem, b_.CreateGEP(elem, b_.CreateExtractValue(list, {0}), {index}));
+  }
   case Expr::Unary: {
     llvm::Value *v = value(*e.kids[0]);
     if (e.unop == UnOp::Not) return b_.CreateNot(v);
@@ -246,6 +308,50 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   }
   DFIR_CHECK(false, "an expression the code generator accepted has no code");
   return nullptr;
+}
+
+llvm::Value *ExprCodegen::makeStr(llvm::Value *ptr, llvm::Value *len) {
+  llvm::Value *s = b_.CreateInsertValue(llvm::UndefValue::get(types_.strType()), ptr, {0});
+  return b_.CreateInsertValue(s, len, {1});
+}
+
+/// Calls a runtime string function on `strs` (each passed as pointer and
+/// length); returns its `str` result, or its i32 result for predicates.
+llvm::Value *ExprCodegen::strCall(const std::string &fn, const std::vector<llvm::Value *> &strs) {
+  std::vector<llvm::Value *> args;
+  for (llvm::Value *s : strs) {
+    args.push_back(b_.CreateExtractValue(s, {0}));
+    args.push_back(b_.CreateExtractValue(s, {1}));
+  }
+  llvm::FunctionCallee callee = rt_.strFn(fn);
+  if (callee.getFunctionType()->getReturnType()->isIntegerTy()) return b_.CreateCall(callee, args);
+  llvm::Value *ptrSlot = entryAlloca(b_.getPtrTy());
+  llvm::Value *lenSlot = entryAlloca(b_.getInt64Ty());
+  args.push_back(ptrSlot);
+  args.push_back(lenSlot);
+  b_.CreateCall(callee, args);
+  return makeStr(b_.CreateLoad(b_.getPtrTy(), ptrSlot), b_.CreateLoad(b_.getInt64Ty(), lenSlot));
+}
+
+llvm::Value *ExprCodegen::strCompare(llvm::Value *a, llvm::Value *b) { return strCall("compare", {a, b}); }
+
+void ExprCodegen::forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto &ctx = b_.getContext();
+  llvm::BasicBlock *before = b_.GetInsertBlock();
+  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "each", f);
+  llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx, "each.body", f);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "each.end", f);
+  b_.CreateBr(head);
+  b_.SetInsertPoint(head);
+  llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2);
+  i->addIncoming(b_.getInt64(0), before);
+  b_.CreateCondBr(b_.CreateICmpULT(i, count), bodyBlock, exit);
+  b_.SetInsertPoint(bodyBlock);
+  body(i);
+  i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
+  b_.CreateBr(head);
+  b_.SetInsertPoint(exit);
 }
 
 llvm::Value *ExprCodegen::compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r) {
@@ -347,6 +453,20 @@ llvm::Value *ExprCodegen::binary(const Expr &e) {
   if (e.binop == BinOp::And || e.binop == BinOp::Or) return shortCircuit(e);
   llvm::Value *l = value(*e.kids[0]);
   llvm::Value *r = value(*e.kids[1]);
+  if (e.kids[0]->type->kind == Type::Str) {
+    if (e.binop == BinOp::Add) return strCall("concat", {l, r});
+    // Byte order, as the language's total order on `str` says.
+    llvm::Value *c = strCompare(l, r), *zero = b_.getInt32(0);
+    switch (e.binop) {
+    case BinOp::Eq: return b_.CreateICmpEQ(c, zero);
+    case BinOp::Ne: return b_.CreateICmpNE(c, zero);
+    case BinOp::Lt: return b_.CreateICmpSLT(c, zero);
+    case BinOp::Le: return b_.CreateICmpSLE(c, zero);
+    case BinOp::Gt: return b_.CreateICmpSGT(c, zero);
+    case BinOp::Ge: return b_.CreateICmpSGE(c, zero);
+    default: break;
+    }
+  }
   if (llvm::Value *c = compare(e.binop, e.kids[0]->type, l, r)) return c;
   return arithmetic(e, l, r);
 }
@@ -425,6 +545,24 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     return;
   }
   case Type::Unit: writeText(stream, "()"); return;
+  case Type::List: {
+    llvm::Type *elem = types_.lower(t->elems[0]);
+    llvm::Value *data = b_.CreateExtractValue(v, {0});
+    writeText(stream, "[");
+    forEachIndex(b_.CreateExtractValue(v, {1}), [&](llvm::Value *i) {
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
+      llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
+      b_.CreateCondBr(b_.CreateICmpNE(i, b_.getInt64(0)), sep, item);
+      b_.SetInsertPoint(sep);
+      writeText(stream, ", ");
+      b_.CreateBr(item);
+      b_.SetInsertPoint(item);
+      display(stream, b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i})), t->elems[0], false);
+    });
+    writeText(stream, "]");
+    return;
+  }
   case Type::Tuple:
     writeText(stream, "(");
     for (unsigned i = 0; i < t->elems.size(); ++i) {
@@ -590,13 +728,33 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   }
   const Type *t = e.kids[1]->type;
   llvm::Value *a = value(*e.kids[1]);
+  if (name == "len") return b_.CreateExtractValue(a, {1});
+  if (name == "hash") {
+    auto [bytes, len] = encode(a, t, 3);
+    return b_.CreateCall(rt_.hashBytes(), {bytes, len});
+  }
+  if (name == "trim" || name == "lower" || name == "upper") return strCall(name, {a});
+  if (name == "contains" || name == "starts_with" || name == "ends_with")
+    return b_.CreateICmpNE(strCall(name, {a, value(*e.kids[2])}), b_.getInt32(0));
+  if (name == "split") {
+    llvm::Value *sep = value(*e.kids[2]);
+    llvm::Value *itemsSlot = entryAlloca(b_.getPtrTy());
+    llvm::Value *countSlot = entryAlloca(b_.getInt64Ty());
+    b_.CreateCall(rt_.strFn("split"), {b_.CreateExtractValue(a, {0}), b_.CreateExtractValue(a, {1}),
+                                       b_.CreateExtractValue(sep, {0}), b_.CreateExtractValue(sep, {1}), itemsSlot,
+                                       countSlot});
+    llvm::Value *list = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)),
+                                             b_.CreateLoad(b_.getPtrTy(), itemsSlot), {0});
+    return b_.CreateInsertValue(list, b_.CreateLoad(b_.getInt64Ty(), countSlot), {1});
+  }
   if (name == "abs") {
     if (t->isFloat()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
     if (!t->isSigned) return a;
     return b_.CreateSelect(b_.CreateICmpSLT(a, llvm::ConstantInt::get(a->getType(), 0)), b_.CreateNeg(a), a);
   }
   llvm::Value *c = value(*e.kids[2]);
-  llvm::Value *less = compare(BinOp::Lt, t, c, a); // c < a
+  llvm::Value *less = t->kind == Type::Str ? b_.CreateICmpSLT(strCompare(c, a), b_.getInt32(0))
+                                           : compare(BinOp::Lt, t, c, a); // c < a
   return name == "min" ? b_.CreateSelect(less, c, a) : b_.CreateSelect(less, a, c);
 }
 

@@ -15,6 +15,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,6 +58,13 @@ public:
   llvm::FunctionCallee tableClear();  // (ptr table)
   llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
   llvm::FunctionCallee alloc();       // (i64 size) -> ptr
+  llvm::FunctionCallee hashBytes();   // (ptr, i64) -> i64
+  /// A runtime string function: `dfir_rt_str_<name>`.
+  llvm::FunctionCallee strFn(const std::string &name);
+  llvm::FunctionCallee stdinNext();   // (ptr line*, ptr len*) -> i32
+  llvm::FunctionCallee mapPut();      // (ptr table*, ptr, i64, ptr, i64)
+  llvm::FunctionCallee tableNext();   // (ptr table, ptr cursor*) -> ptr entry
+  llvm::FunctionCallee entryKey();    // (ptr entry, ptr len*) -> ptr
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
   llvm::Constant *bytes(const std::string &text);
 
@@ -78,13 +86,20 @@ public:
   /// Evaluates a closure on `args` (or, for a non-closure argument such as
   /// a fold's initial value, the expression itself).
   llvm::Value *call(const Expr &closure, const std::vector<llvm::Value *> &args);
+  /// Evaluates `part` (a piece of the closure's body) with the closure's
+  /// parameters bound to `args`.
+  llvm::Value *callWith(const Expr &closure, const std::vector<llvm::Value *> &args, const Expr &part);
   llvm::Value *value(const Expr &e);
 
   /// The canonical encoding of a value (docs/runtime.md): equal values
   /// encode to equal bytes. Returns (pointer, length) in scratch `slot`.
   std::pair<llvm::Value *, llvm::Value *> encode(llvm::Value *v, const Type *t, unsigned slot);
-  /// Reads back a value of type `t` from encoded bytes (strings point into them).
+  /// Reads back a value of type `t` from encoded bytes.
   llvm::Value *decode(llvm::Value *bytes, const Type *t);
+  /// for (i = 0; i < count; ++i) body(i).
+  void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
+  /// True when values of `t` can be stored in hash tables (no lists yet).
+  static bool encodable(const Type *t);
 
 private:
   llvm::Value *encodedSize(llvm::Value *v, const Type *t);
@@ -100,6 +115,9 @@ private:
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);
   void writeText(int stream, const std::string &text);
   llvm::Value *takeString();
+  llvm::Value *makeStr(llvm::Value *ptr, llvm::Value *len);
+  llvm::Value *strCall(const std::string &fn, const std::vector<llvm::Value *> &strs);
+  llvm::Value *strCompare(llvm::Value *a, llvm::Value *b);
   llvm::Value *entryAlloca(llvm::Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);

@@ -27,32 +27,8 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
     map[jit.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(reinterpret_cast<void *>(fn)),
                                       llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
   };
-  add("dfir_rt_write", &dfir_rt_write);
-  add("dfir_rt_write_str", &dfir_rt_write_str);
-  add("dfir_rt_write_i64", &dfir_rt_write_i64);
-  add("dfir_rt_write_u64", &dfir_rt_write_u64);
-  add("dfir_rt_write_f64", &dfir_rt_write_f64);
-  add("dfir_rt_write_quoted", &dfir_rt_write_quoted);
-  add("dfir_rt_write_quoted_parts", &dfir_rt_write_quoted_parts);
-  add("dfir_rt_flush", &dfir_rt_flush);
-  add("dfir_rt_error", &dfir_rt_error);
-  add("dfir_rt_vec_push", &dfir_rt_vec_push);
-  add("dfir_rt_vec_swap", &dfir_rt_vec_swap);
-  add("dfir_rt_vec_free", &dfir_rt_vec_free);
-  add("dfir_rt_run", &dfir_rt_run);
-  add("dfir_rt_hash_bytes", &dfir_rt_hash_bytes);
-  add("dfir_rt_take_string", &dfir_rt_take_string);
-  add("dfir_rt_alloc", &dfir_rt_alloc);
-  add("dfir_rt_tick_done", &dfir_rt_tick_done);
-  add("dfir_rt_scratch", &dfir_rt_scratch);
-  add("dfir_rt_set_insert", &dfir_rt_set_insert);
-  add("dfir_rt_set_contains", &dfir_rt_set_contains);
-  add("dfir_rt_map_insert", &dfir_rt_map_insert);
-  add("dfir_rt_map_find", &dfir_rt_map_find);
-  add("dfir_rt_entry_count", &dfir_rt_entry_count);
-  add("dfir_rt_entry_value", &dfir_rt_entry_value);
-  add("dfir_rt_table_clear", &dfir_rt_table_clear);
-  add("dfir_rt_table_free", &dfir_rt_table_free);
+#define DFIR_RT_SYMBOL(NAME) add(#NAME, &NAME);
+#include "dfir_rt_symbols.def"
   return map;
 }
 } // namespace

@@ -76,6 +76,12 @@ const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen);
 uint64_t dfir_rt_entry_count(const void *entry);
 const void *dfir_rt_entry_value(const void *entry, uint64_t index, uint64_t *vlen);
 
+/* Replaces the values under `key` with this one value (fold_keyed). */
+void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen);
+/* Iterates the entries: start with *cursor = 0; NULL when done. */
+const void *dfir_rt_table_next(dfir_table *table, uint64_t *cursor);
+const void *dfir_rt_entry_key(const void *entry, uint64_t *klen);
+
 /* Empties a table (keeping its memory) / frees it. */
 void dfir_rt_table_clear(dfir_table *table);
 void dfir_rt_table_free(dfir_table **table);
@@ -102,6 +108,32 @@ void dfir_rt_flush(void);
  * memory and returned through `ptr` and `len`. */
 void dfir_rt_take_string(const char **ptr, uint64_t *len);
 
+/* ---- strings and lists ------------------------------------------------- */
+
+/* Results are returned through out-parameters and live in tick memory. A
+ * list is a pointer to its elements and their count. */
+void dfir_rt_str_split(const char *s, uint64_t len, const char *sep, uint64_t seplen, dfir_str **items,
+                       uint64_t *count);
+void dfir_rt_str_trim(const char *s, uint64_t len, const char **out, uint64_t *outlen);
+void dfir_rt_str_lower(const char *s, uint64_t len, const char **out, uint64_t *outlen);
+void dfir_rt_str_upper(const char *s, uint64_t len, const char **out, uint64_t *outlen);
+void dfir_rt_str_concat(const char *a, uint64_t alen, const char *b, uint64_t blen, const char **out,
+                        uint64_t *outlen);
+/* 1 if `t` occurs in `s` (contains), starts it (starts_with), ends it. */
+int dfir_rt_str_contains(const char *s, uint64_t len, const char *t, uint64_t tlen);
+int dfir_rt_str_starts_with(const char *s, uint64_t len, const char *t, uint64_t tlen);
+int dfir_rt_str_ends_with(const char *s, uint64_t len, const char *t, uint64_t tlen);
+/* Byte order of two strings: <0, 0, >0. */
+int dfir_rt_str_compare(const char *a, uint64_t alen, const char *b, uint64_t blen);
+
+/* ---- standard input ---------------------------------------------------- */
+
+/* The next line of this tick's batch of standard input (without its line
+ * ending): 1 and the line, or 0 when the batch is done. The runtime reads a
+ * batch (whatever is available, waiting for at least one line) before each
+ * tick of a location that has `source_stdin`. */
+int dfir_rt_stdin_next(const char **line, uint64_t *len);
+
 /* ---- memory ------------------------------------------------------------ */
 
 /* Memory for values made during a tick (strings built by `format`...). It
@@ -122,13 +154,15 @@ DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *m
 /* What a compiled location exports (one per object file). The runtime
  * allocates `state_size` zeroed bytes, calls `init` once, then `tick`
  * while there is work: the first tick always; later ones while `tick`
- * returns nonzero (it has deferred data for the next tick). */
+ * returns nonzero (it has deferred data for the next tick) or, for a
+ * location that reads standard input, while input remains. */
 typedef struct dfir_location {
   const char *name;
   uint64_t state_size;
   void (*init)(void *state);
   int (*tick)(void *state);
   void (*fini)(void *state);
+  uint32_t reads_stdin; /* nonzero: it has a `source_stdin` */
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process

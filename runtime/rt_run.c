@@ -1,6 +1,9 @@
 /* Runtime errors and the tick loop of one location instance. */
 #include "dfir_rt.h"
 
+int dfir_rt_stdin_batch(int wait);
+int dfir_rt_stdin_done(void);
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +22,15 @@ int dfir_rt_run(const dfir_location *location) {
   }
   location->init(state);
   /* The first tick runs the bounded sources; later ticks run while the
-   * location has deferred data for them. */
+   * location has deferred data for them or standard input remains. */
+  int first = 1, more = 0;
   for (;;) {
-    int more = location->tick(state);
+    /* Wait for input only when nothing else would make a tick run. */
+    int lines = location->reads_stdin && !dfir_rt_stdin_done() ? dfir_rt_stdin_batch(!first && !more) : 0;
+    if (!first && !more && !lines) break;
+    more = location->tick(state);
     dfir_rt_tick_done();
-    if (!more) break;
+    first = 0;
   }
   if (location->fini) location->fini(state);
   free(state);

@@ -139,6 +139,28 @@ const void *dfir_rt_entry_value(const void *e, uint64_t index, uint64_t *vlen) {
   return en->values[index];
 }
 
+void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen) {
+  int added;
+  entry *e = find_or_add(map, key, klen, &added);
+  for (uint64_t k = 0; k < e->count; ++k) free(e->values[k]);
+  e->count = 0;
+  dfir_rt_map_insert(map, key, klen, value, vlen, 1);
+}
+
+const void *dfir_rt_table_next(dfir_table *t, uint64_t *cursor) {
+  if (!t) return NULL;
+  while (*cursor < t->cap) {
+    entry *e = &t->slots[(*cursor)++];
+    if (e->key) return e;
+  }
+  return NULL;
+}
+
+const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
+  *klen = ((const entry *)e)->klen;
+  return ((const entry *)e)->key;
+}
+
 static void release(dfir_table *t) {
   for (uint64_t i = 0; i < t->cap; ++i) {
     entry *e = &t->slots[i];

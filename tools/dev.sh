@@ -51,8 +51,7 @@ case "${1:-}" in
   example)
     build
     "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/countdown/countdown.dfir"
-    "$BUILD_DIR/bin/dfirc" check "$ROOT/examples/wordcount/wordcount.dfir"
-    echo "dev.sh: examples/wordcount/wordcount.dfir checks clean"
+    printf 'the cat saw the dog\n' | "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/wordcount/wordcount.dfir"
     "$BUILD_DIR/bin/dfirc" build --emit=ir --print-analysis=stratify,subgraphs \
       "$ROOT/examples/reachability/reachability.dfir" -o -
     ;;
