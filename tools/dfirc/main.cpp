@@ -33,11 +33,16 @@ void addDiagOptions(CLI::App *cmd, DiagOptions &d) {
 void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
   auto passes = CLI::IsMember(passNames());
   cmd->add_flag("--verify-each", p.verifyEach, "Verify the IR after lowering and after every pass");
+  // One value per occurrence (comma-separated lists allowed), so a pass
+  // option never swallows the input file that follows it.
   cmd->add_option("--print-analysis", p.printAnalysis, "Print an analysis result (stratify, subgraphs)")
-      ->check(passes)->delimiter(',');
-  cmd->add_option("--disable-pass", p.disablePass, "Do not run a pass")->check(passes)->delimiter(',');
-  cmd->add_option("--print-ir-before", p.printIrBefore, "Print the IR before a pass")->check(passes)->delimiter(',');
-  cmd->add_option("--print-ir-after", p.printIrAfter, "Print the IR after a pass")->check(passes)->delimiter(',');
+      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--disable-pass", p.disablePass, "Do not run a pass")
+      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--print-ir-before", p.printIrBefore, "Print the IR before a pass")
+      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--print-ir-after", p.printIrAfter, "Print the IR after a pass")
+      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--print-ir-after-all", p.printIrAfterAll, "Print the IR after every pass");
 }
 
