@@ -6,7 +6,7 @@ import lit.formats
 config.name = "dfirc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".dfir", ".test"]
-config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lit.site.cfg.py.in"]
+config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lit.site.cfg.py.in", "RuntimeTest.cpp"]
 
 src_root = getattr(config, "dfirc_src_root", os.path.dirname(os.path.abspath(__file__)))
 config.test_source_root = os.path.join(src_root, "test")

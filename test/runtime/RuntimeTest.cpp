@@ -1,0 +1,132 @@
+// Unit tests of the C runtime, built with AddressSanitizer and
+// UndefinedBehaviorSanitizer (a separately compiled copy of the runtime;
+// the archive users link is never instrumented).
+#include "dfir_rt.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+namespace {
+std::string str(const char *p, uint64_t n) { return std::string(p, n); }
+std::string str(dfir_str s) { return std::string(s.ptr, s.len); }
+} // namespace
+
+TEST(Runtime, VecGrowsAndSwaps) {
+  dfir_vec a{}, b{};
+  for (int64_t i = 0; i < 1000; ++i) dfir_rt_vec_push(&a, &i, sizeof i);
+  ASSERT_EQ(a.len, 1000u);
+  EXPECT_EQ(static_cast<int64_t *>(a.data)[999], 999);
+  dfir_rt_vec_swap(&b, &a);
+  EXPECT_EQ(b.len, 1000u);
+  EXPECT_EQ(a.len, 0u);
+  dfir_rt_vec_free(&a);
+  dfir_rt_vec_free(&b);
+}
+
+TEST(Runtime, SetsDeduplicateByBytes) {
+  dfir_table *set = nullptr;
+  EXPECT_EQ(dfir_rt_set_insert(&set, "abc", 3), 1);
+  EXPECT_EQ(dfir_rt_set_insert(&set, "abc", 3), 0);
+  EXPECT_EQ(dfir_rt_set_insert(&set, "ab", 2), 1);
+  for (int i = 0; i < 10000; ++i) dfir_rt_set_insert(&set, &i, sizeof i); // forces growth
+  EXPECT_TRUE(dfir_rt_set_contains(set, "ab", 2));
+  int probe = 9999;
+  EXPECT_TRUE(dfir_rt_set_contains(set, &probe, sizeof probe));
+  dfir_rt_table_clear(set);
+  EXPECT_FALSE(dfir_rt_set_contains(set, "ab", 2));
+  dfir_rt_table_free(&set);
+  EXPECT_EQ(set, nullptr);
+}
+
+TEST(Runtime, MultimapsKeepDistinctOrAllValues) {
+  dfir_table *map = nullptr;
+  EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 0), 1);
+  EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 0), 0);
+  EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 1), 1);
+  EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "yy", 2, 0), 1);
+  const void *e = dfir_rt_map_find(map, "k", 1);
+  ASSERT_EQ(dfir_rt_entry_count(e), 3u);
+  uint64_t len = 0;
+  const char *v = static_cast<const char *>(dfir_rt_entry_value(e, 2, &len));
+  EXPECT_EQ(str(v, len), "yy");
+  EXPECT_EQ(dfir_rt_map_find(map, "q", 1), nullptr);
+  dfir_rt_map_put(&map, "k", 1, "z", 1);
+  e = dfir_rt_map_find(map, "k", 1);
+  ASSERT_EQ(dfir_rt_entry_count(e), 1u);
+  uint64_t cursor = 0, seen = 0;
+  while (dfir_rt_table_next(map, &cursor)) ++seen;
+  EXPECT_EQ(seen, 1u);
+  dfir_rt_table_free(&map);
+}
+
+TEST(Runtime, HashIsStable) {
+  // The value is part of the language (hash() is stable across runs).
+  EXPECT_EQ(dfir_rt_hash_bytes("", 0), dfir_rt_hash_bytes("", 0));
+  EXPECT_NE(dfir_rt_hash_bytes("a", 1), dfir_rt_hash_bytes("b", 1));
+}
+
+TEST(Runtime, SplitLikeTheLanguage) {
+  dfir_str *items = nullptr;
+  uint64_t n = 0;
+  dfir_rt_str_split("a,,b", 4, ",", 1, &items, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_EQ(str(items[0]), "a");
+  EXPECT_EQ(str(items[1]), "");
+  EXPECT_EQ(str(items[2]), "b");
+  dfir_rt_str_split("", 0, ",", 1, &items, &n);
+  EXPECT_EQ(n, 1u);
+  dfir_rt_str_split("ab", 2, "", 0, &items, &n);
+  EXPECT_EQ(n, 4u);
+  dfir_rt_tick_done();
+  dfir_rt_tick_done();
+}
+
+TEST(Runtime, StringPredicatesAndOrder) {
+  const char *out;
+  uint64_t len;
+  dfir_rt_str_trim(" \tx y\n", 6, &out, &len);
+  EXPECT_EQ(str(out, len), "x y");
+  dfir_rt_str_upper("aZ1", 3, &out, &len);
+  EXPECT_EQ(str(out, len), "AZ1");
+  EXPECT_TRUE(dfir_rt_str_contains("hello", 5, "ll", 2));
+  EXPECT_FALSE(dfir_rt_str_starts_with("he", 2, "hello", 5));
+  EXPECT_TRUE(dfir_rt_str_ends_with("hello", 5, "lo", 2));
+  EXPECT_LT(dfir_rt_str_compare("ab", 2, "abc", 3), 0);
+  EXPECT_GT(dfir_rt_str_compare("b", 1, "abc", 3), 0);
+  EXPECT_EQ(dfir_rt_str_compare("", 0, "", 0), 0);
+  dfir_rt_tick_done();
+  dfir_rt_tick_done();
+}
+
+TEST(Runtime, TickMemorySurvivesOneTick) {
+  char *p = static_cast<char *>(dfir_rt_alloc(100));
+  std::memset(p, 'x', 100);
+  dfir_rt_tick_done(); // still valid in the next tick
+  EXPECT_EQ(p[99], 'x');
+  dfir_rt_tick_done();
+  // Large allocations get their own chunk.
+  char *big = static_cast<char *>(dfir_rt_alloc(1 << 20));
+  big[(1 << 20) - 1] = 1;
+  dfir_rt_tick_done();
+  dfir_rt_tick_done();
+}
+
+TEST(Runtime, StringBuilderCollectsStream3) {
+  dfir_rt_write(3, "ab", 2);
+  dfir_rt_write_i64(3, -42);
+  dfir_rt_write_f64(3, 2.0);
+  dfir_rt_write_quoted_parts(3, "q\"", 2);
+  const char *p;
+  uint64_t n;
+  dfir_rt_take_string(&p, &n);
+  EXPECT_EQ(str(p, n), "ab-422.0\"q\\\"\"");
+  dfir_rt_write_f64(3, 0.1);
+  dfir_rt_write(3, " ", 1);
+  dfir_rt_write_f64(3, 1e20);
+  dfir_rt_take_string(&p, &n);
+  EXPECT_EQ(str(p, n), "0.1 100000000000000000000.0");
+  dfir_rt_tick_done();
+  dfir_rt_tick_done();
+}
