@@ -53,7 +53,8 @@ public:
       for (unsigned port = 0; port < p_.ops[op].inputs.size(); ++port) definePush(op, port);
     llvm::Function *init = defineInit();
     llvm::Function *tick = defineTick();
-    llvm::GlobalVariable *desc = defineDescriptor(l.name, init, tick, layout);
+    llvm::Function *fini = defineFini();
+    llvm::GlobalVariable *desc = defineDescriptor(l.name, init, tick, fini, layout);
     if (in_.withMain) defineMain(desc);
     if (!unsupported_.empty()) return nullptr;
     return std::move(module_);
@@ -90,8 +91,39 @@ private:
       break;
     case OpKind::Enumerate:
     case OpKind::DeferTick:
+    case OpKind::DeferTickLazy:
+    case OpKind::NextStratum:
+    case OpKind::Assert:
+    case OpKind::Partition:
+    case OpKind::Unzip:
+    case OpKind::Chain:
+    case OpKind::CrossSingleton:
+    case OpKind::SourceFile:
+    case OpKind::DestFile: break;
     case OpKind::Unique:
-      if (!ExprCodegen::encodable(op.inTypes[0])) unsupported(op, "`unique` over lists");
+    case OpKind::Persist:
+    case OpKind::DeferSignal:
+    case OpKind::MultisetDelta:
+      if (!ExprCodegen::encodable(op.inTypes[0]))
+        unsupported(op, std::string("`") + op.info().name + "` over lists");
+      break;
+    case OpKind::Scan:
+      if (isStatic(op) && containsStr(op.outTypes[0])) unsupported(op, "`'static` `scan` over strings");
+      break;
+    case OpKind::Zip:
+      if (isStatic(op)) unsupported(op, "`'static` `zip`");
+      break;
+    case OpKind::CrossJoin:
+    case OpKind::CrossJoinMultiset:
+      if (isStatic(op) || (op.persistence.size() > 1 && op.persistence[1] == Persistence::Static))
+        unsupported(op, std::string("`'static` persistence of `") + op.info().name + "`");
+      else if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
+        unsupported(op, std::string("`") + op.info().name + "` over lists");
+      break;
+    case OpKind::Sort:
+    case OpKind::SortByKey:
+      if (!orderable(op.kind == OpKind::Sort ? op.inTypes[0] : op.args[0]->kids[0]->type))
+        unsupported(op, "sorting values of this type");
       break;
     case OpKind::Join:
     case OpKind::JoinMultiset:
@@ -102,29 +134,11 @@ private:
     case OpKind::AntiJoin:
       if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
       break;
-    case OpKind::SourceFile:
     case OpKind::SourceInterval:
     case OpKind::Recv:
-    case OpKind::DestFile:
     case OpKind::Send:
     case OpKind::FilterMap:
-    case OpKind::Persist:
-    case OpKind::Scan:
-    case OpKind::DeferTickLazy:
-    case OpKind::NextStratum:
-    case OpKind::MultisetDelta:
-    case OpKind::Assert:
-    case OpKind::Sort:
-    case OpKind::SortByKey:
-    case OpKind::Chain:
-    case OpKind::Zip:
-    case OpKind::CrossSingleton:
-    case OpKind::DeferSignal:
-    case OpKind::CrossJoin:
-    case OpKind::CrossJoinMultiset:
-    case OpKind::Partition:
-    case OpKind::DemuxEnum:
-    case OpKind::Unzip: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
+    case OpKind::DemuxEnum: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
     }
     // Ranges are iterated in place (`source_iter(0..n)`, `flat_map(|x| 0..x)`): check their bounds.
     for (auto &a : op.args) {
@@ -143,6 +157,15 @@ private:
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
     for (const Type *t : op.outTypes)
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
+  }
+
+  static bool orderable(const Type *t) {
+    if (!t || t->kind == Type::List) return false;
+    if (t->kind == Type::Tuple)
+      for (const Type *e : t->elems)
+        if (!orderable(e)) return false;
+    return t->kind == Type::Int || t->kind == Type::Float || t->kind == Type::Bool || t->kind == Type::Str ||
+           t->kind == Type::Unit || t->kind == Type::Tuple;
   }
 
   static bool containsStr(const Type *t) {
@@ -174,9 +197,36 @@ private:
         break;
       case OpKind::Enumerate: s.acc = addField(llvm::Type::getInt64Ty(ctx_)); break;
       case OpKind::DeferTick:
+      case OpKind::DeferTickLazy:
         s.cur = addField(rt_->vecType());
         s.next = addField(rt_->vecType());
         break;
+      case OpKind::Scan: s.acc = addField(types().lower(op.outTypes[0])); break;
+      case OpKind::Chain:
+      case OpKind::Sort:
+      case OpKind::SortByKey: s.cur = addField(rt_->vecType()); break;
+      case OpKind::Zip:
+        s.cur = addField(rt_->vecType());  // unmatched items of [0]
+        s.next = addField(rt_->vecType()); // unmatched items of [1]
+        s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // next unread item of [0]
+        s.has = addField(llvm::Type::getInt64Ty(ctx_)); // next unread item of [1]
+        break;
+      case OpKind::CrossSingleton:
+        s.acc = addField(types().lower(op.inTypes[1]));
+        s.has = addField(llvm::Type::getInt8Ty(ctx_));
+        break;
+      case OpKind::DeferSignal:
+        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.has = addField(llvm::Type::getInt8Ty(ctx_));
+        break;
+      case OpKind::Persist: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::MultisetDelta:
+      case OpKind::CrossJoin:
+      case OpKind::CrossJoinMultiset:
+        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+        break;
+      case OpKind::DestFile: s.acc = addField(llvm::PointerType::getUnqual(ctx_)); break;
       case OpKind::Unique:
       case OpKind::Difference:
       case OpKind::AntiJoin:
@@ -200,7 +250,8 @@ private:
       if (p_.ops[e.from].location != loc_ || crossesTick(p_.ops[e.from].kind)) continue;
       bool sameStratum = in_.strata.stratum[e.from] == in_.strata.stratum[e.to];
       bool fixpoint = sameStratum && in_.strata.cyclic[e.to];
-      bool later = !sameStratum && !p_.ops[e.to].info().isBlocking(e.toPort);
+      bool later = !sameStratum &&
+                   (!p_.ops[e.to].info().isBlocking(e.toPort) || p_.ops[e.to].kind == OpKind::NextStratum);
       if (!fixpoint && !later) continue;
       Buffer buf{h.edge, addField(rt_->vecType()), addField(rt_->vecType())};
       buffers_.push_back(buf);
@@ -379,6 +430,174 @@ private:
       b.CreateCall(rt_->mapPut(), {table, kb2, kl2, vb, vl});
       break;
     }
+    case OpKind::DeferTickLazy:
+    case OpKind::Chain:
+    case OpKind::Sort:
+    case OpKind::SortByKey:
+      if (op.kind == OpKind::Chain && port == 0) {
+        emit(b, state, id, 0, item);
+      } else {
+        pushVec(b, state, op.kind == OpKind::DeferTickLazy ? s.next : s.cur, item);
+      }
+      break;
+    case OpKind::NextStratum: emit(b, state, id, 0, item); break;
+    case OpKind::Assert:
+      gen.runtimeError(b.CreateNot(gen.call(*op.args[0], {item})), "assertion failed");
+      emit(b, state, id, 0, item);
+      break;
+    case OpKind::Scan: {
+      llvm::Value *slot = field(b, state, s.acc);
+      llvm::Value *acc = gen.call(*op.args[1], {b.CreateLoad(types().lower(op.outTypes[0]), slot), item});
+      b.CreateStore(acc, slot);
+      emit(b, state, id, 0, acc);
+      break;
+    }
+    case OpKind::Unzip:
+      emit(b, state, id, 0, b.CreateExtractValue(item, {0}));
+      emit(b, state, id, 1, b.CreateExtractValue(item, {1}));
+      break;
+    case OpKind::Partition: {
+      // The closure picks the output; an index with no connected output is a runtime error.
+      llvm::Value *index = gen.call(*op.args[0], {item});
+      const Type *it = op.args[0]->kids[0]->type;
+      llvm::Value *wide = it->isSigned ? b.CreateSExtOrTrunc(index, b.getInt64Ty()) : b.CreateZExtOrTrunc(index, b.getInt64Ty());
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      llvm::BasicBlock *bad = llvm::BasicBlock::Create(ctx_, "no.output", fn);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "partitioned", fn);
+      llvm::SwitchInst *sw = b.CreateSwitch(wide, bad);
+      for (unsigned out = 0; out < op.outputs.size(); ++out) {
+        if (op.outputs[out] == kNone) continue;
+        llvm::BasicBlock *to = llvm::BasicBlock::Create(ctx_, "output", fn);
+        sw->addCase(b.getInt64(out), to);
+        b.SetInsertPoint(to);
+        emit(b, state, id, out, item);
+        b.CreateBr(done);
+      }
+      b.SetInsertPoint(bad);
+      gen.runtimeError(b.getTrue(), "the index chosen by `partition` has no connected output");
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      break;
+    }
+    case OpKind::Zip: {
+      // Pair the item with the oldest unmatched item of the other side, or wait.
+      int mineVec = port == 0 ? s.cur : s.next, otherVec = port == 0 ? s.next : s.cur;
+      int otherHead = port == 0 ? s.has : s.acc;
+      const Type *otherType = op.inTypes[1 - port];
+      llvm::Type *ot = types().lower(otherType);
+      llvm::Value *vec = field(b, state, otherVec);
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
+      llvm::Value *headSlot = field(b, state, otherHead);
+      llvm::Value *head = b.CreateLoad(b.getInt64Ty(), headSlot);
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      llvm::BasicBlock *pair = llvm::BasicBlock::Create(ctx_, "pair", fn);
+      llvm::BasicBlock *wait = llvm::BasicBlock::Create(ctx_, "wait", fn);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "zipped", fn);
+      b.CreateCondBr(b.CreateICmpULT(head, len), pair, wait);
+      b.SetInsertPoint(pair);
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+      llvm::Value *other = b.CreateLoad(ot, b.CreateGEP(ot, data, {head}));
+      b.CreateStore(b.CreateAdd(head, b.getInt64(1)), headSlot);
+      llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+      out = b.CreateInsertValue(out, port == 0 ? item : other, {0});
+      out = b.CreateInsertValue(out, port == 0 ? other : item, {1});
+      emit(b, state, id, 0, out);
+      b.CreateBr(done);
+      b.SetInsertPoint(wait);
+      pushVec(b, state, mineVec, item);
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      break;
+    }
+    case OpKind::CrossSingleton:
+      if (port == 1) {
+        // Only the first item of [single] counts.
+        ifThen(b, b.CreateICmpEQ(b.CreateLoad(b.getInt8Ty(), field(b, state, s.has)), b.getInt8(0)), [&] {
+          b.CreateStore(item, field(b, state, s.acc));
+          b.CreateStore(b.getInt8(1), field(b, state, s.has));
+        });
+      } else {
+        ifThen(b, b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), field(b, state, s.has)), b.getInt8(0)), [&] {
+          llvm::Value *single = b.CreateLoad(types().lower(op.inTypes[1]), field(b, state, s.acc));
+          llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), item, {0});
+          emit(b, state, id, 0, b.CreateInsertValue(out, single, {1}));
+        });
+      }
+      break;
+    case OpKind::DeferSignal:
+      if (port == 1) {
+        b.CreateStore(b.getInt8(1), field(b, state, s.has));
+      } else {
+        auto [bytes, len] = gen.encode(item, op.inTypes[0], 1);
+        b.CreateCall(rt_->mapInsert(), {field(b, state, s.t0), bytes, b.getInt64(0), bytes, len, b.getInt32(1)});
+      }
+      break;
+    case OpKind::Persist: {
+      // Items of earlier ticks were emitted when the stratum started; store and pass on the new one.
+      auto [bytes, len] = gen.encode(item, op.inTypes[0], 1);
+      b.CreateCall(rt_->mapInsert(), {field(b, state, s.t0), bytes, b.getInt64(0), bytes, len, b.getInt32(1)});
+      emit(b, state, id, 0, item);
+      break;
+    }
+    case OpKind::MultisetDelta: {
+      // Pass the item on when this tick has seen it more often than the last.
+      auto [kb, kl] = gen.encode(item, op.inTypes[0], 0);
+      auto countOf = [&](int table) {
+        llvm::Value *entry = b.CreateCall(rt_->mapFind(), {b.CreateLoad(b.getPtrTy(), field(b, state, table)), kb, kl});
+        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+        llvm::Value *has = b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0));
+        llvm::Value *safeEntry = entry;
+        llvm::Function *fn = b.GetInsertBlock()->getParent();
+        llvm::BasicBlock *read = llvm::BasicBlock::Create(ctx_, "count", fn);
+        llvm::BasicBlock *from = b.GetInsertBlock();
+        llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "counted", fn);
+        b.CreateCondBr(has, read, done);
+        b.SetInsertPoint(read);
+        llvm::Value *bytes = b.CreateCall(rt_->entryValue(), {safeEntry, b.getInt64(0), lenSlot});
+        llvm::Value *n = b.CreateAlignedLoad(b.getInt64Ty(), bytes, llvm::MaybeAlign(1));
+        llvm::BasicBlock *readEnd = b.GetInsertBlock();
+        b.CreateBr(done);
+        b.SetInsertPoint(done);
+        llvm::PHINode *phi = b.CreatePHI(b.getInt64Ty(), 2);
+        phi->addIncoming(b.getInt64(0), from);
+        phi->addIncoming(n, readEnd);
+        return static_cast<llvm::Value *>(phi);
+      };
+      llvm::Value *now = b.CreateAdd(countOf(s.t0), b.getInt64(1));
+      llvm::Value *before = countOf(s.t1);
+      llvm::Value *countSlot = entryAlloca(b, b.getInt64Ty());
+      b.CreateStore(now, countSlot);
+      b.CreateCall(rt_->mapPut(), {field(b, state, s.t0), kb, kl, countSlot, b.getInt64(8)});
+      ifThen(b, b.CreateICmpUGT(now, before), [&] { emit(b, state, id, 0, item); });
+      break;
+    }
+    case OpKind::CrossJoin:
+    case OpKind::CrossJoinMultiset: {
+      // Both sides stored under one key; each new item pairs with the other side's items.
+      const Type *mine = op.inTypes[port], *other = op.inTypes[1 - port];
+      auto [vb, vl] = gen.encode(item, mine, 1);
+      llvm::Value *multiset = b.getInt32(op.kind == OpKind::CrossJoinMultiset);
+      llvm::Value *added = b.CreateCall(rt_->mapInsert(), {field(b, state, port == 0 ? s.t0 : s.t1), vb, b.getInt64(0),
+                                                            vb, vl, multiset});
+      ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] {
+        llvm::Value *otherTable = b.CreateLoad(b.getPtrTy(), field(b, state, port == 0 ? s.t1 : s.t0));
+        llvm::Value *entry = b.CreateCall(rt_->mapFind(), {otherTable, vb, b.getInt64(0)});
+        llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
+        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+        loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
+          llvm::Value *theirs = gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, lenSlot}), other);
+          llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+          out = b.CreateInsertValue(out, port == 0 ? item : theirs, {0});
+          emit(b, state, id, 0, b.CreateInsertValue(out, port == 0 ? theirs : item, {1}));
+        });
+      });
+      break;
+    }
+    case OpKind::DestFile: {
+      llvm::Value *file = b.CreateLoad(b.getPtrTy(), field(b, state, s.acc));
+      b.CreateCall(rt_->fileWrite(), {file, b.CreateExtractValue(item, {0}), b.CreateExtractValue(item, {1})});
+      break;
+    }
     case OpKind::Unique: {
       auto [bytes, len] = gen.encode(item, op.inTypes[0], 0);
       llvm::Value *added = b.CreateCall(rt_->setInsert(), {field(b, state, s.t0), bytes, len});
@@ -439,6 +658,53 @@ private:
     default: break; // rejected by checkSupported
     }
     b.CreateRetVoid();
+  }
+
+  void pushVec(llvm::IRBuilder<> &b, llvm::Value *state, int vecField, llvm::Value *item) {
+    llvm::Value *tmp = entryAlloca(b, item->getType());
+    b.CreateStore(item, tmp);
+    b.CreateCall(rt_->vecPush(), {field(b, state, vecField), tmp, sizeOf(item->getType())});
+  }
+
+  /// Emits the items of a vector field in order, then empties it.
+  void emitVec(llvm::IRBuilder<> &b, llvm::Value *state, int id, int vecField, const Type *t) {
+    llvm::Type *lt = types().lower(t);
+    llvm::Value *vec = field(b, state, vecField);
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
+    loop(b, b.getInt64(0), len, [&](llvm::Value *i) { emit(b, state, id, 0, b.CreateLoad(lt, b.CreateGEP(lt, data, {i}))); });
+    b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
+  }
+
+  /// Emits every item stored in a table under the empty key (persist, defer_signal).
+  void emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t) {
+    ExprCodegen gen = exprGen(b, p_.ops[id]);
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, tableField));
+    llvm::Value *entry = b.CreateCall(rt_->mapFind(), {table, rt_->bytes(""), b.getInt64(0)});
+    llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
+    llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+    loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
+      emit(b, state, id, 0, gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, lenSlot}), t));
+    });
+  }
+
+  /// A comparator `int cmp(const void *a, const void *b)` for sort and sort_by_key.
+  llvm::Function *comparator(int id) {
+    const Operator &op = p_.ops[id];
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx_), {ptr, ptr}, false),
+                                    "cmp." + op.name, false);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    ExprCodegen gen = exprGen(b, op);
+    llvm::Type *t = types().lower(op.inTypes[0]);
+    llvm::Value *x = b.CreateLoad(t, f->getArg(0)), *y = b.CreateLoad(t, f->getArg(1));
+    if (op.kind == OpKind::SortByKey) {
+      const Type *key = op.args[0]->kids[0]->type;
+      b.CreateRet(gen.order(gen.call(*op.args[0], {x}), gen.call(*op.args[0], {y}), key));
+    } else {
+      b.CreateRet(gen.order(x, y, op.inTypes[0]));
+    }
+    return f;
   }
 
   /// Emits every element of a list value.
@@ -509,8 +775,29 @@ private:
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
     for (int id : ops_) {
       const Operator &op = p_.ops[id];
-      if (op.kind == OpKind::Fold) b.CreateStore(foldInit(b, op), field(b, f->getArg(0), state_[id].acc));
+      if (op.kind == OpKind::Fold || op.kind == OpKind::Scan)
+        b.CreateStore(foldInit(b, op), field(b, f->getArg(0), state_[id].acc));
+      if (op.kind == OpKind::DestFile) {
+        ExprCodegen gen = exprGen(b, op);
+        llvm::Value *path = gen.value(*op.args[0]);
+        llvm::Value *file = b.CreateCall(rt_->fileOpen(), {b.CreateExtractValue(path, {0}), b.CreateExtractValue(path, {1}),
+                                                           rt_->bytes(op.info().name), b.getInt32(in_.lineOf(op.range.begin))});
+        b.CreateStore(file, field(b, f->getArg(0), state_[id].acc));
+      }
     }
+    b.CreateRetVoid();
+    return f;
+  }
+
+  /// Closes files; the process exit frees the rest.
+  llvm::Function *defineFini() {
+    auto *ptr = llvm::PointerType::getUnqual(ctx_);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
+                                    "dfir.fini." + p_.locations[loc_].name, false);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+    for (int id : ops_)
+      if (p_.ops[id].kind == OpKind::DestFile)
+        b.CreateCall(rt_->fileClose(), {b.CreateLoad(b.getPtrTy(), field(b, f->getArg(0), state_[id].acc))});
     b.CreateRetVoid();
     return f;
   }
@@ -535,9 +822,25 @@ private:
       const Operator &op = p_.ops[id];
       const OpState &s = state_[id];
       if (isStatic(op)) continue;
-      if (op.kind == OpKind::Fold) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
+      if (op.kind == OpKind::Fold || op.kind == OpKind::Scan) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
       if (op.kind == OpKind::Reduce) b.CreateStore(b.getInt8(0), field(b, state, s.has));
       if (op.kind == OpKind::Enumerate) b.CreateStore(b.getInt64(0), field(b, state, s.acc));
+      if (op.kind == OpKind::CrossSingleton || op.kind == OpKind::DeferSignal)
+        b.CreateStore(b.getInt8(0), field(b, state, s.has));
+      if (op.kind == OpKind::Zip) {
+        for (int v : {s.cur, s.next}) b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), field(b, state, v), 1));
+        for (int h : {s.acc, s.has}) b.CreateStore(b.getInt64(0), field(b, state, h));
+      }
+      if (op.kind == OpKind::MultisetDelta) {
+        // Last tick's counts become the ones to compare with.
+        llvm::Value *cur = field(b, state, s.t0), *prev = field(b, state, s.t1);
+        llvm::Value *c = b.CreateLoad(b.getPtrTy(), cur), *pv = b.CreateLoad(b.getPtrTy(), prev);
+        b.CreateStore(pv, cur);
+        b.CreateStore(c, prev);
+        b.CreateCall(rt_->tableClear(), {pv});
+        continue;
+      }
+      if (op.kind == OpKind::DeferSignal) continue; // its buffered items wait for a signal
       for (int table : {s.t0, s.t1}) {
         if (table < 0) continue;
         // difference/anti_join keep [neg] across ticks when it is 'static.
@@ -548,25 +851,49 @@ private:
     }
     for (int id : ops_) {
       const OpState &s = state_[id];
-      if (p_.ops[id].kind != OpKind::DeferTick) continue;
+      if (p_.ops[id].kind != OpKind::DeferTick && p_.ops[id].kind != OpKind::DeferTickLazy) continue;
       b.CreateCall(rt_->vecSwap(), {field(b, state, s.cur), field(b, state, s.next)});
     }
     int strata = in_.strata.numStrata[loc_];
     for (int st = 0; st < strata; ++st) {
+      // What persist holds from earlier ticks comes first: this tick's items
+      // are stored and passed on as they arrive.
+      for (int id : ops_)
+        if (p_.ops[id].kind == OpKind::Persist && in_.strata.stratum[id] == st)
+          emitStored(b, state, id, state_[id].t0, p_.ops[id].inTypes[0]);
       for (int id : ops_) {
         const Operator &op = p_.ops[id];
-        if (op.kind == OpKind::DeferTick) {
+        if (op.kind == OpKind::DeferTick || op.kind == OpKind::DeferTickLazy) {
           int out = op.outputs.empty() ? kNone : op.outputs[0];
           if (out != kNone && in_.strata.stratum[p_.edges[out].to] == st) drainDeferred(b, state, id);
         }
         if (in_.strata.stratum[id] != st) continue;
-        if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize) runSource(b, state, id, first);
+        if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize || op.kind == OpKind::SourceFile)
+          runSource(b, state, id, first);
         if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
         if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
         if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
         if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
+        if (op.kind == OpKind::Sort || op.kind == OpKind::SortByKey) {
+          llvm::Type *t = types().lower(op.inTypes[0]);
+          b.CreateCall(rt_->sort(), {field(b, state, state_[id].cur), sizeOf(t), comparator(id)});
+          emitVec(b, state, id, state_[id].cur, op.inTypes[0]);
+        }
       }
       runFixpoint(b, state, st);
+      // After everything else of the stratum: chain's [1] follows all of [0];
+      // defer_signal releases what it holds if a signal came.
+      for (int id : ops_) {
+        const Operator &op = p_.ops[id];
+        if (in_.strata.stratum[id] != st) continue;
+        if (op.kind == OpKind::Chain) emitVec(b, state, id, state_[id].cur, op.inTypes[1]);
+        if (op.kind == OpKind::DeferSignal) {
+          ifThen(b, b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), field(b, state, state_[id].has)), b.getInt8(0)), [&] {
+            emitStored(b, state, id, state_[id].t0, op.inTypes[0]);
+            b.CreateCall(rt_->tableClear(), {b.CreateLoad(b.getPtrTy(), field(b, state, state_[id].t0))});
+          });
+        }
+      }
     }
     b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
     llvm::Value *more = b.getFalse();
@@ -686,6 +1013,17 @@ private:
     b.SetInsertPoint(run);
     if (op.kind == OpKind::Initialize) {
       emit(b, state, id, 0, llvm::ConstantStruct::get(llvm::StructType::get(ctx_), {}));
+    } else if (op.kind == OpKind::SourceFile) {
+      ExprCodegen gen = exprGen(b, op);
+      llvm::Value *path = gen.value(*op.args[0]);
+      llvm::Value *itemsSlot = entryAlloca(b, b.getPtrTy());
+      llvm::Value *countSlot = entryAlloca(b, b.getInt64Ty());
+      b.CreateCall(rt_->readLines(), {b.CreateExtractValue(path, {0}), b.CreateExtractValue(path, {1}), itemsSlot,
+                                      countSlot, rt_->bytes(op.info().name), b.getInt32(in_.lineOf(op.range.begin))});
+      llvm::Value *list = b.CreateInsertValue(llvm::UndefValue::get(types().lower(p_.types->list(p_.types->strType()))),
+                                              b.CreateLoad(b.getPtrTy(), itemsSlot), {0});
+      list = b.CreateInsertValue(list, b.CreateLoad(b.getInt64Ty(), countSlot), {1});
+      emitElements(b, gen, state, id, list, op.outTypes[0]);
     } else {
       const Expr &arg = *op.args[0];
       ExprCodegen gen = exprGen(b, op);
@@ -714,7 +1052,7 @@ private:
   }
 
   llvm::GlobalVariable *defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,
-                                         const llvm::DataLayout &layout) {
+                                         llvm::Function *fini, const llvm::DataLayout &layout) {
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
@@ -724,7 +1062,7 @@ private:
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
     uint64_t size = layout.getTypeAllocSize(stateType_);
     auto *desc = llvm::ConstantStruct::get(
-        descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, llvm::ConstantPointerNull::get(ptr),
+        descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, fini,
                  llvm::ConstantInt::get(i32, readsStdin)});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));

@@ -90,6 +90,11 @@ DFIR_RT_FN(stdinNext, "dfir_rt_stdin_next", i32, ptr, ptr)
 DFIR_RT_FN(mapPut, "dfir_rt_map_put", voidTy, ptr, ptr, i64, ptr, i64)
 DFIR_RT_FN(tableNext, "dfir_rt_table_next", ptr, ptr, ptr)
 DFIR_RT_FN(entryKey, "dfir_rt_entry_key", ptr, ptr, ptr)
+DFIR_RT_FN(sort, "dfir_rt_sort", voidTy, ptr, i64, ptr)
+DFIR_RT_FN(readLines, "dfir_rt_file_read_lines", voidTy, ptr, i64, ptr, ptr, ptr, i32)
+DFIR_RT_FN(fileOpen, "dfir_rt_file_open", ptr, ptr, i64, ptr, i32)
+DFIR_RT_FN(fileWrite, "dfir_rt_file_write_line", voidTy, ptr, ptr, i64)
+DFIR_RT_FN(fileClose, "dfir_rt_file_close", voidTy, ptr)
 
 llvm::FunctionCallee Runtime::strFn(const std::string &name) {
   auto &ctx = m_.getContext();
@@ -352,6 +357,30 @@ void ExprCodegen::forEachIndex(llvm::Value *count, const std::function<void(llvm
   i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
   b_.CreateBr(head);
   b_.SetInsertPoint(exit);
+}
+
+llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
+  auto sign = [&](llvm::Value *lt, llvm::Value *gt) {
+    return b_.CreateSub(b_.CreateZExt(gt, b_.getInt32Ty()), b_.CreateZExt(lt, b_.getInt32Ty()));
+  };
+  switch (t->kind) {
+  case Type::Int:
+  case Type::Float:
+  case Type::Bool: return sign(compare(BinOp::Lt, t, a, b), compare(BinOp::Gt, t, a, b));
+  case Type::Str: return strCompare(a, b);
+  case Type::Unit: return b_.getInt32(0);
+  case Type::Tuple: {
+    // Lexicographic: the first field that differs decides.
+    llvm::Value *result = b_.getInt32(0);
+    for (unsigned i = t->elems.size(); i-- > 0;) {
+      llvm::Value *c = order(b_.CreateExtractValue(a, {i}), b_.CreateExtractValue(b, {i}), t->elems[i]);
+      result = b_.CreateSelect(b_.CreateICmpNE(c, b_.getInt32(0)), c, result);
+    }
+    return result;
+  }
+  default: DFIR_CHECK(false, "ordering values of a type the code generator does not order");
+  }
+  return nullptr;
 }
 
 llvm::Value *ExprCodegen::compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r) {

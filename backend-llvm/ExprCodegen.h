@@ -65,6 +65,11 @@ public:
   llvm::FunctionCallee mapPut();      // (ptr table*, ptr, i64, ptr, i64)
   llvm::FunctionCallee tableNext();   // (ptr table, ptr cursor*) -> ptr entry
   llvm::FunctionCallee entryKey();    // (ptr entry, ptr len*) -> ptr
+  llvm::FunctionCallee sort();        // (ptr vec, i64 size, ptr cmp)
+  llvm::FunctionCallee readLines();   // (ptr, i64, ptr items*, ptr count*, ptr op, i32 line)
+  llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
+  llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
+  llvm::FunctionCallee fileClose();   // (ptr file)
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
   llvm::Constant *bytes(const std::string &text);
 
@@ -100,6 +105,12 @@ public:
   void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
   /// True when values of `t` can be stored in hash tables (no lists yet).
   static bool encodable(const Type *t);
+  /// The language's total order: an i32 <0, 0 or >0.
+  llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
+  /// Stops the program with a runtime error of this operator when `failed`.
+  void runtimeError(llvm::Value *failed, const std::string &message);
+  const char *opName() const { return op_; }
+  unsigned line() const { return line_; }
 
 private:
   llvm::Value *encodedSize(llvm::Value *v, const Type *t);
@@ -121,7 +132,6 @@ private:
   llvm::Value *entryAlloca(llvm::Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);
-  void runtimeError(llvm::Value *failed, const std::string &message);
 
   llvm::IRBuilder<> &b_;
   TypeLowering &types_;

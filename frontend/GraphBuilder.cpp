@@ -274,6 +274,10 @@ private:
     for (auto &e : p.elements)
       if (e.kind == Element::Nested) connect(*e.nested, loc);
     for (size_t i = 0; i + 1 < p.elements.size(); ++i) {
+      // The ports written on this edge's two ends are used by it, even if a
+      // name below fails to resolve (that is the one error to report).
+      if (p.elements[i].outPort.present) usedPorts_.insert(&p.elements[i].outPort);
+      if (p.elements[i + 1].inPort.present) usedPorts_.insert(&p.elements[i + 1].inPort);
       End from = end(p.elements[i], loc, false);
       End to = end(p.elements[i + 1], loc, true);
       if (from.port) usedPorts_.insert(from.port);

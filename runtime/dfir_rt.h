@@ -126,6 +126,23 @@ int dfir_rt_str_ends_with(const char *s, uint64_t len, const char *t, uint64_t t
 /* Byte order of two strings: <0, 0, >0. */
 int dfir_rt_str_compare(const char *a, uint64_t alen, const char *b, uint64_t blen);
 
+/* ---- sorting ----------------------------------------------------------- */
+
+/* Sorts the `size`-byte items of `v` in place, stably, by `cmp` (<0, 0, >0). */
+void dfir_rt_sort(dfir_vec *v, uint64_t size, int (*cmp)(const void *, const void *));
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Every line of a file (without line endings), in tick memory. A file that
+ * cannot be read is a runtime error of operator `op` at `line`. */
+void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **lines, uint64_t *count,
+                             const char *op, uint32_t line);
+/* Opens (creates or truncates) a file for `dest_file`; writes one line;
+ * closes it. */
+void *dfir_rt_file_open(const char *path, uint64_t pathlen, const char *op, uint32_t line);
+void dfir_rt_file_write_line(void *file, const char *bytes, uint64_t len);
+void dfir_rt_file_close(void *file);
+
 /* ---- standard input ---------------------------------------------------- */
 
 /* The next line of this tick's batch of standard input (without its line

@@ -1,0 +1,98 @@
+/* Sorting and files. */
+#include "dfir_rt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Stable merge sort over fixed-size items. */
+void dfir_rt_sort(dfir_vec *v, uint64_t size, int (*cmp)(const void *, const void *)) {
+  uint64_t n = v->len;
+  if (n < 2 || size == 0) return;
+  char *a = (char *)v->data;
+  char *tmp = (char *)malloc(n * size);
+  if (!tmp) dfir_rt_error("sort", 0, "out of memory");
+  for (uint64_t width = 1; width < n; width *= 2) {
+    for (uint64_t lo = 0; lo < n; lo += 2 * width) {
+      uint64_t mid = lo + width < n ? lo + width : n;
+      uint64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+      uint64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (cmp(a + j * size, a + i * size) < 0) memcpy(tmp + (k++) * size, a + (j++) * size, size);
+        else memcpy(tmp + (k++) * size, a + (i++) * size, size);
+      }
+      while (i < mid) memcpy(tmp + (k++) * size, a + (i++) * size, size);
+      while (j < hi) memcpy(tmp + (k++) * size, a + (j++) * size, size);
+    }
+    memcpy(a, tmp, n * size);
+  }
+  free(tmp);
+}
+
+static char *cpath(const char *path, uint64_t len) {
+  char *p = (char *)dfir_rt_alloc(len + 1);
+  memcpy(p, path, len);
+  p[len] = 0;
+  return p;
+}
+
+void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **lines, uint64_t *count,
+                             const char *op, uint32_t line) {
+  char *name = cpath(path, pathlen);
+  FILE *f = fopen(name, "rb");
+  if (!f) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot read `%s`: %s", name, strerror(errno));
+    dfir_rt_error(op, line, msg);
+  }
+  uint64_t cap = 1 << 16, used = 0;
+  char *data = (char *)malloc(cap);
+  size_t n;
+  while (data && (n = fread(data + used, 1, cap - used, f)) > 0) {
+    used += n;
+    if (used == cap) data = (char *)realloc(data, cap *= 2);
+  }
+  fclose(f);
+  if (!data) dfir_rt_error(op, line, "out of memory reading a file");
+  char *text = (char *)dfir_rt_alloc(used ? used : 1);
+  memcpy(text, data, used);
+  free(data);
+  uint64_t total = 0;
+  for (uint64_t i = 0; i < used; ++i) total += text[i] == '\n';
+  if (used && text[used - 1] != '\n') total += 1;
+  dfir_str *out = (dfir_str *)dfir_rt_alloc((total ? total : 1) * sizeof(dfir_str));
+  uint64_t k = 0, start = 0;
+  for (uint64_t i = 0; i <= used; ++i) {
+    if (i < used && text[i] != '\n') continue;
+    if (i == used && start == used) break;
+    uint64_t end = i;
+    if (end > start && text[end - 1] == '\r') --end;
+    out[k].ptr = text + start;
+    out[k].len = end - start;
+    ++k;
+    start = i + 1;
+  }
+  *lines = out;
+  *count = k;
+}
+
+void *dfir_rt_file_open(const char *path, uint64_t pathlen, const char *op, uint32_t line) {
+  char *name = cpath(path, pathlen);
+  FILE *f = fopen(name, "wb");
+  if (!f) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot write `%s`: %s", name, strerror(errno));
+    dfir_rt_error(op, line, msg);
+  }
+  return f;
+}
+
+void dfir_rt_file_write_line(void *file, const char *bytes, uint64_t len) {
+  fwrite(bytes, 1, len, (FILE *)file);
+  fputc('\n', (FILE *)file);
+}
+
+void dfir_rt_file_close(void *file) {
+  if (file) fclose((FILE *)file);
+}
