@@ -134,11 +134,11 @@ private:
     case OpKind::AntiJoin:
       if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
       break;
+    case OpKind::FilterMap:
+    case OpKind::DemuxEnum: break;
     case OpKind::SourceInterval:
     case OpKind::Recv:
-    case OpKind::Send:
-    case OpKind::FilterMap:
-    case OpKind::DemuxEnum: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
+    case OpKind::Send: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
     }
     // Ranges are iterated in place (`source_iter(0..n)`, `flat_map(|x| 0..x)`): check their bounds.
     for (auto &a : op.args) {
@@ -159,13 +159,14 @@ private:
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
   }
 
-  static bool orderable(const Type *t) {
-    if (!t || t->kind == Type::List) return false;
-    if (t->kind == Type::Tuple)
-      for (const Type *e : t->elems)
-        if (!orderable(e)) return false;
-    return t->kind == Type::Int || t->kind == Type::Float || t->kind == Type::Bool || t->kind == Type::Str ||
-           t->kind == Type::Unit || t->kind == Type::Tuple;
+  bool orderable(const Type *t) {
+    if (!t || t->kind == Type::List || t->kind == Type::Enum) return false;
+    if (t->kind == Type::Struct)
+      for (auto &[name, ft] : p_.types->structInfo(t->id).fields)
+        if (!orderable(ft)) return false;
+    for (const Type *e : t->elems)
+      if (!orderable(e)) return false;
+    return true;
   }
 
   static bool containsStr(const Type *t) {
@@ -266,7 +267,7 @@ private:
   }
 
   TypeLowering &types() {
-    if (!types_) types_ = std::make_unique<TypeLowering>(ctx_, *p_.types);
+    if (!types_) types_ = std::make_unique<TypeLowering>(ctx_, *p_.types, module_->getDataLayout());
     return *types_;
   }
 
@@ -441,6 +442,37 @@ private:
       }
       break;
     case OpKind::NextStratum: emit(b, state, id, 0, item); break;
+    case OpKind::FilterMap: {
+      llvm::Value *o = gen.call(*op.args[0], {item});
+      ifThen(b, b.CreateExtractValue(o, {0}), [&] { emit(b, state, id, 0, b.CreateExtractValue(o, {1})); });
+      break;
+    }
+    case OpKind::DemuxEnum: {
+      // Each variant's payload to its port: the field, a tuple of fields, or ().
+      const Type *en = op.inTypes[0];
+      const EnumInfo &info = p_.types->enumInfo(en->id);
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "demuxed", fn);
+      llvm::SwitchInst *sw = b.CreateSwitch(b.CreateExtractValue(item, {0}), done);
+      for (unsigned k = 0; k < info.variants.size(); ++k) {
+        if (k >= op.outputs.size() || op.outputs[k] == kNone) continue; // unconnected: dropped
+        llvm::BasicBlock *bb = llvm::BasicBlock::Create(ctx_, "variant", fn);
+        sw->addCase(b.getInt32(k), bb);
+        b.SetInsertPoint(bb);
+        const auto &fieldTypes = info.variants[k].fields;
+        llvm::Value *payload;
+        if (fieldTypes.empty()) {
+          payload = llvm::ConstantStruct::get(llvm::StructType::get(ctx_), {});
+        } else {
+          llvm::Value *fields = gen.variantFields(item, en, k);
+          payload = fieldTypes.size() == 1 ? b.CreateExtractValue(fields, {0}) : fields;
+        }
+        emit(b, state, id, k, payload);
+        b.CreateBr(done);
+      }
+      b.SetInsertPoint(done);
+      break;
+    }
     case OpKind::Assert:
       gen.runtimeError(b.CreateNot(gen.call(*op.args[0], {item})), "assertion failed");
       emit(b, state, id, 0, item);

@@ -9,6 +9,16 @@ namespace dfir::backend {
 
 // --------------------------------------------------------------- types --
 
+llvm::StructType *TypeLowering::variantType(const Type *en, unsigned variant) {
+  std::vector<llvm::Type *> fields;
+  for (const Type *f : types_.enumInfo(en->id).variants[variant].fields) {
+    llvm::Type *l = lower(f);
+    if (!l) return nullptr;
+    fields.push_back(l);
+  }
+  return llvm::StructType::get(ctx_, fields);
+}
+
 llvm::StructType *TypeLowering::strType() {
   return llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), llvm::Type::getInt64Ty(ctx_)});
 }
@@ -33,11 +43,32 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     if (!lower(t->elems[0])) return nullptr;
     return llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), llvm::Type::getInt64Ty(ctx_)});
   }
-  case Type::Option:
-  case Type::Struct:
-  case Type::Enum:
+  case Type::Option: {
+    llvm::Type *v = lower(t->elems[0]);
+    return v ? llvm::StructType::get(ctx_, {llvm::Type::getInt1Ty(ctx_), v}) : nullptr;
+  }
+  case Type::Struct: {
+    std::vector<llvm::Type *> fields;
+    for (auto &[name, ft] : types_.structInfo(t->id).fields) {
+      llvm::Type *l = lower(ft);
+      if (!l) return nullptr;
+      fields.push_back(l);
+    }
+    return llvm::StructType::get(ctx_, fields);
+  }
+  case Type::Enum: {
+    // A tag, then room for the largest variant's fields (8-byte words).
+    uint64_t words = 0;
+    const EnumInfo &info = types_.enumInfo(t->id);
+    for (unsigned v = 0; v < info.variants.size(); ++v) {
+      llvm::StructType *payload = variantType(t, v);
+      if (!payload) return nullptr;
+      words = std::max<uint64_t>(words, (layout_.getTypeAllocSize(payload) + 7) / 8);
+    }
+    return llvm::StructType::get(ctx_, {llvm::Type::getInt32Ty(ctx_), llvm::ArrayType::get(llvm::Type::getInt64Ty(ctx_), words)});
+  }
   case Type::Range:
-  case Type::Var: return nullptr; // not compiled yet
+  case Type::Var: return nullptr;
   }
   return nullptr;
 }
@@ -95,6 +126,8 @@ DFIR_RT_FN(readLines, "dfir_rt_file_read_lines", voidTy, ptr, i64, ptr, ptr, ptr
 DFIR_RT_FN(fileOpen, "dfir_rt_file_open", ptr, ptr, i64, ptr, i32)
 DFIR_RT_FN(fileWrite, "dfir_rt_file_write_line", voidTy, ptr, ptr, i64)
 DFIR_RT_FN(fileClose, "dfir_rt_file_close", voidTy, ptr)
+DFIR_RT_FN(parseI64, "dfir_rt_parse_i64", i32, ptr, i64, ptr)
+DFIR_RT_FN(parseF64, "dfir_rt_parse_f64", i32, ptr, i64, ptr)
 
 llvm::FunctionCallee Runtime::strFn(const std::string &name) {
   auto &ctx = m_.getContext();
@@ -127,7 +160,8 @@ llvm::Constant *Runtime::bytes(const std::string &text) {
 namespace {
 const char *kSupportedBuiltins[] = {"println", "print",       "eprintln",  "min",      "max",  "abs",
                                     "format",  "to_str",      "len",       "split",    "trim", "lower",
-                                    "upper",   "contains",    "starts_with", "ends_with", "hash"};
+                                    "upper",   "contains",    "starts_with", "ends_with", "hash",
+                                    "parse_i64", "parse_f64", "Some"};
 
 bool lowerable(const Type *t) {
   if (!t) return false;
@@ -139,9 +173,12 @@ bool lowerable(const Type *t) {
   case Type::Unit: return true;
   case Type::Tuple:
   case Type::List:
+  case Type::Option:
     for (const Type *e : t->elems)
       if (!lowerable(e)) return false;
     return true;
+  case Type::Struct:
+  case Type::Enum: return true; // their fields are types of the program, never ranges
   default: return false;
   }
 }
@@ -157,10 +194,6 @@ bool ExprCodegen::encodable(const Type *t) {
 std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e) {
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
-  case Expr::Path:
-  case Expr::Struct:
-  case Expr::Field:
-  case Expr::Match:
   case Expr::Range: return no("this expression");
   case Expr::Binary:
     if ((e.binop == BinOp::Eq || e.binop == BinOp::Ne || e.binop == BinOp::Lt || e.binop == BinOp::Le ||
@@ -171,7 +204,7 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
     break;
   case Expr::Call: {
     const Expr &callee = *e.kids[0];
-    bool known = false;
+    bool known = callee.kind == Expr::Path; // an enum variant
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
     if (callee.name == "hash" && !encodable(e.kids[1]->type)) return no("hashing values of this type");
@@ -184,18 +217,12 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
   default: break;
   }
   if (e.kind != Expr::Lambda && !lowerable(e.type)) return no("values of type `" + typeToString(e.type) + "`");
-  for (auto &p : e.params) {
-    if (p.pattern->kind != Pattern::Bind && p.pattern->kind != Pattern::Tuple && p.pattern->kind != Pattern::Wildcard &&
-        p.pattern->kind != Pattern::Unit)
-      return no("this closure parameter pattern");
+  for (auto &p : e.params)
     if (!lowerable(p.pattern->type)) return no("values of type `" + typeToString(p.pattern->type) + "`");
-  }
-  for (auto &s : e.stmts) {
+  for (auto &s : e.stmts)
     if (auto r = unsupportedIn(*s.expr)) return r;
-    if (s.pattern && s.pattern->kind != Pattern::Bind && s.pattern->kind != Pattern::Wildcard &&
-        s.pattern->kind != Pattern::Tuple)
-      return std::make_pair(s.range, std::string("this `let` pattern"));
-  }
+  for (auto &a : e.arms)
+    if (auto r = unsupportedIn(*a.body)) return r;
   // A call's callee is a name, not a value.
   for (size_t i = e.kind == Expr::Call ? 1 : 0; i < e.kids.size(); ++i)
     if (auto r = unsupportedIn(*e.kids[i])) return r;
@@ -210,7 +237,7 @@ void ExprCodegen::bind(const Pattern &p, llvm::Value *v) {
   case Pattern::Tuple:
     for (unsigned i = 0; i < p.elems.size(); ++i) bind(*p.elems[i], b_.CreateExtractValue(v, {i}));
     return;
-  default: return; // `_`, `()`: nothing to bind
+  default: matches(p, v); return; // struct and other irrefutable patterns bind through `matches`
   }
 }
 
@@ -262,7 +289,30 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   case Expr::Str:
     return llvm::ConstantStruct::get(types_.strType(),
                                      {rt_.bytes(e.strValue), b_.getInt64(e.strValue.size())});
-  case Expr::Name: return lookup(e.name);
+  case Expr::Name:
+    if (e.name == "None" && e.type->kind == Type::Option) return optionValue(e.type, b_.getFalse(), nullptr);
+    return lookup(e.name);
+  case Expr::Path: {
+    const EnumInfo &info = types_.context().enumInfo(e.type->id);
+    return makeEnum(e.type, static_cast<unsigned>(info.variantIndex(e.name2)), {});
+  }
+  case Expr::Struct: {
+    const StructInfo &info = types_.context().structInfo(e.type->id);
+    llvm::Value *v = llvm::UndefValue::get(types_.lower(e.type));
+    for (size_t i = 0; i < e.kids.size(); ++i)
+      for (unsigned f = 0; f < info.fields.size(); ++f)
+        if (info.fields[f].first == e.fieldNames[i]) v = b_.CreateInsertValue(v, value(*e.kids[i]), {f});
+    return v;
+  }
+  case Expr::Field: {
+    const Type *base = e.kids[0]->type;
+    const StructInfo &info = types_.context().structInfo(base->id);
+    for (unsigned f = 0; f < info.fields.size(); ++f)
+      if (info.fields[f].first == e.name) return b_.CreateExtractValue(value(*e.kids[0]), {f});
+    DFIR_CHECK(false, "a field the type checker resolved is missing");
+    return nullptr;
+  }
+  case Expr::Match: return matchExpr(e);
   case Expr::Tuple: {
     llvm::Value *t = llvm::UndefValue::get(types_.lower(e.type));
     for (unsigned i = 0; i < e.kids.size(); ++i) t = b_.CreateInsertValue(t, value(*e.kids[i]), {i});
@@ -369,14 +419,23 @@ llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
   case Type::Bool: return sign(compare(BinOp::Lt, t, a, b), compare(BinOp::Gt, t, a, b));
   case Type::Str: return strCompare(a, b);
   case Type::Unit: return b_.getInt32(0);
-  case Type::Tuple: {
+  case Type::Tuple:
+  case Type::Struct: {
     // Lexicographic: the first field that differs decides.
+    std::vector<const Type *> fields = fieldTypes(t);
     llvm::Value *result = b_.getInt32(0);
-    for (unsigned i = t->elems.size(); i-- > 0;) {
-      llvm::Value *c = order(b_.CreateExtractValue(a, {i}), b_.CreateExtractValue(b, {i}), t->elems[i]);
+    for (unsigned i = fields.size(); i-- > 0;) {
+      llvm::Value *c = order(b_.CreateExtractValue(a, {i}), b_.CreateExtractValue(b, {i}), fields[i]);
       result = b_.CreateSelect(b_.CreateICmpNE(c, b_.getInt32(0)), c, result);
     }
     return result;
+  }
+  case Type::Option: {
+    // None sorts before Some; two Somes by their values.
+    llvm::Value *ha = b_.CreateExtractValue(a, {0}), *hb = b_.CreateExtractValue(b, {0});
+    llvm::Value *tags = sign(b_.CreateICmpULT(ha, hb), b_.CreateICmpUGT(ha, hb));
+    llvm::Value *values = order(b_.CreateExtractValue(a, {1}), b_.CreateExtractValue(b, {1}), t->elems[0]);
+    return b_.CreateSelect(b_.CreateAnd(ha, hb), values, tags);
   }
   default: DFIR_CHECK(false, "ordering values of a type the code generator does not order");
   }
@@ -574,6 +633,58 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     return;
   }
   case Type::Unit: writeText(stream, "()"); return;
+  case Type::Option: {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *some = llvm::BasicBlock::Create(b_.getContext(), "some", f);
+    llvm::BasicBlock *none = llvm::BasicBlock::Create(b_.getContext(), "none", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "shown", f);
+    b_.CreateCondBr(b_.CreateExtractValue(v, {0}), some, none);
+    b_.SetInsertPoint(some);
+    writeText(stream, "Some(");
+    display(stream, b_.CreateExtractValue(v, {1}), t->elems[0], false);
+    writeText(stream, ")");
+    b_.CreateBr(done);
+    b_.SetInsertPoint(none);
+    writeText(stream, "None");
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    return;
+  }
+  case Type::Struct: {
+    const StructInfo &info = types_.context().structInfo(t->id);
+    writeText(stream, info.name + " {");
+    for (unsigned i = 0; i < info.fields.size(); ++i) {
+      writeText(stream, std::string(i ? ", " : " ") + info.fields[i].first + ": ");
+      display(stream, b_.CreateExtractValue(v, {i}), info.fields[i].second, false);
+    }
+    writeText(stream, info.fields.empty() ? "}" : " }");
+    return;
+  }
+  case Type::Enum: {
+    const EnumInfo &info = types_.context().enumInfo(t->id);
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "shown", f);
+    llvm::SwitchInst *sw = b_.CreateSwitch(b_.CreateExtractValue(v, {0}), done);
+    for (unsigned k = 0; k < info.variants.size(); ++k) {
+      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "variant", f);
+      sw->addCase(b_.getInt32(k), bb);
+      b_.SetInsertPoint(bb);
+      const VariantInfo &var = info.variants[k];
+      writeText(stream, var.name);
+      if (!var.fields.empty()) {
+        llvm::Value *fields = variantFields(v, t, k);
+        writeText(stream, "(");
+        for (unsigned i = 0; i < var.fields.size(); ++i) {
+          if (i) writeText(stream, ", ");
+          display(stream, b_.CreateExtractValue(fields, {i}), var.fields[i], false);
+        }
+        writeText(stream, ")");
+      }
+      b_.CreateBr(done);
+    }
+    b_.SetInsertPoint(done);
+    return;
+  }
   case Type::List: {
     llvm::Type *elem = types_.lower(t->elems[0]);
     llvm::Value *data = b_.CreateExtractValue(v, {0});
@@ -613,15 +724,42 @@ llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
   case Type::Float: return b_.getInt64(t->bits / 8);
   case Type::Unit: return b_.getInt64(0);
   case Type::Str: return b_.CreateAdd(b_.getInt64(8), b_.CreateExtractValue(v, {1}));
-  case Type::Tuple: {
+  case Type::Tuple:
+  case Type::Struct: {
+    std::vector<const Type *> fields = fieldTypes(t);
     llvm::Value *total = b_.getInt64(0);
-    for (unsigned i = 0; i < t->elems.size(); ++i)
-      total = b_.CreateAdd(total, encodedSize(b_.CreateExtractValue(v, {i}), t->elems[i]));
+    for (unsigned i = 0; i < fields.size(); ++i)
+      total = b_.CreateAdd(total, encodedSize(b_.CreateExtractValue(v, {i}), fields[i]));
     return total;
+  }
+  case Type::Option:
+    // A tag byte, then the value (counted whether present or not: it is zeroed when absent).
+    return b_.CreateAdd(b_.getInt64(1), encodedSize(b_.CreateExtractValue(v, {1}), t->elems[0]));
+  case Type::Enum: {
+    // A 4-byte tag, then the variant's fields.
+    const EnumInfo &info = types_.context().enumInfo(t->id);
+    llvm::Value *size = b_.getInt64(4);
+    llvm::Value *tag = b_.CreateExtractValue(v, {0});
+    for (unsigned k = 0; k < info.variants.size(); ++k) {
+      if (info.variants[k].fields.empty()) continue;
+      llvm::Value *fields = variantFields(v, t, k);
+      llvm::Value *n = b_.getInt64(0);
+      for (unsigned i = 0; i < info.variants[k].fields.size(); ++i)
+        n = b_.CreateAdd(n, encodedSize(b_.CreateExtractValue(fields, {i}), info.variants[k].fields[i]));
+      size = b_.CreateSelect(b_.CreateICmpEQ(tag, b_.getInt32(k)), b_.CreateAdd(b_.getInt64(4), n), size);
+    }
+    return size;
   }
   default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
   }
   return nullptr;
+}
+
+std::vector<const Type *> ExprCodegen::fieldTypes(const Type *t) {
+  if (t->kind == Type::Tuple) return t->elems;
+  std::vector<const Type *> out;
+  for (auto &[name, ft] : types_.context().structInfo(t->id).fields) out.push_back(ft);
+  return out;
 }
 
 /// Writes `v` at base+offset; returns the offset after it. Integers and
@@ -652,9 +790,47 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
     return b_.CreateAdd(offset, b_.CreateAdd(b_.getInt64(8), len));
   }
   case Type::Tuple:
-    for (unsigned i = 0; i < t->elems.size(); ++i)
-      offset = writeEncoded(base, offset, b_.CreateExtractValue(v, {i}), t->elems[i]);
+  case Type::Struct: {
+    std::vector<const Type *> fields = fieldTypes(t);
+    for (unsigned i = 0; i < fields.size(); ++i) offset = writeEncoded(base, offset, b_.CreateExtractValue(v, {i}), fields[i]);
     return offset;
+  }
+  case Type::Option: {
+    llvm::Value *has = b_.CreateExtractValue(v, {0});
+    b_.CreateStore(b_.CreateZExt(has, b_.getInt8Ty()), at);
+    // An absent value is encoded as the type's zero value, so all Nones are equal.
+    llvm::Value *inner = b_.CreateSelect(has, b_.CreateExtractValue(v, {1}),
+                                         llvm::Constant::getNullValue(types_.lower(t->elems[0])));
+    return writeEncoded(base, b_.CreateAdd(offset, b_.getInt64(1)), inner, t->elems[0]);
+  }
+  case Type::Enum: {
+    const EnumInfo &info = types_.context().enumInfo(t->id);
+    llvm::Value *tag = b_.CreateExtractValue(v, {0});
+    b_.CreateAlignedStore(tag, at, llvm::MaybeAlign(1));
+    llvm::Value *start = b_.CreateAdd(offset, b_.getInt64(4));
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "encoded", f);
+    llvm::BasicBlock *from = b_.GetInsertBlock();
+    llvm::SwitchInst *sw = b_.CreateSwitch(tag, done);
+    std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> ends;
+    for (unsigned k = 0; k < info.variants.size(); ++k) {
+      if (info.variants[k].fields.empty()) continue;
+      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "encode.variant", f);
+      sw->addCase(b_.getInt32(k), bb);
+      b_.SetInsertPoint(bb);
+      llvm::Value *fields = variantFields(v, t, k);
+      llvm::Value *o = start;
+      for (unsigned i = 0; i < info.variants[k].fields.size(); ++i)
+        o = writeEncoded(base, o, b_.CreateExtractValue(fields, {i}), info.variants[k].fields[i]);
+      ends.push_back({o, b_.GetInsertBlock()});
+      b_.CreateBr(done);
+    }
+    b_.SetInsertPoint(done);
+    llvm::PHINode *phi = b_.CreatePHI(b_.getInt64Ty(), static_cast<unsigned>(ends.size() + 1));
+    phi->addIncoming(start, from);
+    for (auto &[o, bb] : ends) phi->addIncoming(o, bb);
+    return phi;
+  }
   default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
   }
   return offset;
@@ -682,10 +858,47 @@ llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, c
     llvm::Value *str = b_.CreateInsertValue(llvm::UndefValue::get(types_.strType()), data, {0});
     return b_.CreateInsertValue(str, len, {1});
   }
-  case Type::Tuple: {
+  case Type::Tuple:
+  case Type::Struct: {
+    std::vector<const Type *> fields = fieldTypes(t);
     llvm::Value *v = llvm::UndefValue::get(types_.lower(t));
-    for (unsigned i = 0; i < t->elems.size(); ++i) v = b_.CreateInsertValue(v, readEncoded(base, offset, t->elems[i]), {i});
+    for (unsigned i = 0; i < fields.size(); ++i) v = b_.CreateInsertValue(v, readEncoded(base, offset, fields[i]), {i});
     return v;
+  }
+  case Type::Option: {
+    llvm::Value *has = b_.CreateICmpNE(b_.CreateLoad(b_.getInt8Ty(), at), b_.getInt8(0));
+    offset = b_.CreateAdd(offset, b_.getInt64(1));
+    llvm::Value *inner = readEncoded(base, offset, t->elems[0]);
+    return optionValue(t, has, inner);
+  }
+  case Type::Enum: {
+    const EnumInfo &info = types_.context().enumInfo(t->id);
+    llvm::Value *tag = b_.CreateAlignedLoad(b_.getInt32Ty(), at, llvm::MaybeAlign(1));
+    llvm::Value *start = b_.CreateAdd(offset, b_.getInt64(4));
+    llvm::Type *lt = types_.lower(t);
+    llvm::Value *result = entryAlloca(lt);
+    b_.CreateStore(makeEnum(t, 0, {}), result);
+    b_.CreateStore(tag, b_.CreateStructGEP(lt, result, 0));
+    llvm::Value *endSlot = entryAlloca(b_.getInt64Ty());
+    b_.CreateStore(start, endSlot);
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "decoded", f);
+    llvm::SwitchInst *sw = b_.CreateSwitch(tag, done);
+    for (unsigned k = 0; k < info.variants.size(); ++k) {
+      if (info.variants[k].fields.empty()) continue;
+      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "decode.variant", f);
+      sw->addCase(b_.getInt32(k), bb);
+      b_.SetInsertPoint(bb);
+      std::vector<llvm::Value *> fields;
+      llvm::Value *o = start;
+      for (const Type *ft : info.variants[k].fields) fields.push_back(readEncoded(base, o, ft));
+      b_.CreateStore(makeEnum(t, k, fields), result);
+      b_.CreateStore(o, endSlot);
+      b_.CreateBr(done);
+    }
+    b_.SetInsertPoint(done);
+    offset = b_.CreateLoad(b_.getInt64Ty(), endSlot);
+    return b_.CreateLoad(lt, result);
   }
   default: DFIR_CHECK(false, "decoding of a type the code generator does not lower");
   }
@@ -719,8 +932,129 @@ llvm::Value *ExprCodegen::takeString() {
   return b_.CreateInsertValue(s, b_.CreateLoad(b_.getInt64Ty(), lenSlot), {1});
 }
 
+llvm::Value *ExprCodegen::optionValue(const Type *t, llvm::Value *has, llvm::Value *v) {
+  llvm::Type *lt = types_.lower(t);
+  llvm::Value *o = b_.CreateInsertValue(llvm::ConstantAggregateZero::get(lt), has, {0});
+  return v ? b_.CreateInsertValue(o, v, {1}) : o;
+}
+
+llvm::Value *ExprCodegen::makeEnum(const Type *en, unsigned variant, const std::vector<llvm::Value *> &fields) {
+  llvm::Type *lt = types_.lower(en);
+  llvm::Value *slot = entryAlloca(lt);
+  b_.CreateStore(llvm::ConstantAggregateZero::get(lt), slot);
+  b_.CreateStore(b_.getInt32(variant), b_.CreateStructGEP(lt, slot, 0));
+  llvm::StructType *payloadTy = types_.variantType(en, variant);
+  llvm::Value *payload = llvm::UndefValue::get(payloadTy);
+  for (unsigned i = 0; i < fields.size(); ++i) payload = b_.CreateInsertValue(payload, fields[i], {i});
+  if (!fields.empty()) b_.CreateStore(payload, b_.CreateStructGEP(lt, slot, 1));
+  return b_.CreateLoad(lt, slot);
+}
+
+llvm::Value *ExprCodegen::variantFields(llvm::Value *v, const Type *en, unsigned variant) {
+  llvm::Type *lt = types_.lower(en);
+  llvm::Value *slot = entryAlloca(lt);
+  b_.CreateStore(v, slot);
+  return b_.CreateLoad(types_.variantType(en, variant), b_.CreateStructGEP(lt, slot, 1));
+}
+
+llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
+  // Arms in order: the first whose pattern matches runs. The type checker
+  // proved the match exhaustive, so falling off the end cannot happen.
+  llvm::Value *v = value(*e.kids[0]);
+  const Type *t = e.kids[0]->type;
+  (void)t;
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto &ctx = b_.getContext();
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "match.end", f);
+  std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> results;
+  for (auto &arm : e.arms) {
+    scopes_.emplace_back();
+    llvm::Value *ok = matches(*arm.pattern, v);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "arm", f);
+    llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx, "arm.next", f);
+    b_.CreateCondBr(ok, body, next);
+    b_.SetInsertPoint(body);
+    llvm::Value *r = value(*arm.body);
+    results.push_back({r, b_.GetInsertBlock()});
+    b_.CreateBr(done);
+    scopes_.pop_back();
+    b_.SetInsertPoint(next);
+  }
+  b_.CreateUnreachable();
+  b_.SetInsertPoint(done);
+  llvm::PHINode *phi = b_.CreatePHI(types_.lower(e.type), static_cast<unsigned>(results.size()));
+  for (auto &[r, block] : results) phi->addIncoming(r, block);
+  return phi;
+}
+
+llvm::Value *ExprCodegen::equalValues(llvm::Value *a, llvm::Value *b, const Type *t) {
+  if (t->kind == Type::Str) return b_.CreateICmpEQ(strCompare(a, b), b_.getInt32(0));
+  return compare(BinOp::Eq, t, a, b);
+}
+
+llvm::Value *ExprCodegen::matches(const Pattern &p, llvm::Value *v) {
+  const Type *t = p.type;
+  switch (p.kind) {
+  case Pattern::Wildcard: return b_.getTrue();
+  case Pattern::Bind:
+    scopes_.back()[p.name] = v;
+    return b_.getTrue();
+  case Pattern::Unit: return b_.getTrue();
+  case Pattern::Int: {
+    llvm::Value *lit = llvm::ConstantInt::get(v->getType(), p.intValue);
+    if (p.negative) lit = b_.CreateNeg(lit);
+    return b_.CreateICmpEQ(v, lit);
+  }
+  case Pattern::Float: return equalValues(v, llvm::ConstantFP::get(v->getType(), p.floatValue), t);
+  case Pattern::Bool: return b_.CreateICmpEQ(v, b_.getInt1(p.boolValue));
+  case Pattern::Str:
+    return equalValues(v, makeStr(rt_.bytes(p.strValue), b_.getInt64(p.strValue.size())), t);
+  case Pattern::Tuple: {
+    llvm::Value *ok = b_.getTrue();
+    for (unsigned i = 0; i < p.elems.size(); ++i) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(v, {i})));
+    return ok;
+  }
+  case Pattern::None: return b_.CreateNot(b_.CreateExtractValue(v, {0}));
+  case Pattern::Some:
+    return b_.CreateAnd(b_.CreateExtractValue(v, {0}), matches(*p.elems[0], b_.CreateExtractValue(v, {1})));
+  case Pattern::Struct: {
+    const StructInfo &info = types_.context().structInfo(t->id);
+    llvm::Value *ok = b_.getTrue();
+    for (size_t i = 0; i < p.elems.size(); ++i)
+      for (unsigned f = 0; f < info.fields.size(); ++f)
+        if (info.fields[f].first == p.fieldNames[i]) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(v, {f})));
+    return ok;
+  }
+  case Pattern::Variant: {
+    unsigned variant = static_cast<unsigned>(types_.context().enumInfo(t->id).variantIndex(p.variant));
+    llvm::Value *ok = b_.CreateICmpEQ(b_.CreateExtractValue(v, {0}), b_.getInt32(variant));
+    if (p.elems.empty()) return ok;
+    llvm::Value *fields = variantFields(v, t, variant);
+    for (unsigned i = 0; i < p.elems.size(); ++i) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(fields, {i})));
+    return ok;
+  }
+  }
+  return b_.getFalse();
+}
+
 llvm::Value *ExprCodegen::builtin(const Expr &e) {
+  if (e.kids[0]->kind == Expr::Path) {
+    const Expr &callee = *e.kids[0];
+    unsigned variant = static_cast<unsigned>(types_.context().enumInfo(e.type->id).variantIndex(callee.name2));
+    std::vector<llvm::Value *> fields;
+    for (size_t i = 1; i < e.kids.size(); ++i) fields.push_back(value(*e.kids[i]));
+    return makeEnum(e.type, variant, fields);
+  }
   const std::string &name = e.kids[0]->name;
+  if (name == "Some") return optionValue(e.type, b_.getTrue(), value(*e.kids[1]));
+  if (name == "parse_i64" || name == "parse_f64") {
+    llvm::Value *s = value(*e.kids[1]);
+    llvm::Type *vt = name == "parse_i64" ? static_cast<llvm::Type *>(b_.getInt64Ty()) : b_.getDoubleTy();
+    llvm::Value *out = entryAlloca(vt);
+    llvm::Value *ok = b_.CreateCall(name == "parse_i64" ? rt_.parseI64() : rt_.parseF64(),
+                                    {b_.CreateExtractValue(s, {0}), b_.CreateExtractValue(s, {1}), out});
+    return optionValue(e.type, b_.CreateICmpNE(ok, b_.getInt32(0)), b_.CreateLoad(vt, out));
+  }
   auto unit = llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
   if (name == "format" || name == "to_str") {
     // Arguments first: a nested format completes before this one starts.

@@ -26,13 +26,18 @@ namespace dfir::backend {
 
 class TypeLowering {
 public:
-  TypeLowering(llvm::LLVMContext &ctx, const TypeContext &types) : ctx_(ctx), types_(types) {}
+  TypeLowering(llvm::LLVMContext &ctx, const TypeContext &types, const llvm::DataLayout &layout)
+      : ctx_(ctx), types_(types), layout_(layout) {}
   llvm::Type *lower(const Type *t);
   llvm::StructType *strType();
+  /// An enum's variant payload as a struct of its fields.
+  llvm::StructType *variantType(const Type *en, unsigned variant);
+  const TypeContext &context() const { return types_; }
 
 private:
   llvm::LLVMContext &ctx_;
   const TypeContext &types_;
+  const llvm::DataLayout &layout_;
 };
 
 /// Declarations of the runtime functions (runtime/dfir_rt.h) in a module.
@@ -70,6 +75,8 @@ public:
   llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
   llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
   llvm::FunctionCallee fileClose();   // (ptr file)
+  llvm::FunctionCallee parseI64();    // (ptr, i64, ptr out) -> i32
+  llvm::FunctionCallee parseF64();    // (ptr, i64, ptr out) -> i32
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
   llvm::Constant *bytes(const std::string &text);
 
@@ -109,6 +116,8 @@ public:
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`.
   void runtimeError(llvm::Value *failed, const std::string &message);
+  /// The fields of variant `variant` of an enum value, as a struct.
+  llvm::Value *variantFields(llvm::Value *v, const Type *en, unsigned variant);
   const char *opName() const { return op_; }
   unsigned line() const { return line_; }
 
@@ -129,6 +138,13 @@ private:
   llvm::Value *makeStr(llvm::Value *ptr, llvm::Value *len);
   llvm::Value *strCall(const std::string &fn, const std::vector<llvm::Value *> &strs);
   llvm::Value *strCompare(llvm::Value *a, llvm::Value *b);
+  llvm::Value *matchExpr(const Expr &e);
+  /// Code that is true when `v` matches `p` (binding its names as it goes).
+  llvm::Value *matches(const Pattern &p, llvm::Value *v);
+  llvm::Value *makeEnum(const Type *en, unsigned variant, const std::vector<llvm::Value *> &fields);
+  llvm::Value *equalValues(llvm::Value *a, llvm::Value *b, const Type *t);
+  llvm::Value *optionValue(const Type *t, llvm::Value *has, llvm::Value *value);
+  std::vector<const Type *> fieldTypes(const Type *t); // of a tuple or struct
   llvm::Value *entryAlloca(llvm::Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);

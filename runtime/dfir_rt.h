@@ -123,6 +123,11 @@ void dfir_rt_str_concat(const char *a, uint64_t alen, const char *b, uint64_t bl
 int dfir_rt_str_contains(const char *s, uint64_t len, const char *t, uint64_t tlen);
 int dfir_rt_str_starts_with(const char *s, uint64_t len, const char *t, uint64_t tlen);
 int dfir_rt_str_ends_with(const char *s, uint64_t len, const char *t, uint64_t tlen);
+/* `parse_i64` / `parse_f64`: 1 and the value if the whole string is a
+ * number (an optional sign and digits; for floats also a fraction, an
+ * exponent, `inf`, `NaN`), else 0. No surrounding whitespace is allowed. */
+int dfir_rt_parse_i64(const char *s, uint64_t len, int64_t *out);
+int dfir_rt_parse_f64(const char *s, uint64_t len, double *out);
 /* Byte order of two strings: <0, 0, >0. */
 int dfir_rt_str_compare(const char *a, uint64_t alen, const char *b, uint64_t blen);
 

@@ -1,6 +1,8 @@
 /* String builtins of the closure language. Results live in tick memory. */
 #include "dfir_rt.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int matches(const char *s, const char *t, uint64_t tlen) { return memcmp(s, t, tlen) == 0; }
@@ -111,4 +113,45 @@ int dfir_rt_str_compare(const char *a, uint64_t alen, const char *b, uint64_t bl
   int c = n ? memcmp(a, b, n) : 0;
   if (c) return c;
   return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+int dfir_rt_parse_i64(const char *s, uint64_t len, int64_t *out) {
+  uint64_t i = 0;
+  int neg = 0;
+  if (i < len && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  if (i == len) return 0;
+  uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, v = 0;
+  for (; i < len; ++i) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    uint64_t d = (uint64_t)(s[i] - '0');
+    if (v > (limit - d) / 10) return 0;
+    v = v * 10 + d;
+  }
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return 1;
+}
+
+int dfir_rt_parse_f64(const char *s, uint64_t len, double *out) {
+  if (len == 0 || len > 400) return 0;
+  char buf[401];
+  memcpy(buf, s, len);
+  buf[len] = 0;
+  const char *p = buf + (buf[0] == '+' || buf[0] == '-');
+  if (!strcmp(p, "inf") || !strcmp(p, "infinity") || !strcmp(p, "NaN")) {
+    double v = p[0] == 'N' ? NAN : INFINITY;
+    *out = buf[0] == '-' ? -v : v;
+    return 1;
+  }
+  /* Only digits, one dot, one exponent: no hex, no spaces, no other names. */
+  int digits = 0;
+  for (const char *q = p; *q; ++q) {
+    if (*q >= '0' && *q <= '9') digits = 1;
+    else if (*q != '.' && *q != 'e' && *q != 'E' && *q != '+' && *q != '-') return 0;
+  }
+  if (!digits) return 0;
+  char *end;
+  double v = strtod(buf, &end);
+  if (*end) return 0;
+  *out = v;
+  return 1;
 }
