@@ -86,8 +86,8 @@ private:
     case OpKind::Tee: break;
     case OpKind::Fold:
     case OpKind::Reduce:
-      if (isStatic(op) && containsStr(op.outTypes[0]))
-        unsupported(op, std::string("`'static` `") + op.info().name + "` over strings");
+      if (isStatic(op) && containsStr(op.outTypes[0]) && !ExprCodegen::encodable(op.outTypes[0]))
+        unsupported(op, std::string("`'static` `") + op.info().name + "` over lists of strings");
       break;
     case OpKind::Enumerate:
     case OpKind::DeferTick:
@@ -108,16 +108,15 @@ private:
         unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Scan:
-      if (isStatic(op) && containsStr(op.outTypes[0])) unsupported(op, "`'static` `scan` over strings");
+      if (isStatic(op) && containsStr(op.outTypes[0]) && !ExprCodegen::encodable(op.outTypes[0]))
+        unsupported(op, "`'static` `scan` over lists of strings");
       break;
     case OpKind::Zip:
       if (isStatic(op)) unsupported(op, "`'static` `zip`");
       break;
     case OpKind::CrossJoin:
     case OpKind::CrossJoinMultiset:
-      if (isStatic(op) || (op.persistence.size() > 1 && op.persistence[1] == Persistence::Static))
-        unsupported(op, std::string("`'static` persistence of `") + op.info().name + "`");
-      else if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
+      if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
         unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Sort:
@@ -127,8 +126,8 @@ private:
       break;
     case OpKind::Join:
     case OpKind::JoinMultiset:
-      if (isStatic(op) || (op.persistence.size() > 1 && op.persistence[1] == Persistence::Static))
-        unsupported(op, std::string("`'static` persistence of `") + op.info().name + "`");
+      if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
+        unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Difference:
     case OpKind::AntiJoin:
@@ -240,6 +239,10 @@ private:
         break;
       default: break;
       }
+      // A 'static accumulator holding strings is kept encoded in a table
+      // between ticks: tick memory would not outlive it.
+      bool accumulates = op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan;
+      if (accumulates && isStatic(op) && containsStr(op.outTypes[0])) s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
       state_[id] = s;
     }
     // Buffered edges: handoffs inside a cyclic stratum (the fixpoint loop
@@ -708,6 +711,89 @@ private:
     b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
   }
 
+  static bool sideStatic(const Operator &op, int side) {
+    return static_cast<int>(op.persistence.size()) > side && op.persistence[side] == Persistence::Static;
+  }
+
+  /// What a 'static operator re-emits each tick before this tick's items:
+  /// persist its stored items, a join (or cross join) whose two sides are
+  /// both 'static every pair of stored items.
+  void emitHistory(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    if (op.kind == OpKind::Persist) {
+      emitStored(b, state, id, state_[id].t0, op.inTypes[0]);
+      return;
+    }
+    bool join = op.kind == OpKind::Join || op.kind == OpKind::JoinMultiset;
+    bool cross = op.kind == OpKind::CrossJoin || op.kind == OpKind::CrossJoinMultiset;
+    if ((!join && !cross) || !sideStatic(op, 0) || !sideStatic(op, 1)) return;
+    ExprCodegen gen = exprGen(b, op);
+    const OpState &s = state_[id];
+    llvm::Value *left = b.CreateLoad(b.getPtrTy(), field(b, state, s.t0));
+    llvm::Value *right = b.CreateLoad(b.getPtrTy(), field(b, state, s.t1));
+    const Type *lt = join ? op.inTypes[0]->elems[1] : op.inTypes[0];
+    const Type *rt = join ? op.inTypes[1]->elems[1] : op.inTypes[1];
+    llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
+    llvm::Value *klen = entryAlloca(b, b.getInt64Ty());
+    llvm::Value *vlen = entryAlloca(b, b.getInt64Ty());
+    b.CreateStore(b.getInt64(0), cursor);
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "history", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "history.key", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "history.end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {left, cursor});
+    b.CreateCondBr(b.CreateIsNull(entry), done, body);
+    b.SetInsertPoint(body);
+    llvm::Value *keyBytes = b.CreateCall(rt_->entryKey(), {entry, klen});
+    llvm::Value *other = b.CreateCall(rt_->mapFind(), {right, keyBytes, b.CreateLoad(b.getInt64Ty(), klen)});
+    llvm::Value *key = join ? gen.decode(keyBytes, op.inTypes[0]->elems[0]) : nullptr;
+    loop(b, b.getInt64(0), b.CreateCall(rt_->entryCount(), {entry}), [&](llvm::Value *i) {
+      llvm::Value *a = gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, vlen}), lt);
+      loop(b, b.getInt64(0), b.CreateCall(rt_->entryCount(), {other}), [&](llvm::Value *j) {
+        llvm::Value *c = gen.decode(b.CreateCall(rt_->entryValue(), {other, j, vlen}), rt);
+        if (join) {
+          llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
+          llvm::Value *pair = b.CreateInsertValue(b.CreateInsertValue(llvm::UndefValue::get(pairTy), a, {0}), c, {1});
+          llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
+          emit(b, state, id, 0, b.CreateInsertValue(out, pair, {1}));
+        } else {
+          llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+          emit(b, state, id, 0, b.CreateInsertValue(b.CreateInsertValue(out, a, {0}), c, {1}));
+        }
+      });
+    });
+    b.CreateBr(head);
+    b.SetInsertPoint(done);
+  }
+
+  void restoreAccumulator(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    ExprCodegen gen = exprGen(b, op);
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, state_[id].t0));
+    llvm::Value *entry = b.CreateCall(rt_->mapFind(), {table, rt_->bytes(""), b.getInt64(0)});
+    llvm::Value *len = entryAlloca(b, b.getInt64Ty());
+    ifThen(b, b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0)), [&] {
+      llvm::Value *acc = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), len}), op.outTypes[0]);
+      b.CreateStore(acc, field(b, state, state_[id].acc));
+    });
+  }
+
+  void saveAccumulator(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    ExprCodegen gen = exprGen(b, op);
+    auto save = [&] {
+      llvm::Value *acc = b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc));
+      auto [bytes, len] = gen.encode(acc, op.outTypes[0], 1);
+      b.CreateCall(rt_->mapPut(), {field(b, state, state_[id].t0), rt_->bytes(""), b.getInt64(0), bytes, len});
+    };
+    if (op.kind == OpKind::Reduce)
+      ifThen(b, b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), field(b, state, state_[id].has)), b.getInt8(0)), save);
+    else
+      save();
+  }
+
   /// Emits every item stored in a table under the empty key (persist, defer_signal).
   void emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t) {
     ExprCodegen gen = exprGen(b, p_.ops[id]);
@@ -853,6 +939,18 @@ private:
     for (int id : ops_) {
       const Operator &op = p_.ops[id];
       const OpState &s = state_[id];
+      bool twoSided = op.kind == OpKind::Join || op.kind == OpKind::JoinMultiset || op.kind == OpKind::CrossJoin ||
+                      op.kind == OpKind::CrossJoinMultiset;
+      if (twoSided) {
+        for (int side = 0; side < 2; ++side)
+          if (!sideStatic(op, side))
+            b.CreateCall(rt_->tableClear(), {b.CreateLoad(b.getPtrTy(), field(b, state, side == 0 ? s.t0 : s.t1))});
+        continue;
+      }
+      if (isStatic(op) && s.t0 >= 0 && (op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan)) {
+        restoreAccumulator(b, state, id);
+        continue;
+      }
       if (isStatic(op)) continue;
       if (op.kind == OpKind::Fold || op.kind == OpKind::Scan) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
       if (op.kind == OpKind::Reduce) b.CreateStore(b.getInt8(0), field(b, state, s.has));
@@ -891,8 +989,7 @@ private:
       // What persist holds from earlier ticks comes first: this tick's items
       // are stored and passed on as they arrive.
       for (int id : ops_)
-        if (p_.ops[id].kind == OpKind::Persist && in_.strata.stratum[id] == st)
-          emitStored(b, state, id, state_[id].t0, p_.ops[id].inTypes[0]);
+        if (in_.strata.stratum[id] == st) emitHistory(b, state, id);
       for (int id : ops_) {
         const Operator &op = p_.ops[id];
         if (op.kind == OpKind::DeferTick || op.kind == OpKind::DeferTickLazy) {
@@ -926,6 +1023,12 @@ private:
           });
         }
       }
+    }
+    for (int id : ops_) {
+      const Operator &op = p_.ops[id];
+      if (isStatic(op) && state_[id].t0 >= 0 &&
+          (op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan))
+        saveAccumulator(b, state, id);
     }
     b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
     llvm::Value *more = b.getFalse();
