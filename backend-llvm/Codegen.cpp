@@ -135,7 +135,7 @@ private:
       break;
     case OpKind::FilterMap:
     case OpKind::DemuxEnum: break;
-    case OpKind::SourceInterval:
+    case OpKind::SourceInterval: break;
     case OpKind::Recv:
     case OpKind::Send: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
     }
@@ -227,6 +227,10 @@ private:
         s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
         break;
       case OpKind::DestFile: s.acc = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::SourceInterval:
+        s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // firings so far
+        s.has = addField(llvm::Type::getInt32Ty(ctx_)); // timer id
+        break;
       case OpKind::Unique:
       case OpKind::Difference:
       case OpKind::AntiJoin:
@@ -895,6 +899,11 @@ private:
       const Operator &op = p_.ops[id];
       if (op.kind == OpKind::Fold || op.kind == OpKind::Scan)
         b.CreateStore(foldInit(b, op), field(b, f->getArg(0), state_[id].acc));
+      if (op.kind == OpKind::SourceInterval) {
+        ExprCodegen gen = exprGen(b, op);
+        llvm::Value *period = b.CreateZExtOrTrunc(gen.value(*op.args[0]), b.getInt64Ty());
+        b.CreateStore(b.CreateCall(rt_->timerAdd(), {period}), field(b, f->getArg(0), state_[id].has));
+      }
       if (op.kind == OpKind::DestFile) {
         ExprCodegen gen = exprGen(b, op);
         llvm::Value *path = gen.value(*op.args[0]);
@@ -1003,6 +1012,17 @@ private:
         if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
         if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
         if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
+        if (op.kind == OpKind::SourceInterval) {
+          // One item per period that ended since the last tick: the firing count.
+          llvm::Value *timer = b.CreateLoad(b.getInt32Ty(), field(b, state, state_[id].has));
+          llvm::Value *n = b.CreateCall(rt_->timerTake(), {timer});
+          llvm::Value *countSlot = field(b, state, state_[id].acc);
+          loop(b, b.getInt64(0), n, [&](llvm::Value *) {
+            llvm::Value *count = b.CreateLoad(b.getInt64Ty(), countSlot);
+            b.CreateStore(b.CreateAdd(count, b.getInt64(1)), countSlot);
+            emit(b, state, id, 0, count);
+          });
+        }
         if (op.kind == OpKind::Sort || op.kind == OpKind::SortByKey) {
           llvm::Type *t = types().lower(op.inTypes[0]);
           b.CreateCall(rt_->sort(), {field(b, state, state_[id].cur), sizeOf(t), comparator(id)});

@@ -126,6 +126,8 @@ DFIR_RT_FN(readLines, "dfir_rt_file_read_lines", voidTy, ptr, i64, ptr, ptr, ptr
 DFIR_RT_FN(fileOpen, "dfir_rt_file_open", ptr, ptr, i64, ptr, i32)
 DFIR_RT_FN(fileWrite, "dfir_rt_file_write_line", voidTy, ptr, ptr, i64)
 DFIR_RT_FN(fileClose, "dfir_rt_file_close", voidTy, ptr)
+DFIR_RT_FN(timerAdd, "dfir_rt_timer_add", i32, i64)
+DFIR_RT_FN(timerTake, "dfir_rt_timer_take", i64, i32)
 DFIR_RT_FN(parseI64, "dfir_rt_parse_i64", i32, ptr, i64, ptr)
 DFIR_RT_FN(parseF64, "dfir_rt_parse_f64", i32, ptr, i64, ptr)
 

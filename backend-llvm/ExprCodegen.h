@@ -75,6 +75,8 @@ public:
   llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
   llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
   llvm::FunctionCallee fileClose();   // (ptr file)
+  llvm::FunctionCallee timerAdd();    // (i64 period) -> i32
+  llvm::FunctionCallee timerTake();   // (i32 id) -> i64
   llvm::FunctionCallee parseI64();    // (ptr, i64, ptr out) -> i32
   llvm::FunctionCallee parseF64();    // (ptr, i64, ptr out) -> i32
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).

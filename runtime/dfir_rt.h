@@ -156,6 +156,14 @@ void dfir_rt_file_close(void *file);
  * tick of a location that has `source_stdin`. */
 int dfir_rt_stdin_next(const char **line, uint64_t *len);
 
+/* ---- timers ------------------------------------------------------------ */
+
+/* A periodic timer for `source_interval(ms)`; returns its id. A location
+ * with a timer never finishes on its own: it ticks when the timer fires. */
+uint32_t dfir_rt_timer_add(uint64_t period_ms);
+/* How many periods of timer `id` have ended since the last call. */
+uint64_t dfir_rt_timer_take(uint32_t id);
+
 /* ---- memory ------------------------------------------------------------ */
 
 /* Memory for values made during a tick (strings built by `format`...). It

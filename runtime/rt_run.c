@@ -1,8 +1,11 @@
 /* Runtime errors and the tick loop of one location instance. */
 #include "dfir_rt.h"
 
-int dfir_rt_stdin_batch(int wait);
+int dfir_rt_stdin_batch(int wait_ms);
 int dfir_rt_stdin_done(void);
+int dfir_rt_timers_active(void);
+uint64_t dfir_rt_timers_wait_ms(void);
+void dfir_rt_sleep_ms(uint64_t ms);
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +28,24 @@ int dfir_rt_run(const dfir_location *location) {
    * location has deferred data for them or standard input remains. */
   int first = 1, more = 0;
   for (;;) {
-    /* Wait for input only when nothing else would make a tick run. */
-    int lines = location->reads_stdin && !dfir_rt_stdin_done() ? dfir_rt_stdin_batch(!first && !more) : 0;
-    if (!first && !more && !lines) break;
+    /* Wait for input or a timer only when nothing else would make a tick
+     * run; with a timer, waiting for input lasts until it is due. */
+    int idle = !first && !more;
+    int timers = dfir_rt_timers_active();
+    uint64_t timer_wait = timers ? dfir_rt_timers_wait_ms() : 0;
+    int stdin_open = location->reads_stdin && !dfir_rt_stdin_done();
+    int wait = !idle ? 0 : timers ? (int)(timer_wait > 1000000 ? 1000000 : timer_wait) : -1;
+    int lines = stdin_open ? dfir_rt_stdin_batch(wait) : 0;
+    if (idle && !lines) {
+      if (!timers) break; /* nothing deferred, input ended, no timer: finished */
+      if (!stdin_open) dfir_rt_sleep_ms(dfir_rt_timers_wait_ms());
+      if (dfir_rt_timers_wait_ms() > 0) continue;
+    }
     more = location->tick(state);
     dfir_rt_tick_done();
+    /* A tick's output is seen when the tick ends (a long-running location
+     * must not hold it back). */
+    dfir_rt_flush();
     first = 0;
   }
   if (location->fini) location->fini(state);

@@ -13,10 +13,12 @@ static char *data;
 static uint64_t start, used, cap, batch_end;
 static int at_eof;
 
-static int readable(void) {
+static int readable_within(int timeout_ms) {
   struct pollfd p = {0, POLLIN, 0};
-  return poll(&p, 1, 0) > 0;
+  return poll(&p, 1, timeout_ms) > 0;
 }
+
+static int readable(void) { return readable_within(0); }
 
 /* Reads once; returns 0 at end of input. */
 static int read_some(void) {
@@ -36,15 +38,20 @@ static int read_some(void) {
 
 static int has_line(void) { return used > start && memchr(data + start, '\n', used - start) != NULL; }
 
-/* Prepares the next batch. Returns 1 if it has at least one line. */
-int dfir_rt_stdin_batch(int wait) {
+/* Prepares the next batch, waiting up to `wait_ms` for a line (-1: as long
+ * as it takes, 0: not at all). Returns 1 if the batch has a line. */
+int dfir_rt_stdin_batch(int wait_ms) {
   if (start > 0) {
     memmove(data, data + start, used - start);
     used -= start;
     start = 0;
   }
-  while (!at_eof && wait && !has_line())
+  if (wait_ms < 0) {
+    while (!at_eof && !has_line())
+      if (!read_some()) at_eof = 1;
+  } else if (wait_ms > 0 && !at_eof && !has_line() && readable_within(wait_ms)) {
     if (!read_some()) at_eof = 1;
+  }
   while (!at_eof && readable() && used < (1u << 24))
     if (!read_some()) at_eof = 1;
   batch_end = used;

@@ -1,0 +1,52 @@
+/* Periodic timers (source_interval), on the monotonic clock. */
+#include "dfir_rt.h"
+
+#include <time.h>
+
+enum { kMaxTimers = 64 };
+
+static struct {
+  uint64_t period_ms, next_ms;
+} timers[kMaxTimers];
+static uint32_t timer_count;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint32_t dfir_rt_timer_add(uint64_t period_ms) {
+  if (timer_count == kMaxTimers) dfir_rt_error("source_interval", 0, "too many timers");
+  if (period_ms == 0) period_ms = 1;
+  timers[timer_count].period_ms = period_ms;
+  timers[timer_count].next_ms = now_ms() + period_ms;
+  return timer_count++;
+}
+
+uint64_t dfir_rt_timer_take(uint32_t id) {
+  uint64_t now = now_ms(), n = 0;
+  while (timers[id].next_ms <= now) {
+    timers[id].next_ms += timers[id].period_ms;
+    ++n;
+  }
+  return n;
+}
+
+/* For the tick loop: whether any timer exists, and ms until the next fires
+ * (0 if one is due). */
+int dfir_rt_timers_active(void) { return timer_count > 0; }
+
+uint64_t dfir_rt_timers_wait_ms(void) {
+  uint64_t now = now_ms(), best = UINT64_MAX;
+  for (uint32_t i = 0; i < timer_count; ++i) {
+    uint64_t wait = timers[i].next_ms > now ? timers[i].next_ms - now : 0;
+    if (wait < best) best = wait;
+  }
+  return best;
+}
+
+void dfir_rt_sleep_ms(uint64_t ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
