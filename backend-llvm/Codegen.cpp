@@ -1,6 +1,7 @@
 #include "backend-llvm/Codegen.h"
 
 #include "backend-llvm/ExprCodegen.h"
+#include "ir/Check.h"
 #include "ir/GraphAlgo.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -73,7 +74,7 @@ private:
     case OpKind::Flatten: break;
     case OpKind::FoldKeyed:
     case OpKind::ReduceKeyed:
-      if (!ExprCodegen::encodable(op.outTypes[0])) unsupported(op, "keyed state holding lists");
+      if (!encodable(op.outTypes[0])) unsupported(op, "keyed state holding lists");
       break;
     case OpKind::Initialize:
     case OpKind::Map:
@@ -86,12 +87,14 @@ private:
     case OpKind::Tee: break;
     case OpKind::Fold:
     case OpKind::Reduce:
-      if (isStatic(op) && containsStr(op.outTypes[0]) && !ExprCodegen::encodable(op.outTypes[0]))
+      if (isStatic(op) && containsStr(op.outTypes[0]) && !encodable(op.outTypes[0]))
         unsupported(op, std::string("`'static` `") + op.info().name + "` over lists of strings");
       break;
-    case OpKind::Enumerate:
     case OpKind::DeferTick:
     case OpKind::DeferTickLazy:
+      if (!encodable(op.inTypes[0])) unsupported(op, std::string("`") + op.info().name + "` of lists");
+      break;
+    case OpKind::Enumerate:
     case OpKind::NextStratum:
     case OpKind::Assert:
     case OpKind::Partition:
@@ -104,11 +107,11 @@ private:
     case OpKind::Persist:
     case OpKind::DeferSignal:
     case OpKind::MultisetDelta:
-      if (!ExprCodegen::encodable(op.inTypes[0]))
+      if (!encodable(op.inTypes[0]))
         unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Scan:
-      if (isStatic(op) && containsStr(op.outTypes[0]) && !ExprCodegen::encodable(op.outTypes[0]))
+      if (isStatic(op) && containsStr(op.outTypes[0]) && !encodable(op.outTypes[0]))
         unsupported(op, "`'static` `scan` over lists of strings");
       break;
     case OpKind::Zip:
@@ -116,7 +119,7 @@ private:
       break;
     case OpKind::CrossJoin:
     case OpKind::CrossJoinMultiset:
-      if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
+      if (!encodable(op.inTypes[0]) || !encodable(op.inTypes[1]))
         unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Sort:
@@ -126,12 +129,13 @@ private:
       break;
     case OpKind::Join:
     case OpKind::JoinMultiset:
-      if (!ExprCodegen::encodable(op.inTypes[0]) || !ExprCodegen::encodable(op.inTypes[1]))
+      if (!encodable(op.inTypes[0]) || !encodable(op.inTypes[1]))
         unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::Difference:
     case OpKind::AntiJoin:
       if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
+      else if (!encodable(op.inTypes[1])) unsupported(op, std::string("`") + op.info().name + "` over lists");
       break;
     case OpKind::FilterMap:
     case OpKind::DemuxEnum: break;
@@ -146,11 +150,11 @@ private:
         for (auto &p : e->params)
           if (!types().lower(p.pattern->type)) unsupported(op, "values of type `" + typeToString(p.pattern->type) + "`");
         for (auto &k : e->kids[0]->kids)
-          if (auto what = ExprCodegen::unsupportedIn(*k)) unsupported_.push_back({what->first, what->second});
+          if (auto what = ExprCodegen::unsupportedIn(*k, *p_.types)) unsupported_.push_back({what->first, what->second});
         continue;
       }
       for (const Expr *part : e->kind == Expr::Range ? children(*e) : std::vector<const Expr *>{e})
-        if (auto what = ExprCodegen::unsupportedIn(*part)) unsupported_.push_back({what->first, what->second});
+        if (auto what = ExprCodegen::unsupportedIn(*part, *p_.types)) unsupported_.push_back({what->first, what->second});
     }
     for (const Type *t : op.inTypes)
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
@@ -158,22 +162,25 @@ private:
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
   }
 
-  bool orderable(const Type *t) {
-    if (!t || t->kind == Type::List || t->kind == Type::Enum) return false;
-    if (t->kind == Type::Struct)
-      for (auto &[name, ft] : p_.types->structInfo(t->id).fields)
-        if (!orderable(ft)) return false;
-    for (const Type *e : t->elems)
-      if (!orderable(e)) return false;
-    return true;
-  }
+  bool orderable(const Type *t) const { return ExprCodegen::orderable(t, *p_.types); }
 
-  static bool containsStr(const Type *t) {
-    if (t->kind == Type::Str) return true;
+  /// True when values of `t` point into memory (strings, lists), directly
+  /// or through tuples, options, structs and enums.
+  bool holdsPointers(const Type *t) const {
+    if (t->kind == Type::Str || t->kind == Type::List) return true;
     for (const Type *e : t->elems)
-      if (containsStr(e)) return true;
+      if (holdsPointers(e)) return true;
+    if (t->kind == Type::Struct)
+      for (auto &[n, ft] : p_.types->structInfo(t->id).fields)
+        if (holdsPointers(ft)) return true;
+    if (t->kind == Type::Enum)
+      for (auto &v : p_.types->enumInfo(t->id).variants)
+        for (const Type *ft : v.fields)
+          if (holdsPointers(ft)) return true;
     return false;
   }
+  bool containsStr(const Type *t) const { return holdsPointers(t); }
+  bool encodable(const Type *t) const { return ExprCodegen::encodable(t, *p_.types); }
 
   static std::vector<const Expr *> children(const Expr &e) {
     std::vector<const Expr *> out;
@@ -999,18 +1006,24 @@ private:
       // are stored and passed on as they arrive.
       for (int id : ops_)
         if (in_.strata.stratum[id] == st) emitHistory(b, state, id);
+      // Items deferred from the last tick first: they are this tick's input.
+      // Those bound for a blocking input (a fold, the [neg] of a difference)
+      // go before the others, which may already flow into that operator.
+      for (bool blockingPass : {true, false}) {
+        for (int id : ops_) {
+          const Operator &op = p_.ops[id];
+          if (op.kind != OpKind::DeferTick && op.kind != OpKind::DeferTickLazy) continue;
+          int out = op.outputs.empty() ? kNone : op.outputs[0];
+          if (out == kNone || in_.strata.stratum[p_.edges[out].to] != st) continue;
+          const Edge &e = p_.edges[out];
+          if (p_.ops[e.to].info().isBlocking(e.toPort) == blockingPass) drainDeferred(b, state, id);
+        }
+      }
       for (int id : ops_) {
         const Operator &op = p_.ops[id];
-        if (op.kind == OpKind::DeferTick || op.kind == OpKind::DeferTickLazy) {
-          int out = op.outputs.empty() ? kNone : op.outputs[0];
-          if (out != kNone && in_.strata.stratum[p_.edges[out].to] == st) drainDeferred(b, state, id);
-        }
         if (in_.strata.stratum[id] != st) continue;
         if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize || op.kind == OpKind::SourceFile)
           runSource(b, state, id, first);
-        if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
-        if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
-        if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
         if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
         if (op.kind == OpKind::SourceInterval) {
           // One item per period that ended since the last tick: the firing count.
@@ -1023,6 +1036,15 @@ private:
             emit(b, state, id, 0, count);
           });
         }
+      }
+      // Blocking operators emit once all their input (earlier strata, and
+      // items deferred into them) has arrived.
+      for (int id : ops_) {
+        const Operator &op = p_.ops[id];
+        if (in_.strata.stratum[id] != st) continue;
+        if (op.kind == OpKind::Fold) emit(b, state, id, 0, b.CreateLoad(types().lower(op.outTypes[0]), field(b, state, state_[id].acc)));
+        if (op.kind == OpKind::Reduce) emitReduced(b, state, id);
+        if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
         if (op.kind == OpKind::Sort || op.kind == OpKind::SortByKey) {
           llvm::Type *t = types().lower(op.inTypes[0]);
           b.CreateCall(rt_->sort(), {field(b, state, state_[id].cur), sizeOf(t), comparator(id)});
@@ -1043,6 +1065,8 @@ private:
           });
         }
       }
+      // What they released may feed the stratum's cycles.
+      runFixpoint(b, state, st);
     }
     for (int id : ops_) {
       const Operator &op = p_.ops[id];
@@ -1113,8 +1137,17 @@ private:
     llvm::Value *vec = field(b, state, state_[id].cur);
     llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
     llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
+    ExprCodegen gen = exprGen(b, op);
     loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
-      emit(b, state, id, 0, b.CreateLoad(t, b.CreateGEP(t, data, {i})));
+      llvm::Value *item = b.CreateLoad(t, b.CreateGEP(t, data, {i}));
+      // Strings point into last tick's memory: copy them into this tick's,
+      // so an item deferred again stays valid.
+      if (holdsPointers(op.outTypes[0])) {
+        auto [bytes, size] = gen.encode(item, op.outTypes[0], 2);
+        (void)size;
+        item = gen.decode(bytes, op.outTypes[0]);
+      }
+      emit(b, state, id, 0, item);
     });
     b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
   }
@@ -1246,10 +1279,7 @@ std::unique_ptr<llvm::Module> generateLocation(const CodegenInput &in, int locat
                                                const llvm::DataLayout &layout, std::vector<Unsupported> &unsupported) {
   LocationCodegen gen(in, location, ctx, unsupported);
   auto module = gen.run(layout);
-  if (module && llvm::verifyModule(*module, &llvm::errs())) {
-    unsupported.push_back({SourceRange(), "internal: the generated LLVM IR does not verify"});
-    return nullptr;
-  }
+  DFIR_CHECK(!module || !llvm::verifyModule(*module, &llvm::errs()), "the generated LLVM IR does not verify");
   return module;
 }
 

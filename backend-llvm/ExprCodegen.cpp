@@ -186,14 +186,31 @@ bool lowerable(const Type *t) {
 }
 } // namespace
 
-bool ExprCodegen::encodable(const Type *t) {
-  if (t->kind == Type::List) return false;
+bool ExprCodegen::orderable(const Type *t, const TypeContext &types) {
+  if (!t || t->kind == Type::List || t->kind == Type::Enum) return false;
   for (const Type *e : t->elems)
-    if (!encodable(e)) return false;
+    if (!orderable(e, types)) return false;
+  if (t->kind == Type::Struct)
+    for (auto &[n, ft] : types.structInfo(t->id).fields)
+      if (!orderable(ft, types)) return false;
   return true;
 }
 
-std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e) {
+bool ExprCodegen::encodable(const Type *t, const TypeContext &types) {
+  if (t->kind == Type::List) return false;
+  for (const Type *e : t->elems)
+    if (!encodable(e, types)) return false;
+  if (t->kind == Type::Struct)
+    for (auto &[n, ft] : types.structInfo(t->id).fields)
+      if (!encodable(ft, types)) return false;
+  if (t->kind == Type::Enum)
+    for (auto &v : types.enumInfo(t->id).variants)
+      for (const Type *ft : v.fields)
+        if (!encodable(ft, types)) return false;
+  return true;
+}
+
+std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const TypeContext &types) {
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
   case Expr::Range: return no("this expression");
@@ -209,10 +226,8 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
     bool known = callee.kind == Expr::Path; // an enum variant
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
-    if (callee.name == "hash" && !encodable(e.kids[1]->type)) return no("hashing values of this type");
-    if ((callee.name == "min" || callee.name == "max") && e.kids[1]->type &&
-        (e.kids[1]->type->kind == Type::Tuple || e.kids[1]->type->kind == Type::List ||
-         e.kids[1]->type->kind == Type::Unit))
+    if (callee.name == "hash" && !encodable(e.kids[1]->type, types)) return no("hashing values of this type");
+    if ((callee.name == "min" || callee.name == "max") && !orderable(e.kids[1]->type, types))
       return no("comparing values of this type");
     break;
   }
@@ -222,12 +237,12 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
   for (auto &p : e.params)
     if (!lowerable(p.pattern->type)) return no("values of type `" + typeToString(p.pattern->type) + "`");
   for (auto &s : e.stmts)
-    if (auto r = unsupportedIn(*s.expr)) return r;
+    if (auto r = unsupportedIn(*s.expr, types)) return r;
   for (auto &a : e.arms)
-    if (auto r = unsupportedIn(*a.body)) return r;
+    if (auto r = unsupportedIn(*a.body, types)) return r;
   // A call's callee is a name, not a value.
   for (size_t i = e.kind == Expr::Call ? 1 : 0; i < e.kids.size(); ++i)
-    if (auto r = unsupportedIn(*e.kids[i])) return r;
+    if (auto r = unsupportedIn(*e.kids[i], types)) return r;
   return std::nullopt;
 }
 
@@ -239,7 +254,16 @@ void ExprCodegen::bind(const Pattern &p, llvm::Value *v) {
   case Pattern::Tuple:
     for (unsigned i = 0; i < p.elems.size(); ++i) bind(*p.elems[i], b_.CreateExtractValue(v, {i}));
     return;
-  default: matches(p, v); return; // struct and other irrefutable patterns bind through `matches`
+  default: {
+    // Struct and other irrefutable patterns: they cannot fail.
+    llvm::BasicBlock *never = llvm::BasicBlock::Create(b_.getContext(), "irrefutable", b_.GetInsertBlock()->getParent());
+    matchOrFail(p, v, never);
+    llvm::BasicBlock *here = b_.GetInsertBlock();
+    b_.SetInsertPoint(never);
+    b_.CreateUnreachable();
+    b_.SetInsertPoint(here);
+    return;
+  }
   }
 }
 
@@ -332,11 +356,12 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   }
   case Expr::Index: {
     llvm::Value *list = value(*e.kids[0]);
-    llvm::Value *index = b_.CreateZExtOrTrunc(value(*e.kids[1]), b_.getInt64Ty());
+    llvm::Value *raw = value(*e.kids[1]);
     const Type *it = e.kids[1]->type;
+    // A negative signed index sign-extends to a huge unsigned one: out of bounds.
+    llvm::Value *index = it->isSigned ? b_.CreateSExtOrTrunc(raw, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(raw, b_.getInt64Ty());
     llvm::Value *count = b_.CreateExtractValue(list, {1});
-    llvm::Value *bad = b_.CreateICmpUGE(index, count); // a negative index is huge when unsigned
-    if (it->isSigned) bad = b_.CreateOr(bad, b_.CreateICmpSLT(b_.CreateSExtOrTrunc(value(*e.kids[1]), b_.getInt64Ty()), b_.getInt64(0)));
+    llvm::Value *bad = b_.CreateICmpUGE(index, count);
     runtimeError(bad, "list index out of bounds");
     llvm::Type *elem = types_.lower(e.type);
     return b_.CreateLoad(elem, b_.CreateGEP(elem, b_.CreateExtractValue(list, {0}), {index}));
@@ -971,11 +996,8 @@ llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
   std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> results;
   for (auto &arm : e.arms) {
     scopes_.emplace_back();
-    llvm::Value *ok = matches(*arm.pattern, v);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "arm", f);
     llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx, "arm.next", f);
-    b_.CreateCondBr(ok, body, next);
-    b_.SetInsertPoint(body);
+    matchOrFail(*arm.pattern, v, next);
     llvm::Value *r = value(*arm.body);
     results.push_back({r, b_.GetInsertBlock()});
     b_.CreateBr(done);
@@ -994,49 +1016,57 @@ llvm::Value *ExprCodegen::equalValues(llvm::Value *a, llvm::Value *b, const Type
   return compare(BinOp::Eq, t, a, b);
 }
 
-llvm::Value *ExprCodegen::matches(const Pattern &p, llvm::Value *v) {
+/// Continues in a new block when `cond` holds, jumps to `fail` otherwise.
+void ExprCodegen::require(llvm::Value *cond, llvm::BasicBlock *fail) {
+  llvm::BasicBlock *ok = llvm::BasicBlock::Create(b_.getContext(), "pattern.ok", b_.GetInsertBlock()->getParent());
+  b_.CreateCondBr(cond, ok, fail);
+  b_.SetInsertPoint(ok);
+}
+
+/// Tests `v` against `p`, jumping to `fail` as soon as a part does not
+/// match (so a variant's fields are read only once its tag matched), and
+/// binds the pattern's names on the way.
+void ExprCodegen::matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock *fail) {
   const Type *t = p.type;
   switch (p.kind) {
-  case Pattern::Wildcard: return b_.getTrue();
-  case Pattern::Bind:
-    scopes_.back()[p.name] = v;
-    return b_.getTrue();
-  case Pattern::Unit: return b_.getTrue();
+  case Pattern::Wildcard:
+  case Pattern::Unit: return;
+  case Pattern::Bind: scopes_.back()[p.name] = v; return;
   case Pattern::Int: {
     llvm::Value *lit = llvm::ConstantInt::get(v->getType(), p.intValue);
     if (p.negative) lit = b_.CreateNeg(lit);
-    return b_.CreateICmpEQ(v, lit);
+    require(b_.CreateICmpEQ(v, lit), fail);
+    return;
   }
-  case Pattern::Float: return equalValues(v, llvm::ConstantFP::get(v->getType(), p.floatValue), t);
-  case Pattern::Bool: return b_.CreateICmpEQ(v, b_.getInt1(p.boolValue));
+  case Pattern::Float: require(equalValues(v, llvm::ConstantFP::get(v->getType(), p.floatValue), t), fail); return;
+  case Pattern::Bool: require(b_.CreateICmpEQ(v, b_.getInt1(p.boolValue)), fail); return;
   case Pattern::Str:
-    return equalValues(v, makeStr(rt_.bytes(p.strValue), b_.getInt64(p.strValue.size())), t);
-  case Pattern::Tuple: {
-    llvm::Value *ok = b_.getTrue();
-    for (unsigned i = 0; i < p.elems.size(); ++i) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(v, {i})));
-    return ok;
-  }
-  case Pattern::None: return b_.CreateNot(b_.CreateExtractValue(v, {0}));
+    require(equalValues(v, makeStr(rt_.bytes(p.strValue), b_.getInt64(p.strValue.size())), t), fail);
+    return;
+  case Pattern::Tuple:
+    for (unsigned i = 0; i < p.elems.size(); ++i) matchOrFail(*p.elems[i], b_.CreateExtractValue(v, {i}), fail);
+    return;
+  case Pattern::None: require(b_.CreateNot(b_.CreateExtractValue(v, {0})), fail); return;
   case Pattern::Some:
-    return b_.CreateAnd(b_.CreateExtractValue(v, {0}), matches(*p.elems[0], b_.CreateExtractValue(v, {1})));
+    require(b_.CreateExtractValue(v, {0}), fail);
+    matchOrFail(*p.elems[0], b_.CreateExtractValue(v, {1}), fail);
+    return;
   case Pattern::Struct: {
     const StructInfo &info = types_.context().structInfo(t->id);
-    llvm::Value *ok = b_.getTrue();
     for (size_t i = 0; i < p.elems.size(); ++i)
       for (unsigned f = 0; f < info.fields.size(); ++f)
-        if (info.fields[f].first == p.fieldNames[i]) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(v, {f})));
-    return ok;
+        if (info.fields[f].first == p.fieldNames[i]) matchOrFail(*p.elems[i], b_.CreateExtractValue(v, {f}), fail);
+    return;
   }
   case Pattern::Variant: {
     unsigned variant = static_cast<unsigned>(types_.context().enumInfo(t->id).variantIndex(p.variant));
-    llvm::Value *ok = b_.CreateICmpEQ(b_.CreateExtractValue(v, {0}), b_.getInt32(variant));
-    if (p.elems.empty()) return ok;
+    require(b_.CreateICmpEQ(b_.CreateExtractValue(v, {0}), b_.getInt32(variant)), fail);
+    if (p.elems.empty()) return;
     llvm::Value *fields = variantFields(v, t, variant);
-    for (unsigned i = 0; i < p.elems.size(); ++i) ok = b_.CreateAnd(ok, matches(*p.elems[i], b_.CreateExtractValue(fields, {i})));
-    return ok;
+    for (unsigned i = 0; i < p.elems.size(); ++i) matchOrFail(*p.elems[i], b_.CreateExtractValue(fields, {i}), fail);
+    return;
   }
   }
-  return b_.getFalse();
 }
 
 llvm::Value *ExprCodegen::builtin(const Expr &e) {
@@ -1118,8 +1148,7 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     return b_.CreateSelect(b_.CreateICmpSLT(a, llvm::ConstantInt::get(a->getType(), 0)), b_.CreateNeg(a), a);
   }
   llvm::Value *c = value(*e.kids[2]);
-  llvm::Value *less = t->kind == Type::Str ? b_.CreateICmpSLT(strCompare(c, a), b_.getInt32(0))
-                                           : compare(BinOp::Lt, t, c, a); // c < a
+  llvm::Value *less = b_.CreateICmpSLT(order(c, a, t), b_.getInt32(0)); // c < a
   return name == "min" ? b_.CreateSelect(less, c, a) : b_.CreateSelect(less, a, c);
 }
 

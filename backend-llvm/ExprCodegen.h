@@ -95,7 +95,9 @@ public:
       : b_(b), types_(types), rt_(rt), p_(p), op_(op), line_(line) {}
 
   /// The first construct of `e` the code generator cannot compile, if any.
-  static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e);
+  static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e, const TypeContext &types);
+  /// True when the language's order on `t` is compiled (no lists or enums yet).
+  static bool orderable(const Type *t, const TypeContext &types);
 
   /// Evaluates a closure on `args` (or, for a non-closure argument such as
   /// a fold's initial value, the expression itself).
@@ -113,7 +115,7 @@ public:
   /// for (i = 0; i < count; ++i) body(i).
   void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
   /// True when values of `t` can be stored in hash tables (no lists yet).
-  static bool encodable(const Type *t);
+  static bool encodable(const Type *t, const TypeContext &types);
   /// The language's total order: an i32 <0, 0 or >0.
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`.
@@ -141,8 +143,8 @@ private:
   llvm::Value *strCall(const std::string &fn, const std::vector<llvm::Value *> &strs);
   llvm::Value *strCompare(llvm::Value *a, llvm::Value *b);
   llvm::Value *matchExpr(const Expr &e);
-  /// Code that is true when `v` matches `p` (binding its names as it goes).
-  llvm::Value *matches(const Pattern &p, llvm::Value *v);
+  void matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock *fail);
+  void require(llvm::Value *cond, llvm::BasicBlock *fail);
   llvm::Value *makeEnum(const Type *en, unsigned variant, const std::vector<llvm::Value *> &fields);
   llvm::Value *equalValues(llvm::Value *a, llvm::Value *b, const Type *t);
   llvm::Value *optionValue(const Type *t, llvm::Value *has, llvm::Value *value);

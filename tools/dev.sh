@@ -17,7 +17,7 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev uuid-dev
   llvm-19-dev llvm-19-tools libzstd-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
-  graphviz wamerican
+  graphviz wamerican valgrind
 )
 
 deps() {
