@@ -104,6 +104,7 @@ DFIR_RT_FN(write, "dfir_rt_write", voidTy, i32, ptr, i64)
 DFIR_RT_FN(writeI64, "dfir_rt_write_i64", voidTy, i32, i64)
 DFIR_RT_FN(writeU64, "dfir_rt_write_u64", voidTy, i32, i64)
 DFIR_RT_FN(writeF64, "dfir_rt_write_f64", voidTy, i32, f64)
+DFIR_RT_FN(writeF32, "dfir_rt_write_f32", voidTy, i32, llvm::Type::getFloatTy(ctx))
 DFIR_RT_FN(writeQuoted, "dfir_rt_write_quoted_parts", voidTy, i32, ptr, i64)
 DFIR_RT_FN(error, "dfir_rt_error", voidTy, ptr, i32, ptr)
 DFIR_RT_FN(scratch, "dfir_rt_scratch", ptr, i32, i64)
@@ -646,7 +647,8 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     return;
   }
   case Type::Float:
-    b_.CreateCall(rt_.writeF64(), {b_.getInt32(stream), b_.CreateFPExt(v, b_.getDoubleTy())});
+    // f32 prints its own shortest digits (0.1f32 is 0.1, not 0.10000000149011612).
+    b_.CreateCall(t->bits == 32 ? rt_.writeF32() : rt_.writeF64(), {b_.getInt32(stream), v});
     return;
   case Type::Bool: {
     llvm::Value *text = b_.CreateSelect(v, rt_.bytes("true"), rt_.bytes("false"));

@@ -51,6 +51,7 @@ public:
   llvm::FunctionCallee writeI64();    // (i32, i64)
   llvm::FunctionCallee writeU64();    // (i32, i64)
   llvm::FunctionCallee writeF64();    // (i32, double)
+  llvm::FunctionCallee writeF32();    // (i32, float)
   llvm::FunctionCallee writeQuoted(); // (i32, ptr, i64)
   llvm::FunctionCallee error();       // (ptr op, i32 line, ptr message)
   llvm::FunctionCallee scratch();     // (i32 slot, i64 size) -> ptr

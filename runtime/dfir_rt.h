@@ -98,6 +98,7 @@ void dfir_rt_write_str(int stream, dfir_str s);
 void dfir_rt_write_i64(int stream, int64_t v);
 void dfir_rt_write_u64(int stream, uint64_t v);
 void dfir_rt_write_f64(int stream, double v);
+void dfir_rt_write_f32(int stream, float v);
 /* A string as it appears inside a composite value: quoted, with escapes. */
 void dfir_rt_write_quoted(int stream, dfir_str s);
 /* The same, with the string passed as its two parts (simpler to call). */

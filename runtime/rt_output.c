@@ -89,9 +89,10 @@ void dfir_rt_write_u64(int stream, uint64_t v) {
   dfir_rt_write(stream, buf, (uint64_t)n);
 }
 
-/* The shortest decimal that reads back as `v`, without an exponent, with
+/* Writes the fewest significant digits that read back as the same value
+ * (as a double, or as a float when `single`), in positional notation with
  * `.0` when integral; NaN, inf and -inf as written. */
-void dfir_rt_write_f64(int stream, double v) {
+static void write_float(int stream, double v, int single) {
   if (isnan(v)) {
     dfir_rt_write(stream, "NaN", 3);
     return;
@@ -101,15 +102,45 @@ void dfir_rt_write_f64(int stream, double v) {
     else dfir_rt_write(stream, "inf", 3);
     return;
   }
-  char buf[400];
-  int n = 0;
-  for (int prec = 0; prec <= 340; ++prec) {
-    n = snprintf(buf, sizeof buf, "%.*f", prec, v);
-    if (strtod(buf, NULL) == v) break;
+  char buf[64];
+  int max = single ? 9 : 17;
+  for (int prec = 1; prec <= max; ++prec) {
+    snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+    double back = strtod(buf, NULL);
+    if (single ? (float)back == (float)v : back == v) break;
   }
-  dfir_rt_write(stream, buf, (uint64_t)n);
-  if (!memchr(buf, '.', (size_t)n)) dfir_rt_write(stream, ".0", 2);
+  /* buf is [-]d[.ddd]e[+-]xx: collect the digits and the exponent. */
+  char digits[32];
+  int n = 0, neg = buf[0] == '-';
+  char *p = buf + neg;
+  for (; *p && *p != 'e'; ++p)
+    if (*p >= '0' && *p <= '9') digits[n++] = *p;
+  int exp = atoi(p + 1);
+  while (n > 1 && digits[n - 1] == '0') --n; /* trailing zeros of the mantissa */
+  char out[400];
+  int k = 0;
+  if (neg) out[k++] = '-';
+  int point = exp + 1; /* digits before the decimal point */
+  if (point <= 0) {
+    out[k++] = '0';
+    out[k++] = '.';
+    for (int i = 0; i < -point; ++i) out[k++] = '0';
+    for (int i = 0; i < n; ++i) out[k++] = digits[i];
+  } else if (point >= n) {
+    for (int i = 0; i < n; ++i) out[k++] = digits[i];
+    for (int i = n; i < point; ++i) out[k++] = '0';
+    out[k++] = '.';
+    out[k++] = '0';
+  } else {
+    for (int i = 0; i < point; ++i) out[k++] = digits[i];
+    out[k++] = '.';
+    for (int i = point; i < n; ++i) out[k++] = digits[i];
+  }
+  dfir_rt_write(stream, out, (uint64_t)k);
 }
+
+void dfir_rt_write_f64(int stream, double v) { write_float(stream, v, 0); }
+void dfir_rt_write_f32(int stream, float v) { write_float(stream, v, 1); }
 
 void dfir_rt_write_quoted(int stream, dfir_str s) {
   dfir_rt_write(stream, "\"", 1);
