@@ -7,13 +7,16 @@
 
 static int matches(const char *s, const char *t, uint64_t tlen) { return memcmp(s, t, tlen) == 0; }
 
+static int continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
 void dfir_rt_str_split(const char *s, uint64_t len, const char *sep, uint64_t seplen, dfir_str **items,
                        uint64_t *count) {
   /* Like Rust's str::split: n separators give n + 1 pieces; an empty
-   * separator splits between every byte (and at both ends). */
+   * separator splits between characters (and at both ends). */
   uint64_t n = 1;
   if (seplen == 0) {
-    n = len + 2;
+    n = 2;
+    for (uint64_t i = 0; i < len; ++i) n += !continuation(s[i]);
   } else {
     for (uint64_t i = 0; i + seplen <= len;) {
       if (matches(s + i, sep, seplen)) {
@@ -26,14 +29,18 @@ void dfir_rt_str_split(const char *s, uint64_t len, const char *sep, uint64_t se
   }
   dfir_str *out = (dfir_str *)dfir_rt_alloc(n * sizeof(dfir_str));
   if (seplen == 0) {
-    out[0].ptr = s;
-    out[0].len = 0;
-    for (uint64_t i = 0; i < len; ++i) {
-      out[i + 1].ptr = s + i;
-      out[i + 1].len = 1;
+    uint64_t k = 0;
+    out[k].ptr = s;
+    out[k++].len = 0;
+    for (uint64_t i = 0; i < len;) {
+      uint64_t j = i + 1;
+      while (j < len && continuation(s[j])) ++j;
+      out[k].ptr = s + i;
+      out[k++].len = j - i;
+      i = j;
     }
-    out[len + 1].ptr = s + len;
-    out[len + 1].len = 0;
+    out[k].ptr = s + len;
+    out[k].len = 0;
   } else {
     uint64_t k = 0, start = 0;
     for (uint64_t i = 0; i + seplen <= len;) {
@@ -137,8 +144,11 @@ int dfir_rt_parse_f64(const char *s, uint64_t len, double *out) {
   memcpy(buf, s, len);
   buf[len] = 0;
   const char *p = buf + (buf[0] == '+' || buf[0] == '-');
-  if (!strcmp(p, "inf") || !strcmp(p, "infinity") || !strcmp(p, "NaN")) {
-    double v = p[0] == 'N' ? NAN : INFINITY;
+  /* As Rust's f64::from_str: inf, infinity and nan in any case. */
+  char lower[16] = {0};
+  for (int i = 0; i < 15 && p[i]; ++i) lower[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+  if (strlen(p) < 15 && (!strcmp(lower, "inf") || !strcmp(lower, "infinity") || !strcmp(lower, "nan"))) {
+    double v = lower[0] == 'n' ? NAN : INFINITY;
     *out = buf[0] == '-' ? -v : v;
     return 1;
   }

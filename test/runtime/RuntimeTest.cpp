@@ -79,8 +79,30 @@ TEST(Runtime, SplitLikeTheLanguage) {
   EXPECT_EQ(n, 1u);
   dfir_rt_str_split("ab", 2, "", 0, &items, &n);
   EXPECT_EQ(n, 4u);
+  // An empty separator splits between characters, not bytes.
+  dfir_rt_str_split("\xc3\xa9x", 3, "", 0, &items, &n);
+  ASSERT_EQ(n, 4u);
+  EXPECT_EQ(str(items[1]), "\xc3\xa9");
+  EXPECT_EQ(str(items[2]), "x");
   dfir_rt_tick_done();
   dfir_rt_tick_done();
+}
+
+TEST(Runtime, ParsesNumbersLikeRust) {
+  int64_t i = 0;
+  double d = 0;
+  EXPECT_TRUE(dfir_rt_parse_i64("-9223372036854775808", 20, &i));
+  EXPECT_EQ(i, INT64_MIN);
+  EXPECT_FALSE(dfir_rt_parse_i64("9223372036854775808", 19, &i));
+  EXPECT_FALSE(dfir_rt_parse_i64(" 1", 2, &i));
+  EXPECT_FALSE(dfir_rt_parse_i64("", 0, &i));
+  EXPECT_TRUE(dfir_rt_parse_f64("-Infinity", 9, &d));
+  EXPECT_TRUE(d < 0 && d * 0 != d * 0);
+  EXPECT_TRUE(dfir_rt_parse_f64("nan", 3, &d));
+  EXPECT_TRUE(dfir_rt_parse_f64("1.5e3", 5, &d));
+  EXPECT_EQ(d, 1500.0);
+  EXPECT_FALSE(dfir_rt_parse_f64("0x10", 4, &d));
+  EXPECT_FALSE(dfir_rt_parse_f64("1.5 ", 4, &d));
 }
 
 TEST(Runtime, StringPredicatesAndOrder) {
