@@ -1,6 +1,7 @@
 // The frontend must never crash or hang, whatever bytes it is given, and
 // every program it accepts must lower to IR that verifies, analyses and
-// prints. Built as a libFuzzer target with clang (-DDFIR_BUILD_FUZZER=ON)
+// prints, and compile to LLVM IR that verifies (or be reported as not
+// supported yet). Built as a libFuzzer target with clang (-DDFIR_BUILD_FUZZER=ON)
 // and always as `dfir-fuzz-replay`, which runs the same entry point over
 // files (the lit suite replays mutated test inputs).
 #include "frontend/Parser.h"
@@ -8,6 +9,7 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/Analyses.h"
+#include "backend-llvm/Codegen.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::abort();
   }
   auto strata = dfir::passes::stratify(*program);
-  dfir::passes::partitionSubgraphs(*program, strata);
+  auto subgraphs = dfir::passes::partitionSubgraphs(*program, strata);
   dfir::ir::printProgram(*program);
+  for (size_t l = 0; l < program->locations.size(); ++l) {
+    llvm::LLVMContext ctx;
+    llvm::DataLayout layout("e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128");
+    dfir::backend::CodegenInput in{*program, strata, subgraphs, [&](dfir::SourceLoc loc) { return sm.lineCol(loc).line; }};
+    std::vector<dfir::backend::Unsupported> unsupported;
+    dfir::backend::generateLocation(in, static_cast<int>(l), ctx, layout, unsupported);
+  }
   return 0;
 }
