@@ -39,10 +39,10 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     }
     return llvm::StructType::get(ctx_, elems);
   }
-  case Type::List: {
-    if (!lower(t->elems[0])) return nullptr;
+  case Type::List:
+    // A pointer and a count whatever the element: this is also what lets a
+    // struct contain a list of itself (`struct Tree { kids: [Tree] }`).
     return llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), llvm::Type::getInt64Ty(ctx_)});
-  }
   case Type::Option: {
     llvm::Type *v = lower(t->elems[0]);
     return v ? llvm::StructType::get(ctx_, {llvm::Type::getInt1Ty(ctx_), v}) : nullptr;
@@ -187,6 +187,27 @@ bool lowerable(const Type *t) {
 }
 } // namespace
 
+/// True when `t` contains itself (through a list, the only way the type
+/// checker allows).
+bool ExprCodegen::selfContaining(const Type *t, const TypeContext &types, std::vector<const Type *> seen) {
+  if (!t) return false;
+  if (t->kind == Type::Struct || t->kind == Type::Enum) {
+    for (const Type *s : seen)
+      if (s == t) return true;
+    seen.push_back(t);
+  }
+  for (const Type *e : t->elems)
+    if (selfContaining(e, types, seen)) return true;
+  if (t->kind == Type::Struct)
+    for (auto &[n, ft] : types.structInfo(t->id).fields)
+      if (selfContaining(ft, types, seen)) return true;
+  if (t->kind == Type::Enum)
+    for (auto &v : types.enumInfo(t->id).variants)
+      for (const Type *ft : v.fields)
+        if (selfContaining(ft, types, seen)) return true;
+  return false;
+}
+
 bool ExprCodegen::orderable(const Type *t, const TypeContext &types) {
   if (!t || t->kind == Type::List || t->kind == Type::Enum) return false;
   for (const Type *e : t->elems)
@@ -228,6 +249,10 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
     if (callee.name == "hash" && !encodable(e.kids[1]->type, types)) return no("hashing values of this type");
+    bool displays = callee.name == "println" || callee.name == "print" || callee.name == "eprintln" ||
+                    callee.name == "to_str" || callee.name == "format";
+    for (size_t i = 1; displays && i < e.kids.size(); ++i)
+      if (selfContaining(e.kids[i]->type, types, {})) return no("displaying a recursive type");
     if ((callee.name == "min" || callee.name == "max") && !orderable(e.kids[1]->type, types))
       return no("comparing values of this type");
     break;

@@ -99,6 +99,7 @@ public:
   static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e, const TypeContext &types);
   /// True when the language's order on `t` is compiled (no lists or enums yet).
   static bool orderable(const Type *t, const TypeContext &types);
+  static bool selfContaining(const Type *t, const TypeContext &types, std::vector<const Type *> seen);
 
   /// Evaluates a closure on `args` (or, for a non-closure argument such as
   /// a fold's initial value, the expression itself).
