@@ -1155,22 +1155,7 @@ private:
   /// for (i = lo; i < hi; ++i) body(i), for 64-bit integers.
   void loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::function<void(llvm::Value *)> &body,
             bool isSigned = false) {
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *before = b.GetInsertBlock();
-    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "loop", f);
-    llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx_, "loop.body", f);
-    llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx_, "loop.end", f);
-    b.CreateBr(head);
-    b.SetInsertPoint(head);
-    llvm::PHINode *i = b.CreatePHI(lo->getType(), 2);
-    i->addIncoming(lo, before);
-    llvm::Value *more = isSigned ? b.CreateICmpSLT(i, hi) : b.CreateICmpULT(i, hi);
-    b.CreateCondBr(more, bodyBlock, exit);
-    b.SetInsertPoint(bodyBlock);
-    body(i);
-    i->addIncoming(b.CreateAdd(i, llvm::ConstantInt::get(lo->getType(), 1)), b.GetInsertBlock());
-    b.CreateBr(head);
-    b.SetInsertPoint(exit);
+    countedLoop(b, lo, hi, isSigned, body);
   }
 
   /// This tick's lines of standard input.

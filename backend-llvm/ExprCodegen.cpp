@@ -443,23 +443,28 @@ llvm::Value *ExprCodegen::strCall(const std::string &fn, const std::vector<llvm:
 
 llvm::Value *ExprCodegen::strCompare(llvm::Value *a, llvm::Value *b) { return strCall("compare", {a, b}); }
 
-void ExprCodegen::forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body) {
-  llvm::Function *f = b_.GetInsertBlock()->getParent();
-  auto &ctx = b_.getContext();
-  llvm::BasicBlock *before = b_.GetInsertBlock();
-  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "each", f);
-  llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx, "each.body", f);
-  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "each.end", f);
-  b_.CreateBr(head);
-  b_.SetInsertPoint(head);
-  llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2);
-  i->addIncoming(b_.getInt64(0), before);
-  b_.CreateCondBr(b_.CreateICmpULT(i, count), bodyBlock, exit);
-  b_.SetInsertPoint(bodyBlock);
+void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool isSigned,
+                 const std::function<void(llvm::Value *)> &body) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  auto &ctx = b.getContext();
+  llvm::BasicBlock *before = b.GetInsertBlock();
+  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "loop", f);
+  llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx, "loop.body", f);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "loop.end", f);
+  b.CreateBr(head);
+  b.SetInsertPoint(head);
+  llvm::PHINode *i = b.CreatePHI(lo->getType(), 2);
+  i->addIncoming(lo, before);
+  b.CreateCondBr(isSigned ? b.CreateICmpSLT(i, hi) : b.CreateICmpULT(i, hi), bodyBlock, exit);
+  b.SetInsertPoint(bodyBlock);
   body(i);
-  i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
-  b_.CreateBr(head);
-  b_.SetInsertPoint(exit);
+  i->addIncoming(b.CreateAdd(i, llvm::ConstantInt::get(lo->getType(), 1)), b.GetInsertBlock());
+  b.CreateBr(head);
+  b.SetInsertPoint(exit);
+}
+
+void ExprCodegen::forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body) {
+  countedLoop(b_, b_.getInt64(0), count, false, body);
 }
 
 llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {

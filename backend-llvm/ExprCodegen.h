@@ -24,6 +24,10 @@
 
 namespace dfir::backend {
 
+/// for (i = lo; i < hi; ++i) body(i), leaving the builder after the loop.
+void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool isSigned,
+                 const std::function<void(llvm::Value *)> &body);
+
 class TypeLowering {
 public:
   TypeLowering(llvm::LLVMContext &ctx, const TypeContext &types, const llvm::DataLayout &layout)
