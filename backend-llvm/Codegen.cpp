@@ -139,12 +139,17 @@ private:
       break;
     case OpKind::FilterMap:
     case OpKind::DemuxEnum: break;
-    case OpKind::SourceInterval: break;
+    case OpKind::SourceInterval:
     case OpKind::Recv:
-    case OpKind::Send: unsupported(op, std::string("operator `") + op.info().name + "`"); return;
+    case OpKind::Send:
+      if ((op.kind == OpKind::Send || op.kind == OpKind::Recv) && !encodable(p_.channels[op.channel].elem))
+        unsupported(op, "channels carrying lists");
+      break;
     }
     // Ranges are iterated in place (`source_iter(0..n)`, `flat_map(|x| 0..x)`): check their bounds.
+    // The argument of send/recv names a channel; it is not a value.
     for (auto &a : op.args) {
+      if (op.kind == OpKind::Send || op.kind == OpKind::Recv) break;
       const Expr *e = a.get();
       if (op.kind == OpKind::FlatMap && e->kind == Expr::Lambda && e->kids[0]->kind == Expr::Range) {
         for (auto &p : e->params)
@@ -639,6 +644,35 @@ private:
       });
       break;
     }
+    case OpKind::Send: {
+      // To a cluster by default the item is (member, T); broadcast and
+      // hash(f) pick members themselves; to a process it is just T.
+      const Channel &ch = p_.channels[op.channel];
+      const Location &to = p_.locations[ch.to];
+      std::string name = "send(" + ch.name + ")";
+      auto send = [&](llvm::Value *member, llvm::Value *v) {
+        auto [bytes, len] = gen.encode(v, ch.elem, 0);
+        b.CreateCall(rt_->send(), {b.getInt32(op.channel), rt_->bytes(name), b.getInt32(in_.lineOf(op.range.begin)),
+                                   b.getInt32(ch.to), member, bytes, len});
+      };
+      if (!to.isCluster) {
+        send(b.getInt64(0), item);
+      } else if (ch.mode == ChannelMode::Direct) {
+        send(b.CreateZExt(b.CreateExtractValue(item, {0}), b.getInt64Ty()), b.CreateExtractValue(item, {1}));
+      } else {
+        llvm::Value *size = b.CreateZExt(b.CreateCall(rt_->clusterSize(), {b.getInt32(ch.to)}), b.getInt64Ty());
+        if (ch.mode == ChannelMode::Broadcast) {
+          loop(b, b.getInt64(0), size, [&](llvm::Value *m) { send(m, item); });
+        } else {
+          const Type *keyType = ch.hashFn->kids[0]->type;
+          llvm::Value *key = gen.call(*ch.hashFn, {item});
+          auto [kb, kl] = gen.encode(key, keyType, 1);
+          llvm::Value *h = b.CreateCall(rt_->hashBytes(), {kb, kl});
+          send(b.CreateURem(h, size), item);
+        }
+      }
+      break;
+    }
     case OpKind::DestFile: {
       llvm::Value *file = b.CreateLoad(b.getPtrTy(), field(b, state, s.acc));
       b.CreateCall(rt_->fileWrite(), {file, b.CreateExtractValue(item, {0}), b.CreateExtractValue(item, {1})});
@@ -1025,6 +1059,7 @@ private:
         if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize || op.kind == OpKind::SourceFile)
           runSource(b, state, id, first);
         if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
+        if (op.kind == OpKind::Recv) receive(b, state, id);
         if (op.kind == OpKind::SourceInterval) {
           // One item per period that ended since the last tick: the firing count.
           llvm::Value *timer = b.CreateLoad(b.getInt32Ty(), field(b, state, state_[id].has));
@@ -1156,6 +1191,35 @@ private:
   void loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, const std::function<void(llvm::Value *)> &body,
             bool isSigned = false) {
     countedLoop(b, lo, hi, isSigned, body);
+  }
+
+  /// This tick's messages on a channel; from a cluster, tagged with the
+  /// sender's member id.
+  void receive(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    const Channel &ch = p_.channels[op.channel];
+    ExprCodegen gen = exprGen(b, op);
+    llvm::Value *bytesSlot = entryAlloca(b, b.getPtrTy());
+    llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+    llvm::Value *senderSlot = entryAlloca(b, b.getInt32Ty());
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "recv", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "recv.msg", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "recv.end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value *got = b.CreateCall(rt_->recv(), {b.getInt32(op.channel), bytesSlot, lenSlot, senderSlot});
+    b.CreateCondBr(b.CreateICmpNE(got, b.getInt32(0)), body, done);
+    b.SetInsertPoint(body);
+    llvm::Value *v = gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), ch.elem);
+    if (p_.locations[ch.from].isCluster) {
+      llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+      out = b.CreateInsertValue(out, b.CreateLoad(b.getInt32Ty(), senderSlot), {0});
+      v = b.CreateInsertValue(out, v, {1});
+    }
+    emit(b, state, id, 0, v);
+    b.CreateBr(head);
+    b.SetInsertPoint(done);
   }
 
   /// This tick's lines of standard input.

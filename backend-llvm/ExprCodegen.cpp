@@ -127,6 +127,10 @@ DFIR_RT_FN(readLines, "dfir_rt_file_read_lines", voidTy, ptr, i64, ptr, ptr, ptr
 DFIR_RT_FN(fileOpen, "dfir_rt_file_open", ptr, ptr, i64, ptr, i32)
 DFIR_RT_FN(fileWrite, "dfir_rt_file_write_line", voidTy, ptr, ptr, i64)
 DFIR_RT_FN(fileClose, "dfir_rt_file_close", voidTy, ptr)
+DFIR_RT_FN(send, "dfir_rt_send", voidTy, i32, ptr, i32, i32, i64, ptr, i64)
+DFIR_RT_FN(recv, "dfir_rt_recv", i32, i32, ptr, ptr, ptr)
+DFIR_RT_FN(memberId, "dfir_rt_member_id", i32)
+DFIR_RT_FN(clusterSize, "dfir_rt_cluster_size", i32, i32)
 DFIR_RT_FN(timerAdd, "dfir_rt_timer_add", i32, i64)
 DFIR_RT_FN(timerTake, "dfir_rt_timer_take", i64, i32)
 DFIR_RT_FN(parseI64, "dfir_rt_parse_i64", i32, ptr, i64, ptr)
@@ -164,7 +168,7 @@ namespace {
 const char *kSupportedBuiltins[] = {"println", "print",       "eprintln",  "min",      "max",  "abs",
                                     "format",  "to_str",      "len",       "split",    "trim", "lower",
                                     "upper",   "contains",    "starts_with", "ends_with", "hash",
-                                    "parse_i64", "parse_f64", "Some"};
+                                    "parse_i64", "parse_f64", "Some", "member_id", "cluster_size"};
 
 bool lowerable(const Type *t) {
   if (!t) return false;
@@ -1111,6 +1115,13 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   }
   const std::string &name = e.kids[0]->name;
   if (name == "Some") return optionValue(e.type, b_.getTrue(), value(*e.kids[1]));
+  if (name == "member_id") return b_.CreateCall(rt_.memberId(), {});
+  if (name == "cluster_size") {
+    const std::string &loc = e.kids[1]->name;
+    for (unsigned l = 0; l < p_.locations.size(); ++l)
+      if (p_.locations[l].name == loc) return b_.CreateCall(rt_.clusterSize(), {b_.getInt32(l)});
+    DFIR_CHECK(false, "cluster_size of a location the type checker resolved is missing");
+  }
   if (name == "parse_i64" || name == "parse_f64") {
     llvm::Value *s = value(*e.kids[1]);
     llvm::Type *vt = name == "parse_i64" ? static_cast<llvm::Type *>(b_.getInt64Ty()) : b_.getDoubleTy();

@@ -80,6 +80,10 @@ public:
   llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
   llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
   llvm::FunctionCallee fileClose();   // (ptr file)
+  llvm::FunctionCallee send();        // (i32 channel, ptr name, i32 line, i32 to, i64 member, ptr, i64)
+  llvm::FunctionCallee recv();        // (i32 channel, ptr bytes*, ptr len*, ptr sender*) -> i32
+  llvm::FunctionCallee memberId();    // () -> i32
+  llvm::FunctionCallee clusterSize(); // (i32 location) -> i32
   llvm::FunctionCallee timerAdd();    // (i64 period) -> i32
   llvm::FunctionCallee timerTake();   // (i32 id) -> i64
   llvm::FunctionCallee parseI64();    // (ptr, i64, ptr out) -> i32

@@ -65,4 +65,16 @@ llvm::Expected<int> JitSession::run(const std::string &location) {
   return dfir_rt_run(sym->toPtr<const dfir_location *>());
 }
 
+llvm::Expected<int> JitSession::runSystem(const std::vector<std::string> &locations,
+                                          const std::vector<uint32_t> &counts, uint32_t channels, uint64_t seed) {
+  std::vector<const dfir_location *> descriptors;
+  for (auto &name : locations) {
+    auto sym = impl_->jit->lookup(descriptorName(name));
+    if (!sym) return sym.takeError();
+    descriptors.push_back(sym->toPtr<const dfir_location *>());
+  }
+  return dfir_rt_run_system(descriptors.data(), counts.data(), static_cast<uint32_t>(locations.size()), channels,
+                            seed);
+}
+
 } // namespace dfir::backend

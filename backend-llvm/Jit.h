@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dfir::backend {
 
@@ -30,6 +31,10 @@ public:
   /// Runs the location whose descriptor the added modules export, until it
   /// is idle; returns its exit status.
   llvm::Expected<int> run(const std::string &location);
+  /// Runs `counts[i]` instances of each location, joined by in-memory
+  /// channels, with a scheduler seeded by `seed`.
+  llvm::Expected<int> runSystem(const std::vector<std::string> &locations, const std::vector<uint32_t> &counts,
+                                uint32_t channels, uint64_t seed);
 
 private:
   struct Impl;

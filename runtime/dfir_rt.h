@@ -200,6 +200,27 @@ typedef struct dfir_location {
  * exit status (0). */
 int dfir_rt_run(const dfir_location *location);
 
+/* ---- several locations in one process (embedded runs) ------------------ */
+
+/* Runs `counts[i]` instances of each location `locations[i]` in this
+ * process, joined by in-memory channels, until every instance is idle and
+ * no message is in flight. Which ready instance ticks next, and how
+ * messages from different senders interleave, follow `seed`; messages
+ * between one sender and one receiver always keep their order. */
+int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
+                       uint32_t nchannels, uint64_t seed);
+/* Sends encoded bytes on channel `channel` to member `member` of location
+ * `to` (a runtime error of operator `name` at `line` if there is no such
+ * member). */
+void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
+                  uint64_t len);
+/* The next message of this tick on `channel`: 1, its bytes and the
+ * sender's member id; 0 when there is none. */
+int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender);
+/* The running instance's member id, and the size of location `location`. */
+uint32_t dfir_rt_member_id(void);
+uint32_t dfir_rt_cluster_size(uint32_t location);
+
 #ifdef __cplusplus
 }
 #endif

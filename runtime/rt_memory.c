@@ -1,6 +1,8 @@
 /* Tick memory: two arenas used in turn, so values made in one tick stay
- * valid through the next (deferred items may point into them). */
+ * valid through the next (deferred items may point into them). Each
+ * instance of a location has its own pair (see rt_system.c). */
 #include "dfir_rt.h"
+#include "rt_internal.h"
 
 #include <stdlib.h>
 
@@ -10,12 +12,25 @@ typedef struct chunk {
   char bytes[];
 } chunk;
 
-static chunk *arenas[2];
-static int current;
+struct dfir_arenas {
+  chunk *arenas[2];
+  int current;
+};
+
+static dfir_arenas default_arenas;
+static dfir_arenas *active = &default_arenas;
+
+dfir_arenas *dfir_rt_arenas_new(void) {
+  dfir_arenas *a = (dfir_arenas *)calloc(1, sizeof(dfir_arenas));
+  if (!a) dfir_rt_error("runtime", 0, "out of memory");
+  return a;
+}
+
+void dfir_rt_arenas_use(dfir_arenas *a) { active = a ? a : &default_arenas; }
 
 void *dfir_rt_alloc(uint64_t size) {
   size = (size + 15) & ~(uint64_t)15;
-  chunk *c = arenas[current];
+  chunk *c = active->arenas[active->current];
   if (!c || c->used + size > c->cap) {
     uint64_t cap = size > (1u << 16) ? size : (1u << 16);
     chunk *fresh = (chunk *)malloc(sizeof(chunk) + cap);
@@ -23,7 +38,7 @@ void *dfir_rt_alloc(uint64_t size) {
     fresh->next = c;
     fresh->used = 0;
     fresh->cap = cap;
-    arenas[current] = c = fresh;
+    active->arenas[active->current] = c = fresh;
   }
   void *p = c->bytes + c->used;
   c->used += size;
@@ -32,12 +47,12 @@ void *dfir_rt_alloc(uint64_t size) {
 
 void dfir_rt_tick_done(void) {
   /* The arena of the tick before this one is no longer referenced. */
-  current ^= 1;
-  chunk *c = arenas[current];
+  active->current ^= 1;
+  chunk *c = active->arenas[active->current];
   while (c) {
     chunk *next = c->next;
     free(c);
     c = next;
   }
-  arenas[current] = NULL;
+  active->arenas[active->current] = NULL;
 }

@@ -1,11 +1,7 @@
 /* Runtime errors and the tick loop of one location instance. */
 #include "dfir_rt.h"
 
-int dfir_rt_stdin_batch(int wait_ms);
-int dfir_rt_stdin_done(void);
-int dfir_rt_timers_active(void);
-uint64_t dfir_rt_timers_wait_ms(void);
-void dfir_rt_sleep_ms(uint64_t ms);
+#include "rt_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

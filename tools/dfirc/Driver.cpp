@@ -10,6 +10,7 @@
 #include "backend-llvm/Jit.h"
 #include "backend-llvm/ObjectEmitter.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -203,12 +204,12 @@ namespace {
 /// Generates the LLVM module of location 0 in `jit`'s context; reports what
 /// the code generator cannot compile. Null after errors.
 std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
-                                       bool withMain = false) {
+                                       bool withMain = false, int location = 0) {
   const ir::Program &program = *s.program;
   backend::CodegenInput in{program, *s.results.strata, *s.results.subgraphs,
                            [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
   std::vector<backend::Unsupported> unsupported;
-  auto module = backend::generateLocation(in, 0, ctx, layout, unsupported);
+  auto module = backend::generateLocation(in, location, ctx, layout, unsupported);
   if (!module) {
     for (auto &u : unsupported) s.diags->report(DiagID::err_not_implemented, u.range) << u.what;
     logEmittedKinds(*s.diags);
@@ -345,12 +346,46 @@ int runRun(const RunOptions &opts) {
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
   const ir::Program &program = *s->program;
-  if (!singleLocation(program, "run")) return kExitUserError;
   auto jit = startJit(opts.optLevel);
-  auto module = generate(*s, jit->context(), jit->dataLayout());
-  if (!module) return kExitUserError;
-  if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
-  auto status = jit->run(program.locations[0].name);
+  bool system = program.locations.size() > 1 || program.locations[0].isCluster;
+  if (!system) {
+    auto module = generate(*s, jit->context(), jit->dataLayout());
+    if (!module) return kExitUserError;
+    if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+    auto status = jit->run(program.locations[0].name);
+    if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
+    return *status;
+  }
+  // Several locations (or a cluster): every instance in this process.
+  std::vector<std::string> names;
+  std::vector<uint32_t> counts;
+  for (auto &l : program.locations) {
+    names.push_back(l.name);
+    counts.push_back(static_cast<uint32_t>(l.size));
+  }
+  for (auto &spec : opts.clusterSizes) {
+    size_t eq = spec.find('=');
+    std::string name = spec.substr(0, eq);
+    auto it = std::find(names.begin(), names.end(), name);
+    unsigned long n = eq == std::string::npos ? 0 : std::strtoul(spec.c_str() + eq + 1, nullptr, 10);
+    if (it == names.end() || !program.locations[it - names.begin()].isCluster || n == 0 || n > 4096) {
+      std::fprintf(stderr, "dfirc: error: `--cluster %s`: expected NAME=N with NAME a cluster of the program and N from 1 to 4096\n",
+                   spec.c_str());
+      return kExitUserError;
+    }
+    counts[it - names.begin()] = static_cast<uint32_t>(n);
+  }
+  bool ok = true;
+  for (size_t l = 0; l < program.locations.size(); ++l) {
+    auto module = generate(*s, jit->context(), jit->dataLayout(), false, static_cast<int>(l));
+    if (!module) {
+      ok = false;
+      continue;
+    }
+    if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+  }
+  if (!ok) return kExitUserError;
+  auto status = jit->runSystem(names, counts, static_cast<uint32_t>(program.channels.size()), opts.seed);
   if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
   return *status;
 }

@@ -60,6 +60,8 @@ struct GraphOptions {
 struct RunOptions {
   std::string input;
   unsigned optLevel = 2;
+  uint64_t seed = 0;
+  std::vector<std::string> clusterSizes; // NAME=N
   DiagOptions diag;
   PipelineOptions pipeline;
 };

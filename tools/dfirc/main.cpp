@@ -117,6 +117,9 @@ int main(int argc, char **argv) {
   CLI::App *runCmd = app.add_subcommand("run", "Compile a program with the JIT and run it");
   runCmd->add_option("file", run.input, "The .dfir file")->required();
   addOptLevel(runCmd, run.optLevel);
+  runCmd->add_option("--seed", run.seed, "Seed of the scheduler of an embedded run (default 0)");
+  runCmd->add_option("--cluster", run.clusterSizes, "NAME=N: run N members of cluster NAME")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
 

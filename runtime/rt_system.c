@@ -1,0 +1,191 @@
+/* Embedded runs: every instance of every location in one process, with
+ * in-memory channels and a seeded, deterministic scheduler. */
+#include "dfir_rt.h"
+#include "rt_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct message {
+  struct message *next;
+  uint32_t sender; /* member id of the sending instance */
+  uint64_t len;
+  char bytes[];
+} message;
+
+typedef struct {
+  message *head, *tail;
+} queue;
+
+typedef struct {
+  const dfir_location *location;
+  uint32_t loc, member;
+  void *state;
+  dfir_arenas *arenas;
+  int first, more;
+} instance;
+
+static instance *instances;
+static uint32_t ninstances, nlocs, nchans;
+static uint32_t *offsets, *sizes; /* per location */
+static queue *queues;             /* [channel][receiver][sender] */
+static message **batch;           /* this tick's messages of the running instance, per channel */
+static instance *running;
+static uint64_t rng;
+
+static uint64_t next_random(void) {
+  uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static queue *q(uint32_t channel, uint32_t receiver, uint32_t sender) {
+  return &queues[((uint64_t)channel * ninstances + receiver) * ninstances + sender];
+}
+
+void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
+                  uint64_t len) {
+  if (member >= sizes[to]) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "destination member %llu does not exist (the cluster has %u members)",
+             (unsigned long long)member, sizes[to]);
+    dfir_rt_error(name, line, msg);
+  }
+  message *m = (message *)malloc(sizeof(message) + len);
+  if (!m) dfir_rt_error(name, line, "out of memory sending a message");
+  m->next = NULL;
+  m->sender = running->member;
+  m->len = len;
+  memcpy(m->bytes, bytes, len);
+  queue *qu = q(channel, offsets[to] + (uint32_t)member, (uint32_t)(running - instances));
+  if (qu->tail) qu->tail->next = m;
+  else qu->head = m;
+  qu->tail = m;
+}
+
+int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender) {
+  message *m = batch[channel];
+  if (!m) return 0;
+  batch[channel] = m->next;
+  /* Freed after the tick: decoding copied what it needs to tick memory. */
+  *bytes = m->bytes;
+  *len = m->len;
+  *sender = m->sender;
+  return 1;
+}
+
+uint32_t dfir_rt_member_id(void) { return running ? running->member : 0; }
+uint32_t dfir_rt_cluster_size(uint32_t location) { return sizes ? sizes[location] : 1; }
+
+static int pending(uint32_t r) {
+  for (uint32_t c = 0; c < nchans; ++c)
+    for (uint32_t s = 0; s < ninstances; ++s)
+      if (q(c, r, s)->head) return 1;
+  return 0;
+}
+
+/* Moves every queued message for instance `r` into this tick's batch,
+ * interleaving senders as the seed says (each sender's order is kept). */
+static message **gather(uint32_t r, message **all) {
+  for (uint32_t c = 0; c < nchans; ++c) {
+    message *first = NULL, **tail = &first;
+    for (;;) {
+      uint32_t ready = 0;
+      for (uint32_t s = 0; s < ninstances; ++s) ready += q(c, r, s)->head != NULL;
+      if (!ready) break;
+      uint64_t pick = next_random() % ready;
+      for (uint32_t s = 0; s < ninstances; ++s) {
+        queue *qu = q(c, r, s);
+        if (!qu->head || pick--) continue;
+        message *m = qu->head;
+        qu->head = m->next;
+        if (!qu->head) qu->tail = NULL;
+        m->next = NULL;
+        *tail = m;
+        tail = &m->next;
+        break;
+      }
+    }
+    batch[c] = first;
+    all[c] = first;
+  }
+  return all;
+}
+
+int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
+                       uint32_t nchannels, uint64_t seed) {
+  nlocs = nlocations;
+  nchans = nchannels;
+  rng = seed;
+  offsets = (uint32_t *)calloc(nlocs, sizeof(uint32_t));
+  sizes = (uint32_t *)calloc(nlocs, sizeof(uint32_t));
+  ninstances = 0;
+  for (uint32_t l = 0; l < nlocs; ++l) {
+    offsets[l] = ninstances;
+    sizes[l] = counts[l];
+    ninstances += counts[l];
+  }
+  instances = (instance *)calloc(ninstances ? ninstances : 1, sizeof(instance));
+  queues = (queue *)calloc((uint64_t)(nchans ? nchans : 1) * ninstances * ninstances, sizeof(queue));
+  batch = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
+  message **delivered = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
+  uint32_t *ready = (uint32_t *)calloc(ninstances ? ninstances : 1, sizeof(uint32_t));
+  if (!offsets || !sizes || !instances || !queues || !batch || !delivered || !ready) {
+    fprintf(stderr, "dfir: out of memory starting the system\n");
+    return 1;
+  }
+  for (uint32_t l = 0, k = 0; l < nlocs; ++l) {
+    for (uint32_t m = 0; m < counts[l]; ++m, ++k) {
+      instance *in = &instances[k];
+      in->location = locations[l];
+      in->loc = l;
+      in->member = m;
+      in->first = 1;
+      in->arenas = dfir_rt_arenas_new();
+      in->state = calloc(1, locations[l]->state_size ? locations[l]->state_size : 1);
+      if (!in->state) {
+        fprintf(stderr, "dfir: out of memory allocating the state of `%s`\n", locations[l]->name);
+        return 1;
+      }
+      running = in;
+      dfir_rt_arenas_use(in->arenas);
+      in->location->init(in->state);
+    }
+  }
+  /* Until quiescent: no instance has a first tick to run, deferred work, or
+   * a message waiting. */
+  for (;;) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ninstances; ++i)
+      if (instances[i].first || instances[i].more || pending(i)) ready[n++] = i;
+    if (!n) break;
+    instance *in = &instances[ready[next_random() % n]];
+    running = in;
+    dfir_rt_arenas_use(in->arenas);
+    gather((uint32_t)(in - instances), delivered);
+    in->more = in->location->tick(in->state);
+    in->first = 0;
+    for (uint32_t c = 0; c < nchans; ++c) {
+      message *m = delivered[c];
+      while (m) {
+        message *next = m->next;
+        free(m);
+        m = next;
+      }
+      batch[c] = NULL;
+    }
+    dfir_rt_tick_done();
+    dfir_rt_flush();
+  }
+  for (uint32_t i = 0; i < ninstances; ++i) {
+    running = &instances[i];
+    if (instances[i].location->fini) instances[i].location->fini(instances[i].state);
+    free(instances[i].state);
+  }
+  running = NULL;
+  dfir_rt_arenas_use(NULL);
+  dfir_rt_flush();
+  return 0;
+}
