@@ -1,6 +1,8 @@
-/* Hash sets and multimaps over canonically encoded byte strings. Open
- * addressing with linear probing; every key and value lives in its own
- * allocation, so pointers handed out stay valid until the table is cleared. */
+/* Hash sets and multimaps over canonically encoded byte strings. A small
+ * open-addressing index (linear probing) over a dense array of entries, so
+ * iteration follows insertion order. Key bytes live in per-table chunks and
+ * every value in its own allocation, so key and value pointers handed out stay
+ * valid until the table is cleared; entry pointers only until the next insert. */
 #include "dfir_rt.h"
 
 #include <stdlib.h>
@@ -9,16 +11,33 @@
 typedef struct entry {
   uint64_t hash;
   uint64_t klen;
-  char *key; /* NULL: empty slot */
+  char *key;
   uint64_t count, cap;
   char **values;
   uint64_t *vlens;
 } entry;
 
+/* One slot of the index: the full hash and 1 + the entry's position in the
+ * dense entry array (0: empty). Small slots keep probing in cache; the
+ * dense array makes iteration follow insertion order. */
+typedef struct slot {
+  uint64_t hash;
+  uint64_t index;
+} slot;
+
+/* Key bytes live in chunks that are only released when the table is. */
+typedef struct chunk {
+  struct chunk *next;
+  uint64_t used, cap;
+  char bytes[];
+} chunk;
+
 struct dfir_table {
-  entry *slots;
+  slot *slots;
   uint64_t cap; /* a power of two */
-  uint64_t used;
+  entry *entries;
+  uint64_t used, entries_cap;
+  chunk *keys;
 };
 
 uint64_t dfir_rt_hash_bytes(const void *bytes, uint64_t len) {
@@ -48,22 +67,49 @@ static char *copy(const void *bytes, uint64_t len) {
   return p;
 }
 
-static entry *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
+static char *copy_key(dfir_table *t, const void *bytes, uint64_t len) {
+  uint64_t need = (len + 7) & ~(uint64_t)7;
+  if (!t->keys || t->keys->cap - t->keys->used < need) {
+    uint64_t cap = t->keys ? t->keys->cap * 2 : 4096;
+    if (cap > (1u << 20)) cap = 1u << 20;
+    if (cap < need) cap = need;
+    chunk *c = (chunk *)checked(malloc(sizeof(chunk) + cap));
+    c->next = t->keys;
+    c->used = 0;
+    c->cap = cap;
+    t->keys = c;
+  }
+  char *p = t->keys->bytes + t->keys->used;
+  t->keys->used += need;
+  if (len) memcpy(p, bytes, len);
+  return p;
+}
+
+/* The slot holding `key`, or the empty slot where it would go. */
+static slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
   uint64_t mask = t->cap - 1;
   for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
-    entry *e = &t->slots[i];
-    if (!e->key) return e;
-    if (e->hash == hash && e->klen == len && memcmp(e->key, key, len) == 0) return e;
+    slot *s = &t->slots[i];
+    if (!s->index) return s;
+    if (s->hash == hash) {
+      entry *e = &t->entries[s->index - 1];
+      if (e->klen == len && memcmp(e->key, key, len) == 0) return s;
+    }
   }
 }
 
 static void grow(dfir_table *t) {
   uint64_t old = t->cap;
-  entry *slots = t->slots;
+  slot *slots = t->slots;
   t->cap = old ? old * 2 : 16;
-  t->slots = (entry *)checked(calloc(t->cap, sizeof(entry)));
-  for (uint64_t i = 0; i < old; ++i)
-    if (slots[i].key) *probe(t, slots[i].key, slots[i].klen, slots[i].hash) = slots[i];
+  t->slots = (slot *)checked(calloc(t->cap, sizeof(slot)));
+  uint64_t mask = t->cap - 1;
+  for (uint64_t i = 0; i < old; ++i) {
+    if (!slots[i].index) continue;
+    uint64_t j = slots[i].hash & mask;
+    while (t->slots[j].index) j = (j + 1) & mask;
+    t->slots[j] = slots[i];
+  }
   free(slots);
 }
 
@@ -72,14 +118,20 @@ static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int
   dfir_table *t = *table;
   if ((t->used + 1) * 4 > t->cap * 3) grow(t);
   uint64_t hash = dfir_rt_hash_bytes(key, len);
-  entry *e = probe(t, key, len, hash);
-  *added = !e->key;
-  if (!e->key) {
-    e->hash = hash;
-    e->klen = len;
-    e->key = copy(key, len);
-    t->used += 1;
+  slot *s = probe(t, key, len, hash);
+  *added = !s->index;
+  if (s->index) return &t->entries[s->index - 1];
+  if (t->used == t->entries_cap) {
+    t->entries_cap = t->entries_cap ? t->entries_cap * 2 : 8;
+    t->entries = (entry *)checked(realloc(t->entries, t->entries_cap * sizeof(entry)));
   }
+  entry *e = &t->entries[t->used];
+  memset(e, 0, sizeof *e);
+  e->hash = hash;
+  e->klen = len;
+  e->key = copy_key(t, key, len);
+  s->hash = hash;
+  s->index = ++t->used;
   return e;
 }
 
@@ -110,8 +162,8 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
 
 static entry *lookup(dfir_table *t, const void *key, uint64_t len) {
   if (!t || !t->used) return NULL;
-  entry *e = probe(t, key, len, dfir_rt_hash_bytes(key, len));
-  return e->key ? e : NULL;
+  slot *s = probe(t, key, len, dfir_rt_hash_bytes(key, len));
+  return s->index ? &t->entries[s->index - 1] : NULL;
 }
 
 int dfir_rt_set_contains(dfir_table *set, const void *key, uint64_t len) { return lookup(set, key, len) != NULL; }
@@ -149,11 +201,7 @@ void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const voi
 
 const void *dfir_rt_table_next(dfir_table *t, uint64_t *cursor) {
   if (!t) return NULL;
-  while (*cursor < t->cap) {
-    entry *e = &t->slots[(*cursor)++];
-    if (e->key) return e;
-  }
-  return NULL;
+  return *cursor < t->used ? &t->entries[(*cursor)++] : NULL;
 }
 
 const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
@@ -162,20 +210,23 @@ const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
 }
 
 static void release(dfir_table *t) {
-  for (uint64_t i = 0; i < t->cap; ++i) {
-    entry *e = &t->slots[i];
-    if (!e->key) continue;
+  for (uint64_t i = 0; i < t->used; ++i) {
+    entry *e = &t->entries[i];
     for (uint64_t k = 0; k < e->count; ++k) free(e->values[k]);
     free(e->values);
     free(e->vlens);
-    free(e->key);
+  }
+  while (t->keys) {
+    chunk *next = t->keys->next;
+    free(t->keys);
+    t->keys = next;
   }
 }
 
 void dfir_rt_table_clear(dfir_table *t) {
   if (!t) return;
   release(t);
-  memset(t->slots, 0, t->cap * sizeof(entry));
+  memset(t->slots, 0, t->cap * sizeof(slot));
   t->used = 0;
 }
 
@@ -183,6 +234,7 @@ void dfir_rt_table_free(dfir_table **table) {
   if (!*table) return;
   release(*table);
   free((*table)->slots);
+  free((*table)->entries);
   free(*table);
   *table = NULL;
 }
