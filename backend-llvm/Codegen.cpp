@@ -424,15 +424,14 @@ private:
       llvm::Value *table = field(b, state, s.t0);
       auto [kb, kl] = gen.encode(key, keyType, 0);
       llvm::Value *entry = b.CreateCall(rt_->mapFind(), {b.CreateLoad(b.getPtrTy(), table), kb, kl});
-      llvm::Value *known = b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0));
+      llvm::Value *known = b.CreateICmpNE(rt_->entryCount(b, entry), b.getInt64(0));
       llvm::Function *fn = b.GetInsertBlock()->getParent();
       llvm::BasicBlock *old = llvm::BasicBlock::Create(ctx_, "stored", fn);
       llvm::BasicBlock *fresh = llvm::BasicBlock::Create(ctx_, "fresh", fn);
       llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx_, "update", fn);
       b.CreateCondBr(known, old, fresh);
       b.SetInsertPoint(old);
-      llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
-      llvm::Value *stored = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), lenSlot}), accType);
+      llvm::Value *stored = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), accType);
       llvm::Value *combined = gen.call(*op.args[op.kind == OpKind::FoldKeyed ? 1 : 0], {stored, val});
       llvm::BasicBlock *oldEnd = b.GetInsertBlock();
       b.CreateBr(join);
@@ -595,8 +594,7 @@ private:
       auto [kb, kl] = gen.encode(item, op.inTypes[0], 0);
       auto countOf = [&](int table) {
         llvm::Value *entry = b.CreateCall(rt_->mapFind(), {b.CreateLoad(b.getPtrTy(), field(b, state, table)), kb, kl});
-        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
-        llvm::Value *has = b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0));
+        llvm::Value *has = b.CreateICmpNE(rt_->entryCount(b, entry), b.getInt64(0));
         llvm::Value *safeEntry = entry;
         llvm::Function *fn = b.GetInsertBlock()->getParent();
         llvm::BasicBlock *read = llvm::BasicBlock::Create(ctx_, "count", fn);
@@ -604,7 +602,7 @@ private:
         llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "counted", fn);
         b.CreateCondBr(has, read, done);
         b.SetInsertPoint(read);
-        llvm::Value *bytes = b.CreateCall(rt_->entryValue(), {safeEntry, b.getInt64(0), lenSlot});
+        llvm::Value *bytes = rt_->entryValue(b, safeEntry, b.getInt64(0));
         llvm::Value *n = b.CreateAlignedLoad(b.getInt64Ty(), bytes, llvm::MaybeAlign(1));
         llvm::BasicBlock *readEnd = b.GetInsertBlock();
         b.CreateBr(done);
@@ -633,10 +631,9 @@ private:
       ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] {
         llvm::Value *otherTable = b.CreateLoad(b.getPtrTy(), field(b, state, port == 0 ? s.t1 : s.t0));
         llvm::Value *entry = b.CreateCall(rt_->mapFind(), {otherTable, vb, b.getInt64(0)});
-        llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
-        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+        llvm::Value *count = rt_->entryCount(b, entry);
         loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
-          llvm::Value *theirs = gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, lenSlot}), other);
+          llvm::Value *theirs = gen.decode(rt_->entryValue(b, entry, i), other);
           llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
           out = b.CreateInsertValue(out, port == 0 ? item : theirs, {0});
           emit(b, state, id, 0, b.CreateInsertValue(out, port == 0 ? theirs : item, {1}));
@@ -715,10 +712,9 @@ private:
       ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] {
         llvm::Value *otherTable = b.CreateLoad(b.getPtrTy(), field(b, state, port == 0 ? s.t1 : s.t0));
         llvm::Value *entry = b.CreateCall(rt_->mapFind(), {otherTable, kb, kl});
-        llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
-        llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+        llvm::Value *count = rt_->entryCount(b, entry);
         loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
-          llvm::Value *bytes = b.CreateCall(rt_->entryValue(), {entry, i, lenSlot});
+          llvm::Value *bytes = rt_->entryValue(b, entry, i);
           llvm::Value *theirs = gen.decode(bytes, other);
           llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
           llvm::Value *pair = b.CreateInsertValue(llvm::UndefValue::get(pairTy), port == 0 ? val : theirs, {0});
@@ -780,7 +776,6 @@ private:
     const Type *rt = join ? op.inTypes[1]->elems[1] : op.inTypes[1];
     llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
     llvm::Value *klen = entryAlloca(b, b.getInt64Ty());
-    llvm::Value *vlen = entryAlloca(b, b.getInt64Ty());
     b.CreateStore(b.getInt64(0), cursor);
     llvm::Function *f = b.GetInsertBlock()->getParent();
     llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "history", f);
@@ -794,10 +789,10 @@ private:
     llvm::Value *keyBytes = b.CreateCall(rt_->entryKey(), {entry, klen});
     llvm::Value *other = b.CreateCall(rt_->mapFind(), {right, keyBytes, b.CreateLoad(b.getInt64Ty(), klen)});
     llvm::Value *key = join ? gen.decode(keyBytes, op.inTypes[0]->elems[0]) : nullptr;
-    loop(b, b.getInt64(0), b.CreateCall(rt_->entryCount(), {entry}), [&](llvm::Value *i) {
-      llvm::Value *a = gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, vlen}), lt);
-      loop(b, b.getInt64(0), b.CreateCall(rt_->entryCount(), {other}), [&](llvm::Value *j) {
-        llvm::Value *c = gen.decode(b.CreateCall(rt_->entryValue(), {other, j, vlen}), rt);
+    loop(b, b.getInt64(0), rt_->entryCount(b, entry), [&](llvm::Value *i) {
+      llvm::Value *a = gen.decode(rt_->entryValue(b, entry, i), lt);
+      loop(b, b.getInt64(0), rt_->entryCount(b, other), [&](llvm::Value *j) {
+        llvm::Value *c = gen.decode(rt_->entryValue(b, other, j), rt);
         if (join) {
           llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
           llvm::Value *pair = b.CreateInsertValue(b.CreateInsertValue(llvm::UndefValue::get(pairTy), a, {0}), c, {1});
@@ -818,9 +813,8 @@ private:
     ExprCodegen gen = exprGen(b, op);
     llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, state_[id].t0));
     llvm::Value *entry = b.CreateCall(rt_->mapFind(), {table, rt_->bytes(""), b.getInt64(0)});
-    llvm::Value *len = entryAlloca(b, b.getInt64Ty());
-    ifThen(b, b.CreateICmpNE(b.CreateCall(rt_->entryCount(), {entry}), b.getInt64(0)), [&] {
-      llvm::Value *acc = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), len}), op.outTypes[0]);
+    ifThen(b, b.CreateICmpNE(rt_->entryCount(b, entry), b.getInt64(0)), [&] {
+      llvm::Value *acc = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), op.outTypes[0]);
       b.CreateStore(acc, field(b, state, state_[id].acc));
     });
   }
@@ -844,10 +838,9 @@ private:
     ExprCodegen gen = exprGen(b, p_.ops[id]);
     llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, tableField));
     llvm::Value *entry = b.CreateCall(rt_->mapFind(), {table, rt_->bytes(""), b.getInt64(0)});
-    llvm::Value *count = b.CreateCall(rt_->entryCount(), {entry});
-    llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
+    llvm::Value *count = rt_->entryCount(b, entry);
     loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
-      emit(b, state, id, 0, gen.decode(b.CreateCall(rt_->entryValue(), {entry, i, lenSlot}), t));
+      emit(b, state, id, 0, gen.decode(rt_->entryValue(b, entry, i), t));
     });
   }
 
@@ -897,7 +890,7 @@ private:
     b.CreateCondBr(b.CreateIsNull(entry), done, body);
     b.SetInsertPoint(body);
     llvm::Value *key = gen.decode(b.CreateCall(rt_->entryKey(), {entry, lenSlot}), op.outTypes[0]->elems[0]);
-    llvm::Value *acc = gen.decode(b.CreateCall(rt_->entryValue(), {entry, b.getInt64(0), lenSlot}), op.outTypes[0]->elems[1]);
+    llvm::Value *acc = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), op.outTypes[0]->elems[1]);
     llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
     emit(b, state, id, 0, b.CreateInsertValue(out, acc, {1}));
     b.CreateBr(head);

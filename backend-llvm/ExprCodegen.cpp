@@ -2,6 +2,8 @@
 
 #include "ir/Check.h"
 
+#include "dfir_rt.h"
+
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/MDBuilder.h"
 
@@ -112,8 +114,6 @@ DFIR_RT_FN(setInsert, "dfir_rt_set_insert", i32, ptr, ptr, i64)
 DFIR_RT_FN(setContains, "dfir_rt_set_contains", i32, ptr, ptr, i64)
 DFIR_RT_FN(mapInsert, "dfir_rt_map_insert", i32, ptr, ptr, i64, ptr, i64, i32)
 DFIR_RT_FN(mapFind, "dfir_rt_map_find", ptr, ptr, ptr, i64)
-DFIR_RT_FN(entryCount, "dfir_rt_entry_count", i64, ptr)
-DFIR_RT_FN(entryValue, "dfir_rt_entry_value", ptr, ptr, i64, ptr)
 DFIR_RT_FN(tableClear, "dfir_rt_table_clear", voidTy, ptr)
 DFIR_RT_FN(takeString, "dfir_rt_take_string", voidTy, ptr, ptr)
 DFIR_RT_FN(alloc, "dfir_rt_alloc", ptr, i64)
@@ -151,6 +151,16 @@ llvm::FunctionCallee Runtime::strFn(const std::string &name) {
   return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, ptr}); // trim, lower, upper
 }
 #undef DFIR_RT_FN
+
+llvm::Value *Runtime::entryCount(llvm::IRBuilder<> &b, llvm::Value *entry) {
+  return b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_COUNT_OFFSET));
+}
+
+llvm::Value *Runtime::entryValue(llvm::IRBuilder<> &b, llvm::Value *entry, llvm::Value *index) {
+  llvm::Value *values =
+      b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_VALUES_OFFSET));
+  return b.CreateLoad(b.getPtrTy(), b.CreateInBoundsGEP(b.getPtrTy(), values, index));
+}
 
 llvm::Constant *Runtime::bytes(const std::string &text) {
   auto it = strings_.find(text);

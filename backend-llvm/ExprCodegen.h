@@ -63,8 +63,10 @@ public:
   llvm::FunctionCallee setContains(); // (ptr table, ptr key, i64) -> i32
   llvm::FunctionCallee mapInsert();   // (ptr table*, ptr, i64, ptr, i64, i32) -> i32
   llvm::FunctionCallee mapFind();     // (ptr table, ptr, i64) -> ptr entry
-  llvm::FunctionCallee entryCount();  // (ptr entry) -> i64
-  llvm::FunctionCallee entryValue();  // (ptr entry, i64 index, ptr len*) -> ptr
+  /// An entry's value count and its `index`th value's bytes, read inline
+  /// (the entry layout is part of the runtime ABI).
+  llvm::Value *entryCount(llvm::IRBuilder<> &b, llvm::Value *entry);
+  llvm::Value *entryValue(llvm::IRBuilder<> &b, llvm::Value *entry, llvm::Value *index);
   llvm::FunctionCallee tableClear();  // (ptr table)
   llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
   llvm::FunctionCallee alloc();       // (i64 size) -> ptr

@@ -67,11 +67,14 @@ void *dfir_rt_scratch(uint32_t slot, uint64_t size);
  * all values (`multiset` nonzero). Returns 1 if the value was added. */
 int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen,
                        int multiset);
-/* The values stored under `key`: their count, and each one's bytes. The
- * bytes stay valid until the table is cleared or freed. */
-/* The entry of `key` (NULL if absent), its number of values and each
- * value's bytes. Entries and values stay valid until the table is cleared
- * or freed, or (entries only) until the next insert into the table. */
+/* The entry of `key` (never NULL: an absent key's entry has no values), its
+ * number of values and each value's bytes. Values stay valid until the table
+ * is cleared or freed; entries until then or the next insert into the table.
+ * Generated code reads an entry directly: the value count is the uint64_t at
+ * byte DFIR_RT_ENTRY_COUNT_OFFSET, and at DFIR_RT_ENTRY_VALUES_OFFSET is a
+ * pointer to the array of pointers to each value's bytes. */
+#define DFIR_RT_ENTRY_COUNT_OFFSET 24
+#define DFIR_RT_ENTRY_VALUES_OFFSET 40
 const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen);
 uint64_t dfir_rt_entry_count(const void *entry);
 const void *dfir_rt_entry_value(const void *entry, uint64_t index, uint64_t *vlen);

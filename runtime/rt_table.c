@@ -5,6 +5,7 @@
  * valid until the table is cleared; entry pointers only until the next insert. */
 #include "dfir_rt.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,13 @@ typedef struct entry {
   char **values;
   uint64_t *vlens;
 } entry;
+
+/* Generated code reads `count` and `values` directly (dfir_rt.h). */
+_Static_assert(offsetof(entry, count) == DFIR_RT_ENTRY_COUNT_OFFSET, "entry layout");
+_Static_assert(offsetof(entry, values) == DFIR_RT_ENTRY_VALUES_OFFSET, "entry layout");
+
+/* What dfir_rt_map_find returns for an absent key: no values. */
+static const entry absent;
 
 /* One slot of the index: the full hash and 1 + the entry's position in the
  * dense entry array (0: empty). Small slots keep probing in cache; the
@@ -181,7 +189,10 @@ void *dfir_rt_scratch(uint32_t slot, uint64_t size) {
   return buffers[slot];
 }
 
-const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen) { return lookup(map, key, klen); }
+const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen) {
+  entry *e = lookup(map, key, klen);
+  return e ? e : &absent;
+}
 
 uint64_t dfir_rt_entry_count(const void *e) { return e ? ((const entry *)e)->count : 0; }
 
