@@ -1,5 +1,5 @@
 /* Hash sets and multimaps over canonically encoded byte strings. A small
- * open-addressing index (linear probing) over a dense array of entries, so
+ * open-addressing index over a dense array of entries, so
  * iteration follows insertion order. Key bytes live in per-table chunks and
  * every value in its own allocation, so key and value pointers handed out stay
  * valid until the table is cleared; entry pointers only until the next insert. */
@@ -93,10 +93,26 @@ static char *copy_key(dfir_table *t, const void *bytes, uint64_t len) {
   return p;
 }
 
+/* The index hash of a key. Keys of at most 8 bytes (integers, small tuples)
+ * hash to their own bits, so nearby keys land in nearby slots; the probe
+ * sequence below mixes in the high bits, so regular patterns (multiples of
+ * the capacity) still spread out. Longer keys use the portable hash. */
+static uint64_t key_hash(const void *key, uint64_t len) {
+  if (len > 8) return dfir_rt_hash_bytes(key, len);
+  uint64_t v = 0;
+  memcpy(&v, key, len);
+  return v ^ (len << 59);
+}
+
+/* Open addressing with a perturbed probe sequence: the first slot is the
+ * hash's low bits, later ones fold in the hash's remaining bits. */
+#define FOR_EACH_PROBE(i, hash, mask) \
+  for (uint64_t i = (hash) & (mask), perturb_ = (hash);; perturb_ >>= 5, i = (i * 5 + 1 + perturb_) & (mask))
+
 /* The slot holding `key`, or the empty slot where it would go. */
 static slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
   uint64_t mask = t->cap - 1;
-  for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
+  FOR_EACH_PROBE(i, hash, mask) {
     slot *s = &t->slots[i];
     if (!s->index) return s;
     if (s->hash == hash) {
@@ -114,9 +130,12 @@ static void grow(dfir_table *t) {
   uint64_t mask = t->cap - 1;
   for (uint64_t i = 0; i < old; ++i) {
     if (!slots[i].index) continue;
-    uint64_t j = slots[i].hash & mask;
-    while (t->slots[j].index) j = (j + 1) & mask;
-    t->slots[j] = slots[i];
+    FOR_EACH_PROBE(j, slots[i].hash, mask) {
+      if (!t->slots[j].index) {
+        t->slots[j] = slots[i];
+        break;
+      }
+    }
   }
   free(slots);
 }
@@ -125,7 +144,7 @@ static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int
   if (!*table) *table = (dfir_table *)checked(calloc(1, sizeof(dfir_table)));
   dfir_table *t = *table;
   if ((t->used + 1) * 4 > t->cap * 3) grow(t);
-  uint64_t hash = dfir_rt_hash_bytes(key, len);
+  uint64_t hash = key_hash(key, len);
   slot *s = probe(t, key, len, hash);
   *added = !s->index;
   if (s->index) return &t->entries[s->index - 1];
@@ -170,7 +189,7 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
 
 static entry *lookup(dfir_table *t, const void *key, uint64_t len) {
   if (!t || !t->used) return NULL;
-  slot *s = probe(t, key, len, dfir_rt_hash_bytes(key, len));
+  slot *s = probe(t, key, len, key_hash(key, len));
   return s->index ? &t->entries[s->index - 1] : NULL;
 }
 

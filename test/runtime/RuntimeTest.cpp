@@ -40,6 +40,41 @@ TEST(Runtime, SetsDeduplicateByBytes) {
   EXPECT_EQ(set, nullptr);
 }
 
+// Short keys index by their own bits; keys sharing all their low bits (here
+// multiples of 2^20, and the same bits at different lengths) must still be
+// told apart, found, and iterated once each in insertion order.
+TEST(Runtime, SetsOfPatternedShortKeys) {
+  dfir_table *set = nullptr;
+  const uint64_t n = 20000;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t k = i << 20;
+    EXPECT_EQ(dfir_rt_set_insert(&set, &k, 8), 1);
+  }
+  uint32_t zero = 0;
+  EXPECT_EQ(dfir_rt_set_insert(&set, &zero, 4), 1); // same bits as key 0, other length
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t k = i << 20;
+    ASSERT_TRUE(dfir_rt_set_contains(set, &k, 8)) << i;
+    EXPECT_EQ(dfir_rt_set_insert(&set, &k, 8), 0);
+  }
+  uint64_t missing = (n << 20) + 1;
+  EXPECT_FALSE(dfir_rt_set_contains(set, &missing, 8));
+  uint64_t cursor = 0, seen = 0, klen = 0;
+  while (const void *e = dfir_rt_table_next(set, &cursor)) {
+    const void *key = dfir_rt_entry_key(e, &klen);
+    if (seen < n) {
+      uint64_t k = 0;
+      std::memcpy(&k, key, 8);
+      EXPECT_EQ(k, seen << 20);
+    } else {
+      EXPECT_EQ(klen, 4u);
+    }
+    ++seen;
+  }
+  EXPECT_EQ(seen, n + 1);
+  dfir_rt_table_free(&set);
+}
+
 TEST(Runtime, MultimapsKeepDistinctOrAllValues) {
   dfir_table *map = nullptr;
   EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 0), 1);
