@@ -1,8 +1,9 @@
 /* Hash sets and multimaps over canonically encoded byte strings. A small
  * open-addressing index over a dense array of entries, so
- * iteration follows insertion order. Key bytes live in per-table chunks and
- * every value in its own allocation, so key and value pointers handed out stay
- * valid until the table is cleared; entry pointers only until the next insert. */
+ * iteration follows insertion order. Keys, values and value arrays live in
+ * per-table chunks, so key and value pointers handed out stay valid until the
+ * table is cleared (a map_put may overwrite its key's value in place); entry
+ * pointers only until the next insert. */
 #include "dfir_rt.h"
 
 #include <stddef.h>
@@ -16,6 +17,7 @@ typedef struct entry {
   uint64_t count, cap;
   char **values;
   uint64_t *vlens;
+  uint64_t vcap; /* bytes available at values[0], for map_put to reuse */
 } entry;
 
 /* Generated code reads `count` and `values` directly (dfir_rt.h). */
@@ -33,7 +35,8 @@ typedef struct slot {
   uint64_t index;
 } slot;
 
-/* Key bytes live in chunks that are only released when the table is. */
+/* Keys, values and the per-entry value arrays live in chunks that are only
+ * released when the table is cleared or freed. */
 typedef struct chunk {
   struct chunk *next;
   uint64_t used, cap;
@@ -45,7 +48,7 @@ struct dfir_table {
   uint64_t cap; /* a power of two */
   entry *entries;
   uint64_t used, entries_cap;
-  chunk *keys;
+  chunk *chunks;
 };
 
 uint64_t dfir_rt_hash_bytes(const void *bytes, uint64_t len) {
@@ -69,26 +72,25 @@ static void *checked(void *p) {
   return p;
 }
 
-static char *copy(const void *bytes, uint64_t len) {
-  char *p = (char *)checked(malloc(len ? len : 1));
-  if (len) memcpy(p, bytes, len);
-  return p;
-}
-
-static char *copy_key(dfir_table *t, const void *bytes, uint64_t len) {
+static void *arena_alloc(dfir_table *t, uint64_t len) {
   uint64_t need = (len + 7) & ~(uint64_t)7;
-  if (!t->keys || t->keys->cap - t->keys->used < need) {
-    uint64_t cap = t->keys ? t->keys->cap * 2 : 4096;
+  if (!t->chunks || t->chunks->cap - t->chunks->used < need) {
+    uint64_t cap = t->chunks ? t->chunks->cap * 2 : 4096;
     if (cap > (1u << 20)) cap = 1u << 20;
     if (cap < need) cap = need;
     chunk *c = (chunk *)checked(malloc(sizeof(chunk) + cap));
-    c->next = t->keys;
+    c->next = t->chunks;
     c->used = 0;
     c->cap = cap;
-    t->keys = c;
+    t->chunks = c;
   }
-  char *p = t->keys->bytes + t->keys->used;
-  t->keys->used += need;
+  char *p = t->chunks->bytes + t->chunks->used;
+  t->chunks->used += need;
+  return p;
+}
+
+static char *copy(dfir_table *t, const void *bytes, uint64_t len) {
+  char *p = (char *)arena_alloc(t, len);
   if (len) memcpy(p, bytes, len);
   return p;
 }
@@ -156,7 +158,7 @@ static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int
   memset(e, 0, sizeof *e);
   e->hash = hash;
   e->klen = len;
-  e->key = copy_key(t, key, len);
+  e->key = copy(t, key, len);
   s->hash = hash;
   s->index = ++t->used;
   return e;
@@ -168,6 +170,22 @@ int dfir_rt_set_insert(dfir_table **set, const void *key, uint64_t len) {
   return added;
 }
 
+/* Room for at least one more value in `e`'s arrays (old arrays stay in the
+ * chunks; they are at most as large as the new ones together). */
+static void reserve_value(dfir_table *t, entry *e) {
+  if (e->count < e->cap) return;
+  uint64_t cap = e->cap ? e->cap * 2 : 1;
+  char **values = (char **)arena_alloc(t, cap * sizeof(char *));
+  uint64_t *vlens = (uint64_t *)arena_alloc(t, cap * sizeof(uint64_t));
+  if (e->count) {
+    memcpy(values, e->values, e->count * sizeof(char *));
+    memcpy(vlens, e->vlens, e->count * sizeof(uint64_t));
+  }
+  e->values = values;
+  e->vlens = vlens;
+  e->cap = cap;
+}
+
 int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen,
                        int multiset) {
   int added;
@@ -175,17 +193,13 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
   if (!multiset)
     for (uint64_t i = 0; i < e->count; ++i)
       if (e->vlens[i] == vlen && memcmp(e->values[i], value, vlen) == 0) return 0;
-  if (e->count == e->cap) {
-    e->cap = e->cap ? e->cap * 2 : 2;
-    e->values = (char **)checked(realloc(e->values, e->cap * sizeof(char *)));
-    e->vlens = (uint64_t *)checked(realloc(e->vlens, e->cap * sizeof(uint64_t)));
-  }
-  e->values[e->count] = copy(value, vlen);
+  reserve_value(*map, e);
+  e->values[e->count] = copy(*map, value, vlen);
   e->vlens[e->count] = vlen;
+  if (e->count == 0) e->vcap = vlen;
   e->count += 1;
   return 1;
 }
-
 
 static entry *lookup(dfir_table *t, const void *key, uint64_t len) {
   if (!t || !t->used) return NULL;
@@ -224,9 +238,17 @@ const void *dfir_rt_entry_value(const void *e, uint64_t index, uint64_t *vlen) {
 void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen) {
   int added;
   entry *e = find_or_add(map, key, klen, &added);
-  for (uint64_t k = 0; k < e->count; ++k) free(e->values[k]);
-  e->count = 0;
-  dfir_rt_map_insert(map, key, klen, value, vlen, 1);
+  if (e->count == 0 || e->vcap < vlen) {
+    /* A growing value (a string accumulator) gets room to double, so
+     * repeated puts use space proportional to the final value. */
+    uint64_t room = e->vcap * 2 > vlen ? e->vcap * 2 : vlen;
+    if (!e->cap) reserve_value(*map, e);
+    e->values[0] = (char *)arena_alloc(*map, room);
+    e->vcap = room;
+  }
+  if (vlen) memcpy(e->values[0], value, vlen);
+  e->vlens[0] = vlen;
+  e->count = 1;
 }
 
 const void *dfir_rt_table_next(dfir_table *t, uint64_t *cursor) {
@@ -240,16 +262,10 @@ const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
 }
 
 static void release(dfir_table *t) {
-  for (uint64_t i = 0; i < t->used; ++i) {
-    entry *e = &t->entries[i];
-    for (uint64_t k = 0; k < e->count; ++k) free(e->values[k]);
-    free(e->values);
-    free(e->vlens);
-  }
-  while (t->keys) {
-    chunk *next = t->keys->next;
-    free(t->keys);
-    t->keys = next;
+  while (t->chunks) {
+    chunk *next = t->chunks->next;
+    free(t->chunks);
+    t->chunks = next;
   }
 }
 

@@ -75,6 +75,30 @@ TEST(Runtime, SetsOfPatternedShortKeys) {
   dfir_rt_table_free(&set);
 }
 
+// map_put keeps one value per key, whether the new value is longer (room is
+// regrown) or shorter (the old room is reused) than the last.
+TEST(Runtime, MapPutReplacesGrowingAndShrinkingValues) {
+  dfir_table *map = nullptr;
+  std::string acc;
+  for (int i = 0; i < 200; ++i) {
+    acc += static_cast<char>('a' + i % 26);
+    dfir_rt_map_put(&map, "k", 1, acc.data(), acc.size());
+    dfir_rt_map_put(&map, "other", 5, &i, sizeof i);
+  }
+  const void *e = dfir_rt_map_find(map, "k", 1);
+  ASSERT_EQ(dfir_rt_entry_count(e), 1u);
+  uint64_t len = 0;
+  const char *v = static_cast<const char *>(dfir_rt_entry_value(e, 0, &len));
+  EXPECT_EQ(str(v, len), acc);
+  dfir_rt_map_put(&map, "k", 1, "xy", 2);
+  v = static_cast<const char *>(dfir_rt_entry_value(dfir_rt_map_find(map, "k", 1), 0, &len));
+  EXPECT_EQ(str(v, len), "xy");
+  int last = 0;
+  std::memcpy(&last, dfir_rt_entry_value(dfir_rt_map_find(map, "other", 5), 0, &len), sizeof last);
+  EXPECT_EQ(last, 199);
+  dfir_rt_table_free(&map);
+}
+
 TEST(Runtime, MultimapsKeepDistinctOrAllValues) {
   dfir_table *map = nullptr;
   EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 0), 1);
