@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Stable merge sort over fixed-size items. */
 void dfir_rt_sort(dfir_vec *v, uint64_t size, int (*cmp)(const void *, const void *)) {
@@ -46,32 +47,44 @@ void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **line
     snprintf(msg, sizeof msg, "cannot read `%s`: %s", name, strerror(errno));
     dfir_rt_error(op, line, msg);
   }
-  uint64_t cap = 1 << 16, used = 0;
-  char *data = (char *)malloc(cap);
-  size_t n;
-  while (data && (n = fread(data + used, 1, cap - used, f)) > 0) {
-    used += n;
-    if (used == cap) data = (char *)realloc(data, cap *= 2);
+  /* Read straight into the tick's memory when the size is known (a regular
+   * file); otherwise (a pipe, a device) collect it in a growing buffer. */
+  struct stat st;
+  uint64_t used = 0;
+  char *text = NULL;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+    uint64_t size = (uint64_t)st.st_size;
+    text = (char *)dfir_rt_alloc(size ? size : 1);
+    size_t n;
+    while (used < size && (n = fread(text + used, 1, size - used, f)) > 0) used += n;
+  } else {
+    uint64_t cap = 1 << 16;
+    char *data = (char *)malloc(cap);
+    size_t n;
+    while (data && (n = fread(data + used, 1, cap - used, f)) > 0) {
+      used += n;
+      if (used == cap) data = (char *)realloc(data, cap *= 2);
+    }
+    if (!data) dfir_rt_error(op, line, "out of memory reading a file");
+    text = (char *)dfir_rt_alloc(used ? used : 1);
+    memcpy(text, data, used);
+    free(data);
   }
   fclose(f);
-  if (!data) dfir_rt_error(op, line, "out of memory reading a file");
-  char *text = (char *)dfir_rt_alloc(used ? used : 1);
-  memcpy(text, data, used);
-  free(data);
   uint64_t total = 0;
-  for (uint64_t i = 0; i < used; ++i) total += text[i] == '\n';
+  for (const char *p = text, *end = text + used; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; ++p) ++total;
   if (used && text[used - 1] != '\n') total += 1;
   dfir_str *out = (dfir_str *)dfir_rt_alloc((total ? total : 1) * sizeof(dfir_str));
   uint64_t k = 0, start = 0;
-  for (uint64_t i = 0; i <= used; ++i) {
-    if (i < used && text[i] != '\n') continue;
-    if (i == used && start == used) break;
-    uint64_t end = i;
+  while (start < used) {
+    const char *nl = memchr(text + start, '\n', (size_t)(used - start));
+    uint64_t stop = nl ? (uint64_t)(nl - text) : used;
+    uint64_t end = stop;
     if (end > start && text[end - 1] == '\r') --end;
     out[k].ptr = text + start;
     out[k].len = end - start;
     ++k;
-    start = i + 1;
+    start = stop + 1;
   }
   *lines = out;
   *count = k;
