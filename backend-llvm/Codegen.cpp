@@ -4,7 +4,9 @@
 #include "ir/Check.h"
 #include "ir/GraphAlgo.h"
 
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Verifier.h"
 
 #include <map>
@@ -58,6 +60,7 @@ public:
     llvm::GlobalVariable *desc = defineDescriptor(l.name, init, tick, fini, layout);
     if (in_.withMain) defineMain(desc);
     if (!unsupported_.empty()) return nullptr;
+    tagMemoryAccesses();
     return std::move(module_);
   }
 
@@ -302,6 +305,29 @@ private:
     return f;
   }
 
+  /// Gives loads and stores alias tags (Runtime::aliasTag): accesses
+  /// through the state argument of a state-taking function are "state";
+  /// reads of bytes whose pointer was read from a table entry are "bytes".
+  /// Without this, a fold's accumulator store inside a loop over a table's
+  /// values forces the loop to reload the entry on every iteration.
+  void tagMemoryAccesses() {
+    llvm::MDNode *state = rt_->aliasTag("state"), *entry = rt_->aliasTag("entry"), *bytes = rt_->aliasTag("bytes");
+    for (llvm::Function &f : *module_) {
+      llvm::Value *stateArg = stateTaking_.count(&f) ? f.getArg(0) : nullptr;
+      for (llvm::Instruction &inst : llvm::instructions(f)) {
+        llvm::Value *ptr = llvm::getLoadStorePointerOperand(&inst);
+        if (!ptr || inst.getMetadata(llvm::LLVMContext::MD_tbaa)) continue;
+        const llvm::Value *base = llvm::getUnderlyingObject(ptr);
+        if (base == stateArg) {
+          inst.setMetadata(llvm::LLVMContext::MD_tbaa, state);
+        } else if (auto *load = llvm::dyn_cast<llvm::LoadInst>(base)) {
+          if (llvm::isa<llvm::LoadInst>(inst) && load->getMetadata(llvm::LLVMContext::MD_tbaa) == entry)
+            inst.setMetadata(llvm::LLVMContext::MD_tbaa, bytes);
+        }
+      }
+    }
+  }
+
   void declarePushFunctions() {
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     for (int id : ops_) {
@@ -309,6 +335,7 @@ private:
       for (unsigned port = 0; port < op.inputs.size(); ++port) {
         auto *ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, types().lower(op.inTypes[port])}, false);
         llvm::Function *f = newFunction(ty, "push." + op.name + "." + std::to_string(port), false);
+        stateTaking_.insert(f);
         f->addFnAttr(llvm::Attribute::InlineHint);
         push_[{id, port}] = f;
       }
@@ -928,6 +955,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
                                     "dfir.init." + p_.locations[loc_].name, false);
+    stateTaking_.insert(f);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
     for (int id : ops_) {
       const Operator &op = p_.ops[id];
@@ -955,6 +983,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
                                     "dfir.fini." + p_.locations[loc_].name, false);
+    stateTaking_.insert(f);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
     for (int id : ops_)
       if (p_.ops[id].kind == OpKind::DestFile)
@@ -975,6 +1004,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx_), {ptr}, false),
                                     "dfir.tick." + p_.locations[loc_].name, false);
+    stateTaking_.insert(f);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
     llvm::Value *state = f->getArg(0);
     llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));
@@ -1311,6 +1341,7 @@ private:
   llvm::StructType *stateType_ = nullptr;
   std::map<int, OpState> state_;
   std::map<std::pair<int, unsigned>, llvm::Function *> push_;
+  std::set<const llvm::Function *> stateTaking_; // functions whose first argument is the state
   std::vector<Buffer> buffers_;
   std::map<int, int> bufferOf_; // edge -> index in buffers_
 };

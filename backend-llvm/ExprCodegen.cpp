@@ -152,14 +152,27 @@ llvm::FunctionCallee Runtime::strFn(const std::string &name) {
 }
 #undef DFIR_RT_FN
 
+llvm::MDNode *Runtime::aliasTag(const char *name) {
+  llvm::MDBuilder md(m_.getContext());
+  llvm::MDNode *root = md.createTBAARoot("dfir alias tags");
+  llvm::MDNode *type = md.createTBAAScalarTypeNode(name, root);
+  return md.createTBAAStructTagNode(type, type, 0);
+}
+
 llvm::Value *Runtime::entryCount(llvm::IRBuilder<> &b, llvm::Value *entry) {
-  return b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_COUNT_OFFSET));
+  llvm::LoadInst *count =
+      b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_COUNT_OFFSET));
+  count->setMetadata(llvm::LLVMContext::MD_tbaa, aliasTag("entry"));
+  return count;
 }
 
 llvm::Value *Runtime::entryValue(llvm::IRBuilder<> &b, llvm::Value *entry, llvm::Value *index) {
-  llvm::Value *values =
+  llvm::LoadInst *values =
       b.CreateLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_VALUES_OFFSET));
-  return b.CreateLoad(b.getPtrTy(), b.CreateInBoundsGEP(b.getPtrTy(), values, index));
+  values->setMetadata(llvm::LLVMContext::MD_tbaa, aliasTag("entry"));
+  llvm::LoadInst *value = b.CreateLoad(b.getPtrTy(), b.CreateInBoundsGEP(b.getPtrTy(), values, index));
+  value->setMetadata(llvm::LLVMContext::MD_tbaa, aliasTag("entry"));
+  return value;
 }
 
 llvm::Constant *Runtime::bytes(const std::string &text) {

@@ -63,6 +63,11 @@ public:
   llvm::FunctionCallee setContains(); // (ptr table, ptr key, i64) -> i32
   llvm::FunctionCallee mapInsert();   // (ptr table*, ptr, i64, ptr, i64, i32) -> i32
   llvm::FunctionCallee mapFind();     // (ptr table, ptr, i64) -> ptr entry
+  /// Type-based alias tags that keep the optimizer from assuming stores to
+  /// operator state may change hash-table memory (and back): "state" (the
+  /// location's state struct), "entry" (table entries) and "bytes" (values
+  /// stored in tables). Distinct tags never alias.
+  llvm::MDNode *aliasTag(const char *name);
   /// An entry's value count and its `index`th value's bytes, read inline
   /// (the entry layout is part of the runtime ABI).
   llvm::Value *entryCount(llvm::IRBuilder<> &b, llvm::Value *entry);
