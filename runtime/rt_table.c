@@ -27,13 +27,16 @@ _Static_assert(offsetof(entry, values) == DFIR_RT_ENTRY_VALUES_OFFSET, "entry la
 /* What dfir_rt_map_find returns for an absent key: no values. */
 static const entry absent;
 
-/* One slot of the index: the full hash and 1 + the entry's position in the
- * dense entry array (0: empty). Small slots keep probing in cache; the
- * dense array makes iteration follow insertion order. */
+/* One slot of the index: the full hash, 1 + the entry's position in the
+ * dense entry array (0: empty) and the key's length. Small slots keep probing
+ * in cache; the dense array makes iteration follow insertion order. */
 typedef struct slot {
   uint64_t hash;
-  uint64_t index;
+  uint32_t index;
+  uint32_t klen; /* saturated at UINT32_MAX */
 } slot;
+
+static uint32_t slot_len(uint64_t len) { return len < UINT32_MAX ? (uint32_t)len : UINT32_MAX; }
 
 /* Keys, values and the per-entry value arrays live in chunks that are only
  * released when the table is cleared or freed. */
@@ -103,7 +106,7 @@ static uint64_t key_hash(const void *key, uint64_t len) {
   if (len > 8) return dfir_rt_hash_bytes(key, len);
   uint64_t v = 0;
   memcpy(&v, key, len);
-  return v ^ (len << 59);
+  return v;
 }
 
 /* Open addressing with a perturbed probe sequence: the first slot is the
@@ -117,10 +120,12 @@ static slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) 
   FOR_EACH_PROBE(i, hash, mask) {
     slot *s = &t->slots[i];
     if (!s->index) return s;
-    if (s->hash == hash) {
-      entry *e = &t->entries[s->index - 1];
-      if (e->klen == len && memcmp(e->key, key, len) == 0) return s;
-    }
+    if (s->hash != hash || s->klen != slot_len(len)) continue;
+    /* Keys of at most 8 bytes and equal length have equal hashes only when
+     * they are equal (key_hash), so only longer keys are compared. */
+    if (len <= 8) return s;
+    entry *e = &t->entries[s->index - 1];
+    if (e->klen == len && memcmp(e->key, key, len) == 0) return s;
   }
 }
 
@@ -150,6 +155,7 @@ static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int
   slot *s = probe(t, key, len, hash);
   *added = !s->index;
   if (s->index) return &t->entries[s->index - 1];
+  if (t->used == UINT32_MAX) dfir_rt_error("runtime", 0, "a hash table holds more than 4294967295 keys");
   if (t->used == t->entries_cap) {
     t->entries_cap = t->entries_cap ? t->entries_cap * 2 : 8;
     t->entries = (entry *)checked(realloc(t->entries, t->entries_cap * sizeof(entry)));
@@ -160,7 +166,8 @@ static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int
   e->klen = len;
   e->key = copy(t, key, len);
   s->hash = hash;
-  s->index = ++t->used;
+  s->klen = slot_len(len);
+  s->index = (uint32_t)++t->used;
   return e;
 }
 
