@@ -158,11 +158,11 @@ private:
         for (auto &p : e->params)
           if (!types().lower(p.pattern->type)) unsupported(op, "values of type `" + typeToString(p.pattern->type) + "`");
         for (auto &k : e->kids[0]->kids)
-          if (auto what = ExprCodegen::unsupportedIn(*k, *p_.types)) unsupported_.push_back({what->first, what->second});
+          if (auto what = ExprCodegen::unsupportedIn(*k, p_)) unsupported_.push_back({what->first, what->second});
         continue;
       }
       for (const Expr *part : e->kind == Expr::Range ? children(*e) : std::vector<const Expr *>{e})
-        if (auto what = ExprCodegen::unsupportedIn(*part, *p_.types)) unsupported_.push_back({what->first, what->second});
+        if (auto what = ExprCodegen::unsupportedIn(*part, p_)) unsupported_.push_back({what->first, what->second});
     }
     for (const Type *t : op.inTypes)
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");

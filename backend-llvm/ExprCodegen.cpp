@@ -259,7 +259,24 @@ bool ExprCodegen::encodable(const Type *t, const TypeContext &types) {
   return true;
 }
 
-std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const TypeContext &types) {
+namespace {
+const ir::ExternDecl *findExtern(const ir::Program &p, const Expr &callee) {
+  if (callee.kind != Expr::Name) return nullptr;
+  for (auto &x : p.externs)
+    if (x.name == callee.name) return &x;
+  return nullptr;
+}
+
+/// Types an extern fn can take and return: they have one C counterpart
+/// (docs/language.md, "Extern functions").
+bool cCompatible(const Type *t, bool result) {
+  return t->kind == Type::Int || t->kind == Type::Float || t->kind == Type::Bool || t->kind == Type::Str ||
+         (result && t->kind == Type::Unit);
+}
+} // namespace
+
+std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const ir::Program &p) {
+  const TypeContext &types = *p.types;
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
   case Expr::Range: return no("this expression");
@@ -272,6 +289,12 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
     break;
   case Expr::Call: {
     const Expr &callee = *e.kids[0];
+    if (const ir::ExternDecl *x = findExtern(p, callee)) {
+      for (auto &[name, t] : x->params)
+        if (!cCompatible(t, false)) return no("passing `" + typeToString(t) + "` to an extern fn");
+      if (!cCompatible(x->result, true)) return no("returning `" + typeToString(x->result) + "` from an extern fn");
+      break;
+    }
     bool known = callee.kind == Expr::Path; // an enum variant
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
@@ -290,12 +313,12 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
   for (auto &p : e.params)
     if (!lowerable(p.pattern->type)) return no("values of type `" + typeToString(p.pattern->type) + "`");
   for (auto &s : e.stmts)
-    if (auto r = unsupportedIn(*s.expr, types)) return r;
+    if (auto r = unsupportedIn(*s.expr, p)) return r;
   for (auto &a : e.arms)
-    if (auto r = unsupportedIn(*a.body, types)) return r;
+    if (auto r = unsupportedIn(*a.body, p)) return r;
   // A call's callee is a name, not a value.
   for (size_t i = e.kind == Expr::Call ? 1 : 0; i < e.kids.size(); ++i)
-    if (auto r = unsupportedIn(*e.kids[i], types)) return r;
+    if (auto r = unsupportedIn(*e.kids[i], p)) return r;
   return std::nullopt;
 }
 
@@ -1128,6 +1151,53 @@ void ExprCodegen::matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock
   }
 }
 
+/// A call of a C function: integers, floats and bool by value (small
+/// integers extended as the C ABI asks), `str` as a pointer and a length,
+/// and a `str` result as a `dfir_str` struct whose bytes are copied into
+/// tick memory at once.
+llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
+  llvm::LLVMContext &ctx = b_.getContext();
+  std::vector<llvm::Type *> params;
+  std::vector<llvm::Value *> args;
+  std::vector<llvm::Attribute::AttrKind> extend;
+  auto extension = [](const Type *t) {
+    if (t->kind == Type::Bool) return llvm::Attribute::ZExt;
+    if (t->kind == Type::Int && t->bits < 32) return t->isSigned ? llvm::Attribute::SExt : llvm::Attribute::ZExt;
+    return llvm::Attribute::None;
+  };
+  for (size_t i = 0; i < x.params.size(); ++i) {
+    const Type *t = x.params[i].second;
+    llvm::Value *v = value(*e.kids[i + 1]);
+    if (t->kind == Type::Str) {
+      for (unsigned k = 0; k < 2; ++k) {
+        args.push_back(b_.CreateExtractValue(v, {k}));
+        params.push_back(args.back()->getType());
+        extend.push_back(llvm::Attribute::None);
+      }
+      continue;
+    }
+    args.push_back(v);
+    params.push_back(v->getType());
+    extend.push_back(extension(t));
+  }
+  const Type *r = x.result;
+  llvm::Type *result = r->kind == Type::Unit ? llvm::Type::getVoidTy(ctx) : types_.lower(r);
+  llvm::Module &m = *b_.GetInsertBlock()->getModule();
+  llvm::FunctionCallee callee = m.getOrInsertFunction(x.name, llvm::FunctionType::get(result, params, false));
+  if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+    for (unsigned i = 0; i < extend.size(); ++i)
+      if (extend[i] != llvm::Attribute::None) f->addParamAttr(i, extend[i]);
+    if (llvm::Attribute::AttrKind ext = extension(r); ext != llvm::Attribute::None) f->addRetAttr(ext);
+  }
+  llvm::CallInst *call = b_.CreateCall(callee, args);
+  if (r->kind == Type::Unit) return llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
+  if (r->kind != Type::Str) return call;
+  llvm::Value *len = b_.CreateExtractValue(call, {1});
+  llvm::Value *copy = b_.CreateCall(rt_.alloc(), {len});
+  b_.CreateMemCpy(copy, llvm::MaybeAlign(1), b_.CreateExtractValue(call, {0}), llvm::MaybeAlign(1), len);
+  return b_.CreateInsertValue(call, copy, {0});
+}
+
 llvm::Value *ExprCodegen::builtin(const Expr &e) {
   if (e.kids[0]->kind == Expr::Path) {
     const Expr &callee = *e.kids[0];
@@ -1136,6 +1206,7 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     for (size_t i = 1; i < e.kids.size(); ++i) fields.push_back(value(*e.kids[i]));
     return makeEnum(e.type, variant, fields);
   }
+  if (const ir::ExternDecl *x = findExtern(p_, *e.kids[0])) return externCall(*x, e);
   const std::string &name = e.kids[0]->name;
   if (name == "Some") return optionValue(e.type, b_.getTrue(), value(*e.kids[1]));
   if (name == "member_id") return b_.CreateCall(rt_.memberId(), {});

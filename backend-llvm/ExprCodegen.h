@@ -111,7 +111,7 @@ public:
       : b_(b), types_(types), rt_(rt), p_(p), op_(op), line_(line) {}
 
   /// The first construct of `e` the code generator cannot compile, if any.
-  static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e, const TypeContext &types);
+  static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e, const ir::Program &p);
   /// True when the language's order on `t` is compiled (no lists or enums yet).
   static bool orderable(const Type *t, const TypeContext &types);
   static bool selfContaining(const Type *t, const TypeContext &types, std::vector<const Type *> seen);
@@ -153,6 +153,7 @@ private:
   llvm::Value *ifExpr(const Expr &e);
   llvm::Value *shortCircuit(const Expr &e);
   llvm::Value *builtin(const Expr &e);
+  llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);
   void writeText(int stream, const std::string &text);
   llvm::Value *takeString();

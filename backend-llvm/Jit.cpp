@@ -5,7 +5,9 @@
 #include "dfir_rt.h"
 
 #include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 
 namespace dfir::backend {
@@ -14,6 +16,7 @@ struct JitSession::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   llvm::orc::ThreadSafeContext context{std::make_unique<llvm::LLVMContext>()};
   unsigned optLevel = 2;
+  bool processSearched = false;
 };
 
 JitSession::JitSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -43,6 +46,7 @@ llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel
   impl->jit = std::move(*jit);
   if (auto err = impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(runtimeSymbols(*impl->jit))))
     return err;
+
   unsigned level = optLevel;
   impl->jit->getIRTransformLayer().setTransform(
       [level](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility &) {
@@ -56,7 +60,33 @@ llvm::LLVMContext &JitSession::context() { return *impl_->context.getContext(); 
 const llvm::DataLayout &JitSession::dataLayout() const { return impl_->jit->getDataLayout(); }
 
 llvm::Error JitSession::add(std::unique_ptr<llvm::Module> module) {
+  // Extern fns resolve against the libraries of --load first (in order), then
+  // this process (the C library), so a user's function wins over a same-named
+  // one dfirc happens to link.
+  if (!impl_->processSearched) {
+    auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        impl_->jit->getDataLayout().getGlobalPrefix());
+    if (!process) return process.takeError();
+    impl_->jit->getMainJITDylib().addGenerator(std::move(*process));
+    impl_->processSearched = true;
+  }
   return impl_->jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), impl_->context));
+}
+
+llvm::Error JitSession::loadLibrary(const std::string &path) {
+  std::string message;
+  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(path.c_str(), &message))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot load `%s`: %s", path.c_str(),
+                                   message.c_str());
+  auto library = llvm::orc::DynamicLibrarySearchGenerator::Load(path.c_str(),
+                                                                 impl_->jit->getDataLayout().getGlobalPrefix());
+  if (!library) return library.takeError();
+  impl_->jit->getMainJITDylib().addGenerator(std::move(*library));
+  return llvm::Error::success();
+}
+
+bool JitSession::hasSymbol(const std::string &name) {
+  return llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name) != nullptr;
 }
 
 llvm::Expected<int> JitSession::run(const std::string &location) {

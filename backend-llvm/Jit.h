@@ -28,6 +28,11 @@ public:
   llvm::LLVMContext &context();
   const llvm::DataLayout &dataLayout() const;
   llvm::Error add(std::unique_ptr<llvm::Module> module);
+  /// Makes a shared library's symbols available to extern fns (`--load`);
+  /// call before add(). Libraries are searched before the process.
+  llvm::Error loadLibrary(const std::string &path);
+  /// Whether `name` resolves: a loaded library, or this process (libc).
+  static bool hasSymbol(const std::string &name);
   /// Runs the location whose descriptor the added modules export, until it
   /// is idle; returns its exit status.
   llvm::Expected<int> run(const std::string &location);

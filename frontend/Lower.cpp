@@ -23,6 +23,7 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     const ExternSig &sig = ctx.externs[e.name];
     for (size_t i = 0; i < e.params.size(); ++i) d.params.emplace_back(e.params[i].name, sig.params[i]);
     d.result = sig.result;
+    d.range = e.nameRange;
     p->externs.push_back(std::move(d));
   }
   for (auto &c : program.consts) p->consts.push_back({c.name, ctx.consts[c.name], std::move(c.value)});

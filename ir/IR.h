@@ -75,6 +75,7 @@ struct ExternDecl {
   std::string name;
   std::vector<std::pair<std::string, const Type *>> params;
   const Type *result = nullptr;
+  SourceRange range; // of the name in the declaration
 };
 
 struct ConstDecl {

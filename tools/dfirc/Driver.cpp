@@ -287,7 +287,10 @@ int buildNative(const BuildOptions &opts) {
     std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
     return kExitUserError;
   }
-  int rc = runCommand({"cc", "-o", exe, object, runtimeArchive(), "-lm"});
+  std::vector<std::string> link = {"cc", "-o", exe, object};
+  link.insert(link.end(), opts.link.begin(), opts.link.end());
+  link.insert(link.end(), {runtimeArchive(), "-lm"});
+  int rc = runCommand(link);
   if (rc != 0) {
     std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
                  rc < 0 ? " (is a C compiler installed?)" : "");
@@ -347,10 +350,27 @@ int runRun(const RunOptions &opts) {
   if (!s) return code;
   const ir::Program &program = *s->program;
   auto jit = startJit(opts.optLevel);
+  for (auto &lib : opts.load)
+    if (auto err = jit->loadLibrary(lib)) {
+      std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+      return kExitUserError;
+    }
+  // After code generation (which reports what it cannot compile), before
+  // the JIT would fail on a missing symbol: name the declaration.
+  auto externsDefined = [&] {
+    bool ok = true;
+    for (auto &x : program.externs)
+      if (!backend::JitSession::hasSymbol(x.name)) {
+        s->diags->report(DiagID::err_extern_undefined, x.range) << x.name;
+        ok = false;
+      }
+    if (!ok) logEmittedKinds(*s->diags);
+    return ok;
+  };
   bool system = program.locations.size() > 1 || program.locations[0].isCluster;
   if (!system) {
     auto module = generate(*s, jit->context(), jit->dataLayout());
-    if (!module) return kExitUserError;
+    if (!module || !externsDefined()) return kExitUserError;
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
     auto status = jit->run(program.locations[0].name);
     if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
@@ -384,7 +404,7 @@ int runRun(const RunOptions &opts) {
     }
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
   }
-  if (!ok) return kExitUserError;
+  if (!ok || !externsDefined()) return kExitUserError;
   auto status = jit->runSystem(names, counts, static_cast<uint32_t>(program.channels.size()), opts.seed);
   if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
   return *status;

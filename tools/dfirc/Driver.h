@@ -46,6 +46,7 @@ struct BuildOptions {
   std::string output = "-"; // `-`: standard output
   std::string emit;         // ir | ir-opt | llvm
   unsigned optLevel = 2;
+  std::vector<std::string> link; // extra inputs of the link (objects, archives, C files, -lNAME)
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -62,6 +63,7 @@ struct RunOptions {
   unsigned optLevel = 2;
   uint64_t seed = 0;
   std::vector<std::string> clusterSizes; // NAME=N
+  std::vector<std::string> load;         // shared libraries providing extern fns
   DiagOptions diag;
   PipelineOptions pipeline;
 };

@@ -101,6 +101,9 @@ int main(int argc, char **argv) {
                        "ir: the graph IR as canonical DFIR text; ir-opt: after the passes; llvm: the optimized "
                        "LLVM IR; asm, obj: assembly or an object file (default: DIR/<location>.o and an executable)")
       ->check(CLI::IsMember({"ir", "ir-opt", "llvm", "asm", "obj"}));
+  buildCmd->add_option("--link", build.link,
+                       "FILE: also link this object, archive, C source or -lNAME into the executable (extern fns)")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
@@ -119,6 +122,8 @@ int main(int argc, char **argv) {
   addOptLevel(runCmd, run.optLevel);
   runCmd->add_option("--seed", run.seed, "Seed of the scheduler of an embedded run (default 0)");
   runCmd->add_option("--cluster", run.clusterSizes, "NAME=N: run N members of cluster NAME")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  runCmd->add_option("--load", run.load, "LIB.so: a shared library providing extern fns")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
