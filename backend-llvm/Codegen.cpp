@@ -118,7 +118,10 @@ private:
         unsupported(op, "`'static` `scan` over lists of strings");
       break;
     case OpKind::Zip:
-      if (isStatic(op)) unsupported(op, "`'static` `zip`");
+      // Unmatched items wait in vectors; tick memory (strings, lists) would
+      // not outlive the tick they were made in.
+      if (isStatic(op) && (containsStr(op.inTypes[0]) || containsStr(op.inTypes[1])))
+        unsupported(op, "`'static` `zip` of strings or lists");
       break;
     case OpKind::CrossJoin:
     case OpKind::CrossJoinMultiset:
@@ -769,6 +772,29 @@ private:
     b.CreateCall(rt_->vecPush(), {field(b, state, vecField), tmp, sizeOf(item->getType())});
   }
 
+  /// `zip::<'static>` at the start of a tick: each side's unmatched items
+  /// move to the front of its vector, so paired items do not pile up.
+  void compactZip(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    const OpState &s = state_[id];
+    for (int side = 0; side < 2; ++side) {
+      llvm::Type *lt = types().lower(op.inTypes[side]);
+      llvm::Value *vec = field(b, state, side == 0 ? s.cur : s.next);
+      llvm::Value *headSlot = field(b, state, side == 0 ? s.acc : s.has);
+      llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
+      llvm::Value *head = b.CreateLoad(b.getInt64Ty(), headSlot);
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), lenSlot);
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+      llvm::Value *left = b.CreateSub(len, head);
+      ifThen(b, b.CreateICmpNE(left, b.getInt64(0)), [&] {
+        b.CreateMemMove(data, llvm::MaybeAlign(1), b.CreateGEP(lt, data, {head}), llvm::MaybeAlign(1),
+                        b.CreateMul(left, sizeOf(lt)));
+      });
+      b.CreateStore(left, lenSlot);
+      b.CreateStore(b.getInt64(0), headSlot);
+    }
+  }
+
   /// Emits the items of a vector field in order, then empties it.
   void emitVec(llvm::IRBuilder<> &b, llvm::Value *state, int id, int vecField, const Type *t) {
     llvm::Type *lt = types().lower(t);
@@ -1022,6 +1048,10 @@ private:
       }
       if (isStatic(op) && s.t0 >= 0 && (op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan)) {
         restoreAccumulator(b, state, id);
+        continue;
+      }
+      if (isStatic(op) && op.kind == OpKind::Zip) {
+        compactZip(b, state, id);
         continue;
       }
       if (isStatic(op)) continue;
