@@ -827,36 +827,47 @@ private:
     llvm::Value *right = b.CreateLoad(b.getPtrTy(), field(b, state, s.t1));
     const Type *lt = join ? op.inTypes[0]->elems[1] : op.inTypes[0];
     const Type *rt = join ? op.inTypes[1]->elems[1] : op.inTypes[1];
-    llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
     llvm::Value *klen = entryAlloca(b, b.getInt64Ty());
-    b.CreateStore(b.getInt64(0), cursor);
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "history", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "history.key", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "history.end", f);
-    b.CreateBr(head);
-    b.SetInsertPoint(head);
-    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {left, cursor});
-    b.CreateCondBr(b.CreateIsNull(entry), done, body);
-    b.SetInsertPoint(body);
-    llvm::Value *keyBytes = b.CreateCall(rt_->entryKey(), {entry, klen});
-    llvm::Value *other = b.CreateCall(rt_->mapFind(), {right, keyBytes, b.CreateLoad(b.getInt64Ty(), klen)});
-    llvm::Value *key = join ? gen.decode(keyBytes, op.inTypes[0]->elems[0]) : nullptr;
-    loop(b, b.getInt64(0), rt_->entryCount(b, entry), [&](llvm::Value *i) {
-      llvm::Value *a = gen.decode(rt_->entryValue(b, entry, i), lt);
-      loop(b, b.getInt64(0), rt_->entryCount(b, other), [&](llvm::Value *j) {
-        llvm::Value *c = gen.decode(rt_->entryValue(b, other, j), rt);
-        if (join) {
-          llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
-          llvm::Value *pair = b.CreateInsertValue(b.CreateInsertValue(llvm::UndefValue::get(pairTy), a, {0}), c, {1});
-          llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
-          emit(b, state, id, 0, b.CreateInsertValue(out, pair, {1}));
-        } else {
-          llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
-          emit(b, state, id, 0, b.CreateInsertValue(b.CreateInsertValue(out, a, {0}), c, {1}));
-        }
+    forEachEntry(b, left, "history", [&](llvm::Value *entry) {
+      llvm::Value *keyBytes = b.CreateCall(rt_->entryKey(), {entry, klen});
+      llvm::Value *other =
+          b.CreateCall(rt_->mapFind(), {right, keyBytes, b.CreateLoad(b.getInt64Ty(), klen)});
+      llvm::Value *key = join ? gen.decode(keyBytes, op.inTypes[0]->elems[0]) : nullptr;
+      loop(b, b.getInt64(0), rt_->entryCount(b, entry), [&](llvm::Value *i) {
+        llvm::Value *a = gen.decode(rt_->entryValue(b, entry, i), lt);
+        loop(b, b.getInt64(0), rt_->entryCount(b, other), [&](llvm::Value *j) {
+          llvm::Value *c = gen.decode(rt_->entryValue(b, other, j), rt);
+          if (join) {
+            llvm::Type *pairTy = types().lower(op.outTypes[0]->elems[1]);
+            llvm::Value *pair =
+                b.CreateInsertValue(b.CreateInsertValue(llvm::UndefValue::get(pairTy), a, {0}), c, {1});
+            llvm::Value *out =
+                b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
+            emit(b, state, id, 0, b.CreateInsertValue(out, pair, {1}));
+          } else {
+            llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+            emit(b, state, id, 0, b.CreateInsertValue(b.CreateInsertValue(out, a, {0}), c, {1}));
+          }
+        });
       });
     });
+  }
+
+  /// Runs `body` on every entry of a table, in insertion order.
+  void forEachEntry(llvm::IRBuilder<> &b, llvm::Value *table, const std::string &name,
+                    const std::function<void(llvm::Value *entry)> &body) {
+    llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
+    b.CreateStore(b.getInt64(0), cursor);
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, name, f);
+    llvm::BasicBlock *each = llvm::BasicBlock::Create(ctx_, name + ".entry", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, name + ".end", f);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {table, cursor});
+    b.CreateCondBr(b.CreateIsNull(entry), done, each);
+    b.SetInsertPoint(each);
+    body(entry);
     b.CreateBr(head);
     b.SetInsertPoint(done);
   }
@@ -930,24 +941,13 @@ private:
     const Operator &op = p_.ops[id];
     ExprCodegen gen = exprGen(b, op);
     llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, state_[id].t0));
-    llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
     llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
-    b.CreateStore(b.getInt64(0), cursor);
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "keyed", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "keyed.body", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "keyed.end", f);
-    b.CreateBr(head);
-    b.SetInsertPoint(head);
-    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {table, cursor});
-    b.CreateCondBr(b.CreateIsNull(entry), done, body);
-    b.SetInsertPoint(body);
-    llvm::Value *key = gen.decode(b.CreateCall(rt_->entryKey(), {entry, lenSlot}), op.outTypes[0]->elems[0]);
-    llvm::Value *acc = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), op.outTypes[0]->elems[1]);
-    llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
-    emit(b, state, id, 0, b.CreateInsertValue(out, acc, {1}));
-    b.CreateBr(head);
-    b.SetInsertPoint(done);
+    forEachEntry(b, table, "keyed", [&](llvm::Value *entry) {
+      llvm::Value *key = gen.decode(b.CreateCall(rt_->entryKey(), {entry, lenSlot}), op.outTypes[0]->elems[0]);
+      llvm::Value *acc = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), op.outTypes[0]->elems[1]);
+      llvm::Value *out = b.CreateInsertValue(llvm::UndefValue::get(types().lower(op.outTypes[0])), key, {0});
+      emit(b, state, id, 0, b.CreateInsertValue(out, acc, {1}));
+    });
   }
 
   void ifThen(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<void()> &then) {

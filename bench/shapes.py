@@ -10,39 +10,25 @@ def chain(op, n=N):
     return ("source_iter(0..%d) -> %s -> fold(0, |acc, x| acc ^ x) -> for_each(|x| println(x));\n" % (n, maps))
 
 
+def chain_cpp(step, what, n=N):
+    return """
+#include <cstdint>
+#include <cstdio>
+int main() {
+  int64_t acc = 0;
+  for (int64_t x = 0; x < %d; ++x) {
+    int64_t v = x;
+    for (int i = 0; i < 20; ++i) %s;  // %s
+    acc ^= v;
+  }
+  std::printf("%%lld\\n", (long long)acc);
+}
+""" % (n, step, what)
+
+
 SHAPES = {
-    "identity": {
-        "dfir": chain("x"),
-        "cpp": """
-#include <cstdint>
-#include <cstdio>
-int main() {
-  int64_t acc = 0;
-  for (int64_t x = 0; x < %d; ++x) {
-    int64_t v = x;
-    for (int i = 0; i < 20; ++i) v = v;  // 20 identity maps
-    acc ^= v;
-  }
-  std::printf("%%lld\\n", (long long)acc);
-}
-""" % N,
-    },
-    "arithmetic": {
-        "dfir": chain("x + 1"),
-        "cpp": """
-#include <cstdint>
-#include <cstdio>
-int main() {
-  int64_t acc = 0;
-  for (int64_t x = 0; x < %d; ++x) {
-    int64_t v = x;
-    for (int i = 0; i < 20; ++i) v = v + 1;  // 20 maps of x + 1
-    acc ^= v;
-  }
-  std::printf("%%lld\\n", (long long)acc);
-}
-""" % N,
-    },
+    "identity": {"dfir": chain("x"), "cpp": chain_cpp("v = v", "20 identity maps")},
+    "arithmetic": {"dfir": chain("x + 1"), "cpp": chain_cpp("v = v + 1", "20 maps of x + 1")},
     "fan_in": {
         "dfir": "u = union() -> fold(0, |acc, x| acc + x) -> for_each(|x| println(x));\n" +
                 "".join("source_iter(0..%d) -> [%d]u;\n" % (N, i) for i in range(20)),

@@ -38,15 +38,23 @@ static char *cpath(const char *path, uint64_t len) {
   return p;
 }
 
-void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **lines, uint64_t *count,
-                             const char *op, uint32_t line) {
+/* Opens a file the program names, or stops with a runtime error naming the
+ * operator, the file and the reason. */
+static FILE *open_file(const char *path, uint64_t pathlen, const char *mode, const char *verb, const char *op,
+                       uint32_t line) {
   char *name = cpath(path, pathlen);
-  FILE *f = fopen(name, "rb");
+  FILE *f = fopen(name, mode);
   if (!f) {
     char msg[512];
-    snprintf(msg, sizeof msg, "cannot read `%s`: %s", name, strerror(errno));
+    snprintf(msg, sizeof msg, "cannot %s `%s`: %s", verb, name, strerror(errno));
     dfir_rt_error(op, line, msg);
   }
+  return f;
+}
+
+void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **lines, uint64_t *count,
+                             const char *op, uint32_t line) {
+  FILE *f = open_file(path, pathlen, "rb", "read", op, line);
   /* Read straight into the tick's memory when the size is known (a regular
    * file); otherwise (a pipe, a device) collect it in a growing buffer. */
   struct stat st;
@@ -91,13 +99,7 @@ void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **line
 }
 
 void *dfir_rt_file_open(const char *path, uint64_t pathlen, const char *op, uint32_t line) {
-  char *name = cpath(path, pathlen);
-  FILE *f = fopen(name, "wb");
-  if (!f) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "cannot write `%s`: %s", name, strerror(errno));
-    dfir_rt_error(op, line, msg);
-  }
+  FILE *f = open_file(path, pathlen, "wb", "write", op, line);
   return f;
 }
 
