@@ -23,5 +23,11 @@ config.environment["NO_COLOR"] = "1"
 if "DFIRC_DIAG_LOG" in os.environ:
     config.environment["DFIRC_DIAG_LOG"] = os.environ["DFIRC_DIAG_LOG"]
 config.substitutions.append(("%dfirc", os.path.join(bin_dir, "dfirc")))
+# DFIR_MEMCHECK=1 runs the e2e executables under valgrind's memcheck: any
+# invalid read or write, or use of an uninitialised value, fails the test.
+memcheck = "valgrind -q --error-exitcode=97 --leak-check=no" if os.environ.get("DFIR_MEMCHECK") else ""
+config.substitutions.append(("%memcheck", memcheck))
+if "DFIR_MEMCHECK" in os.environ:
+    config.environment["DFIR_MEMCHECK"] = os.environ["DFIR_MEMCHECK"]
 config.substitutions.append(("%python", getattr(config, "python_executable", "python3")))
 config.substitutions.append(("%src_root", src_root))

@@ -27,7 +27,7 @@ struct OpState {
   int cur = -1;  // defer_tick: items delivered this tick (a dfir_vec)
   int next = -1; // defer_tick: items for the next tick
   int t0 = -1;   // unique: seen items; join: side [0]; difference/anti_join: [neg]
-  int t1 = -1;   // join: side [1]
+  int t1 = -1;   // join: side [1]; difference/anti_join: the 'static [pos] history
 };
 
 /// A buffered edge inside a cyclic stratum: pushes append to `pending`;
@@ -70,88 +70,6 @@ private:
 
   void checkSupported(int id) {
     const Operator &op = p_.ops[id];
-    switch (op.kind) {
-    case OpKind::SourceIter:
-    case OpKind::SourceStdin:
-    case OpKind::FlatMap:
-    case OpKind::Flatten: break;
-    case OpKind::FoldKeyed:
-    case OpKind::ReduceKeyed:
-      if (!encodable(op.outTypes[0])) unsupported(op, "keyed state holding lists");
-      break;
-    case OpKind::Initialize:
-    case OpKind::Map:
-    case OpKind::Filter:
-    case OpKind::Inspect:
-    case OpKind::Identity:
-    case OpKind::ForEach:
-    case OpKind::Null:
-    case OpKind::Union:
-    case OpKind::Tee: break;
-    case OpKind::Fold:
-    case OpKind::Reduce:
-      if (isStatic(op) && containsStr(op.outTypes[0]) && !encodable(op.outTypes[0]))
-        unsupported(op, std::string("`'static` `") + op.info().name + "` over lists of strings");
-      break;
-    case OpKind::DeferTick:
-    case OpKind::DeferTickLazy:
-      if (!encodable(op.inTypes[0])) unsupported(op, std::string("`") + op.info().name + "` of lists");
-      break;
-    case OpKind::Enumerate:
-    case OpKind::NextStratum:
-    case OpKind::Assert:
-    case OpKind::Partition:
-    case OpKind::Unzip:
-    case OpKind::Chain:
-    case OpKind::CrossSingleton:
-    case OpKind::SourceFile:
-    case OpKind::DestFile: break;
-    case OpKind::Unique:
-    case OpKind::Persist:
-    case OpKind::DeferSignal:
-    case OpKind::MultisetDelta:
-      if (!encodable(op.inTypes[0]))
-        unsupported(op, std::string("`") + op.info().name + "` over lists");
-      break;
-    case OpKind::Scan:
-      if (isStatic(op) && containsStr(op.outTypes[0]) && !encodable(op.outTypes[0]))
-        unsupported(op, "`'static` `scan` over lists of strings");
-      break;
-    case OpKind::Zip:
-      // Unmatched items wait in vectors; tick memory (strings, lists) would
-      // not outlive the tick they were made in.
-      if (isStatic(op) && (containsStr(op.inTypes[0]) || containsStr(op.inTypes[1])))
-        unsupported(op, "`'static` `zip` of strings or lists");
-      break;
-    case OpKind::CrossJoin:
-    case OpKind::CrossJoinMultiset:
-      if (!encodable(op.inTypes[0]) || !encodable(op.inTypes[1]))
-        unsupported(op, std::string("`") + op.info().name + "` over lists");
-      break;
-    case OpKind::Sort:
-    case OpKind::SortByKey:
-      if (!orderable(op.kind == OpKind::Sort ? op.inTypes[0] : op.args[0]->kids[0]->type))
-        unsupported(op, "sorting values of this type");
-      break;
-    case OpKind::Join:
-    case OpKind::JoinMultiset:
-      if (!encodable(op.inTypes[0]) || !encodable(op.inTypes[1]))
-        unsupported(op, std::string("`") + op.info().name + "` over lists");
-      break;
-    case OpKind::Difference:
-    case OpKind::AntiJoin:
-      if (isStatic(op)) unsupported(op, std::string("`'static` `[pos]` of `") + op.info().name + "`");
-      else if (!encodable(op.inTypes[1])) unsupported(op, std::string("`") + op.info().name + "` over lists");
-      break;
-    case OpKind::FilterMap:
-    case OpKind::DemuxEnum: break;
-    case OpKind::SourceInterval:
-    case OpKind::Recv:
-    case OpKind::Send:
-      if ((op.kind == OpKind::Send || op.kind == OpKind::Recv) && !encodable(p_.channels[op.channel].elem))
-        unsupported(op, "channels carrying lists");
-      break;
-    }
     // Ranges are iterated in place (`source_iter(0..n)`, `flat_map(|x| 0..x)`): check their bounds.
     // The argument of send/recv names a channel; it is not a value.
     for (auto &a : op.args) {
@@ -173,8 +91,6 @@ private:
       if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
   }
 
-  bool orderable(const Type *t) const { return ExprCodegen::orderable(t, *p_.types); }
-
   /// True when values of `t` point into memory (strings, lists), directly
   /// or through tuples, options, structs and enums.
   bool holdsPointers(const Type *t) const {
@@ -190,8 +106,6 @@ private:
           if (holdsPointers(ft)) return true;
     return false;
   }
-  bool containsStr(const Type *t) const { return holdsPointers(t); }
-  bool encodable(const Type *t) const { return ExprCodegen::encodable(t, *p_.types); }
 
   static std::vector<const Expr *> children(const Expr &e) {
     std::vector<const Expr *> out;
@@ -249,9 +163,15 @@ private:
         s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // firings so far
         s.has = addField(llvm::Type::getInt32Ty(ctx_)); // timer id
         break;
-      case OpKind::Unique:
       case OpKind::Difference:
       case OpKind::AntiJoin:
+        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        if (sideStatic(op, 0)) {
+          s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+          s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // items stored before this tick
+        }
+        break;
+      case OpKind::Unique:
       case OpKind::FoldKeyed:
       case OpKind::ReduceKeyed: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
       case OpKind::Join:
@@ -264,7 +184,7 @@ private:
       // A 'static accumulator holding strings is kept encoded in a table
       // between ticks: tick memory would not outlive it.
       bool accumulates = op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan;
-      if (accumulates && isStatic(op) && containsStr(op.outTypes[0])) s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+      if (accumulates && isStatic(op) && holdsPointers(op.outTypes[0])) s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
       state_[id] = s;
     }
     // Buffered edges: handoffs inside a cyclic stratum (the fixpoint loop
@@ -443,7 +363,12 @@ private:
       }
       break;
     }
-    case OpKind::Flatten: emitElements(b, gen, state, id, item, op.outTypes[0]); break;
+    case OpKind::Flatten:
+      if (op.inTypes[0]->kind == Type::Option)
+        ifThen(b, b.CreateExtractValue(item, {0}), [&] { emit(b, state, id, 0, b.CreateExtractValue(item, {1})); });
+      else
+        emitElements(b, gen, state, id, item, op.outTypes[0]);
+      break;
     case OpKind::FoldKeyed:
     case OpKind::ReduceKeyed: {
       // The accumulator of each key lives encoded in the table.
@@ -721,6 +646,11 @@ private:
       if (isNeg) {
         b.CreateCall(rt_->setInsert(), {table, bytes, len});
       } else {
+        if (sideStatic(op, 0)) {
+          // Kept for later ticks, duplicates included.
+          auto [ib, il] = gen.encode(item, op.inTypes[0], 1);
+          b.CreateCall(rt_->mapInsert(), {field(b, state, s.t1), rt_->bytes(""), b.getInt64(0), ib, il, b.getInt32(1)});
+        }
         llvm::Value *found = b.CreateCall(rt_->setContains(), {b.CreateLoad(b.getPtrTy(), table), bytes, len});
         ifThen(b, b.CreateICmpEQ(found, b.getInt32(0)), [&] { emit(b, state, id, 0, item); });
       }
@@ -792,6 +722,15 @@ private:
       });
       b.CreateStore(left, lenSlot);
       b.CreateStore(b.getInt64(0), headSlot);
+      // Strings and lists of waiting items point into last tick's memory:
+      // copy them into this tick's, as drainDeferred does.
+      if (holdsPointers(op.inTypes[side])) {
+        ExprCodegen gen = exprGen(b, op);
+        loop(b, b.getInt64(0), left, [&](llvm::Value *i) {
+          llvm::Value *at = b.CreateGEP(lt, data, {i});
+          b.CreateStore(gen.copyToTick(b.CreateLoad(lt, at), op.inTypes[side]), at);
+        });
+      }
     }
   }
 
@@ -905,6 +844,25 @@ private:
     llvm::Value *count = rt_->entryCount(b, entry);
     loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
       emit(b, state, id, 0, gen.decode(rt_->entryValue(b, entry, i), t));
+    });
+  }
+
+  /// difference/anti_join with a 'static [pos]: the items stored in earlier
+  /// ticks whose key is not in this tick's [neg].
+  void emitPosHistory(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    const OpState &s = state_[id];
+    if ((op.kind != OpKind::Difference && op.kind != OpKind::AntiJoin) || s.t1 < 0) return;
+    ExprCodegen gen = exprGen(b, op);
+    llvm::Value *history = b.CreateLoad(b.getPtrTy(), field(b, state, s.t1));
+    llvm::Value *entry = b.CreateCall(rt_->mapFind(), {history, rt_->bytes(""), b.getInt64(0)});
+    loop(b, b.getInt64(0), b.CreateLoad(b.getInt64Ty(), field(b, state, s.acc)), [&](llvm::Value *i) {
+      llvm::Value *item = gen.decode(rt_->entryValue(b, entry, i), op.inTypes[0]);
+      llvm::Value *key = op.kind == OpKind::AntiJoin ? b.CreateExtractValue(item, {0}) : item;
+      auto [kb, kl] = gen.encode(key, op.inTypes[1], 0);
+      llvm::Value *neg = b.CreateLoad(b.getPtrTy(), field(b, state, s.t0));
+      ifThen(b, b.CreateICmpEQ(b.CreateCall(rt_->setContains(), {neg, kb, kl}), b.getInt32(0)),
+             [&] { emit(b, state, id, 0, item); });
     });
   }
 
@@ -1050,11 +1008,17 @@ private:
         restoreAccumulator(b, state, id);
         continue;
       }
+      bool negated = op.kind == OpKind::Difference || op.kind == OpKind::AntiJoin;
+      if (negated && s.t1 >= 0) {
+        llvm::Value *history = b.CreateLoad(b.getPtrTy(), field(b, state, s.t1));
+        llvm::Value *entry = b.CreateCall(rt_->mapFind(), {history, rt_->bytes(""), b.getInt64(0)});
+        b.CreateStore(rt_->entryCount(b, entry), field(b, state, s.acc));
+      }
       if (isStatic(op) && op.kind == OpKind::Zip) {
         compactZip(b, state, id);
         continue;
       }
-      if (isStatic(op)) continue;
+      if (isStatic(op) && !negated) continue;
       if (op.kind == OpKind::Fold || op.kind == OpKind::Scan) b.CreateStore(foldInit(b, op), field(b, state, s.acc));
       if (op.kind == OpKind::Reduce) b.CreateStore(b.getInt8(0), field(b, state, s.has));
       if (op.kind == OpKind::Enumerate) b.CreateStore(b.getInt64(0), field(b, state, s.acc));
@@ -1077,8 +1041,7 @@ private:
       for (int table : {s.t0, s.t1}) {
         if (table < 0) continue;
         // difference/anti_join keep [neg] across ticks when it is 'static.
-        bool keep = (op.kind == OpKind::Difference || op.kind == OpKind::AntiJoin) && op.persistence.size() > 1 &&
-                    op.persistence[1] == Persistence::Static && table == s.t0;
+        bool keep = negated && ((table == s.t0 && sideStatic(op, 1)) || table == s.t1);
         if (!keep) b.CreateCall(rt_->tableClear(), {b.CreateLoad(b.getPtrTy(), field(b, state, table))});
       }
     }
@@ -1105,6 +1068,10 @@ private:
           const Edge &e = p_.edges[out];
           if (p_.ops[e.to].info().isBlocking(e.toPort) == blockingPass) drainDeferred(b, state, id);
         }
+        // [neg] is complete: a 'static [pos] re-emits its history first.
+        if (blockingPass)
+          for (int id : ops_)
+            if (in_.strata.stratum[id] == st) emitPosHistory(b, state, id);
       }
       for (int id : ops_) {
         const Operator &op = p_.ops[id];
@@ -1230,11 +1197,7 @@ private:
       llvm::Value *item = b.CreateLoad(t, b.CreateGEP(t, data, {i}));
       // Strings point into last tick's memory: copy them into this tick's,
       // so an item deferred again stays valid.
-      if (holdsPointers(op.outTypes[0])) {
-        auto [bytes, size] = gen.encode(item, op.outTypes[0], 2);
-        (void)size;
-        item = gen.decode(bytes, op.outTypes[0]);
-      }
+      if (holdsPointers(op.outTypes[0])) item = gen.copyToTick(item, op.outTypes[0]);
       emit(b, state, id, 0, item);
     });
     b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
@@ -1335,10 +1298,10 @@ private:
   void defineMain(llvm::GlobalVariable *desc) {
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
-    llvm::Function *f = newFunction(llvm::FunctionType::get(i32, {}, false), "main", true);
+    llvm::Function *f = newFunction(llvm::FunctionType::get(i32, {i32, ptr}, false), "main", true);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
-    auto run = module_->getOrInsertFunction("dfir_rt_run", llvm::FunctionType::get(i32, {ptr}, false));
-    b.CreateRet(b.CreateCall(run, {desc}));
+    auto run = module_->getOrInsertFunction("dfir_rt_main", llvm::FunctionType::get(i32, {ptr, i32, ptr}, false));
+    b.CreateRet(b.CreateCall(run, {desc, f->getArg(0), f->getArg(1)}));
   }
 
   llvm::GlobalVariable *defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,

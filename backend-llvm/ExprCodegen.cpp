@@ -131,6 +131,9 @@ DFIR_RT_FN(send, "dfir_rt_send", voidTy, i32, ptr, i32, i32, i64, ptr, i64)
 DFIR_RT_FN(recv, "dfir_rt_recv", i32, i32, ptr, ptr, ptr)
 DFIR_RT_FN(memberId, "dfir_rt_member_id", i32)
 DFIR_RT_FN(clusterSize, "dfir_rt_cluster_size", i32, i32)
+DFIR_RT_FN(randU64, "dfir_rt_rand_u64", i64)
+DFIR_RT_FN(randF64, "dfir_rt_rand_f64", f64)
+DFIR_RT_FN(nowMs, "dfir_rt_now_ms", i64)
 DFIR_RT_FN(timerAdd, "dfir_rt_timer_add", i32, i64)
 DFIR_RT_FN(timerTake, "dfir_rt_timer_take", i64, i32)
 DFIR_RT_FN(parseI64, "dfir_rt_parse_i64", i32, ptr, i64, ptr)
@@ -191,7 +194,8 @@ namespace {
 const char *kSupportedBuiltins[] = {"println", "print",       "eprintln",  "min",      "max",  "abs",
                                     "format",  "to_str",      "len",       "split",    "trim", "lower",
                                     "upper",   "contains",    "starts_with", "ends_with", "hash",
-                                    "parse_i64", "parse_f64", "Some", "member_id", "cluster_size"};
+                                    "parse_i64", "parse_f64", "Some", "member_id", "cluster_size",
+                                    "rand_u64", "rand_f64", "now_ms"};
 
 bool lowerable(const Type *t) {
   if (!t) return false;
@@ -214,51 +218,6 @@ bool lowerable(const Type *t) {
 }
 } // namespace
 
-/// True when `t` contains itself (through a list, the only way the type
-/// checker allows).
-bool ExprCodegen::selfContaining(const Type *t, const TypeContext &types, std::vector<const Type *> seen) {
-  if (!t) return false;
-  if (t->kind == Type::Struct || t->kind == Type::Enum) {
-    for (const Type *s : seen)
-      if (s == t) return true;
-    seen.push_back(t);
-  }
-  for (const Type *e : t->elems)
-    if (selfContaining(e, types, seen)) return true;
-  if (t->kind == Type::Struct)
-    for (auto &[n, ft] : types.structInfo(t->id).fields)
-      if (selfContaining(ft, types, seen)) return true;
-  if (t->kind == Type::Enum)
-    for (auto &v : types.enumInfo(t->id).variants)
-      for (const Type *ft : v.fields)
-        if (selfContaining(ft, types, seen)) return true;
-  return false;
-}
-
-bool ExprCodegen::orderable(const Type *t, const TypeContext &types) {
-  if (!t || t->kind == Type::List || t->kind == Type::Enum) return false;
-  for (const Type *e : t->elems)
-    if (!orderable(e, types)) return false;
-  if (t->kind == Type::Struct)
-    for (auto &[n, ft] : types.structInfo(t->id).fields)
-      if (!orderable(ft, types)) return false;
-  return true;
-}
-
-bool ExprCodegen::encodable(const Type *t, const TypeContext &types) {
-  if (t->kind == Type::List) return false;
-  for (const Type *e : t->elems)
-    if (!encodable(e, types)) return false;
-  if (t->kind == Type::Struct)
-    for (auto &[n, ft] : types.structInfo(t->id).fields)
-      if (!encodable(ft, types)) return false;
-  if (t->kind == Type::Enum)
-    for (auto &v : types.enumInfo(t->id).variants)
-      for (const Type *ft : v.fields)
-        if (!encodable(ft, types)) return false;
-  return true;
-}
-
 namespace {
 const ir::ExternDecl *findExtern(const ir::Program &p, const Expr &callee) {
   if (callee.kind != Expr::Name) return nullptr;
@@ -276,17 +235,9 @@ bool cCompatible(const Type *t, bool result) {
 } // namespace
 
 std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const ir::Program &p) {
-  const TypeContext &types = *p.types;
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
   case Expr::Range: return no("this expression");
-  case Expr::Binary:
-    if ((e.binop == BinOp::Eq || e.binop == BinOp::Ne || e.binop == BinOp::Lt || e.binop == BinOp::Le ||
-         e.binop == BinOp::Gt || e.binop == BinOp::Ge) &&
-        e.kids[0]->type && e.kids[0]->type->kind != Type::Int && e.kids[0]->type->kind != Type::Float &&
-        e.kids[0]->type->kind != Type::Bool && e.kids[0]->type->kind != Type::Str)
-      return no("comparing values of this type");
-    break;
   case Expr::Call: {
     const Expr &callee = *e.kids[0];
     if (const ir::ExternDecl *x = findExtern(p, callee)) {
@@ -298,13 +249,6 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
     bool known = callee.kind == Expr::Path; // an enum variant
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
-    if (callee.name == "hash" && !encodable(e.kids[1]->type, types)) return no("hashing values of this type");
-    bool displays = callee.name == "println" || callee.name == "print" || callee.name == "eprintln" ||
-                    callee.name == "to_str" || callee.name == "format";
-    for (size_t i = 1; displays && i < e.kids.size(); ++i)
-      if (selfContaining(e.kids[i]->type, types, {})) return no("displaying a recursive type");
-    if ((callee.name == "min" || callee.name == "max") && !orderable(e.kids[1]->type, types))
-      return no("comparing values of this type");
     break;
   }
   default: break;
@@ -517,40 +461,136 @@ void ExprCodegen::forEachIndex(llvm::Value *count, const std::function<void(llvm
   countedLoop(b_, b_.getInt64(0), count, false, body);
 }
 
+namespace {
+/// -1, 0 or 1 as an i32 from two exclusive conditions.
+llvm::Value *signOf(llvm::IRBuilder<> &b, llvm::Value *lt, llvm::Value *gt) {
+  return b.CreateSub(b.CreateZExt(gt, b.getInt32Ty()), b.CreateZExt(lt, b.getInt32Ty()));
+}
+
+bool isComparison(BinOp op) {
+  return op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt ||
+         op == BinOp::Ge;
+}
+} // namespace
+
 llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
-  auto sign = [&](llvm::Value *lt, llvm::Value *gt) {
-    return b_.CreateSub(b_.CreateZExt(gt, b_.getInt32Ty()), b_.CreateZExt(lt, b_.getInt32Ty()));
+  // Lexicographic over fields: the first that differs decides.
+  auto fieldsOrder = [&](llvm::Value *fa, llvm::Value *fb, const std::vector<const Type *> &fields) {
+    llvm::Value *result = b_.getInt32(0);
+    for (unsigned i = fields.size(); i-- > 0;) {
+      llvm::Value *c = order(b_.CreateExtractValue(fa, {i}), b_.CreateExtractValue(fb, {i}), fields[i]);
+      result = b_.CreateSelect(b_.CreateICmpNE(c, b_.getInt32(0)), c, result);
+    }
+    return result;
   };
   switch (t->kind) {
   case Type::Int:
   case Type::Float:
-  case Type::Bool: return sign(compare(BinOp::Lt, t, a, b), compare(BinOp::Gt, t, a, b));
+  case Type::Bool: return signOf(b_, compare(BinOp::Lt, t, a, b), compare(BinOp::Gt, t, a, b));
   case Type::Str: return strCompare(a, b);
   case Type::Unit: return b_.getInt32(0);
   case Type::Tuple:
-  case Type::Struct: {
-    // Lexicographic: the first field that differs decides.
-    std::vector<const Type *> fields = fieldTypes(t);
-    llvm::Value *result = b_.getInt32(0);
-    for (unsigned i = fields.size(); i-- > 0;) {
-      llvm::Value *c = order(b_.CreateExtractValue(a, {i}), b_.CreateExtractValue(b, {i}), fields[i]);
-      result = b_.CreateSelect(b_.CreateICmpNE(c, b_.getInt32(0)), c, result);
-    }
-    return result;
-  }
+  case Type::Struct: return fieldsOrder(a, b, fieldTypes(t));
   case Type::Option: {
     // None sorts before Some; two Somes by their values.
     llvm::Value *ha = b_.CreateExtractValue(a, {0}), *hb = b_.CreateExtractValue(b, {0});
-    llvm::Value *tags = sign(b_.CreateICmpULT(ha, hb), b_.CreateICmpUGT(ha, hb));
+    llvm::Value *tags = signOf(b_, b_.CreateICmpULT(ha, hb), b_.CreateICmpUGT(ha, hb));
     llvm::Value *values = order(b_.CreateExtractValue(a, {1}), b_.CreateExtractValue(b, {1}), t->elems[0]);
     return b_.CreateSelect(b_.CreateAnd(ha, hb), values, tags);
   }
-  default: DFIR_CHECK(false, "ordering values of a type the code generator does not order");
+  case Type::Enum: {
+    // Variants by declaration order, then the fields of equal variants.
+    const EnumInfo &info = types_.context().enumInfo(t->id);
+    llvm::Value *ta = b_.CreateExtractValue(a, {0}), *tb = b_.CreateExtractValue(b, {0});
+    llvm::Value *result = entryAlloca(b_.getInt32Ty());
+    b_.CreateStore(signOf(b_, b_.CreateICmpULT(ta, tb), b_.CreateICmpUGT(ta, tb)), result);
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *same = llvm::BasicBlock::Create(b_.getContext(), "same.variant", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "ordered", f);
+    b_.CreateCondBr(b_.CreateICmpEQ(ta, tb), same, done);
+    b_.SetInsertPoint(same);
+    llvm::SwitchInst *sw = b_.CreateSwitch(ta, done);
+    for (unsigned k = 0; k < info.variants.size(); ++k) {
+      if (info.variants[k].fields.empty()) continue;
+      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "order.variant", f);
+      sw->addCase(b_.getInt32(k), bb);
+      b_.SetInsertPoint(bb);
+      b_.CreateStore(fieldsOrder(variantFields(a, t, k), variantFields(b, t, k), info.variants[k].fields), result);
+      b_.CreateBr(done);
+    }
+    b_.SetInsertPoint(done);
+    return b_.CreateLoad(b_.getInt32Ty(), result);
+  }
+  case Type::List: return listOrder(a, b, t);
+  default: DFIR_CHECK(false, "ordering values of a type the code generator does not lower");
   }
   return nullptr;
 }
 
+/// Lists compare element by element; a proper prefix sorts first.
+llvm::Value *ExprCodegen::listOrder(llvm::Value *a, llvm::Value *b, const Type *t) {
+  llvm::Type *lt = types_.lower(t);
+  llvm::Function *fn = outlined("dfir.order." + typeToString(t), b_.getInt32Ty(), {lt, lt}, [&](llvm::Function *f) {
+    auto &ctx = b_.getContext();
+    llvm::Type *elem = types_.lower(t->elems[0]);
+    llvm::Value *x = f->getArg(0), *y = f->getArg(1);
+    llvm::Value *nx = b_.CreateExtractValue(x, {1}), *ny = b_.CreateExtractValue(y, {1});
+    llvm::Value *n = b_.CreateSelect(b_.CreateICmpULT(nx, ny), nx, ny);
+    llvm::BasicBlock *entry = b_.GetInsertBlock();
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "loop", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "loop.body", f);
+    llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx, "loop.next", f);
+    llvm::BasicBlock *differ = llvm::BasicBlock::Create(ctx, "differ", f);
+    llvm::BasicBlock *end = llvm::BasicBlock::Create(ctx, "prefix", f);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2);
+    i->addIncoming(b_.getInt64(0), entry);
+    b_.CreateCondBr(b_.CreateICmpULT(i, n), body, end);
+    b_.SetInsertPoint(body);
+    llvm::Value *ex = b_.CreateLoad(elem, b_.CreateGEP(elem, b_.CreateExtractValue(x, {0}), {i}));
+    llvm::Value *ey = b_.CreateLoad(elem, b_.CreateGEP(elem, b_.CreateExtractValue(y, {0}), {i}));
+    llvm::Value *c = order(ex, ey, t->elems[0]);
+    b_.CreateCondBr(b_.CreateICmpNE(c, b_.getInt32(0)), differ, next);
+    b_.SetInsertPoint(next);
+    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), next);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(differ);
+    b_.CreateRet(c);
+    b_.SetInsertPoint(end);
+    b_.CreateRet(signOf(b_, b_.CreateICmpULT(nx, ny), b_.CreateICmpUGT(nx, ny)));
+  });
+  return b_.CreateCall(fn, {a, b});
+}
+
+llvm::Function *ExprCodegen::outlined(const std::string &name, llvm::Type *result,
+                                      const std::vector<llvm::Type *> &params,
+                                      const std::function<void(llvm::Function *)> &body) {
+  llvm::Module *m = b_.GetInsertBlock()->getModule();
+  if (llvm::Function *f = m->getFunction(name)) return f;
+  llvm::Function *f = llvm::Function::Create(llvm::FunctionType::get(result, params, false),
+                                             llvm::GlobalValue::InternalLinkage, name, m);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilderBase::InsertPointGuard guard(b_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(b_.getContext(), "entry", f));
+  body(f);
+  return f;
+}
+
 llvm::Value *ExprCodegen::compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r) {
+  if (t->kind != Type::Int && t->kind != Type::Float && t->kind != Type::Bool) {
+    if (!isComparison(op)) return nullptr;
+    // Composite values: by the language's total order.
+    llvm::Value *c = order(l, r, t), *zero = b_.getInt32(0);
+    switch (op) {
+    case BinOp::Eq: return b_.CreateICmpEQ(c, zero);
+    case BinOp::Ne: return b_.CreateICmpNE(c, zero);
+    case BinOp::Lt: return b_.CreateICmpSLT(c, zero);
+    case BinOp::Le: return b_.CreateICmpSLE(c, zero);
+    case BinOp::Gt: return b_.CreateICmpSGT(c, zero);
+    default: return b_.CreateICmpSGE(c, zero);
+    }
+  }
   if (t->kind == Type::Float) {
     // The language's total order: NaN equals NaN and sorts after every number.
     llvm::Value *lnan = b_.CreateFCmpUNO(l, l), *rnan = b_.CreateFCmpUNO(r, r);
@@ -649,20 +689,7 @@ llvm::Value *ExprCodegen::binary(const Expr &e) {
   if (e.binop == BinOp::And || e.binop == BinOp::Or) return shortCircuit(e);
   llvm::Value *l = value(*e.kids[0]);
   llvm::Value *r = value(*e.kids[1]);
-  if (e.kids[0]->type->kind == Type::Str) {
-    if (e.binop == BinOp::Add) return strCall("concat", {l, r});
-    // Byte order, as the language's total order on `str` says.
-    llvm::Value *c = strCompare(l, r), *zero = b_.getInt32(0);
-    switch (e.binop) {
-    case BinOp::Eq: return b_.CreateICmpEQ(c, zero);
-    case BinOp::Ne: return b_.CreateICmpNE(c, zero);
-    case BinOp::Lt: return b_.CreateICmpSLT(c, zero);
-    case BinOp::Le: return b_.CreateICmpSLE(c, zero);
-    case BinOp::Gt: return b_.CreateICmpSGT(c, zero);
-    case BinOp::Ge: return b_.CreateICmpSGE(c, zero);
-    default: break;
-    }
-  }
+  if (e.kids[0]->type->kind == Type::Str && e.binop == BinOp::Add) return strCall("concat", {l, r});
   if (llvm::Value *c = compare(e.binop, e.kids[0]->type, l, r)) return c;
   return arithmetic(e, l, r);
 }
@@ -795,10 +822,14 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     return;
   }
   case Type::List: {
+    llvm::Type *lt = types_.lower(t);
+    std::string name = "dfir.display." + std::to_string(stream) + "." + typeToString(t);
+    llvm::Function *fn = outlined(name, b_.getVoidTy(), {lt}, [&](llvm::Function *self) {
     llvm::Type *elem = types_.lower(t->elems[0]);
-    llvm::Value *data = b_.CreateExtractValue(v, {0});
+    llvm::Value *list = self->getArg(0);
+    llvm::Value *data = b_.CreateExtractValue(list, {0});
     writeText(stream, "[");
-    forEachIndex(b_.CreateExtractValue(v, {1}), [&](llvm::Value *i) {
+    forEachIndex(b_.CreateExtractValue(list, {1}), [&](llvm::Value *i) {
       llvm::Function *f = b_.GetInsertBlock()->getParent();
       llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
       llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
@@ -810,6 +841,9 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
       display(stream, b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i})), t->elems[0], false);
     });
     writeText(stream, "]");
+    b_.CreateRetVoid();
+    });
+    b_.CreateCall(fn, {v});
     return;
   }
   case Type::Tuple:
@@ -859,9 +893,52 @@ llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
     }
     return size;
   }
+  case Type::List: {
+    // A count, then the elements.
+    llvm::Value *n = b_.CreateExtractValue(v, {1});
+    if (std::optional<uint64_t> k = fixedEncodedSize(t->elems[0]))
+      return b_.CreateAdd(b_.getInt64(8), b_.CreateMul(n, b_.getInt64(*k)));
+    llvm::Type *lt = types_.lower(t);
+    llvm::Function *fn = outlined("dfir.encoded_size." + typeToString(t), b_.getInt64Ty(), {lt}, [&](llvm::Function *f) {
+      llvm::Type *elem = types_.lower(t->elems[0]);
+      llvm::Value *list = f->getArg(0), *data = b_.CreateExtractValue(list, {0});
+      llvm::Value *total = entryAlloca(b_.getInt64Ty());
+      b_.CreateStore(b_.getInt64(8), total);
+      forEachIndex(b_.CreateExtractValue(list, {1}), [&](llvm::Value *i) {
+        llvm::Value *size = encodedSize(b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i})), t->elems[0]);
+        b_.CreateStore(b_.CreateAdd(b_.CreateLoad(b_.getInt64Ty(), total), size), total);
+      });
+      b_.CreateRet(b_.CreateLoad(b_.getInt64Ty(), total));
+    });
+    return b_.CreateCall(fn, {v});
+  }
   default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
   }
   return nullptr;
+}
+
+std::optional<uint64_t> ExprCodegen::fixedEncodedSize(const Type *t) {
+  switch (t->kind) {
+  case Type::Bool: return 1;
+  case Type::Int:
+  case Type::Float: return t->bits / 8;
+  case Type::Unit: return 0;
+  case Type::Tuple:
+  case Type::Struct: {
+    uint64_t total = 0;
+    for (const Type *f : fieldTypes(t)) {
+      std::optional<uint64_t> k = fixedEncodedSize(f);
+      if (!k) return std::nullopt;
+      total += *k;
+    }
+    return total;
+  }
+  case Type::Option: {
+    std::optional<uint64_t> k = fixedEncodedSize(t->elems[0]);
+    return k ? std::optional<uint64_t>(1 + *k) : std::nullopt;
+  }
+  default: return std::nullopt; // strings, lists and enums vary
+  }
 }
 
 std::vector<const Type *> ExprCodegen::fieldTypes(const Type *t) {
@@ -940,6 +1017,24 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
     for (auto &[o, bb] : ends) phi->addIncoming(o, bb);
     return phi;
   }
+  case Type::List: {
+    llvm::Type *lt = types_.lower(t);
+    llvm::Type *i64 = b_.getInt64Ty();
+    llvm::Function *fn = outlined("dfir.encode." + typeToString(t), i64, {b_.getPtrTy(), i64, lt}, [&](llvm::Function *f) {
+      llvm::Type *elem = types_.lower(t->elems[0]);
+      llvm::Value *to = f->getArg(0), *list = f->getArg(2), *data = b_.CreateExtractValue(list, {0});
+      llvm::Value *n = b_.CreateExtractValue(list, {1});
+      b_.CreateAlignedStore(n, b_.CreateGEP(b_.getInt8Ty(), to, {f->getArg(1)}), llvm::MaybeAlign(1));
+      llvm::Value *at = entryAlloca(i64);
+      b_.CreateStore(b_.CreateAdd(f->getArg(1), b_.getInt64(8)), at);
+      forEachIndex(n, [&](llvm::Value *i) {
+        llvm::Value *item = b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i}));
+        b_.CreateStore(writeEncoded(to, b_.CreateLoad(i64, at), item, t->elems[0]), at);
+      });
+      b_.CreateRet(b_.CreateLoad(i64, at));
+    });
+    return b_.CreateCall(fn, {base, offset, v});
+  }
   default: DFIR_CHECK(false, "encoding of a type the code generator does not lower");
   }
   return offset;
@@ -1008,6 +1103,33 @@ llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, c
     b_.SetInsertPoint(done);
     offset = b_.CreateLoad(b_.getInt64Ty(), endSlot);
     return b_.CreateLoad(lt, result);
+  }
+  case Type::List: {
+    // Elements into tick memory, like strings.
+    llvm::Type *lt = types_.lower(t);
+    llvm::Type *i64 = b_.getInt64Ty();
+    llvm::Function *fn = outlined("dfir.decode." + typeToString(t), lt, {b_.getPtrTy(), b_.getPtrTy()}, [&](llvm::Function *f) {
+      llvm::Type *elem = types_.lower(t->elems[0]);
+      uint64_t size = f->getParent()->getDataLayout().getTypeAllocSize(elem);
+      llvm::Value *from = f->getArg(0), *at = f->getArg(1);
+      llvm::Value *start = b_.CreateLoad(i64, at);
+      llvm::Value *n = b_.CreateAlignedLoad(i64, b_.CreateGEP(b_.getInt8Ty(), from, {start}), llvm::MaybeAlign(1));
+      b_.CreateStore(b_.CreateAdd(start, b_.getInt64(8)), at);
+      llvm::Value *data = b_.CreateCall(rt_.alloc(), {b_.CreateMul(n, b_.getInt64(size))});
+      forEachIndex(n, [&](llvm::Value *i) {
+        llvm::Value *o = b_.CreateLoad(i64, at);
+        llvm::Value *item = readEncoded(from, o, t->elems[0]);
+        b_.CreateStore(o, at);
+        b_.CreateStore(item, b_.CreateGEP(elem, data, {i}));
+      });
+      llvm::Value *list = b_.CreateInsertValue(llvm::UndefValue::get(lt), data, {0});
+      b_.CreateRet(b_.CreateInsertValue(list, n, {1}));
+    });
+    llvm::Value *slot = entryAlloca(i64);
+    b_.CreateStore(offset, slot);
+    llvm::Value *list = b_.CreateCall(fn, {base, slot});
+    offset = b_.CreateLoad(i64, slot);
+    return list;
   }
   default: DFIR_CHECK(false, "decoding of a type the code generator does not lower");
   }
@@ -1094,7 +1216,6 @@ llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
 }
 
 llvm::Value *ExprCodegen::equalValues(llvm::Value *a, llvm::Value *b, const Type *t) {
-  if (t->kind == Type::Str) return b_.CreateICmpEQ(strCompare(a, b), b_.getInt32(0));
   return compare(BinOp::Eq, t, a, b);
 }
 
@@ -1210,6 +1331,9 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   const std::string &name = e.kids[0]->name;
   if (name == "Some") return optionValue(e.type, b_.getTrue(), value(*e.kids[1]));
   if (name == "member_id") return b_.CreateCall(rt_.memberId(), {});
+  if (name == "rand_u64") return b_.CreateCall(rt_.randU64(), {});
+  if (name == "rand_f64") return b_.CreateCall(rt_.randF64(), {});
+  if (name == "now_ms") return b_.CreateCall(rt_.nowMs(), {});
   if (name == "cluster_size") {
     const std::string &loc = e.kids[1]->name;
     for (unsigned l = 0; l < p_.locations.size(); ++l)

@@ -91,6 +91,9 @@ public:
   llvm::FunctionCallee recv();        // (i32 channel, ptr bytes*, ptr len*, ptr sender*) -> i32
   llvm::FunctionCallee memberId();    // () -> i32
   llvm::FunctionCallee clusterSize(); // (i32 location) -> i32
+  llvm::FunctionCallee randU64();
+  llvm::FunctionCallee randF64();
+  llvm::FunctionCallee nowMs();
   llvm::FunctionCallee timerAdd();    // (i64 period) -> i32
   llvm::FunctionCallee timerTake();   // (i32 id) -> i64
   llvm::FunctionCallee parseI64();    // (ptr, i64, ptr out) -> i32
@@ -112,9 +115,6 @@ public:
 
   /// The first construct of `e` the code generator cannot compile, if any.
   static std::optional<std::pair<SourceRange, std::string>> unsupportedIn(const Expr &e, const ir::Program &p);
-  /// True when the language's order on `t` is compiled (no lists or enums yet).
-  static bool orderable(const Type *t, const TypeContext &types);
-  static bool selfContaining(const Type *t, const TypeContext &types, std::vector<const Type *> seen);
 
   /// Evaluates a closure on `args` (or, for a non-closure argument such as
   /// a fold's initial value, the expression itself).
@@ -129,10 +129,10 @@ public:
   std::pair<llvm::Value *, llvm::Value *> encode(llvm::Value *v, const Type *t, unsigned slot);
   /// Reads back a value of type `t` from encoded bytes.
   llvm::Value *decode(llvm::Value *bytes, const Type *t);
+  /// A deep copy of `v` whose strings and lists live in this tick's memory.
+  llvm::Value *copyToTick(llvm::Value *v, const Type *t) { return decode(encode(v, t, 2).first, t); }
   /// for (i = 0; i < count; ++i) body(i).
   void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
-  /// True when values of `t` can be stored in hash tables (no lists yet).
-  static bool encodable(const Type *t, const TypeContext &types);
   /// The language's total order: an i32 <0, 0 or >0.
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`.
@@ -168,6 +168,14 @@ private:
   llvm::Value *optionValue(const Type *t, llvm::Value *has, llvm::Value *value);
   std::vector<const Type *> fieldTypes(const Type *t); // of a tuple or struct
   llvm::Value *entryAlloca(llvm::Type *t);
+  /// The module's function `name`, made by `body` the first time. Code over
+  /// lists is outlined this way, so a type holding a list of itself gets
+  /// finite code (the function calls itself).
+  llvm::Function *outlined(const std::string &name, llvm::Type *result, const std::vector<llvm::Type *> &params,
+                           const std::function<void(llvm::Function *)> &body);
+  /// The encoded size of every value of `t`, when it does not depend on the value.
+  std::optional<uint64_t> fixedEncodedSize(const Type *t);
+  llvm::Value *listOrder(llvm::Value *a, llvm::Value *b, const Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);
 

@@ -168,6 +168,17 @@ uint32_t dfir_rt_timer_add(uint64_t period_ms);
 /* How many periods of timer `id` have ended since the last call. */
 uint64_t dfir_rt_timer_take(uint32_t id);
 
+/* ---- randomness and the clock -------------------------------------------- */
+
+/* `rand_u64()` and `rand_f64()` (in [0, 1)) draw from one generator per
+ * process, seeded from the operating system unless this was called first
+ * (`dfirc run --seed N`, an executable's `--seed N`). */
+void dfir_rt_seed_random(uint64_t seed);
+uint64_t dfir_rt_rand_u64(void);
+double dfir_rt_rand_f64(void);
+/* `now_ms()`: milliseconds since the Unix epoch (wall clock). */
+uint64_t dfir_rt_now_ms(void);
+
 /* ---- memory ------------------------------------------------------------ */
 
 /* Memory for values made during a tick (strings built by `format`...). It
@@ -202,6 +213,10 @@ typedef struct dfir_location {
 /* Runs one instance of a location until it is idle; returns the process
  * exit status (0). */
 int dfir_rt_run(const dfir_location *location);
+/* The `main` of a location's executable: reads the command line
+ * (`--seed N`; `--help`), then runs the location. A bad argument prints
+ * the usage and returns 2. */
+int dfir_rt_main(const dfir_location *location, int argc, char **argv);
 
 /* ---- several locations in one process (embedded runs) ------------------ */
 

@@ -3,6 +3,7 @@
 
 #include "rt_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,4 +49,31 @@ int dfir_rt_run(const dfir_location *location) {
   free(state);
   dfir_rt_flush();
   return 0;
+}
+
+static int usage(const char *argv0, const char *problem, const char *arg) {
+  if (problem) fprintf(stderr, "%s: error: %s `%s`\n", argv0, problem, arg);
+  fprintf(problem ? stderr : stdout, "usage: %s [--seed N]\n"
+          "  --seed N  seed rand_u64() and rand_f64() (random otherwise)\n", argv0);
+  return problem ? 2 : 0;
+}
+
+int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
+  const char *argv0 = argc > 0 ? argv[0] : location->name;
+  for (int i = 1; i < argc; ++i) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return usage(argv0, NULL, NULL);
+    if (strcmp(arg, "--seed") == 0) {
+      if (i + 1 >= argc) return usage(argv0, "missing value after", arg);
+      char *end = NULL;
+      errno = 0;
+      unsigned long long seed = strtoull(argv[++i], &end, 10);
+      if (errno || !end || *end || argv[i][0] == '-' || argv[i][0] == 0)
+        return usage(argv0, "expected a non-negative integer, found", argv[i]);
+      dfir_rt_seed_random(seed);
+      continue;
+    }
+    return usage(argv0, "unknown argument", arg);
+  }
+  return dfir_rt_run(location);
 }

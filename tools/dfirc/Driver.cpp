@@ -9,6 +9,7 @@
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/Jit.h"
 #include "backend-llvm/ObjectEmitter.h"
+#include "dfir_rt.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -374,6 +375,7 @@ int runRun(const RunOptions &opts) {
     if (!ok) logEmittedKinds(*s->diags);
     return ok;
   };
+  if (opts.seedGiven) dfir_rt_seed_random(opts.seed);
   bool system = program.locations.size() > 1 || program.locations[0].isCluster;
   if (!system) {
     auto module = generate(*s, jit->context(), jit->dataLayout());

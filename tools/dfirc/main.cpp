@@ -120,7 +120,8 @@ int main(int argc, char **argv) {
   CLI::App *runCmd = app.add_subcommand("run", "Compile a program with the JIT and run it");
   runCmd->add_option("file", run.input, "The .dfir file")->required();
   addOptLevel(runCmd, run.optLevel);
-  runCmd->add_option("--seed", run.seed, "Seed of the scheduler of an embedded run (default 0)");
+  CLI::Option *seedOpt = runCmd->add_option(
+      "--seed", run.seed, "Seed of the scheduler of an embedded run (default 0) and of rand_u64()/rand_f64()");
   runCmd->add_option("--cluster", run.clusterSizes, "NAME=N: run N members of cluster NAME")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   runCmd->add_option("--load", run.load, "LIB.so: a shared library providing extern fns")
@@ -135,6 +136,7 @@ int main(int argc, char **argv) {
 
   try {
     app.parse(argc, argv);
+    run.seedGiven = seedOpt->count() > 0;
   } catch (const CLI::ParseError &e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
