@@ -1309,14 +1309,22 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
-    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32});
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr});
     bool readsStdin = false;
     for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
     uint64_t size = layout.getTypeAllocSize(stateType_);
+    std::vector<llvm::Constant *> prints;
+    for (size_t c = 0; c < p_.channels.size(); ++c)
+      prints.push_back(llvm::ConstantInt::get(i64, c < in_.channelFingerprints.size() ? in_.channelFingerprints[c] : 0));
+    auto *printsTy = llvm::ArrayType::get(i64, prints.size());
+    auto *printsVar = new llvm::GlobalVariable(*module_, printsTy, true, llvm::GlobalValue::PrivateLinkage,
+                                               llvm::ConstantArray::get(printsTy, prints), "dfir.channel_fingerprints");
     auto *desc = llvm::ConstantStruct::get(
         descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, fini,
-                 llvm::ConstantInt::get(i32, readsStdin)});
+                 llvm::ConstantInt::get(i32, readsStdin), llvm::ConstantInt::get(i32, loc_),
+                 llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
+                 llvm::ConstantInt::get(i64, in_.fingerprint), printsVar});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));
   }

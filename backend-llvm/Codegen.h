@@ -42,8 +42,12 @@ struct CodegenInput {
   const passes::Subgraphs &subgraphs;
   /// Line of a source position, for runtime error messages.
   std::function<unsigned(SourceLoc)> lineOf;
-  /// Also define `int main(void)` running the location (standalone executables).
+  /// Also define `int main(int, char **)` running the location (executables).
   bool withMain = false;
+  /// Identify the build to its peers (docs/deployment.md): a hash of the
+  /// whole program, and per channel a hash of its element type.
+  uint64_t fingerprint = 0;
+  std::vector<uint64_t> channelFingerprints = {};
 };
 
 /// Returns null and fills `unsupported` when the location uses something

@@ -208,6 +208,11 @@ typedef struct dfir_location {
   int (*tick)(void *state);
   void (*fini)(void *state);
   uint32_t reads_stdin; /* nonzero: it has a `source_stdin` */
+  uint32_t index;       /* this location's index in the program */
+  uint32_t nlocations;  /* locations of the program */
+  uint32_t nchannels;   /* channels of the program */
+  uint64_t fingerprint; /* of the whole program (its canonical IR) */
+  const uint64_t *channel_fingerprints; /* per channel: of its element type */
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process

@@ -4,6 +4,8 @@
 
 #include "dfir_rt.h"
 
+#include <stddef.h>
+
 typedef struct dfir_arenas dfir_arenas;
 dfir_arenas *dfir_rt_arenas_new(void);
 void dfir_rt_arenas_use(dfir_arenas *a);
@@ -13,5 +15,31 @@ int dfir_rt_stdin_done(void);
 int dfir_rt_timers_active(void);
 uint64_t dfir_rt_timers_wait_ms(void);
 void dfir_rt_sleep_ms(uint64_t ms);
+
+/* A parsed JSON value (deploy files). */
+enum { DFIR_JSON_NULL, DFIR_JSON_BOOL, DFIR_JSON_NUMBER, DFIR_JSON_STRING, DFIR_JSON_ARRAY, DFIR_JSON_OBJECT };
+typedef struct dfir_json {
+  int kind;
+  double number; /* numbers; 0/1 for booleans */
+  char *string;
+  uint32_t count;          /* arrays and objects */
+  struct dfir_json *items; /* their elements (or members' values) */
+  char **keys;             /* objects: the members' names */
+} dfir_json;
+/* NULL with a message naming the line in `error` when `text` is not JSON. */
+dfir_json *dfir_rt_json_parse(const char *text, size_t len, char *error, size_t error_size);
+/* The member `key` of an object, or NULL. */
+const dfir_json *dfir_rt_json_get(const dfir_json *object, const char *key);
+
+/* Deployed runs (rt_net.c): when active, send/recv, member_id and
+ * cluster_size go over TCP instead of the in-memory system. */
+extern int dfir_rt_net_active;
+void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member,
+                      const void *bytes, uint64_t len);
+int dfir_rt_net_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender);
+uint32_t dfir_rt_net_member_id(void);
+uint32_t dfir_rt_net_cluster_size(uint32_t location);
+/* Runs `location` as instance `id` of the deploy file `path`. */
+int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id);
 
 #endif

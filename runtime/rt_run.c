@@ -52,28 +52,58 @@ int dfir_rt_run(const dfir_location *location) {
 }
 
 static int usage(const char *argv0, const char *problem, const char *arg) {
-  if (problem) fprintf(stderr, "%s: error: %s `%s`\n", argv0, problem, arg);
-  fprintf(problem ? stderr : stdout, "usage: %s [--seed N]\n"
-          "  --seed N  seed rand_u64() and rand_f64() (random otherwise)\n", argv0);
+  if (problem) fprintf(stderr, "%s: error: %s%s%s%s\n", argv0, problem, arg ? " `" : "", arg ? arg : "", arg ? "`" : "");
+  fprintf(problem ? stderr : stdout,
+          "usage: %s [--seed N] [--deploy FILE --location NAME --id N]\n"
+          "  --seed N         seed rand_u64() and rand_f64() (random otherwise)\n"
+          "  --deploy FILE    run as one instance of a deployment (docs/deployment.md):\n"
+          "  --location NAME  the location this executable runs, and\n"
+          "  --id N           its instance number\n",
+          argv0);
   return problem ? 2 : 0;
+}
+
+static int parse_u64(const char *s, unsigned long long *out) {
+  char *end = NULL;
+  errno = 0;
+  *out = strtoull(s, &end, 10);
+  return !errno && end && !*end && s[0] != '-' && s[0] != 0;
 }
 
 int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : location->name;
+  const char *deploy = NULL, *name = NULL;
+  unsigned long long id = 0;
+  int has_id = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return usage(argv0, NULL, NULL);
-    if (strcmp(arg, "--seed") == 0) {
-      if (i + 1 >= argc) return usage(argv0, "missing value after", arg);
-      char *end = NULL;
-      errno = 0;
-      unsigned long long seed = strtoull(argv[++i], &end, 10);
-      if (errno || !end || *end || argv[i][0] == '-' || argv[i][0] == 0)
-        return usage(argv0, "expected a non-negative integer, found", argv[i]);
-      dfir_rt_seed_random(seed);
-      continue;
+    int takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--deploy") == 0 || strcmp(arg, "--location") == 0 ||
+                strcmp(arg, "--id") == 0;
+    if (!takes) return usage(argv0, "unknown argument", arg);
+    if (i + 1 >= argc) return usage(argv0, "missing value after", arg);
+    const char *value = argv[++i];
+    unsigned long long n = 0;
+    if (strcmp(arg, "--deploy") == 0) deploy = value;
+    else if (strcmp(arg, "--location") == 0) name = value;
+    else if (!parse_u64(value, &n)) return usage(argv0, "expected a non-negative integer, found", value);
+    else if (strcmp(arg, "--seed") == 0) dfir_rt_seed_random(n);
+    else {
+      id = n;
+      has_id = 1;
     }
-    return usage(argv0, "unknown argument", arg);
+  }
+  if (deploy || name || has_id) {
+    if (!deploy || !name || !has_id) return usage(argv0, "--deploy, --location and --id go together", NULL);
+    if (id > UINT32_MAX) return usage(argv0, "instance id out of range:", name);
+    return dfir_rt_net_run(location, deploy, name, (uint32_t)id);
+  }
+  if (location->nlocations > 1) {
+    fprintf(stderr,
+            "%s: error: location `%s` is one of %u locations of its program: run it with --deploy FILE "
+            "--location %s --id N, or run them all with `dfirc launch DIR/deploy.json`\n",
+            argv0, location->name, location->nlocations, location->name);
+    return 2;
   }
   return dfir_rt_run(location);
 }

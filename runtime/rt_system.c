@@ -47,6 +47,10 @@ static queue *q(uint32_t channel, uint32_t receiver, uint32_t sender) {
 
 void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
                   uint64_t len) {
+  if (dfir_rt_net_active) {
+    dfir_rt_net_send(channel, name, line, to, member, bytes, len);
+    return;
+  }
   if (member >= sizes[to]) {
     char msg[256];
     snprintf(msg, sizeof msg, "destination member %llu does not exist (the cluster has %u members)",
@@ -66,6 +70,7 @@ void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to
 }
 
 int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender) {
+  if (dfir_rt_net_active) return dfir_rt_net_recv(channel, bytes, len, sender);
   message *m = batch[channel];
   if (!m) return 0;
   batch[channel] = m->next;
@@ -76,8 +81,14 @@ int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *
   return 1;
 }
 
-uint32_t dfir_rt_member_id(void) { return running ? running->member : 0; }
-uint32_t dfir_rt_cluster_size(uint32_t location) { return sizes ? sizes[location] : 1; }
+uint32_t dfir_rt_member_id(void) {
+  if (dfir_rt_net_active) return dfir_rt_net_member_id();
+  return running ? running->member : 0;
+}
+uint32_t dfir_rt_cluster_size(uint32_t location) {
+  if (dfir_rt_net_active) return dfir_rt_net_cluster_size(location);
+  return sizes ? sizes[location] : 1;
+}
 
 static int pending(uint32_t r) {
   for (uint32_t c = 0; c < nchans; ++c)

@@ -205,11 +205,61 @@ bool writeOutput(const std::string &path, const std::string &text) {
 namespace {
 /// Generates the LLVM module of location 0 in `jit`'s context; reports what
 /// the code generator cannot compile. Null after errors.
+uint64_t fnv1a(const std::string &text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+/// A type spelled out to its leaves (struct and enum names with their
+/// fields), so that two builds agree on it only if they encode it alike.
+void spellType(const Type *t, const TypeContext &types, std::vector<const Type *> &seen, std::string &out) {
+  if (t->kind == Type::Struct || t->kind == Type::Enum) {
+    bool again = std::find(seen.begin(), seen.end(), t) != seen.end();
+    out += typeToString(t);
+    if (again) return;
+    seen.push_back(t);
+    out += "{";
+    if (t->kind == Type::Struct)
+      for (auto &[name, ft] : types.structInfo(t->id).fields) {
+        out += name + ":";
+        spellType(ft, types, seen, out);
+        out += ",";
+      }
+    else
+      for (auto &v : types.enumInfo(t->id).variants) {
+        out += v.name + "(";
+        for (const Type *ft : v.fields) {
+          spellType(ft, types, seen, out);
+          out += ",";
+        }
+        out += ")";
+      }
+    out += "}";
+    seen.pop_back();
+    return;
+  }
+  out += typeToString(t);
+  out += "<";
+  for (const Type *e : t->elems) {
+    spellType(e, types, seen, out);
+    out += ",";
+  }
+  out += ">";
+}
+
 std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
                                        bool withMain = false, int location = 0) {
   const ir::Program &program = *s.program;
   backend::CodegenInput in{program, *s.results.strata, *s.results.subgraphs,
                            [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
+  in.fingerprint = fnv1a(s.lowered);
+  for (auto &c : program.channels) {
+    std::vector<const Type *> seen;
+    std::string spelled;
+    spellType(c.elem, *program.types, seen, spelled);
+    in.channelFingerprints.push_back(fnv1a(spelled));
+  }
   std::vector<backend::Unsupported> unsupported;
   auto module = backend::generateLocation(in, location, ctx, layout, unsupported);
   if (!module) {
@@ -257,12 +307,14 @@ int runCommand(const std::vector<std::string> &argv) {
 
 /// `build` without --emit: DIR/<location>.o and the executable DIR/<location>;
 /// --emit=obj|asm: one file at -o.
+bool writeDeployFile(Session &s, const std::string &name, const std::string &dir, unsigned basePort);
+
 int buildNative(const BuildOptions &opts) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
   const ir::Program &program = *s->program;
-  if (!singleLocation(program, "build")) return kExitUserError;
+  if (!opts.emit.empty() && !singleLocation(program, ("build --emit=" + opts.emit).c_str())) return kExitUserError;
   auto emitter = backend::ObjectEmitter::create(opts.optLevel);
   if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
   auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), opts.emit.empty());
@@ -283,22 +335,88 @@ int buildNative(const BuildOptions &opts) {
     std::fprintf(stderr, "dfirc: error: cannot create directory `%s`\n", dir.c_str());
     return kExitUserError;
   }
-  const std::string &name = program.locations[0].name;
-  std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
-  if (auto err = (*emitter)->emit(*module, object, false)) {
-    std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
-    return kExitUserError;
+  // One object and one executable per location.
+  for (size_t l = 0; l < program.locations.size(); ++l) {
+    if (l > 0) module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), true, static_cast<int>(l));
+    if (!module) return kExitUserError;
+    const std::string &name = program.locations[l].name;
+    std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
+    if (auto err = (*emitter)->emit(*module, object, false)) {
+      std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+      return kExitUserError;
+    }
+    std::vector<std::string> link = {"cc", "-o", exe, object};
+    link.insert(link.end(), opts.link.begin(), opts.link.end());
+    link.insert(link.end(), {runtimeArchive(), "-lm"});
+    int rc = runCommand(link);
+    if (rc != 0) {
+      std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
+                   rc < 0 ? " (is a C compiler installed?)" : "");
+      return kExitUserError;
+    }
   }
-  std::vector<std::string> link = {"cc", "-o", exe, object};
-  link.insert(link.end(), opts.link.begin(), opts.link.end());
-  link.insert(link.end(), {runtimeArchive(), "-lm"});
-  int rc = runCommand(link);
-  if (rc != 0) {
-    std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
-                 rc < 0 ? " (is a C compiler installed?)" : "");
-    return kExitUserError;
+  std::string stem = opts.input.substr(opts.input.find_last_of('/') + 1);
+  stem = stem.substr(0, stem.rfind(".dfir"));
+  return writeDeployFile(*s, stem, dir, opts.basePort) ? kExitOk : kExitUserError;
+}
+
+std::string hex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
   }
-  return kExitOk;
+  return out + "\"";
+}
+
+/// DIR/deploy.json: every instance of every location with a loopback
+/// address (docs/deployment.md describes the format).
+bool writeDeployFile(Session &s, const std::string &name, const std::string &dir, unsigned basePort) {
+  const ir::Program &program = *s.program;
+  uint32_t instances = 0;
+  for (auto &l : program.locations) instances += static_cast<uint32_t>(l.size);
+  if (basePort != 0 && basePort + instances > 65536) {
+    std::fprintf(stderr, "dfirc: error: `--base-port %u` leaves no room for %u instances below port 65536\n",
+                 basePort, instances);
+    return false;
+  }
+  std::string out = "{\n  \"program\": " + jsonString(name) + ",\n";
+  out += "  \"fingerprint\": \"" + hex(fnv1a(s.lowered)) + "\",\n  \"locations\": [";
+  uint32_t next = 0;
+  for (size_t l = 0; l < program.locations.size(); ++l) {
+    const ir::Location &loc = program.locations[l];
+    out += std::string(l ? "," : "") + "\n    {\"name\": " + jsonString(loc.name) +
+           ", \"cluster\": " + (loc.isCluster ? "true" : "false") + ", \"executable\": " + jsonString(loc.name) +
+           ", \"instances\": [";
+    for (uint32_t i = 0; i < static_cast<uint32_t>(loc.size); ++i, ++next)
+      out += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(i) + ", \"address\": \"127.0.0.1:" +
+             std::to_string(basePort ? basePort + next : 0) + "\"}";
+    out += "]}";
+  }
+  out += "\n  ],\n  \"channels\": [";
+  for (size_t c = 0; c < program.channels.size(); ++c) {
+    const ir::Channel &ch = program.channels[c];
+    std::vector<const Type *> seen;
+    std::string spelled;
+    spellType(ch.elem, *program.types, seen, spelled);
+    out += std::string(c ? "," : "") + "\n    {\"name\": " + jsonString(ch.name) + ", \"from\": " +
+           jsonString(program.locations[ch.from].name) + ", \"to\": " + jsonString(program.locations[ch.to].name) +
+           ", \"type\": " + jsonString(typeToString(ch.elem)) + ", \"fingerprint\": \"" + hex(fnv1a(spelled)) + "\"}";
+  }
+  out += "\n  ]\n}\n";
+  return writeOutput(dir + "/deploy.json", out);
 }
 
 } // namespace

@@ -47,6 +47,7 @@ struct BuildOptions {
   std::string emit;         // ir | ir-opt | llvm
   unsigned optLevel = 2;
   std::vector<std::string> link; // extra inputs of the link (objects, archives, C files, -lNAME)
+  unsigned basePort = 7400;       // deploy.json: instance k listens on basePort + k (0: chosen at launch)
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -69,7 +70,15 @@ struct RunOptions {
   PipelineOptions pipeline;
 };
 
+struct LaunchOptions {
+  std::string deployFile;
+  unsigned timeoutSeconds = 0; // 0: none
+};
+
 int runBuild(const BuildOptions &opts);
+/// Starts every instance of a deploy file as its own process and waits for
+/// the whole system to be quiescent (docs/deployment.md).
+int runLaunch(const LaunchOptions &opts);
 /// Compiles every location with the JIT and runs the program in this process.
 int runRun(const RunOptions &opts);
 int runGraph(const GraphOptions &opts);

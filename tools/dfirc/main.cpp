@@ -104,6 +104,10 @@ int main(int argc, char **argv) {
   buildCmd->add_option("--link", build.link,
                        "FILE: also link this object, archive, C source or -lNAME into the executable (extern fns)")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  buildCmd->add_option("--base-port", build.basePort,
+                       "deploy.json: instance k of the program listens on 127.0.0.1:(N + k); 0: ports chosen by "
+                       "`dfirc launch` (default 7400)")
+      ->check(CLI::Range(0, 65535));
   addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
@@ -129,6 +133,12 @@ int main(int argc, char **argv) {
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
 
+  LaunchOptions launch;
+  CLI::App *launchCmd = app.add_subcommand("launch", "Run every instance of a deploy file as its own process");
+  launchCmd->add_option("deploy", launch.deployFile, "The deploy file (DIR/deploy.json from `dfirc build`)")->required();
+  launchCmd->add_option("--timeout", launch.timeoutSeconds,
+                        "Stop with an error when the system is not quiescent after this many seconds");
+
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
   kindsCmd->group("");
@@ -147,5 +157,6 @@ int main(int argc, char **argv) {
   if (*buildCmd) return runWithBigStack([&] { return runBuild(build); });
   if (*graphCmd) return runWithBigStack([&] { return runGraph(graph); });
   if (*runCmd) return runWithBigStack([&] { return runRun(run); });
+  if (*launchCmd) return runLaunch(launch);
   return runWithBigStack([&] { return runCheck(check); });
 }

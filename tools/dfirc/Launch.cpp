@@ -1,0 +1,320 @@
+//===- Launch.cpp - dfirc launch: every instance of a deploy file --------===//
+//
+// Starts each instance of a deploy file as its own process (its output
+// prefixed with `[location/id]`), and stops them all once the system is
+// quiescent: every instance reported itself idle and the items sent equal
+// the items received, so nothing is in flight. An instance that exits
+// before that is an error naming it. Ports given as 0 are replaced by free
+// loopback ports in a private copy of the deploy file.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/dfirc/Driver.h"
+
+extern "C" {
+#include "rt_internal.h"
+}
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+extern char **environ;
+
+namespace dfir::driver {
+namespace {
+
+struct Instance {
+  std::string label; // location/id
+  pid_t pid = -1;
+  int out = -1, err = -1, control = -1; // our ends of its pipes
+  std::string outLine, errLine, controlLine;
+  bool idle = false, exited = false;
+  unsigned long long sent = 0, received = 0;
+};
+
+uint64_t nowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+/// A loopback port nobody listens on now.
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+bool readFile(const std::string &path, std::string &text) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
+/// Writes complete lines of `pending` + `data` with the instance's prefix.
+void forward(FILE *to, const std::string &label, std::string &pending, const char *data, size_t n) {
+  pending.append(data, n);
+  size_t start = 0, nl;
+  while ((nl = pending.find('\n', start)) != std::string::npos) {
+    std::fprintf(to, "[%s] %.*s\n", label.c_str(), static_cast<int>(nl - start), pending.data() + start);
+    start = nl + 1;
+  }
+  pending.erase(0, start);
+  std::fflush(to);
+}
+
+void handleControl(Instance &in, const char *data, size_t n) {
+  in.controlLine.append(data, n);
+  size_t nl;
+  while ((nl = in.controlLine.find('\n')) != std::string::npos) {
+    unsigned long long s = 0, r = 0;
+    if (std::sscanf(in.controlLine.c_str(), "idle %llu %llu", &s, &r) == 2) {
+      in.idle = true;
+      in.sent = s;
+      in.received = r;
+    }
+    in.controlLine.erase(0, nl + 1);
+  }
+}
+
+/// Reads what is available on fd; false at end of file.
+bool drain(int fd, const std::function<void(const char *, size_t)> &sink) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      sink(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+void stopAll(std::vector<Instance> &all) {
+  for (auto &in : all)
+    if (!in.exited) kill(in.pid, SIGTERM);
+  uint64_t deadline = nowMs() + 3000;
+  for (auto &in : all) {
+    while (!in.exited) {
+      int status;
+      pid_t r = waitpid(in.pid, &status, WNOHANG);
+      if (r == in.pid || r < 0) {
+        in.exited = true;
+        break;
+      }
+      if (nowMs() > deadline) kill(in.pid, SIGKILL);
+      usleep(2000);
+    }
+  }
+}
+
+std::string describeExit(int status) {
+  if (WIFSIGNALED(status)) {
+    const char *name = strsignal(WTERMSIG(status));
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) + (name ? std::string(" (") + name + ")" : "");
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+} // namespace
+
+int runLaunch(const LaunchOptions &opts) {
+  std::string text;
+  if (!readFile(opts.deployFile, text)) {
+    std::fprintf(stderr, "dfirc: error: cannot read `%s`\n", opts.deployFile.c_str());
+    return kExitUserError;
+  }
+  char error[240];
+  dfir_json *root = dfir_rt_json_parse(text.data(), text.size(), error, sizeof error);
+  const dfir_json *locations = root ? dfir_rt_json_get(root, "locations") : nullptr;
+  if (!locations || locations->kind != DFIR_JSON_ARRAY) {
+    std::fprintf(stderr, "dfirc: error: `%s` is not a deploy file: %s\n", opts.deployFile.c_str(),
+                 root ? "it has no `locations` array" : error);
+    return kExitUserError;
+  }
+  std::string dir = opts.deployFile.find('/') == std::string::npos
+                        ? "."
+                        : opts.deployFile.substr(0, opts.deployFile.find_last_of('/'));
+  // Ports given as 0: free ones, in a private copy of the file.
+  std::string resolved = text, deployPath = opts.deployFile;
+  size_t at = 0;
+  bool rewritten = false;
+  while ((at = resolved.find(":0\"", at)) != std::string::npos) {
+    int port = freePort();
+    if (port < 0) {
+      std::fprintf(stderr, "dfirc: error: no free loopback port for an instance\n");
+      return kExitUserError;
+    }
+    resolved.replace(at + 1, 1, std::to_string(port));
+    rewritten = true;
+  }
+  char tmpPath[] = "/tmp/dfirc-deploy-XXXXXX";
+  if (rewritten) {
+    int fd = mkstemp(tmpPath);
+    if (fd < 0 || write(fd, resolved.data(), resolved.size()) != static_cast<ssize_t>(resolved.size())) {
+      std::fprintf(stderr, "dfirc: error: cannot write a temporary deploy file\n");
+      return kExitUserError;
+    }
+    close(fd);
+    deployPath = tmpPath;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<Instance> all;
+  for (uint32_t l = 0; l < locations->count; ++l) {
+    const dfir_json *loc = &locations->items[l];
+    const dfir_json *name = dfir_rt_json_get(loc, "name"), *exe = dfir_rt_json_get(loc, "executable");
+    const dfir_json *instances = dfir_rt_json_get(loc, "instances");
+    if (!name || name->kind != DFIR_JSON_STRING || !exe || exe->kind != DFIR_JSON_STRING || !instances ||
+        instances->kind != DFIR_JSON_ARRAY) {
+      std::fprintf(stderr, "dfirc: error: `%s`: location %u needs `name`, `executable` and `instances`\n",
+                   opts.deployFile.c_str(), l);
+      stopAll(all);
+      return kExitUserError;
+    }
+    std::string program = exe->string[0] == '/' ? exe->string : dir + "/" + exe->string;
+    for (uint32_t i = 0; i < instances->count; ++i) {
+      Instance in;
+      in.label = std::string(name->string) + "/" + std::to_string(i);
+      int out[2], err[2], control[2];
+      if (pipe(out) != 0 || pipe(err) != 0 || pipe(control) != 0) {
+        std::fprintf(stderr, "dfirc: error: cannot create pipes\n");
+        stopAll(all);
+        return kExitUserError;
+      }
+      posix_spawn_file_actions_t actions;
+      posix_spawn_file_actions_init(&actions);
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+      posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+      posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+      posix_spawn_file_actions_adddup2(&actions, control[1], 3);
+      for (int fd : {out[0], out[1], err[0], err[1], control[0], control[1]})
+        if (fd > 3) posix_spawn_file_actions_addclose(&actions, fd);
+      std::string id = std::to_string(i);
+      std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->string, "--id", id};
+      std::vector<char *> argv;
+      for (auto &a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      std::vector<std::string> env;
+      for (char **e = environ; *e; ++e)
+        if (std::strncmp(*e, "DFIR_CONTROL_FD=", 16) != 0) env.push_back(*e);
+      env.push_back("DFIR_CONTROL_FD=3");
+      std::vector<char *> envp;
+      for (auto &e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      int rc = posix_spawn(&in.pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+      posix_spawn_file_actions_destroy(&actions);
+      close(out[1]);
+      close(err[1]);
+      close(control[1]);
+      if (rc != 0) {
+        std::fprintf(stderr, "dfirc: error: cannot start `%s`: %s\n", program.c_str(), std::strerror(rc));
+        stopAll(all);
+        return kExitUserError;
+      }
+      in.out = out[0];
+      in.err = err[0];
+      in.control = control[0];
+      for (int fd : {in.out, in.err, in.control}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      all.push_back(std::move(in));
+    }
+  }
+
+  uint64_t deadline = opts.timeoutSeconds ? nowMs() + opts.timeoutSeconds * 1000ull : 0;
+  auto readAll = [&](Instance &in) {
+    if (in.out >= 0 && !drain(in.out, [&](const char *d, size_t n) { forward(stdout, in.label, in.outLine, d, n); })) {
+      close(in.out);
+      in.out = -1;
+    }
+    if (in.err >= 0 && !drain(in.err, [&](const char *d, size_t n) { forward(stderr, in.label, in.errLine, d, n); })) {
+      close(in.err);
+      in.err = -1;
+    }
+    if (in.control >= 0 && !drain(in.control, [&](const char *d, size_t n) { handleControl(in, d, n); })) {
+      close(in.control);
+      in.control = -1;
+    }
+  };
+  int result = kExitOk;
+  for (;;) {
+    std::vector<pollfd> fds;
+    for (auto &in : all)
+      for (int fd : {in.out, in.err, in.control})
+        if (fd >= 0) fds.push_back({fd, POLLIN, 0});
+    poll(fds.data(), fds.size(), 50);
+    for (auto &in : all) {
+      // A report of idleness is only as fresh as the last message: any new
+      // output or report is read before deciding.
+      readAll(in);
+    }
+    // Quiescent: all idle and nothing in flight.
+    bool quiet = true;
+    unsigned long long sent = 0, received = 0;
+    for (auto &in : all) {
+      quiet = quiet && in.idle;
+      sent += in.sent;
+      received += in.received;
+    }
+    if (quiet && sent == received) break;
+    // An instance that ends on its own, before that, is a failure.
+    bool failed = false;
+    for (auto &in : all) {
+      int status;
+      if (in.exited || waitpid(in.pid, &status, WNOHANG) != in.pid) continue;
+      in.exited = true;
+      readAll(in);
+      std::fprintf(stderr, "dfirc: error: instance %s %s\n", in.label.c_str(), describeExit(status).c_str());
+      failed = true;
+    }
+    if (failed) {
+      result = kExitUserError;
+      break;
+    }
+    if (deadline && nowMs() > deadline) {
+      std::fprintf(stderr, "dfirc: error: the system was not quiescent after %u s; stopping it\n",
+                   opts.timeoutSeconds);
+      result = kExitUserError;
+      break;
+    }
+  }
+  // Output written before the last reports is in the pipes: show it, then stop everything.
+  for (auto &in : all) {
+    readAll(in);
+    if (!in.outLine.empty()) forward(stdout, in.label, in.outLine, "\n", 1);
+    if (!in.errLine.empty()) forward(stderr, in.label, in.errLine, "\n", 1);
+  }
+  stopAll(all);
+  for (auto &in : all)
+    for (int fd : {in.out, in.err, in.control})
+      if (fd >= 0) close(fd);
+  if (rewritten) unlink(tmpPath);
+  return result;
+}
+
+} // namespace dfir::driver
