@@ -523,7 +523,13 @@ static void pump(int wait_ms, int stdin_fd) {
       }
       if (!read_some(c)) {
         /* The peer closed: it exited (after its last frame) or was stopped. */
-        read_frames(c);
+        if (read_frames(c) && c->in.len > c->in.off) {
+          char name[96];
+          dfir_rt_flush();
+          fprintf(stderr, "dfir: error: the connection from %s ended in the middle of a frame (%llu bytes dropped)\n",
+                  c->peer == UINT32_MAX ? "a peer" : peer_name(c->peer, name, sizeof name),
+                  (unsigned long long)(c->in.len - c->in.off));
+        }
         close_conn(c);
         continue;
       }

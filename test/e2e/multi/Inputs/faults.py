@@ -1,0 +1,155 @@
+"""Fault tests of deployed instances (test/e2e/multi/faults.test).
+
+usage: faults.py MODE DFIRC TMPDIR, MODE one of
+  malformed  bad hellos and frames sent to a receiving instance (pipe.dfir)
+  mismatch   a sender built from a different program (pipe_str.dfir) than its receiver
+  killed     a launched system (ticker.dfir) loses an instance mid-run
+
+Prints what happened, one fact per line, for FileCheck."""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+
+def start(dir, location, id=0):
+    return subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
+                             "--location", location, "--id", str(id)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def address(dir, location, id=0):
+    deploy = json.load(open(os.path.join(dir, "deploy.json")))
+    for loc in deploy["locations"]:
+        if loc["name"] == location:
+            host, port = loc["instances"][id]["address"].rsplit(":", 1)
+            return deploy, (host, int(port))
+    raise SystemExit("no location " + location)
+
+
+def connect(addr):
+    for _ in range(200):
+        try:
+            return socket.create_connection(addr, timeout=5)
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit("cannot connect to the instance")
+
+
+def hello(deploy, location_index, member, channels):
+    data = b"DFIR" + struct.pack("<IQIII", 1, int(deploy["fingerprint"], 16), location_index, member, len(channels))
+    for ch in channels:
+        data += struct.pack("<IQ", ch, int(deploy["channels"][ch]["fingerprint"], 16))
+    return data
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)
+    return proc.returncode, out, err
+
+
+def malformed(dir):
+    # The receiver `sink` gets frames from `source` on channel 0.
+    deploy, addr = address(dir, "sink")
+    proc = start(dir, "sink")
+    cases = [
+        ("not a peer", b"GET / HTTP/1.1\r\n\r\n" + b"x" * 40),
+        ("bad length", hello(deploy, 0, 0, [0]) + struct.pack("<I", 3)),
+        ("unknown channel", hello(deploy, 0, 0, [0]) + struct.pack("<III", 8, 7, 0)),
+        ("overrun", hello(deploy, 0, 0, [0]) + struct.pack("<IIII", 12, 0, 1, 1000)),
+        ("truncated", hello(deploy, 0, 0, [0]) + struct.pack("<III", 100, 0, 1)),
+    ]
+    for name, data in cases:
+        s = connect(addr)
+        s.sendall(data)
+        if name == "truncated":
+            s.close()  # mid-frame: the connection just ends
+        else:
+            try:
+                reply = s.recv(600)
+            except OSError:
+                reply = b""
+            print("%s: refused=%s" % (name, reply[:1] == b"\x01"))
+            s.close()
+    # A good frame after all that: the instance still works.
+    s = connect(addr)
+    item = struct.pack("<q", 41)
+    s.sendall(hello(deploy, 0, 0, [0]) + struct.pack("<IIII", 8 + 4 + len(item), 0, 1, len(item)) + item)
+    time.sleep(0.5)
+    s.close()
+    time.sleep(0.2)
+    code, out, err = stop(proc)
+    print("exit:", code)
+    sys.stdout.write(out)
+    sys.stdout.write(err)
+
+
+def mismatch(dir1, dir2):
+    sink = start(dir1, "sink")
+    source = start(dir2, "source")
+    try:
+        out, err = source.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        source.kill()
+        out, err = source.communicate()
+        print("source hung")
+    print("source exit:", source.returncode)
+    sys.stdout.write(err)
+    code, out, err = stop(sink)
+    print("sink exit:", code)
+    sys.stdout.write(err)
+
+
+def killed(dfirc, dir):
+    launch = subprocess.Popen([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "20"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait for the ticker's output, then kill one worker.
+    first = launch.stdout.readline()
+    print("running:", bool(first))
+    for pid in os.listdir("/proc"):
+        try:
+            args = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if args[-3:-1] == [b"--id", b"1"] and b"worker" in args and os.path.basename(args[0]) == b"worker":
+            os.kill(int(pid), signal.SIGKILL)
+    try:
+        out, err = launch.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        launch.kill()
+        out, err = launch.communicate()
+        print("launch hung")
+    print("launch exit:", launch.returncode)
+    sys.stdout.write(err)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def build(dfirc, name, out, port):
+    inputs = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run([dfirc, "build", os.path.join(inputs, name), "-o", out, "--base-port", str(port)], check=True)
+    return out
+
+
+if __name__ == "__main__":
+    mode, dfirc, tmp = sys.argv[1:4]
+    os.makedirs(tmp, exist_ok=True)
+    port = free_port()
+    if mode == "malformed":
+        malformed(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
+    elif mode == "mismatch":
+        mismatch(build(dfirc, "pipe.dfir", os.path.join(tmp, "v1"), port),
+                 build(dfirc, "pipe_str.dfir", os.path.join(tmp, "v2"), port))
+    else:
+        killed(dfirc, build(dfirc, "ticker.dfir", os.path.join(tmp, "ticker"), 0))
