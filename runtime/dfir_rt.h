@@ -232,6 +232,9 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv);
  * between one sender and one receiver always keep their order. */
 int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
                        uint32_t nchannels, uint64_t seed);
+/* Makes dfir_rt_run_system label every output line with the instance that
+ * wrote it, `[location/id] ` (`dfirc run --prefix`). */
+void dfir_rt_label_output(int on);
 /* Sends encoded bytes on channel `channel` to member `member` of location
  * `to` (a runtime error of operator `name` at `line` if there is no such
  * member). */

@@ -16,6 +16,9 @@ int dfir_rt_timers_active(void);
 uint64_t dfir_rt_timers_wait_ms(void);
 void dfir_rt_sleep_ms(uint64_t ms);
 
+/* Labels every line of standard output and error with `prefix` (NULL: none). */
+void dfir_rt_output_prefix(const char *prefix);
+
 /* A parsed JSON value (deploy files). */
 enum { DFIR_JSON_NULL, DFIR_JSON_BOOL, DFIR_JSON_NUMBER, DFIR_JSON_STRING, DFIR_JSON_ARRAY, DFIR_JSON_OBJECT };
 typedef struct dfir_json {

@@ -56,12 +56,40 @@ void dfir_rt_take_string(const char **ptr, uint64_t *len) {
   builder_len = 0;
 }
 
+/* Embedded runs with labels: the running instance's `[location/id] `,
+ * written at the start of every line of standard output and error. */
+static const char *line_prefix;
+static int mid_line[2];
+
+void dfir_rt_output_prefix(const char *prefix) { line_prefix = prefix; }
+
+static void append(out_buffer *b, const char *bytes, uint64_t len);
+
 void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
   if (stream == 3) {
     build(bytes, len);
     return;
   }
   out_buffer *b = stream_buffer(stream);
+  if (!line_prefix) {
+    append(b, bytes, len);
+  } else {
+    int *mid = &mid_line[stream == 2];
+    while (len > 0) {
+      if (!*mid) append(b, line_prefix, strlen(line_prefix));
+      const char *nl = (const char *)memchr(bytes, '\n', len);
+      uint64_t n = nl ? (uint64_t)(nl - bytes) + 1 : len;
+      append(b, bytes, n);
+      *mid = !nl;
+      bytes += n;
+      len -= n;
+    }
+  }
+  /* Errors are seen at once, as a terminal user expects. */
+  if (stream == 2) drain(b);
+}
+
+static void append(out_buffer *b, const char *bytes, uint64_t len) {
   while (len > 0) {
     if (b->used == kBufferSize) drain(b);
     uint64_t room = kBufferSize - b->used;
@@ -71,8 +99,6 @@ void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
     bytes += n;
     len -= n;
   }
-  /* Errors are seen at once, as a terminal user expects. */
-  if (stream == 2) drain(b);
 }
 
 void dfir_rt_write_str(int stream, dfir_str s) { dfir_rt_write(stream, s.ptr, s.len); }

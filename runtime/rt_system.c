@@ -20,6 +20,7 @@ typedef struct {
 
 typedef struct {
   const dfir_location *location;
+  char label[96]; /* `[location/id] ` */
   uint32_t loc, member;
   void *state;
   dfir_arenas *arenas;
@@ -33,6 +34,9 @@ static queue *queues;             /* [channel][receiver][sender] */
 static message **batch;           /* this tick's messages of the running instance, per channel */
 static instance *running;
 static uint64_t rng;
+static int labelled;
+
+void dfir_rt_label_output(int on) { labelled = on; }
 
 static uint64_t next_random(void) {
   uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
@@ -154,6 +158,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
       in->loc = l;
       in->member = m;
       in->first = 1;
+      snprintf(in->label, sizeof in->label, "[%s/%u] ", locations[l]->name, m);
       in->arenas = dfir_rt_arenas_new();
       in->state = calloc(1, locations[l]->state_size ? locations[l]->state_size : 1);
       if (!in->state) {
@@ -175,6 +180,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     instance *in = &instances[ready[next_random() % n]];
     running = in;
     dfir_rt_arenas_use(in->arenas);
+    if (labelled) dfir_rt_output_prefix(in->label);
     gather((uint32_t)(in - instances), delivered);
     in->more = in->location->tick(in->state);
     in->first = 0;
@@ -198,5 +204,6 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   running = NULL;
   dfir_rt_arenas_use(NULL);
   dfir_rt_flush();
+  dfir_rt_output_prefix(NULL);
   return 0;
 }

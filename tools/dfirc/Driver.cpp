@@ -494,7 +494,8 @@ int runRun(const RunOptions &opts) {
     return ok;
   };
   if (opts.seedGiven) dfir_rt_seed_random(opts.seed);
-  bool system = program.locations.size() > 1 || program.locations[0].isCluster;
+  bool system = program.locations.size() > 1 || program.locations[0].isCluster || opts.prefix;
+  dfir_rt_label_output(opts.prefix);
   if (!system) {
     auto module = generate(*s, jit->context(), jit->dataLayout());
     if (!module) return kExitUserError;

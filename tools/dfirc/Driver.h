@@ -63,6 +63,7 @@ struct RunOptions {
   std::string input;
   unsigned optLevel = 2;
   uint64_t seed = 0;
+  bool prefix = false;    // label output lines with [location/id]
   bool seedGiven = false; // also seeds rand_u64()/rand_f64(), which are random otherwise
   std::vector<std::string> clusterSizes; // NAME=N
   std::vector<std::string> load;         // shared libraries providing extern fns

@@ -126,6 +126,7 @@ int main(int argc, char **argv) {
   addOptLevel(runCmd, run.optLevel);
   CLI::Option *seedOpt = runCmd->add_option(
       "--seed", run.seed, "Seed of the scheduler of an embedded run (default 0) and of rand_u64()/rand_f64()");
+  runCmd->add_flag("--prefix", run.prefix, "Label every output line with the instance that wrote it: [location/id]");
   runCmd->add_option("--cluster", run.clusterSizes, "NAME=N: run N members of cluster NAME")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   runCmd->add_option("--load", run.load, "LIB.so: a shared library providing extern fns")
