@@ -54,6 +54,10 @@ case "${1:-}" in
     printf 'the cat saw the dog\n' | "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/wordcount/wordcount.dfir"
     "$BUILD_DIR/bin/dfirc" build --emit=ir --print-analysis=stratify,subgraphs \
       "$ROOT/examples/reachability/reachability.dfir" -o -
+    # A leader and three workers: embedded, then as four processes over TCP.
+    "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/fleet/fleet.dfir" --prefix
+    "$BUILD_DIR/bin/dfirc" build "$ROOT/examples/fleet/fleet.dfir" -o "$BUILD_DIR/examples/fleet" --base-port 0
+    "$BUILD_DIR/bin/dfirc" launch "$BUILD_DIR/examples/fleet/deploy.json" --timeout 60
     ;;
   test)
     build

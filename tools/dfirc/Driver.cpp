@@ -331,6 +331,9 @@ int buildNative(const BuildOptions &opts) {
     return kExitOk;
   }
   std::string dir = opts.output == "-" ? "." : opts.output;
+  // Like `mkdir -p`.
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
+    mkdir(dir.substr(0, slash).c_str(), 0777);
   if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "dfirc: error: cannot create directory `%s`\n", dir.c_str());
     return kExitUserError;
