@@ -31,3 +31,20 @@ if "DFIR_MEMCHECK" in os.environ:
     config.environment["DFIR_MEMCHECK"] = os.environ["DFIR_MEMCHECK"]
 config.substitutions.append(("%python", getattr(config, "python_executable", "python3")))
 config.substitutions.append(("%src_root", src_root))
+
+# `netns`: this run may create network namespaces (root, with `ip`): the
+# deployment test across namespaces needs it and is UNSUPPORTED otherwise.
+def _can_make_netns():
+    import shutil, subprocess
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("ip"):
+        return False
+    name = "dfirc-probe-%d" % os.getpid()
+    ok = subprocess.run(["ip", "netns", "add", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    if ok:
+        subprocess.run(["ip", "netns", "del", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ok
+
+if _can_make_netns():
+    config.available_features.add("netns")
+else:
+    lit_config.note("network namespaces unavailable (needs root and `ip`): netns tests are unsupported")
