@@ -3,6 +3,7 @@
 usage: faults.py MODE DFIRC TMPDIR, MODE one of
   malformed  bad hellos and frames sent to a receiving instance (pipe.dfir)
   mismatch   a sender built from a different program (pipe_str.dfir) than its receiver
+  late       a sender started before its receiver retries; without a receiver it gives up
   killed     a launched system (ticker.dfir) loses an instance mid-run
 
 Prints what happened, one fact per line, for FileCheck."""
@@ -105,6 +106,25 @@ def mismatch(dir1, dir2):
     sys.stdout.write(err)
 
 
+def late(dir):
+    # The sender starts first and retries until the receiver listens.
+    source = start(dir, "source")
+    time.sleep(0.5)
+    sink = start(dir, "sink")
+    time.sleep(1.0)
+    print("source running:", source.poll() is None)
+    code, out, err = stop(sink)
+    print("sink exit:", code)
+    sys.stdout.write(out)
+    stop(source)
+    # Nobody listening within DFIR_CONNECT_TIMEOUT_MS: a clear error.
+    os.environ["DFIR_CONNECT_TIMEOUT_MS"] = "300"
+    alone = start(dir, "source")
+    out, err = alone.communicate(timeout=20)
+    print("alone exit:", alone.returncode)
+    sys.stdout.write(err)
+
+
 def killed(dfirc, dir):
     launch = subprocess.Popen([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "20"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -151,5 +171,7 @@ if __name__ == "__main__":
     elif mode == "mismatch":
         mismatch(build(dfirc, "pipe.dfir", os.path.join(tmp, "v1"), port),
                  build(dfirc, "pipe_str.dfir", os.path.join(tmp, "v2"), port))
+    elif mode == "late":
+        late(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
     else:
         killed(dfirc, build(dfirc, "ticker.dfir", os.path.join(tmp, "ticker"), 0))
