@@ -60,6 +60,7 @@ def malformed(dir):
     proc = start(dir, "sink")
     cases = [
         ("not a peer", b"GET / HTTP/1.1\r\n\r\n" + b"x" * 40),
+        ("other version", b"DFIR" + struct.pack("<IQIII", 2, int(deploy["fingerprint"], 16), 0, 0, 0)),
         ("bad length", hello(deploy, 0, 0, [0]) + struct.pack("<I", 3)),
         ("unknown channel", hello(deploy, 0, 0, [0]) + struct.pack("<III", 8, 7, 0)),
         ("overrun", hello(deploy, 0, 0, [0]) + struct.pack("<IIII", 12, 0, 1, 1000)),
