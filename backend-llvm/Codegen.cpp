@@ -358,6 +358,11 @@ private:
         for (auto &k : range.kids) bounds.push_back(gen.callWith(fn, {item}, *k));
         loop(b, bounds[0], bounds[1], [&](llvm::Value *i) { emit(b, state, id, 0, i); },
              range.kids[0]->type->isSigned);
+      } else if (fn.kind == Expr::Lambda && fn.kids[0]->type->kind == Type::Range) {
+        // A range computed by the closure (`if c { 0..x } else { 0..1 }`).
+        llvm::Value *range = gen.call(fn, {item});
+        loop(b, b.CreateExtractValue(range, {0}), b.CreateExtractValue(range, {1}),
+             [&](llvm::Value *i) { emit(b, state, id, 0, i); }, fn.kids[0]->type->elems[0]->isSigned);
       } else {
         emitElements(b, gen, state, id, gen.call(fn, {item}), op.outTypes[0]);
       }
@@ -1287,6 +1292,10 @@ private:
         loop(b, lo, hi, [&](llvm::Value *i) { emit(b, state, id, 0, i); }, isSigned);
       } else if (arg.kind == Expr::List) {
         for (auto &element : arg.kids) emit(b, state, id, 0, gen.value(*element));
+      } else if (arg.type->kind == Type::Range) {
+        llvm::Value *range = gen.value(arg);
+        loop(b, b.CreateExtractValue(range, {0}), b.CreateExtractValue(range, {1}),
+             [&](llvm::Value *i) { emit(b, state, id, 0, i); }, arg.type->elems[0]->isSigned);
       } else {
         emitElements(b, gen, state, id, gen.value(arg), op.outTypes[0]);
       }

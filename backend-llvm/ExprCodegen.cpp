@@ -69,7 +69,11 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     }
     return llvm::StructType::get(ctx_, {llvm::Type::getInt32Ty(ctx_), llvm::ArrayType::get(llvm::Type::getInt64Ty(ctx_), words)});
   }
-  case Type::Range:
+  case Type::Range: {
+    // Its bounds: what `flat_map` and `source_iter` iterate.
+    llvm::Type *bound = lower(t->elems[0]);
+    return bound ? llvm::StructType::get(ctx_, {bound, bound}) : nullptr;
+  }
   case Type::Var: return nullptr;
   }
   return nullptr;
@@ -197,9 +201,12 @@ const char *kSupportedBuiltins[] = {"println", "print",       "eprintln",  "min"
                                     "parse_i64", "parse_f64", "Some", "member_id", "cluster_size",
                                     "rand_u64", "rand_f64", "now_ms"};
 
-bool lowerable(const Type *t) {
+/// A range is a value only by itself (what flat_map and source_iter
+/// iterate), never inside another value.
+bool lowerable(const Type *t, bool top = true) {
   if (!t) return false;
   switch (t->kind) {
+  case Type::Range: return top;
   case Type::Bool:
   case Type::Int:
   case Type::Float:
@@ -209,7 +216,7 @@ bool lowerable(const Type *t) {
   case Type::List:
   case Type::Option:
     for (const Type *e : t->elems)
-      if (!lowerable(e)) return false;
+      if (!lowerable(e, false)) return false;
     return true;
   case Type::Struct:
   case Type::Enum: return true; // their fields are types of the program, never ranges
@@ -226,26 +233,19 @@ const ir::ExternDecl *findExtern(const ir::Program &p, const Expr &callee) {
   return nullptr;
 }
 
-/// Types an extern fn can take and return: they have one C counterpart
-/// (docs/language.md, "Extern functions").
-bool cCompatible(const Type *t, bool result) {
-  return t->kind == Type::Int || t->kind == Type::Float || t->kind == Type::Bool || t->kind == Type::Str ||
-         (result && t->kind == Type::Unit);
+/// Types an extern fn takes and returns by value (docs/language.md,
+/// "Extern functions"); the others go through pointers.
+bool isScalar(const Type *t) {
+  return t->kind == Type::Int || t->kind == Type::Float || t->kind == Type::Bool || t->kind == Type::Str;
 }
 } // namespace
 
 std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const ir::Program &p) {
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
   switch (e.kind) {
-  case Expr::Range: return no("this expression");
   case Expr::Call: {
     const Expr &callee = *e.kids[0];
-    if (const ir::ExternDecl *x = findExtern(p, callee)) {
-      for (auto &[name, t] : x->params)
-        if (!cCompatible(t, false)) return no("passing `" + typeToString(t) + "` to an extern fn");
-      if (!cCompatible(x->result, true)) return no("returning `" + typeToString(x->result) + "` from an extern fn");
-      break;
-    }
+    if (findExtern(p, callee)) break;
     bool known = callee.kind == Expr::Path; // an enum variant
     for (const char *b : kSupportedBuiltins) known = known || (callee.kind == Expr::Name && callee.name == b);
     if (!known) return no("this call");
@@ -365,6 +365,10 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
     return t;
   }
   case Expr::TupleIndex: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.intValue)});
+  case Expr::Range: {
+    llvm::Value *r = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), value(*e.kids[0]), {0});
+    return b_.CreateInsertValue(r, value(*e.kids[1]), {1});
+  }
   case Expr::List: {
     // Elements in tick memory.
     llvm::Type *elem = types_.lower(e.type->elems[0]);
@@ -1297,12 +1301,26 @@ llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
       }
       continue;
     }
+    if (!isScalar(t)) {
+      // A composite: a pointer to a copy laid out as the C struct of its type.
+      llvm::Value *slot = entryAlloca(v->getType());
+      b_.CreateStore(v, slot);
+      v = slot;
+    }
     args.push_back(v);
     params.push_back(v->getType());
     extend.push_back(extension(t));
   }
   const Type *r = x.result;
-  llvm::Type *result = r->kind == Type::Unit ? llvm::Type::getVoidTy(ctx) : types_.lower(r);
+  // A composite result is written through a last parameter `T *out`.
+  llvm::Value *out = nullptr;
+  if (!isScalar(r) && r->kind != Type::Unit) {
+    out = entryAlloca(types_.lower(r));
+    args.push_back(out);
+    params.push_back(out->getType());
+    extend.push_back(llvm::Attribute::None);
+  }
+  llvm::Type *result = r->kind == Type::Unit || out ? llvm::Type::getVoidTy(ctx) : types_.lower(r);
   llvm::Module &m = *b_.GetInsertBlock()->getModule();
   llvm::FunctionCallee callee = m.getOrInsertFunction(x.name, llvm::FunctionType::get(result, params, false));
   if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
@@ -1311,6 +1329,8 @@ llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
     if (llvm::Attribute::AttrKind ext = extension(r); ext != llvm::Attribute::None) f->addRetAttr(ext);
   }
   llvm::CallInst *call = b_.CreateCall(callee, args);
+  // Strings and lists it returns may point into the C side's memory: copied.
+  if (out) return copyToTick(b_.CreateLoad(types_.lower(r), out), r);
   if (r->kind == Type::Unit) return llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
   if (r->kind != Type::Str) return call;
   llvm::Value *len = b_.CreateExtractValue(call, {1});

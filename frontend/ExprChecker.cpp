@@ -911,8 +911,60 @@ void finalizeExpr(Expr &e, SemaContext &ctx, bool negated) {
   }
 }
 
+bool hasRange(const Type *t) {
+  if (!t) return false;
+  if (t->kind == Type::Range) return true;
+  for (const Type *e : t->elems)
+    if (hasRange(e)) return true;
+  return false;
+}
+
+/// Ranges are iterated, never values: one may be a closure's (or an
+/// argument's) whole result, reached through `if`, `match` and block tails,
+/// or be bound by `let`; anywhere else (inside a tuple, as an operand, as a
+/// call's argument) it is an error. Its result flowing along an edge is
+/// reported by the graph's type check.
+void checkRangePositions(const Expr &e, SemaContext &ctx, bool iterated) {
+  if (hasRange(e.type)) {
+    if (!iterated) {
+      ctx.diags.report(DiagID::err_range_in_value, e.range);
+      return;
+    }
+    // A range inside what a closure returns flows along an edge (reported
+    // there) or is a type error of its operator.
+    if (e.type->kind != Type::Range) return;
+  }
+  switch (e.kind) {
+  case Expr::Lambda:
+    // Parameters holding ranges come from an edge already reported.
+    for (auto &p : e.params)
+      if (p.pattern && hasRange(p.pattern->type)) return;
+    checkRangePositions(*e.kids[0], ctx, true);
+    return;
+  case Expr::If:
+    checkRangePositions(*e.kids[0], ctx, false);
+    for (size_t i = 1; i < e.kids.size(); ++i) checkRangePositions(*e.kids[i], ctx, iterated);
+    return;
+  case Expr::Match:
+    checkRangePositions(*e.kids[0], ctx, false);
+    for (auto &a : e.arms) checkRangePositions(*a.body, ctx, iterated);
+    return;
+  case Expr::Block:
+    for (auto &s : e.stmts) checkRangePositions(*s.expr, ctx, true);
+    for (auto &k : e.kids) checkRangePositions(*k, ctx, iterated);
+    return;
+  default:
+    for (auto &k : e.kids) checkRangePositions(*k, ctx, false);
+    for (auto &s : e.stmts) checkRangePositions(*s.expr, ctx, false);
+    for (auto &a : e.arms) checkRangePositions(*a.body, ctx, false);
+  }
+}
+
 } // namespace
 
-void ExprChecker::finalize(Expr &e, SemaContext &ctx) { finalizeExpr(e, ctx, false); }
+void ExprChecker::finalize(Expr &e, SemaContext &ctx) {
+  finalizeExpr(e, ctx, false);
+  checkRangePositions(e, ctx, true);
+}
 
 } // namespace dfir

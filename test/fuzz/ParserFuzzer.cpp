@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     llvm::DataLayout layout("e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128");
     dfir::backend::CodegenInput in{*program, strata, subgraphs, [&](dfir::SourceLoc loc) { return sm.lineCol(loc).line; }};
     std::vector<dfir::backend::Unsupported> unsupported;
-    dfir::backend::generateLocation(in, static_cast<int>(l), ctx, layout, unsupported);
+    // Every checked program compiles: anything else is a bug to find.
+    if (!dfir::backend::generateLocation(in, static_cast<int>(l), ctx, layout, unsupported)) abort();
   }
   return 0;
 }

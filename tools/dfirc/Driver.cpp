@@ -262,9 +262,15 @@ std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const
   }
   std::vector<backend::Unsupported> unsupported;
   auto module = backend::generateLocation(in, location, ctx, layout, unsupported);
+  // The code generator compiles every checked program; what it could not
+  // would be a bug of dfirc, reported as such with the place in the program.
   if (!module) {
-    for (auto &u : unsupported) s.diags->report(DiagID::err_not_implemented, u.range) << u.what;
-    logEmittedKinds(*s.diags);
+    std::string what;
+    for (auto &u : unsupported) {
+      LineCol lc = s.sm.lineCol(u.range.begin);
+      what += "\n  " + u.what + " at line " + std::to_string(lc.line) + ", column " + std::to_string(lc.column);
+    }
+    internalError("the code generator cannot compile:" + what);
   }
   return module;
 }

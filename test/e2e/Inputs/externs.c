@@ -34,3 +34,48 @@ str shout(const char *p, uint64_t n) {
 static int64_t total;
 void note(int64_t x) { total += x; }
 int64_t noted(void) { return total; }
+
+/* Composites: by pointer to their C struct; a composite result through a last `out` parameter. */
+typedef struct {
+  int64_t x;
+  double y;
+} pair; /* (i64, f64) */
+typedef struct {
+  str name;
+  bool ok;
+  uint32_t votes;
+} ballot; /* struct Ballot { name: str, ok: bool, votes: u32 } */
+typedef struct {
+  const str *data;
+  uint64_t len;
+} str_list; /* [str] */
+typedef struct {
+  bool has;
+  int64_t value;
+} opt_i64; /* Option<i64> */
+
+double dot(const pair *a, const pair *b) { return (double)a->x * (double)b->x + a->y * b->y; }
+
+uint64_t total_len(const str_list *l) {
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < l->len; ++i) n += l->data[i].len;
+  return n;
+}
+
+/* Returns strings and a list that live in static memory: dfirc copies them. */
+void tally(const ballot *b, ballot *out) {
+  static char name[32];
+  size_t n = b->name.len < 30 ? b->name.len : 30;
+  memcpy(name, b->name.ptr, n);
+  name[n] = '+';
+  *out = (ballot){{name, n + 1}, !b->ok, b->votes + 1};
+}
+
+void words(const char *p, uint64_t n, str_list *out) {
+  static str parts[2];
+  parts[0] = (str){p, n / 2};
+  parts[1] = (str){p + n / 2, n - n / 2};
+  *out = (str_list){parts, 2};
+}
+
+void half(int64_t x, opt_i64 *out) { *out = (opt_i64){x % 2 == 0, x / 2}; }
