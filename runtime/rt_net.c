@@ -223,6 +223,11 @@ static conn *outs;      /* per global instance: our connection to it (fd -1 if n
 static conn *ins;       /* accepted connections */
 static uint32_t nins, cap_ins;
 static int listen_fd = -1;
+/* dfirc launch: a socket on which this instance reports idleness and
+ * answers probes (docs/deployment.md); -1 when not launched. */
+static int control_fd = -1;
+static uint32_t probes;
+static volatile sig_atomic_t stop_requested;
 static message **inbound_head, **inbound_tail; /* per channel, queued for the next tick */
 static message **batch, **delivered;           /* this tick's, per channel */
 static uint64_t inbound_bytes, items_sent, items_received;
@@ -492,12 +497,13 @@ static void accept_all(void) {
  * new connections, frames, refusals, room to write. Reading pauses while
  * too many received bytes wait for a tick (backpressure on the senders). */
 static void pump(int wait_ms, int stdin_fd) {
-  uint32_t n = 0, cap = 2 + nins + ninst;
+  uint32_t n = 0, cap = 3 + nins + ninst;
   struct pollfd *fds = (struct pollfd *)calloc(cap, sizeof(struct pollfd));
   conn **owner = (conn **)calloc(cap, sizeof(conn *));
   if (!fds || !owner) die("out of memory waiting for messages%s%s", "", "");
   int reading = inbound_bytes < kInLimit;
   fds[n++] = (struct pollfd){listen_fd, POLLIN, 0};
+  fds[n++] = (struct pollfd){control_fd, POLLIN, 0}; /* ignored by poll when -1 */
   if (stdin_fd >= 0) fds[n++] = (struct pollfd){stdin_fd, POLLIN, 0};
   uint32_t first_conn = n;
   for (uint32_t i = 0; i < nins; ++i)
@@ -513,6 +519,12 @@ static void pump(int wait_ms, int stdin_fd) {
   int rc = poll(fds, n, wait_ms);
   if (rc > 0) {
     if (fds[0].revents & POLLIN) accept_all();
+    if (fds[1].revents) {
+      char buf[64];
+      ssize_t got = read(control_fd, buf, sizeof buf);
+      for (ssize_t i = 0; i < got; ++i) probes += buf[i] == '?';
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) stop_requested = 1; /* the launcher is gone */
+    }
     for (uint32_t i = first_conn; i < n; ++i) {
       conn *c = owner[i];
       if (!fds[i].revents) continue;
@@ -602,7 +614,6 @@ static void flush_peers(void) {
   }
 }
 
-static volatile sig_atomic_t stop_requested;
 static void on_stop(int sig) {
   (void)sig;
   stop_requested = 1;
@@ -644,7 +655,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   connect_peers();
 
   const char *control = getenv("DFIR_CONTROL_FD");
-  int control_fd = control ? atoi(control) : -1;
+  control_fd = control ? atoi(control) : -1;
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) die("out of memory allocating the state of `%s`%s", location->name, "");
   location->init(state);
@@ -657,6 +668,15 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     int timers = dfir_rt_timers_active();
     int work = first || more || queued;
     int lines = stdin_open ? dfir_rt_stdin_batch(0) : 0;
+    for (; probes > 0; --probes) {
+      /* A probe of the launcher's quiescence check: the state right now. */
+      char line[96];
+      int idle = !work && !lines && !stdin_open && !timers;
+      int n = snprintf(line, sizeof line, "%s %llu %llu\n", idle ? "probe-idle" : "probe-busy",
+                       (unsigned long long)items_sent, (unsigned long long)items_received);
+      ssize_t ignored = write(control_fd, line, (size_t)n);
+      (void)ignored;
+    }
     if (!work && !lines) {
       /* Idle: tell the launcher (once per change), then wait. */
       if (control_fd >= 0 && !stdin_open && !timers &&

@@ -2,10 +2,14 @@
 //
 // Starts each instance of a deploy file as its own process (its output
 // prefixed with `[location/id]`), and stops them all once the system is
-// quiescent: every instance reported itself idle and the items sent equal
-// the items received, so nothing is in flight. An instance that exits
-// before that is an error naming it. Ports given as 0 are replaced by free
-// loopback ports in a private copy of the deploy file.
+// quiescent. Each instance has a control socket (fd 3): it reports `idle
+// SENT RECEIVED` whenever it becomes idle, and answers a probe `?` with its
+// state at that moment. When the reports look quiescent, two waves of
+// probes decide (Mattern's four-counter method): every instance idle in
+// both waves, and the items received by the second wave equal the items
+// sent by the first, so nothing was in flight at the end of the first. An
+// instance that exits before that is an error naming it. Ports given as 0
+// are replaced by free loopback ports in a private copy of the deploy file.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/dfirc/Driver.h"
@@ -43,6 +47,8 @@ struct Instance {
   std::string outLine, errLine, controlLine;
   bool idle = false, exited = false;
   unsigned long long sent = 0, received = 0;
+  bool answered = false, probeIdle = false; // this wave's answer
+  unsigned long long probeSent = 0, probeReceived = 0;
 };
 
 uint64_t nowMs() {
@@ -93,10 +99,16 @@ void handleControl(Instance &in, const char *data, size_t n) {
   size_t nl;
   while ((nl = in.controlLine.find('\n')) != std::string::npos) {
     unsigned long long s = 0, r = 0;
+    char state[16] = "";
     if (std::sscanf(in.controlLine.c_str(), "idle %llu %llu", &s, &r) == 2) {
       in.idle = true;
       in.sent = s;
       in.received = r;
+    } else if (std::sscanf(in.controlLine.c_str(), "probe-%15s %llu %llu", state, &s, &r) == 3) {
+      in.answered = true;
+      in.probeIdle = std::strcmp(state, "idle") == 0;
+      in.probeSent = s;
+      in.probeReceived = r;
     }
     in.controlLine.erase(0, nl + 1);
   }
@@ -203,7 +215,7 @@ int runLaunch(const LaunchOptions &opts) {
       Instance in;
       in.label = std::string(name->string) + "/" + std::to_string(i);
       int out[2], err[2], control[2];
-      if (pipe(out) != 0 || pipe(err) != 0 || pipe(control) != 0) {
+      if (pipe(out) != 0 || pipe(err) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, control) != 0) {
         std::fprintf(stderr, "dfirc: error: cannot create pipes\n");
         stopAll(all);
         return kExitUserError;
@@ -262,6 +274,9 @@ int runLaunch(const LaunchOptions &opts) {
     }
   };
   int result = kExitOk;
+  int wave = 0; // 0: watching reports; 1, 2: waiting for a wave's answers
+  uint64_t waveStart = 0;
+  unsigned long long firstWaveSent = 0;
   for (;;) {
     std::vector<pollfd> fds;
     for (auto &in : all)
@@ -273,15 +288,36 @@ int runLaunch(const LaunchOptions &opts) {
       // output or report is read before deciding.
       readAll(in);
     }
-    // Quiescent: all idle and nothing in flight.
-    bool quiet = true;
-    unsigned long long sent = 0, received = 0;
+    // Quiescence: reports first, then two waves of probes.
+    bool quiet = true, answered = true, allIdle = true;
+    unsigned long long sent = 0, received = 0, waveSent = 0, waveReceived = 0;
     for (auto &in : all) {
       quiet = quiet && in.idle;
       sent += in.sent;
       received += in.received;
+      answered = answered && in.answered;
+      allIdle = allIdle && in.probeIdle;
+      waveSent += in.probeSent;
+      waveReceived += in.probeReceived;
     }
-    if (quiet && sent == received) break;
+    auto probe = [&] {
+      for (auto &in : all) {
+        in.answered = false;
+        if (write(in.control, "?", 1) != 1) in.answered = true; // it exited: seen below
+      }
+      waveStart = nowMs();
+    };
+    if (wave == 0 && quiet && sent == received && nowMs() >= waveStart + 20) {
+      probe();
+      wave = 1;
+    } else if (wave == 1 && answered) {
+      firstWaveSent = waveSent;
+      wave = allIdle ? 2 : 0;
+      if (allIdle) probe();
+    } else if (wave == 2 && answered) {
+      if (allIdle && waveReceived == firstWaveSent && waveSent == waveReceived) break;
+      wave = 0;
+    }
     // An instance that ends on its own, before that, is a failure.
     bool failed = false;
     for (auto &in : all) {
