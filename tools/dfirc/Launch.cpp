@@ -57,19 +57,26 @@ uint64_t nowMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-/// A loopback port nobody listens on now.
+/// A loopback port nobody uses now, below the kernel's ephemeral range
+/// (32768 and up): the outgoing connections of other instances take their
+/// local ports from that range, and could take one picked there before its
+/// instance listens on it.
 int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) close(fd);
-  return port;
+  static uint64_t seed = nowMs() ^ (static_cast<uint64_t>(getpid()) << 20);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    int port = 20000 + static_cast<int>((seed >> 33) % 12000);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    close(fd);
+    if (ok) return port;
+  }
+  return -1;
 }
 
 bool readFile(const std::string &path, std::string &text) {

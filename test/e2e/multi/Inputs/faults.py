@@ -8,6 +8,7 @@ usage: faults.py MODE DFIRC TMPDIR, MODE one of
 
 Prints what happened, one fact per line, for FileCheck."""
 import json
+import random
 import os
 import signal
 import socket
@@ -150,11 +151,18 @@ def killed(dfirc, dir):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    # Below the ephemeral range, so that no outgoing connection takes it before the instance listens.
+    for _ in range(200):
+        port = random.randint(20000, 31999)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise SystemExit("no free port")
 
 
 def build(dfirc, name, out, port):

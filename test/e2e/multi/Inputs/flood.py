@@ -2,16 +2,15 @@
 has counted every piece. usage: flood.py DFIRC TMPDIR"""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 dfirc, tmp = sys.argv[1:3]
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faults import free_port  # noqa: E402
+
+port = free_port()
 out = os.path.join(tmp, "flood")
 subprocess.run([dfirc, "build", os.path.join(os.path.dirname(os.path.abspath(__file__)), "flood.dfir"), "-o", out,
                 "--base-port", str(port)], check=True)
