@@ -1,5 +1,7 @@
 #include "backend-llvm/Codegen.h"
 
+#include "llvm/IR/MDBuilder.h"
+
 #include "backend-llvm/ExprCodegen.h"
 #include "ir/Check.h"
 #include "ir/GraphAlgo.h"
@@ -272,9 +274,7 @@ private:
     int edge = op.outputs[port];
     const Edge &e = p_.edges[edge];
     if (auto it = bufferOf_.find(edge); it != bufferOf_.end()) {
-      llvm::Value *tmp = entryAlloca(b, value->getType());
-      b.CreateStore(value, tmp);
-      b.CreateCall(rt_->vecPush(), {field(b, state, buffers_[it->second].pending), tmp, sizeOf(value->getType())});
+      pushVec(b, state, buffers_[it->second].pending, value);
       return;
     }
     b.CreateCall(push_.at({e.to, e.toPort}), {state, value});
@@ -690,21 +690,36 @@ private:
       });
       break;
     }
-    case OpKind::DeferTick: {
-      llvm::Value *tmp = entryAlloca(b, item->getType());
-      b.CreateStore(item, tmp);
-      b.CreateCall(rt_->vecPush(), {field(b, state, s.next), tmp, sizeOf(item->getType())});
-      break;
-    }
+    case OpKind::DeferTick: pushVec(b, state, s.next, item); break;
     default: break; // rejected by checkSupported
     }
     b.CreateRetVoid();
   }
 
+  /// Appends to a vector field: stored inline while there is room, through
+  /// the runtime (which grows it) when full.
   void pushVec(llvm::IRBuilder<> &b, llvm::Value *state, int vecField, llvm::Value *item) {
-    llvm::Value *tmp = entryAlloca(b, item->getType());
+    llvm::Type *t = item->getType();
+    llvm::Value *vec = field(b, state, vecField);
+    llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
+    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), lenSlot);
+    llvm::Value *cap = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 2));
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::BasicBlock *room = llvm::BasicBlock::Create(ctx_, "vec.room", f);
+    llvm::BasicBlock *grow = llvm::BasicBlock::Create(ctx_, "vec.grow", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "vec.pushed", f);
+    b.CreateCondBr(b.CreateICmpULT(len, cap), room, grow, llvm::MDBuilder(ctx_).createBranchWeights(1000, 1));
+    b.SetInsertPoint(room);
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+    b.CreateStore(item, b.CreateGEP(t, data, {len}));
+    b.CreateStore(b.CreateAdd(len, b.getInt64(1)), lenSlot);
+    b.CreateBr(done);
+    b.SetInsertPoint(grow);
+    llvm::Value *tmp = entryAlloca(b, t);
     b.CreateStore(item, tmp);
-    b.CreateCall(rt_->vecPush(), {field(b, state, vecField), tmp, sizeOf(item->getType())});
+    b.CreateCall(rt_->vecPush(), {vec, tmp, sizeOf(t)});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
   }
 
   /// `zip::<'static>` at the start of a tick: each side's unmatched items
@@ -1107,7 +1122,11 @@ private:
         if (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) emitKeyed(b, state, id);
         if (op.kind == OpKind::Sort || op.kind == OpKind::SortByKey) {
           llvm::Type *t = types().lower(op.inTypes[0]);
-          b.CreateCall(rt_->sort(), {field(b, state, state_[id].cur), sizeOf(t), comparator(id)});
+          const Type *it = op.inTypes[0];
+          if (op.kind == OpKind::Sort && it->kind == Type::Int && it->bits == 64)
+            b.CreateCall(rt_->sortI64(), {field(b, state, state_[id].cur), b.getInt32(it->isSigned)});
+          else
+            b.CreateCall(rt_->sort(), {field(b, state, state_[id].cur), sizeOf(t), comparator(id)});
           emitVec(b, state, id, state_[id].cur, op.inTypes[0]);
         }
       }

@@ -83,6 +83,7 @@ public:
   llvm::FunctionCallee tableNext();   // (ptr table, ptr cursor*) -> ptr entry
   llvm::FunctionCallee entryKey();    // (ptr entry, ptr len*) -> ptr
   llvm::FunctionCallee sort();        // (ptr vec, i64 size, ptr cmp)
+  llvm::FunctionCallee sortI64(); // (vec, i32 signed)
   llvm::FunctionCallee readLines();   // (ptr, i64, ptr items*, ptr count*, ptr op, i32 line)
   llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
   llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)

@@ -139,6 +139,8 @@ int dfir_rt_str_compare(const char *a, uint64_t alen, const char *b, uint64_t bl
 
 /* Sorts the `size`-byte items of `v` in place, stably, by `cmp` (<0, 0, >0). */
 void dfir_rt_sort(dfir_vec *v, uint64_t size, int (*cmp)(const void *, const void *));
+/* `sort()` of 64-bit integers in their natural order (signed or not). */
+void dfir_rt_sort_i64(dfir_vec *v, int is_signed);
 
 /* ---- files ------------------------------------------------------------- */
 

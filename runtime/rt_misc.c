@@ -31,6 +31,39 @@ void dfir_rt_sort(dfir_vec *v, uint64_t size, int (*cmp)(const void *, const voi
   free(tmp);
 }
 
+/* The same merge sort, specialised: 64-bit keys compared directly. */
+void dfir_rt_sort_i64(dfir_vec *v, int is_signed) {
+  uint64_t n = v->len;
+  if (n < 2) return;
+  uint64_t *a = (uint64_t *)v->data;
+  uint64_t *tmp = (uint64_t *)malloc(n * sizeof(uint64_t));
+  if (!tmp) dfir_rt_error("sort", 0, "out of memory");
+  /* Signed order is unsigned order with the sign bit flipped. */
+  uint64_t flip = is_signed ? (uint64_t)1 << 63 : 0;
+  for (uint64_t i = 0; i < n; ++i) a[i] ^= flip;
+  for (uint64_t width = 1; width < n; width *= 2) {
+    for (uint64_t lo = 0; lo < n; lo += 2 * width) {
+      uint64_t mid = lo + width < n ? lo + width : n;
+      uint64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+      uint64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) tmp[k++] = a[j] < a[i] ? a[j++] : a[i++];
+      while (i < mid) tmp[k++] = a[i++];
+      while (j < hi) tmp[k++] = a[j++];
+    }
+    uint64_t *t = a;
+    a = tmp;
+    tmp = t;
+  }
+  /* The sorted run is in `a`: in the vector's memory, or copied back. */
+  if (a != (uint64_t *)v->data) {
+    memcpy(v->data, a, n * sizeof(uint64_t));
+    tmp = a;
+  }
+  uint64_t *out = (uint64_t *)v->data;
+  for (uint64_t i = 0; i < n; ++i) out[i] ^= flip;
+  free(tmp);
+}
+
 static char *cpath(const char *path, uint64_t len) {
   char *p = (char *)dfir_rt_alloc(len + 1);
   memcpy(p, path, len);

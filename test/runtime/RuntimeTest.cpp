@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 std::string str(const char *p, uint64_t n) { return std::string(p, n); }
@@ -23,6 +25,30 @@ TEST(Runtime, VecGrowsAndSwaps) {
   EXPECT_EQ(a.len, 0u);
   dfir_rt_vec_free(&a);
   dfir_rt_vec_free(&b);
+}
+
+TEST(Runtime, SortsSixtyFourBitIntegersSignedAndUnsigned) {
+  // Lengths around the merge widths, negative and huge values, duplicates.
+  for (uint64_t n : {0u, 1u, 2u, 3u, 7u, 8u, 9u, 100u, 1000u}) {
+    for (int is_signed : {1, 0}) {
+      dfir_vec v{};
+      std::vector<uint64_t> expect;
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t x = (i * 0x9E3779B97F4A7C15ull) ^ (i % 3 == 0 ? 0 : 1ull << 63);
+        dfir_rt_vec_push(&v, &x, sizeof x);
+        expect.push_back(x);
+      }
+      if (is_signed)
+        std::stable_sort(expect.begin(), expect.end(),
+                         [](uint64_t a, uint64_t b) { return static_cast<int64_t>(a) < static_cast<int64_t>(b); });
+      else
+        std::stable_sort(expect.begin(), expect.end());
+      dfir_rt_sort_i64(&v, is_signed);
+      ASSERT_EQ(v.len, n);
+      for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(static_cast<uint64_t *>(v.data)[i], expect[i]) << n << " " << i;
+      dfir_rt_vec_free(&v);
+    }
+  }
 }
 
 TEST(Runtime, SetsDeduplicateByBytes) {
