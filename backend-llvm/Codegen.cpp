@@ -1214,6 +1214,16 @@ private:
     const Operator &op = p_.ops[id];
     llvm::Type *t = types().lower(op.outTypes[0]);
     llvm::Value *vec = field(b, state, state_[id].cur);
+    // Straight into another defer (a chain of defer_tick): the whole batch
+    // moves at once, by swapping buffers when the next one is empty.
+    int out = op.outputs.empty() ? kNone : op.outputs[0];
+    if (out != kNone && !bufferOf_.count(out) && !holdsPointers(op.outTypes[0])) {
+      const Operator &to = p_.ops[p_.edges[out].to];
+      if (to.kind == OpKind::DeferTick || to.kind == OpKind::DeferTickLazy) {
+        b.CreateCall(rt_->vecMove(), {field(b, state, state_[p_.edges[out].to].next), vec, sizeOf(t)});
+        return;
+      }
+    }
     llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
     llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
     ExprCodegen gen = exprGen(b, op);

@@ -106,6 +106,7 @@ llvm::StructType *Runtime::vecType() {
   }
 DFIR_RT_FN(vecPush, "dfir_rt_vec_push", voidTy, ptr, ptr, i64)
 DFIR_RT_FN(vecSwap, "dfir_rt_vec_swap", voidTy, ptr, ptr)
+DFIR_RT_FN(vecMove, "dfir_rt_vec_move", voidTy, ptr, ptr, i64)
 DFIR_RT_FN(write, "dfir_rt_write", voidTy, i32, ptr, i64)
 DFIR_RT_FN(writeI64, "dfir_rt_write_i64", voidTy, i32, i64)
 DFIR_RT_FN(writeU64, "dfir_rt_write_u64", voidTy, i32, i64)

@@ -51,6 +51,7 @@ public:
   llvm::StructType *vecType();
   llvm::FunctionCallee vecPush();
   llvm::FunctionCallee vecSwap();
+  llvm::FunctionCallee vecMove(); // (to, from, i64 item size)
   llvm::FunctionCallee write();       // (i32 stream, ptr, i64 len)
   llvm::FunctionCallee writeI64();    // (i32, i64)
   llvm::FunctionCallee writeU64();    // (i32, i64)

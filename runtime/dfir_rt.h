@@ -42,6 +42,9 @@ void dfir_rt_vec_push(dfir_vec *v, const void *item, uint64_t size);
 /* Exchanges the contents of `a` and `b`, then empties `b` (keeping its
  * memory): this tick's deferred items become the next tick's input. */
 void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b);
+/* Appends every item of `from` (of `size` bytes each) to `to` and empties
+ * `from`; when `to` is empty the two just exchange their memory. */
+void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size);
 void dfir_rt_vec_free(dfir_vec *v);
 
 /* ---- hash tables ------------------------------------------------------- */

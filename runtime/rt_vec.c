@@ -23,6 +23,15 @@ void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b) {
   b->len = 0;
 }
 
+void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size) {
+  if (to->len == 0) {
+    dfir_rt_vec_swap(to, from);
+    return;
+  }
+  for (uint64_t i = 0; i < from->len; ++i) dfir_rt_vec_push(to, (char *)from->data + i * size, size);
+  from->len = 0;
+}
+
 void dfir_rt_vec_free(dfir_vec *v) {
   free(v->data);
   v->data = NULL;

@@ -27,6 +27,24 @@ TEST(Runtime, VecGrowsAndSwaps) {
   dfir_rt_vec_free(&b);
 }
 
+TEST(Runtime, VecMoveSwapsIntoAnEmptyVectorAndAppendsOtherwise) {
+  dfir_vec from{}, to{};
+  for (int64_t i = 0; i < 3; ++i) dfir_rt_vec_push(&from, &i, sizeof i);
+  void *buffer = from.data;
+  dfir_rt_vec_move(&to, &from, sizeof(int64_t));
+  EXPECT_EQ(to.data, buffer); // exchanged, not copied
+  EXPECT_EQ(to.len, 3u);
+  EXPECT_EQ(from.len, 0u);
+  for (int64_t i = 10; i < 12; ++i) dfir_rt_vec_push(&from, &i, sizeof i);
+  dfir_rt_vec_move(&to, &from, sizeof(int64_t));
+  ASSERT_EQ(to.len, 5u);
+  EXPECT_EQ(from.len, 0u);
+  int64_t expect[] = {0, 1, 2, 10, 11};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(static_cast<int64_t *>(to.data)[i], expect[i]);
+  dfir_rt_vec_free(&from);
+  dfir_rt_vec_free(&to);
+}
+
 TEST(Runtime, SortsSixtyFourBitIntegersSignedAndUnsigned) {
   // Lengths around the merge widths, negative and huge values, duplicates.
   for (uint64_t n : {0u, 1u, 2u, 3u, 7u, 8u, 9u, 100u, 1000u}) {
