@@ -4,6 +4,8 @@
 #include "backend-llvm/Codegen.h"
 #include "dfir_rt.h"
 
+#include "llvm/Target/TargetMachine.h"
+
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -13,6 +15,7 @@
 namespace dfir::backend {
 
 struct JitSession::Impl {
+  std::unique_ptr<llvm::TargetMachine> tm; // for the optimizer; outlives the JIT
   std::unique_ptr<llvm::orc::LLJIT> jit;
   llvm::orc::ThreadSafeContext context{std::make_unique<llvm::LLVMContext>()};
   unsigned optLevel = 2;
@@ -48,9 +51,16 @@ llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel
     return err;
 
   unsigned level = optLevel;
+  // The host's own machine: the JIT runs the code here.
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host) return host.takeError();
+  auto tm = host->createTargetMachine();
+  if (!tm) return tm.takeError();
+  impl->tm = std::move(*tm);
+  llvm::TargetMachine *machine = impl->tm.get();
   impl->jit->getIRTransformLayer().setTransform(
-      [level](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility &) {
-        tsm.withModuleDo([level](llvm::Module &m) { optimizeModule(m, level); });
+      [level, machine](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility &) {
+        tsm.withModuleDo([level, machine](llvm::Module &m) { optimizeModule(m, level, machine); });
         return llvm::Expected<llvm::orc::ThreadSafeModule>(std::move(tsm));
       });
   return std::unique_ptr<JitSession>(new JitSession(std::move(impl)));

@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+namespace llvm {
+class TargetMachine;
+}
+
 namespace dfir::backend {
 
 class JitSession {
@@ -47,7 +51,9 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-/// Runs the LLVM pipeline for `-O<level>` on a module (Optimize.cpp).
-void optimizeModule(llvm::Module &m, unsigned level);
+/// Runs the LLVM pipeline for `-O<level>` on a module (Optimize.cpp); with
+/// the target machine the code is for, so that cost models (vectorization,
+/// unrolling) know its registers.
+void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm);
 
 } // namespace dfir::backend

@@ -45,10 +45,16 @@ llvm::Expected<std::unique_ptr<ObjectEmitter>> ObjectEmitter::create(unsigned op
 
 const llvm::DataLayout &ObjectEmitter::dataLayout() const { return impl_->layout; }
 
+void ObjectEmitter::optimize(llvm::Module &m) {
+  m.setTargetTriple(impl_->tm->getTargetTriple().str());
+  m.setDataLayout(impl_->layout);
+  optimizeModule(m, impl_->optLevel, impl_->tm.get());
+}
+
 llvm::Error ObjectEmitter::emit(llvm::Module &m, const std::string &path, bool assembly) {
   m.setTargetTriple(impl_->tm->getTargetTriple().str());
   m.setDataLayout(impl_->layout);
-  optimizeModule(m, impl_->optLevel);
+  optimizeModule(m, impl_->optLevel, impl_->tm.get());
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
   if (ec) return llvm::createStringError(ec, "cannot write `%s`: %s", path.c_str(), ec.message().c_str());

@@ -24,6 +24,8 @@ public:
 
   llvm::LLVMContext &context() { return context_; }
   const llvm::DataLayout &dataLayout() const;
+  /// Sets the module's triple and layout and optimizes it for this target.
+  void optimize(llvm::Module &m);
   /// Sets the module's triple and layout, optimizes it and writes it.
   llvm::Error emit(llvm::Module &m, const std::string &path, bool assembly);
 

@@ -6,12 +6,16 @@
 
 namespace dfir::backend {
 
-void optimizeModule(llvm::Module &m, unsigned level) {
+void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb;
+  // As clang sets them: loop and SLP vectorization from -O2 on.
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = level >= 2;
+  tuning.SLPVectorization = level >= 2;
+  llvm::PassBuilder pb(tm, tuning);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

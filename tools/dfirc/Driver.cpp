@@ -436,10 +436,12 @@ int runBuild(const BuildOptions &opts) {
     auto s = compile(opts.input, opts.diag, opts.pipeline, code);
     if (!s) return code;
     if (!singleLocation(*s->program, "build --emit=llvm")) return kExitUserError;
-    auto jit = startJit(opts.optLevel);
-    auto module = generate(*s, jit->context(), jit->dataLayout());
+    // The IR `dfirc build` compiles: optimized for the same target.
+    auto emitter = backend::ObjectEmitter::create(opts.optLevel);
+    if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
+    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout());
     if (!module) return kExitUserError;
-    backend::optimizeModule(*module, opts.optLevel);
+    (*emitter)->optimize(*module);
     std::string text;
     llvm::raw_string_ostream os(text);
     module->print(os, nullptr);
