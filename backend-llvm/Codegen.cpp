@@ -391,8 +391,22 @@ private:
       llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx_, "update", fn);
       b.CreateCondBr(known, old, fresh);
       b.SetInsertPoint(old);
-      llvm::Value *stored = gen.decode(rt_->entryValue(b, entry, b.getInt64(0)), accType);
+      llvm::Value *storedBytes = rt_->entryValue(b, entry, b.getInt64(0));
+      llvm::Value *stored = gen.decode(storedBytes, accType);
       llvm::Value *combined = gen.call(*op.args[op.kind == OpKind::FoldKeyed ? 1 : 0], {stored, val});
+      if (gen.fixedEncodedSize(accType)) {
+        // Same size: updated in place in the table.
+        gen.encodeInto(storedBytes, combined, accType);
+        b.CreateBr(join);
+        b.SetInsertPoint(fresh);
+        llvm::Value *first = op.kind == OpKind::FoldKeyed ? gen.call(*op.args[1], {gen.call(*op.args[0], {}), val}) : val;
+        auto [kb2, kl2] = gen.encode(key, keyType, 0);
+        auto [vb, vl] = gen.encode(first, accType, 1);
+        b.CreateCall(rt_->mapPut(), {table, kb2, kl2, vb, vl});
+        b.CreateBr(join);
+        b.SetInsertPoint(join);
+        break;
+      }
       llvm::BasicBlock *oldEnd = b.GetInsertBlock();
       b.CreateBr(join);
       b.SetInsertPoint(fresh);

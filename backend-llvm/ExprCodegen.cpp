@@ -1143,6 +1143,12 @@ llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, c
 }
 
 std::pair<llvm::Value *, llvm::Value *> ExprCodegen::encode(llvm::Value *v, const Type *t, unsigned slot) {
+  if (std::optional<uint64_t> k = fixedEncodedSize(t)) {
+    // A size known here: a stack buffer, no call.
+    llvm::Value *buf = entryAlloca(llvm::ArrayType::get(b_.getInt8Ty(), *k ? *k : 1));
+    writeEncoded(buf, b_.getInt64(0), v, t);
+    return {buf, b_.getInt64(*k)};
+  }
   llvm::Value *size = encodedSize(v, t);
   llvm::Value *buf = b_.CreateCall(rt_.scratch(), {b_.getInt32(slot), size});
   writeEncoded(buf, b_.getInt64(0), v, t);

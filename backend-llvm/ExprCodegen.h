@@ -131,6 +131,10 @@ public:
   std::pair<llvm::Value *, llvm::Value *> encode(llvm::Value *v, const Type *t, unsigned slot);
   /// Reads back a value of type `t` from encoded bytes.
   llvm::Value *decode(llvm::Value *bytes, const Type *t);
+  /// Writes the encoding of `v` at `bytes` (which has room for it).
+  void encodeInto(llvm::Value *bytes, llvm::Value *v, const Type *t) { writeEncoded(bytes, b_.getInt64(0), v, t); }
+  /// The encoded size of every value of `t`, when it does not depend on the value.
+  std::optional<uint64_t> fixedEncodedSize(const Type *t);
   /// A deep copy of `v` whose strings and lists live in this tick's memory.
   llvm::Value *copyToTick(llvm::Value *v, const Type *t) { return decode(encode(v, t, 2).first, t); }
   /// for (i = 0; i < count; ++i) body(i).
@@ -175,8 +179,6 @@ private:
   /// finite code (the function calls itself).
   llvm::Function *outlined(const std::string &name, llvm::Type *result, const std::vector<llvm::Type *> &params,
                            const std::function<void(llvm::Function *)> &body);
-  /// The encoded size of every value of `t`, when it does not depend on the value.
-  std::optional<uint64_t> fixedEncodedSize(const Type *t);
   llvm::Value *listOrder(llvm::Value *a, llvm::Value *b, const Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);
