@@ -102,10 +102,15 @@ static char *copy(dfir_table *t, const void *bytes, uint64_t len) {
  * hash to their own bits, so nearby keys land in nearby slots; the probe
  * sequence below mixes in the high bits, so regular patterns (multiples of
  * the capacity) still spread out. Longer keys use the portable hash. */
-static uint64_t key_hash(const void *key, uint64_t len) {
-  if (len > 8) return dfir_rt_hash_bytes(key, len);
+static inline uint64_t key_hash(const void *key, uint64_t len) {
   uint64_t v = 0;
-  memcpy(&v, key, len);
+  if (len == 8) { /* the common case (64-bit integers): one load */
+    memcpy(&v, key, 8);
+    return v;
+  }
+  if (len > 8) return dfir_rt_hash_bytes(key, len);
+  const unsigned char *p = (const unsigned char *)key; /* little-endian, as a load would read them */
+  for (uint64_t i = 0; i < len; ++i) v |= (uint64_t)p[i] << (8 * i);
   return v;
 }
 
@@ -115,7 +120,7 @@ static uint64_t key_hash(const void *key, uint64_t len) {
   for (uint64_t i = (hash) & (mask), perturb_ = (hash);; perturb_ >>= 5, i = (i * 5 + 1 + perturb_) & (mask))
 
 /* The slot holding `key`, or the empty slot where it would go. */
-static slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
+static inline slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
   uint64_t mask = t->cap - 1;
   FOR_EACH_PROBE(i, hash, mask) {
     slot *s = &t->slots[i];
@@ -147,7 +152,7 @@ static void grow(dfir_table *t) {
   free(slots);
 }
 
-static entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int *added) {
+static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int *added) {
   if (!*table) *table = (dfir_table *)checked(calloc(1, sizeof(dfir_table)));
   dfir_table *t = *table;
   if ((t->used + 1) * 4 > t->cap * 3) grow(t);
