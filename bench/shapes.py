@@ -251,24 +251,24 @@ micro("fold_keyed", "data -> map(|x| (x % 10, x)) -> fold_keyed(|| 0, |a, x| a +
     int64_t s = 0;
     for (auto &[k, a] : acc) s ^= mix(k * 1000000 + a);
     std::printf("%lld\\n", (long long)s);""", "#include <unordered_map>\n")
+def _negated_cpp(kept):
+    """The baseline of difference/anti_join: a set of the [neg] keys, then the [pos] items not in it."""
+    return """
+    std::unordered_set<int64_t> neg;
+    for (int64_t x : data)
+      if (x %% 3 == 0) neg.insert(x);
+    int64_t s = 0;
+    for (int64_t x : data)
+      if (!neg.count(x)) s += %s;
+    std::printf("%%lld\\n", (long long)s);""" % kept
+
+
 micro("difference", "data -> [pos]d;\ndata -> filter(|x| x % 3 == 0) -> [neg]d;\n"
-      "d = difference() -> fold(0, |s, x| s + x) -> for_each(|s| println(s));\n", """
-    std::unordered_set<int64_t> neg;
-    for (int64_t x : data)
-      if (x % 3 == 0) neg.insert(x);
-    int64_t s = 0;
-    for (int64_t x : data)
-      if (!neg.count(x)) s += x;
-    std::printf("%lld\\n", (long long)s);""", "#include <unordered_set>\n")
+      "d = difference() -> fold(0, |s, x| s + x) -> for_each(|s| println(s));\n", _negated_cpp("x"),
+      "#include <unordered_set>\n")
 micro("anti_join", "data -> map(|x| (x, x * 2)) -> [pos]a;\ndata -> filter(|x| x % 3 == 0) -> [neg]a;\n"
-      "a = anti_join() -> fold(0, |s, (k, v)| s + k + v) -> for_each(|s| println(s));\n", """
-    std::unordered_set<int64_t> neg;
-    for (int64_t x : data)
-      if (x % 3 == 0) neg.insert(x);
-    int64_t s = 0;
-    for (int64_t x : data)
-      if (!neg.count(x)) s += x + x * 2;
-    std::printf("%lld\\n", (long long)s);""", "#include <unordered_set>\n")
+      "a = anti_join() -> fold(0, |s, (k, v)| s + k + v) -> for_each(|s| println(s));\n", _negated_cpp("x + x * 2"),
+      "#include <unordered_set>\n")
 micro("enumerate", "data -> enumerate() -> fold(0, |s, (i, x)| s ^ ((i as i64 * 100 + x) * MIX))"
       " -> for_each(|s| println(s));\n", """
     int64_t s = 0, i = 0;

@@ -49,6 +49,18 @@ def hello(deploy, location_index, member, channels):
     return data
 
 
+def finish(proc, name, timeout):
+    """Waits for `proc` to end by itself; says so if it hangs. Returns its stderr."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        print(name, "hung")
+    print(name, "exit:", proc.returncode)
+    return err
+
+
 def stop(proc):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=10)
@@ -95,14 +107,7 @@ def malformed(dir):
 def mismatch(dir1, dir2):
     sink = start(dir1, "sink")
     source = start(dir2, "source")
-    try:
-        out, err = source.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        source.kill()
-        out, err = source.communicate()
-        print("source hung")
-    print("source exit:", source.returncode)
-    sys.stdout.write(err)
+    sys.stdout.write(finish(source, "source", 20))
     code, out, err = stop(sink)
     print("sink exit:", code)
     sys.stdout.write(err)
@@ -122,9 +127,7 @@ def late(dir):
     # Nobody listening within DFIR_CONNECT_TIMEOUT_MS: a clear error.
     os.environ["DFIR_CONNECT_TIMEOUT_MS"] = "300"
     alone = start(dir, "source")
-    out, err = alone.communicate(timeout=20)
-    print("alone exit:", alone.returncode)
-    sys.stdout.write(err)
+    sys.stdout.write(finish(alone, "alone", 20))
 
 
 def killed(dfirc, dir):
@@ -140,14 +143,7 @@ def killed(dfirc, dir):
             continue
         if args[-3:-1] == [b"--id", b"1"] and b"worker" in args and os.path.basename(args[0]) == b"worker":
             os.kill(int(pid), signal.SIGKILL)
-    try:
-        out, err = launch.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        launch.kill()
-        out, err = launch.communicate()
-        print("launch hung")
-    print("launch exit:", launch.returncode)
-    sys.stdout.write(err)
+    sys.stdout.write(finish(launch, "launch", 30))
 
 
 def free_port():
