@@ -831,16 +831,29 @@ private:
                     const std::function<void(llvm::Value *entry)> &body) {
     llvm::Value *cursor = entryAlloca(b, b.getInt64Ty());
     b.CreateStore(b.getInt64(0), cursor);
+    llvm::Value *entry = nullptr;
+    whileMore(
+        b, name,
+        [&] {
+          entry = b.CreateCall(rt_->tableNext(), {table, cursor});
+          return b.CreateIsNotNull(entry);
+        },
+        [&] { body(entry); });
+  }
+
+  /// while (more()) body(): the loops over what the runtime hands out one
+  /// at a time (table entries, messages, input lines).
+  void whileMore(llvm::IRBuilder<> &b, const std::string &name, const std::function<llvm::Value *()> &more,
+                 const std::function<void()> &body) {
     llvm::Function *f = b.GetInsertBlock()->getParent();
     llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, name, f);
-    llvm::BasicBlock *each = llvm::BasicBlock::Create(ctx_, name + ".entry", f);
+    llvm::BasicBlock *each = llvm::BasicBlock::Create(ctx_, name + ".item", f);
     llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, name + ".end", f);
     b.CreateBr(head);
     b.SetInsertPoint(head);
-    llvm::Value *entry = b.CreateCall(rt_->tableNext(), {table, cursor});
-    b.CreateCondBr(b.CreateIsNull(entry), done, each);
+    b.CreateCondBr(more(), each, done);
     b.SetInsertPoint(each);
-    body(entry);
+    body();
     b.CreateBr(head);
     b.SetInsertPoint(done);
   }
@@ -1266,43 +1279,35 @@ private:
     llvm::Value *bytesSlot = entryAlloca(b, b.getPtrTy());
     llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
     llvm::Value *senderSlot = entryAlloca(b, b.getInt32Ty());
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "recv", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "recv.msg", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "recv.end", f);
-    b.CreateBr(head);
-    b.SetInsertPoint(head);
-    llvm::Value *got = b.CreateCall(rt_->recv(), {b.getInt32(op.channel), bytesSlot, lenSlot, senderSlot});
-    b.CreateCondBr(b.CreateICmpNE(got, b.getInt32(0)), body, done);
-    b.SetInsertPoint(body);
-    llvm::Value *v = gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), ch.elem);
-    if (p_.locations[ch.from].isCluster) {
-      llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
-      out = b.CreateInsertValue(out, b.CreateLoad(b.getInt32Ty(), senderSlot), {0});
-      v = b.CreateInsertValue(out, v, {1});
-    }
-    emit(b, state, id, 0, v);
-    b.CreateBr(head);
-    b.SetInsertPoint(done);
+    whileMore(
+        b, "recv",
+        [&] {
+          llvm::Value *got = b.CreateCall(rt_->recv(), {b.getInt32(op.channel), bytesSlot, lenSlot, senderSlot});
+          return b.CreateICmpNE(got, b.getInt32(0));
+        },
+        [&] {
+          llvm::Value *v = gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), ch.elem);
+          if (p_.locations[ch.from].isCluster) {
+            llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+            out = b.CreateInsertValue(out, b.CreateLoad(b.getInt32Ty(), senderSlot), {0});
+            v = b.CreateInsertValue(out, v, {1});
+          }
+          emit(b, state, id, 0, v);
+        });
   }
 
   /// This tick's lines of standard input.
   void readStdin(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
     llvm::Value *ptrSlot = entryAlloca(b, b.getPtrTy());
     llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "stdin", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "stdin.line", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "stdin.end", f);
-    b.CreateBr(head);
-    b.SetInsertPoint(head);
-    llvm::Value *more = b.CreateCall(rt_->stdinNext(), {ptrSlot, lenSlot});
-    b.CreateCondBr(b.CreateICmpNE(more, b.getInt32(0)), body, done);
-    b.SetInsertPoint(body);
-    llvm::Value *line = b.CreateInsertValue(llvm::UndefValue::get(types().strType()), b.CreateLoad(b.getPtrTy(), ptrSlot), {0});
-    emit(b, state, id, 0, b.CreateInsertValue(line, b.CreateLoad(b.getInt64Ty(), lenSlot), {1}));
-    b.CreateBr(head);
-    b.SetInsertPoint(done);
+    whileMore(
+        b, "stdin",
+        [&] { return b.CreateICmpNE(b.CreateCall(rt_->stdinNext(), {ptrSlot, lenSlot}), b.getInt32(0)); },
+        [&] {
+          llvm::Value *line = b.CreateInsertValue(llvm::UndefValue::get(types().strType()),
+                                                  b.CreateLoad(b.getPtrTy(), ptrSlot), {0});
+          emit(b, state, id, 0, b.CreateInsertValue(line, b.CreateLoad(b.getInt64Ty(), lenSlot), {1}));
+        });
   }
 
   void runSource(llvm::IRBuilder<> &b, llvm::Value *state, int id, llvm::Value *firstTick) {
