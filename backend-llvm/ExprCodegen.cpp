@@ -515,16 +515,9 @@ llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
     llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "ordered", f);
     b_.CreateCondBr(b_.CreateICmpEQ(ta, tb), same, done);
     b_.SetInsertPoint(same);
-    llvm::SwitchInst *sw = b_.CreateSwitch(ta, done);
-    for (unsigned k = 0; k < info.variants.size(); ++k) {
-      if (info.variants[k].fields.empty()) continue;
-      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "order.variant", f);
-      sw->addCase(b_.getInt32(k), bb);
-      b_.SetInsertPoint(bb);
+    switchVariants(ta, t, "order.variant", done, [&](unsigned k) {
       b_.CreateStore(fieldsOrder(variantFields(a, t, k), variantFields(b, t, k), info.variants[k].fields), result);
-      b_.CreateBr(done);
-    }
-    b_.SetInsertPoint(done);
+    });
     return b_.CreateLoad(b_.getInt32Ty(), result);
   }
   case Type::List: return listOrder(a, b, t);
@@ -567,6 +560,21 @@ llvm::Value *ExprCodegen::listOrder(llvm::Value *a, llvm::Value *b, const Type *
     b_.CreateRet(signOf(b_, b_.CreateICmpULT(nx, ny), b_.CreateICmpUGT(nx, ny)));
   });
   return b_.CreateCall(fn, {a, b});
+}
+
+void ExprCodegen::switchVariants(llvm::Value *tag, const Type *en, const char *name, llvm::BasicBlock *done,
+                                 const std::function<void(unsigned)> &body) {
+  const EnumInfo &info = types_.context().enumInfo(en->id);
+  llvm::SwitchInst *sw = b_.CreateSwitch(tag, done);
+  for (unsigned k = 0; k < info.variants.size(); ++k) {
+    if (info.variants[k].fields.empty()) continue;
+    llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), name, done->getParent());
+    sw->addCase(b_.getInt32(k), bb);
+    b_.SetInsertPoint(bb);
+    body(k);
+    b_.CreateBr(done);
+  }
+  b_.SetInsertPoint(done);
 }
 
 llvm::Function *ExprCodegen::outlined(const std::string &name, llvm::Type *result,
@@ -1000,24 +1008,16 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
     llvm::Value *tag = b_.CreateExtractValue(v, {0});
     b_.CreateAlignedStore(tag, at, llvm::MaybeAlign(1));
     llvm::Value *start = b_.CreateAdd(offset, b_.getInt64(4));
-    llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "encoded", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "encoded", b_.GetInsertBlock()->getParent());
     llvm::BasicBlock *from = b_.GetInsertBlock();
-    llvm::SwitchInst *sw = b_.CreateSwitch(tag, done);
     std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> ends;
-    for (unsigned k = 0; k < info.variants.size(); ++k) {
-      if (info.variants[k].fields.empty()) continue;
-      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "encode.variant", f);
-      sw->addCase(b_.getInt32(k), bb);
-      b_.SetInsertPoint(bb);
+    switchVariants(tag, t, "encode.variant", done, [&](unsigned k) {
       llvm::Value *fields = variantFields(v, t, k);
       llvm::Value *o = start;
       for (unsigned i = 0; i < info.variants[k].fields.size(); ++i)
         o = writeEncoded(base, o, b_.CreateExtractValue(fields, {i}), info.variants[k].fields[i]);
       ends.push_back({o, b_.GetInsertBlock()});
-      b_.CreateBr(done);
-    }
-    b_.SetInsertPoint(done);
+    });
     llvm::PHINode *phi = b_.CreatePHI(b_.getInt64Ty(), static_cast<unsigned>(ends.size() + 1));
     phi->addIncoming(start, from);
     for (auto &[o, bb] : ends) phi->addIncoming(o, bb);
@@ -1091,22 +1091,14 @@ llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, c
     b_.CreateStore(tag, b_.CreateStructGEP(lt, result, 0));
     llvm::Value *endSlot = entryAlloca(b_.getInt64Ty());
     b_.CreateStore(start, endSlot);
-    llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "decoded", f);
-    llvm::SwitchInst *sw = b_.CreateSwitch(tag, done);
-    for (unsigned k = 0; k < info.variants.size(); ++k) {
-      if (info.variants[k].fields.empty()) continue;
-      llvm::BasicBlock *bb = llvm::BasicBlock::Create(b_.getContext(), "decode.variant", f);
-      sw->addCase(b_.getInt32(k), bb);
-      b_.SetInsertPoint(bb);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "decoded", b_.GetInsertBlock()->getParent());
+    switchVariants(tag, t, "decode.variant", done, [&](unsigned k) {
       std::vector<llvm::Value *> fields;
       llvm::Value *o = start;
       for (const Type *ft : info.variants[k].fields) fields.push_back(readEncoded(base, o, ft));
       b_.CreateStore(makeEnum(t, k, fields), result);
       b_.CreateStore(o, endSlot);
-      b_.CreateBr(done);
-    }
-    b_.SetInsertPoint(done);
+    });
     offset = b_.CreateLoad(b_.getInt64Ty(), endSlot);
     return b_.CreateLoad(lt, result);
   }

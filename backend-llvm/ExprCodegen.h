@@ -179,6 +179,10 @@ private:
   /// finite code (the function calls itself).
   llvm::Function *outlined(const std::string &name, llvm::Type *result, const std::vector<llvm::Type *> &params,
                            const std::function<void(llvm::Function *)> &body);
+  /// switch (tag) { case k: body(k); } over the variants of `en` that have
+  /// fields (the others go straight to `done`); the builder ends in `done`.
+  void switchVariants(llvm::Value *tag, const Type *en, const char *name, llvm::BasicBlock *done,
+                      const std::function<void(unsigned)> &body);
   llvm::Value *listOrder(llvm::Value *a, llvm::Value *b, const Type *t);
   void bind(const Pattern &p, llvm::Value *v);
   llvm::Value *lookup(const std::string &name);
