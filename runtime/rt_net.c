@@ -637,6 +637,17 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_stop);
   signal(SIGINT, on_stop);
+  /* The launcher's control socket, checked before this process opens any
+   * descriptor of its own that could take its number. */
+  const char *control = getenv("DFIR_CONTROL_FD");
+  if (control) {
+    char *end = NULL;
+    long fd = strtol(control, &end, 10);
+    if (end && !*end && fd >= 0 && fd <= 1 << 20 && fcntl((int)fd, F_GETFD) != -1)
+      control_fd = (int)fd;
+    else
+      fprintf(stderr, "dfir: warning: DFIR_CONTROL_FD=%s is not an open file descriptor; ignored\n", control);
+  }
   char why[160] = "";
   listen_fd = open_socket(locs[self_index].hosts[id], locs[self_index].ports[id], 1, why, sizeof why);
   if (listen_fd < 0) {
@@ -654,8 +665,6 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   for (uint32_t g = 0; g < ninst; ++g) outs[g].fd = -1;
   connect_peers();
 
-  const char *control = getenv("DFIR_CONTROL_FD");
-  control_fd = control ? atoi(control) : -1;
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) die("out of memory allocating the state of `%s`%s", location->name, "");
   location->init(state);

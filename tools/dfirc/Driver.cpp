@@ -277,7 +277,10 @@ std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const
 
 bool singleLocation(const ir::Program &program, const char *command) {
   if (program.locations.size() == 1) return true;
-  std::fprintf(stderr, "dfirc: error: `%s` does not support programs with several locations yet\n", command);
+  std::fprintf(stderr,
+               "dfirc: error: `%s` writes the code of one location, and this program has %zu; build it without "
+               "`--emit` for one object and executable per location\n",
+               command, program.locations.size());
   return false;
 }
 

@@ -4,6 +4,7 @@ usage: faults.py MODE DFIRC TMPDIR, MODE one of
   malformed  bad hellos and frames sent to a receiving instance (pipe.dfir)
   mismatch   a sender built from a different program (pipe_str.dfir) than its receiver
   late       a sender started before its receiver retries; without a receiver it gives up
+  orphan     an instance whose launcher went away
   killed     a launched system (ticker.dfir) loses an instance mid-run
 
 Prints what happened, one fact per line, for FileCheck."""
@@ -130,6 +131,23 @@ def late(dir):
     sys.stdout.write(finish(alone, "alone", 20))
 
 
+def orphan(dir):
+    # An instance started by a launcher that dies: its control socket closes, and it stops by itself.
+    ours, theirs = socket.socketpair()
+    args = [os.path.join(dir, "sink"), "--deploy", os.path.join(dir, "deploy.json"), "--location", "sink", "--id", "0"]
+    # A control descriptor that is not open is ignored with a warning (and the instance must then be stopped).
+    stray = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=dict(os.environ, DFIR_CONTROL_FD="999"))
+    time.sleep(0.3)
+    print("stray:", stop(stray)[2].strip())
+    sink = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, DFIR_CONTROL_FD=str(theirs.fileno())), pass_fds=(theirs.fileno(),))
+    theirs.close()
+    ours.settimeout(20)
+    print("report:", ours.recv(100).decode().split()[0])  # it reports itself idle to its launcher
+    ours.close()
+    finish(sink, "orphan", 20)
+
+
 def killed(dfirc, dir):
     launch = subprocess.Popen([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "20"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -176,6 +194,8 @@ if __name__ == "__main__":
     elif mode == "mismatch":
         mismatch(build(dfirc, "pipe.dfir", os.path.join(tmp, "v1"), port),
                  build(dfirc, "pipe_str.dfir", os.path.join(tmp, "v2"), port))
+    elif mode == "orphan":
+        orphan(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
     elif mode == "late":
         late(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
     else:
