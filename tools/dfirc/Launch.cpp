@@ -57,24 +57,30 @@ uint64_t nowMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-/// A loopback port nobody uses now, below the kernel's ephemeral range
-/// (32768 and up): the outgoing connections of other instances take their
-/// local ports from that range, and could take one picked there before its
-/// instance listens on it.
-int freePort() {
+/// A loopback port for an instance, below the kernel's ephemeral range
+/// (32768 and up, where other processes' outgoing connections take their
+/// local ports), reserved until the launch ends: `*reservation` is bound to
+/// it without SO_REUSEADDR (so the bind fails if anything else holds it,
+/// and anyone else's later bind fails too), then marked SO_REUSEADDR so that
+/// the instance, which binds with SO_REUSEADDR, can listen on it.
+int freePort(int *reservation) {
   static uint64_t seed = nowMs() ^ (static_cast<uint64_t>(getpid()) << 20);
   for (int attempt = 0; attempt < 200; ++attempt) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     int port = 20000 + static_cast<int>((seed >> 33) % 12000);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    if (bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0) {
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      *reservation = fd;
+      return port;
+    }
     close(fd);
-    if (ok) return port;
   }
   return -1;
 }
@@ -184,8 +190,11 @@ int runLaunch(const LaunchOptions &opts) {
   std::string resolved = text, deployPath = opts.deployFile;
   size_t at = 0;
   bool rewritten = false;
+  std::vector<int> reservations; // held until the instances are stopped
   while ((at = resolved.find(":0\"", at)) != std::string::npos) {
-    int port = freePort();
+    int reservation = -1;
+    int port = freePort(&reservation);
+    reservations.push_back(reservation);
     if (port < 0) {
       std::fprintf(stderr, "dfirc: error: no free loopback port for an instance\n");
       return kExitUserError;
@@ -356,6 +365,7 @@ int runLaunch(const LaunchOptions &opts) {
   for (auto &in : all)
     for (int fd : {in.out, in.err, in.control})
       if (fd >= 0) close(fd);
+  for (int fd : reservations) close(fd);
   if (rewritten) unlink(tmpPath);
   return result;
 }
