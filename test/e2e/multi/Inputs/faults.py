@@ -164,18 +164,24 @@ def killed(dfirc, dir):
     sys.stdout.write(finish(launch, "launch", 30))
 
 
+_reserved = []
+
+
 def free_port():
-    # Below the ephemeral range, so that no outgoing connection takes it before the instance listens.
+    """A loopback port below the ephemeral range, kept reserved until this script ends: bound without
+    SO_REUSEADDR (so nothing else holds it, and no other test or launch can take it), then marked SO_REUSEADDR
+    so that the instance, which binds with SO_REUSEADDR, can listen on it."""
     for _ in range(200):
         port = random.randint(20000, 31999)
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
-            return port
         except OSError:
-            continue
-        finally:
             s.close()
+            continue
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        _reserved.append(s)
+        return port
     raise SystemExit("no free port")
 
 
