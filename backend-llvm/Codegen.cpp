@@ -273,11 +273,103 @@ private:
     if (port >= op.outputs.size() || op.outputs[port] == kNone) return;
     int edge = op.outputs[port];
     const Edge &e = p_.edges[edge];
-    if (auto it = bufferOf_.find(edge); it != bufferOf_.end()) {
+    if (auto it = bufferOf_.find(edge); it != bufferOf_.end())
       pushVec(b, state, buffers_[it->second].pending, value);
-      return;
+    else
+      b.CreateCall(push_.at({e.to, e.toPort}), {state, value});
+    if (releaseAfter_.first == id) b.CreateCall(rt_->release(), {releaseAfter_.second});
+  }
+
+  /// Generates, through `items`, the loop in which `id` emits its items one
+  /// by one. When what an item makes in tick memory dies with it (nothing
+  /// downstream keeps it), that memory is given back after each item, so a
+  /// long tick reuses the same few, warm, bytes.
+  void releasingEachItem(llvm::IRBuilder<> &b, int id, const std::function<void()> &items) {
+    const Operator &op = p_.ops[id];
+    ItemMemory m;
+    m.makes = holdsPointers(op.outTypes[0]) &&
+              (op.kind == OpKind::SourceStdin || op.kind == OpKind::Recv || op.kind == OpKind::DeferTick ||
+               op.kind == OpKind::DeferTickLazy);
+    std::set<int> seen;
+    followItems(id, seen, m);
+    if (m.makes && !m.keeps) releaseAfter_ = {id, b.CreateCall(rt_->mark())};
+    items();
+    releaseAfter_ = {kNone, nullptr};
+  }
+
+  /// What the direct pushes of an item set off do with tick memory: whether
+  /// they may allocate some, and whether something may keep a pointer into
+  /// it after the push returns (a buffered edge or operator state whose
+  /// values hold strings or lists).
+  struct ItemMemory {
+    bool makes = false, keeps = false;
+  };
+
+  void followItems(int id, std::set<int> &seen, ItemMemory &m) {
+    if (!seen.insert(id).second) return;
+    for (int edge : p_.ops[id].outputs) {
+      if (edge == kNone) continue;
+      const Edge &e = p_.edges[edge];
+      const Operator &to = p_.ops[e.to];
+      if (bufferOf_.count(edge)) {
+        m.keeps = m.keeps || holdsPointers(to.inTypes[e.toPort]);
+        continue;
+      }
+      m.keeps = m.keeps || storesPointers(e.to, e.toPort);
+      for (auto &a : to.args) m.makes = m.makes || (to.kind != OpKind::Send && to.kind != OpKind::Recv && allocates(*a));
+      // Stateful operators may hand on values read back from their tables.
+      if (!streams(to.kind))
+        for (const Type *t : to.outTypes) m.makes = m.makes || holdsPointers(t);
+      followItems(e.to, seen, m);
     }
-    b.CreateCall(push_.at({e.to, e.toPort}), {state, value});
+  }
+
+  /// Whether evaluating `e` may allocate tick memory: a call, `+` or list
+  /// literal whose value holds strings or lists.
+  bool allocates(const Expr &e) const {
+    if ((e.kind == Expr::Call || e.kind == Expr::Binary || e.kind == Expr::List) && holdsPointers(e.type)) return true;
+    for (auto &k : e.kids)
+      if (allocates(*k)) return true;
+    for (auto &st : e.stmts)
+      if (allocates(*st.expr)) return true;
+    for (auto &a : e.arms)
+      if (allocates(*a.body)) return true;
+    return false;
+  }
+
+  /// Operators that pass items on (or drop them) without keeping them.
+  static bool streams(OpKind kind) {
+    switch (kind) {
+    case OpKind::Null:
+    case OpKind::ForEach:
+    case OpKind::DestFile:
+    case OpKind::Send:
+    case OpKind::Map:
+    case OpKind::Filter:
+    case OpKind::FilterMap:
+    case OpKind::FlatMap:
+    case OpKind::Flatten:
+    case OpKind::Inspect:
+    case OpKind::Identity:
+    case OpKind::Enumerate:
+    case OpKind::Assert:
+    case OpKind::Union:
+    case OpKind::Tee:
+    case OpKind::Partition:
+    case OpKind::DemuxEnum:
+    case OpKind::Unzip: return true;
+    default: return false;
+    }
+  }
+
+  /// Whether `id` keeps what arrives on `port` (or a value made from it)
+  /// beyond the push, and that value may point into tick memory.
+  bool storesPointers(int id, unsigned port) const {
+    const Operator &op = p_.ops[id];
+    if (streams(op.kind)) return false;
+    if (op.kind == OpKind::Fold) return holdsPointers(op.outTypes[0]);
+    if (op.kind == OpKind::Scan) return holdsPointers(op.args[0]->type) || holdsPointers(op.outTypes[0]);
+    return holdsPointers(op.inTypes[port]);
   }
 
   ExprCodegen exprGen(llvm::IRBuilder<> &b, const Operator &op) {
@@ -1124,9 +1216,9 @@ private:
         const Operator &op = p_.ops[id];
         if (in_.strata.stratum[id] != st) continue;
         if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize || op.kind == OpKind::SourceFile)
-          runSource(b, state, id, first);
-        if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
-        if (op.kind == OpKind::Recv) receive(b, state, id);
+          releasingEachItem(b, id, [&] { runSource(b, state, id, first); });
+        if (op.kind == OpKind::SourceStdin) releasingEachItem(b, id, [&] { readStdin(b, state, id); });
+        if (op.kind == OpKind::Recv) releasingEachItem(b, id, [&] { receive(b, state, id); });
         if (op.kind == OpKind::SourceInterval) {
           // One item per period that ended since the last tick: the firing count.
           llvm::Value *timer = b.CreateLoad(b.getInt32Ty(), field(b, state, state_[id].has));
@@ -1254,12 +1346,14 @@ private:
     llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
     llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
     ExprCodegen gen = exprGen(b, op);
-    loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
-      llvm::Value *item = b.CreateLoad(t, b.CreateGEP(t, data, {i}));
-      // Strings point into last tick's memory: copy them into this tick's,
-      // so an item deferred again stays valid.
-      if (holdsPointers(op.outTypes[0])) item = gen.copyToTick(item, op.outTypes[0]);
-      emit(b, state, id, 0, item);
+    releasingEachItem(b, id, [&] {
+      loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
+        llvm::Value *item = b.CreateLoad(t, b.CreateGEP(t, data, {i}));
+        // Strings point into last tick's memory: copy them into this tick's,
+        // so an item deferred again stays valid.
+        if (holdsPointers(op.outTypes[0])) item = gen.copyToTick(item, op.outTypes[0]);
+        emit(b, state, id, 0, item);
+      });
     });
     b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
   }
@@ -1402,6 +1496,7 @@ private:
   std::set<const llvm::Function *> stateTaking_; // functions whose first argument is the state
   std::vector<Buffer> buffers_;
   std::map<int, int> bufferOf_; // edge -> index in buffers_
+  std::pair<int, llvm::Value *> releaseAfter_{kNone, nullptr}; // the operator whose items give memory back, the mark
 };
 
 } // namespace

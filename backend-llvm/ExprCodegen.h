@@ -76,6 +76,8 @@ public:
   llvm::FunctionCallee tableClear();  // (ptr table)
   llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
   llvm::FunctionCallee alloc();       // (i64 size) -> ptr
+  llvm::FunctionCallee mark();        // () -> ptr
+  llvm::FunctionCallee release();     // (ptr mark)
   llvm::FunctionCallee hashBytes();   // (ptr, i64) -> i64
   /// A runtime string function: `dfir_rt_str_<name>`.
   llvm::FunctionCallee strFn(const std::string &name);

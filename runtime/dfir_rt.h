@@ -190,6 +190,13 @@ uint64_t dfir_rt_now_ms(void);
  * stays valid during this tick and the next one (so deferred items can
  * point into it), then it is reused. */
 void *dfir_rt_alloc(uint64_t size);
+/* A position in this tick's memory, and a return to it: everything
+ * allocated since `dfir_rt_mark` is given back at once. The code generator
+ * brackets each item of a source with them when nothing downstream keeps a
+ * pointer to what the item made, so a long tick reuses the same, warm,
+ * memory for every item. */
+void *dfir_rt_mark(void);
+void dfir_rt_release(void *mark);
 /* Called by the tick loop after every tick. */
 void dfir_rt_tick_done(void);
 

@@ -14,8 +14,11 @@ typedef struct chunk {
 
 struct dfir_arenas {
   chunk *arenas[2];
+  chunk *spare; /* a default-sized chunk given back by dfir_rt_release */
   int current;
 };
+
+enum { CHUNK_SIZE = 1 << 16 };
 
 static dfir_arenas default_arenas;
 static dfir_arenas *active = &default_arenas;
@@ -32,9 +35,14 @@ void *dfir_rt_alloc(uint64_t size) {
   size = (size + 15) & ~(uint64_t)15;
   chunk *c = active->arenas[active->current];
   if (!c || c->used + size > c->cap) {
-    uint64_t cap = size > (1u << 16) ? size : (1u << 16);
-    chunk *fresh = (chunk *)malloc(sizeof(chunk) + cap);
-    if (!fresh) dfir_rt_error("runtime", 0, "out of memory");
+    uint64_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+    chunk *fresh = cap == CHUNK_SIZE ? active->spare : NULL;
+    if (fresh) {
+      active->spare = NULL;
+    } else {
+      fresh = (chunk *)malloc(sizeof(chunk) + cap);
+      if (!fresh) dfir_rt_error("runtime", 0, "out of memory");
+    }
     fresh->next = c;
     fresh->used = 0;
     fresh->cap = cap;
@@ -43,6 +51,31 @@ void *dfir_rt_alloc(uint64_t size) {
   void *p = c->bytes + c->used;
   c->used += size;
   return p;
+}
+
+void *dfir_rt_mark(void) {
+  chunk *c = active->arenas[active->current];
+  return c ? c->bytes + c->used : NULL;
+}
+
+static int holds(const chunk *c, const void *mark) {
+  uintptr_t m = (uintptr_t)mark, start = (uintptr_t)c->bytes;
+  return m >= start && m <= start + c->cap;
+}
+
+void dfir_rt_release(void *mark) {
+  chunk **top = &active->arenas[active->current];
+  chunk *c;
+  /* Chunks started after the mark go; the first one is kept for reuse. */
+  while ((c = *top) && !(mark && holds(c, mark))) {
+    *top = c->next;
+    if (!active->spare && c->cap == CHUNK_SIZE) {
+      active->spare = c;
+    } else {
+      free(c);
+    }
+  }
+  if (c) c->used = (uint64_t)((char *)mark - c->bytes);
 }
 
 void dfir_rt_tick_done(void) {

@@ -24,6 +24,10 @@ void addDiagOptions(CLI::App *cmd, DiagOptions &d) {
          "-W", [&d](const std::string &w) { d.warningsAsErrors = d.warningsAsErrors || w == "error"; },
          "-Werror: treat warnings as errors")
       ->check(CLI::IsMember({"error"}));
+}
+
+/// `dfirc check` only: the other commands compile one program.
+void addVerifyOptions(CLI::App *cmd, DiagOptions &d) {
   cmd->add_flag("--verify-diagnostics", d.verify,
                 "Check diagnostics against `// expected-error@+N {{text}}` comments");
   cmd->add_flag("--split-input-file", d.splitInputFile,
@@ -90,11 +94,12 @@ int main(int argc, char **argv) {
   checkCmd->add_option("--emit", check.emit, "Print a stage instead of checking")
       ->check(CLI::IsMember({"tokens", "ast"}));
   addDiagOptions(checkCmd, check.diag);
+  addVerifyOptions(checkCmd, check.diag);
   bool crashForTesting = false;
   checkCmd->add_flag("--internal-error-for-testing", crashForTesting)->group("");
 
   BuildOptions build;
-  CLI::App *buildCmd = app.add_subcommand("build", "Compile a program (so far: to the graph IR)");
+  CLI::App *buildCmd = app.add_subcommand("build", "Compile a program: an object and an executable per location, and deploy.json");
   buildCmd->add_option("file", build.input, "The .dfir file")->required();
   buildCmd->add_option("-o", build.output, "Output directory, or file with --emit (`-`: standard output)");
   buildCmd->add_option("--emit", build.emit,
