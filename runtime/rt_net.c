@@ -34,6 +34,7 @@ enum {
   kOutLimit = 8 << 20,       /* unsent bytes per peer before the sender waits */
   kInLimit = 32 << 20,       /* received, unprocessed bytes before reading pauses */
   kReadChunk = 256 << 10,    /* bytes read per connection per turn */
+  kBusyPollNs = 100 * 1000,  /* between checks for input while ticking without pause */
   kHelloMax = 1 << 16,
 };
 
@@ -199,12 +200,16 @@ static uint64_t get64(const char *p) {
   return v;
 }
 
-typedef struct message {
-  struct message *next;
+/* Received items, per channel, as runs copied whole from frames: a run is
+ * {u32 sender, u32 count} then its `count` items as framed, {u32 len,
+ * bytes}. No allocation per item. */
+typedef struct {
+  buffer queued;  /* for the next tick */
+  buffer current; /* this tick's, read by dfir_rt_net_recv */
+  uint64_t at;    /* next unread byte of `current` */
+  uint32_t left;  /* items left in the run being read */
   uint32_t sender;
-  uint64_t len;
-  char bytes[];
-} message;
+} inbox;
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -214,7 +219,7 @@ typedef struct {
   int outgoing;     /* we send on it */
   buffer in, out;
   int64_t frame;    /* outgoing: this tick's open frame, as an offset from out.off; or -1 */
-  uint32_t frame_channel;
+  uint32_t frame_channel, frame_len, frame_count; /* its header, written when it closes */
 } conn;
 
 static const dfir_location *self_loc;
@@ -228,9 +233,14 @@ static int listen_fd = -1;
 static int control_fd = -1;
 static uint32_t probes;
 static volatile sig_atomic_t stop_requested;
-static message **inbound_head, **inbound_tail; /* per channel, queued for the next tick */
-static message **batch, **delivered;           /* this tick's, per channel */
+static inbox *inboxes; /* per channel */
 static uint64_t inbound_bytes, items_sent, items_received;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static const char *peer_name(uint32_t global, char *buf, size_t size) {
   for (uint32_t l = 0; l < nlocs; ++l)
@@ -415,21 +425,13 @@ static int read_frames(conn *c) {
       at += 4 + get32(p + at);
     }
     if (at != end) return reject(c, "malformed frame (bytes after its items)"), 0;
-    at = 12;
-    for (uint32_t i = 0; i < count; ++i) {
-      uint32_t n = get32(p + at);
-      message *m = (message *)malloc(sizeof(message) + n);
-      if (!m) die("out of memory receiving messages%s%s", "", "");
-      m->next = NULL;
-      m->sender = sender;
-      m->len = n;
-      memcpy(m->bytes, p + at + 4, n);
-      if (inbound_tail[ch]) inbound_tail[ch]->next = m;
-      else inbound_head[ch] = m;
-      inbound_tail[ch] = m;
-      inbound_bytes += n;
-      ++items_received;
-      at += 4 + n;
+    if (count > 0) {
+      buffer *q = &inboxes[ch].queued;
+      put32(q, sender);
+      put32(q, count);
+      put(q, p + 12, end - 12);
+      inbound_bytes += end - 12;
+      items_received += count;
     }
     b->off += 4 + (uint64_t)len;
   }
@@ -497,10 +499,18 @@ static void accept_all(void) {
  * new connections, frames, refusals, room to write. Reading pauses while
  * too many received bytes wait for a tick (backpressure on the senders). */
 static void pump(int wait_ms, int stdin_fd) {
-  uint32_t n = 0, cap = 3 + nins + ninst;
-  struct pollfd *fds = (struct pollfd *)calloc(cap, sizeof(struct pollfd));
-  conn **owner = (conn **)calloc(cap, sizeof(conn *));
-  if (!fds || !owner) die("out of memory waiting for messages%s%s", "", "");
+  static struct pollfd *fds;
+  static conn **owner;
+  static uint32_t cap;
+  uint32_t n = 0;
+  if (cap < 3 + nins + ninst) {
+    cap = 3 + nins + ninst;
+    free(fds);
+    free(owner);
+    fds = (struct pollfd *)calloc(cap, sizeof(struct pollfd));
+    owner = (conn **)calloc(cap, sizeof(conn *));
+    if (!fds || !owner) die("out of memory waiting for messages%s%s", "", "");
+  }
   int reading = inbound_bytes < kInLimit;
   fds[n++] = (struct pollfd){listen_fd, POLLIN, 0};
   fds[n++] = (struct pollfd){control_fd, POLLIN, 0}; /* ignored by poll when -1 */
@@ -518,7 +528,6 @@ static void pump(int wait_ms, int stdin_fd) {
     }
   int rc = poll(fds, n, wait_ms);
   if (rc > 0) {
-    if (fds[0].revents & POLLIN) accept_all();
     if (fds[1].revents) {
       char buf[64];
       ssize_t got = read(control_fd, buf, sizeof buf);
@@ -547,12 +556,23 @@ static void pump(int wait_ms, int stdin_fd) {
       }
       read_frames(c);
     }
+    /* Last: accepting may move `ins`, which `owner` points into. */
+    if (fds[0].revents & POLLIN) accept_all();
   }
-  free(fds);
-  free(owner);
 }
 
 /* ---- the generated code's side ---------------------------------------- */
+
+/* Writes the header of a connection's open frame: {u32 length, u32
+ * channel, u32 count}, the length counting what follows it. */
+static void close_frame(conn *c) {
+  if (c->frame < 0) return;
+  char *h = c->out.data + c->out.off + c->frame;
+  memcpy(h, &c->frame_len, 4);
+  memcpy(h + 4, &c->frame_channel, 4);
+  memcpy(h + 8, &c->frame_count, 4);
+  c->frame = -1;
+}
 
 void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member,
                       const void *bytes, uint64_t len) {
@@ -566,29 +586,42 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   conn *c = &outs[locs[to].first + (uint32_t)member];
   if (c->fd < 0) dfir_rt_error(name, line, "no connection to the destination (internal error)");
   buffer *b = &c->out;
-  if (c->frame < 0 || c->frame_channel != channel || get32(b->data + b->off + c->frame) + 4 + len > kMaxFrame) {
+  uint64_t need = 4 + len;
+  if (c->frame < 0 || c->frame_channel != channel || c->frame_len + need > kMaxFrame) {
+    close_frame(c);
+    reserve(b, 12 + need);
     c->frame = (int64_t)(b->len - b->off);
     c->frame_channel = channel;
-    put32(b, 8);
-    put32(b, channel);
-    put32(b, 0);
+    c->frame_len = 8;
+    c->frame_count = 0;
+    b->len += 12;
+  } else {
+    reserve(b, need);
   }
-  put32(b, (uint32_t)len);
-  put(b, bytes, len);
-  char *frame = b->data + b->off + c->frame; /* put() may have moved the pending bytes */
-  uint32_t flen = get32(frame) + 4 + (uint32_t)len, count = get32(frame + 8) + 1;
-  memcpy(frame, &flen, 4);
-  memcpy(frame + 8, &count, 4);
+  uint32_t len32 = (uint32_t)len;
+  memcpy(b->data + b->len, &len32, 4);
+  memcpy(b->data + b->len + 4, bytes, len);
+  b->len += need;
+  c->frame_len += (uint32_t)need;
+  ++c->frame_count;
   ++items_sent;
 }
 
 int dfir_rt_net_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender) {
-  message *m = batch[channel];
-  if (!m) return 0;
-  batch[channel] = m->next;
-  *bytes = m->bytes;
-  *len = m->len;
-  *sender = m->sender;
+  inbox *in = &inboxes[channel];
+  const char *data = in->current.data;
+  if (in->left == 0) {
+    if (in->at >= in->current.len) return 0;
+    in->sender = get32(data + in->at);
+    in->left = get32(data + in->at + 4);
+    in->at += 8;
+  }
+  uint32_t n = get32(data + in->at);
+  *bytes = data + in->at + 4;
+  *len = n;
+  *sender = in->sender;
+  in->at += 4 + (uint64_t)n;
+  --in->left;
   return 1;
 }
 
@@ -603,7 +636,7 @@ static void flush_peers(void) {
   for (uint32_t g = 0; g < ninst; ++g) {
     conn *c = &outs[g];
     if (c->fd < 0) continue;
-    c->frame = -1;
+    close_frame(c);
     write_some(c);
   }
   for (;;) {
@@ -657,11 +690,8 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   }
   set_nonblocking(listen_fd);
   outs = (conn *)calloc(ninst, sizeof(conn));
-  inbound_head = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
-  inbound_tail = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
-  batch = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
-  delivered = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
-  if (!outs || !inbound_head || !inbound_tail || !batch || !delivered) die("out of memory starting%s%s", "", "");
+  inboxes = (inbox *)calloc(nchans ? nchans : 1, sizeof(inbox));
+  if (!outs || !inboxes) die("out of memory starting%s%s", "", "");
   for (uint32_t g = 0; g < ninst; ++g) outs[g].fd = -1;
   connect_peers();
 
@@ -669,10 +699,11 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (!state) die("out of memory allocating the state of `%s`%s", location->name, "");
   location->init(state);
   int first = 1, more = 0, reported = 0;
+  uint64_t last_poll = 0;
   uint64_t last_sent = 0, last_received = 0;
   while (!stop_requested) {
     int queued = 0;
-    for (uint32_t c = 0; c < nchans; ++c) queued |= inbound_head[c] != NULL;
+    for (uint32_t c = 0; c < nchans; ++c) queued |= inboxes[c].queued.len > 0;
     int stdin_open = location->reads_stdin && !dfir_rt_stdin_done();
     int timers = dfir_rt_timers_active();
     int work = first || more || queued;
@@ -709,24 +740,37 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     }
     /* This tick's messages: everything queued so far. */
     for (uint32_t c = 0; c < nchans; ++c) {
-      batch[c] = delivered[c] = inbound_head[c];
-      inbound_head[c] = inbound_tail[c] = NULL;
+      inbox *in = &inboxes[c];
+      buffer spare = in->current; /* last tick's, read: its memory is reused, unless a burst made it big */
+      in->current = in->queued;
+      spare.len = spare.off = 0;
+      if (spare.cap > kInLimit) {
+        free(spare.data);
+        spare.data = NULL;
+        spare.cap = 0;
+      }
+      in->queued = spare;
+      in->at = 0;
+      in->left = 0;
     }
     inbound_bytes = 0;
     more = location->tick(state);
     first = 0;
-    for (uint32_t c = 0; c < nchans; ++c) {
-      for (message *m = delivered[c]; m;) {
-        message *next = m->next;
-        free(m);
-        m = next;
-      }
-      batch[c] = delivered[c] = NULL;
-    }
     dfir_rt_tick_done();
     dfir_rt_flush();
     flush_peers();
-    pump(0, -1);
+    /* With more work, take what arrived meanwhile before ticking again, at
+     * most every kBusyPollNs (a poll per tick would double the system calls
+     * of a sender ticking small batches); otherwise the wait of the idle
+     * branch reads it (one poll, not two, per message: the latency of a
+     * round trip). */
+    if (more) {
+      uint64_t t = now_ns();
+      if (t - last_poll >= kBusyPollNs) {
+        pump(0, -1);
+        last_poll = t;
+      }
+    }
   }
   if (location->fini) location->fini(state);
   free(state);
