@@ -4,6 +4,7 @@
 
 #include "backend-llvm/ExprCodegen.h"
 #include "ir/Check.h"
+#include "ir/ExprAnalysis.h"
 #include "ir/GraphAlgo.h"
 
 #include "llvm/Analysis/ValueTracking.h"
@@ -281,7 +282,8 @@ private:
   }
 
   /// Generates, through `items`, the loop in which `id` emits its items one
-  /// by one. When what an item makes in tick memory dies with it (nothing
+  /// by one, placed by `b` after whatever the items are read from was made.
+  /// When what an item makes in tick memory dies with it (nothing
   /// downstream keeps it), that memory is given back after each item, so a
   /// long tick reuses the same few, warm, bytes.
   void releasingEachItem(llvm::IRBuilder<> &b, int id, const std::function<void()> &items) {
@@ -450,6 +452,9 @@ private:
         for (auto &k : range.kids) bounds.push_back(gen.callWith(fn, {item}, *k));
         loop(b, bounds[0], bounds[1], [&](llvm::Value *i) { emit(b, state, id, 0, i); },
              range.kids[0]->type->isSigned);
+      } else if (fn.kind == Expr::Lambda && fn.kids[0]->kind == Expr::List && isPure(*fn.kids[0])) {
+        // `|x| [a, b]`: each element emitted as it is made, no list.
+        for (auto &element : fn.kids[0]->kids) emit(b, state, id, 0, gen.callWith(fn, {item}, *element));
       } else if (fn.kind == Expr::Lambda && fn.kids[0]->type->kind == Type::Range) {
         // A range computed by the closure (`if c { 0..x } else { 0..1 }`).
         llvm::Value *range = gen.call(fn, {item});
@@ -1216,9 +1221,9 @@ private:
         const Operator &op = p_.ops[id];
         if (in_.strata.stratum[id] != st) continue;
         if (op.kind == OpKind::SourceIter || op.kind == OpKind::Initialize || op.kind == OpKind::SourceFile)
-          releasingEachItem(b, id, [&] { runSource(b, state, id, first); });
-        if (op.kind == OpKind::SourceStdin) releasingEachItem(b, id, [&] { readStdin(b, state, id); });
-        if (op.kind == OpKind::Recv) releasingEachItem(b, id, [&] { receive(b, state, id); });
+          runSource(b, state, id, first);
+        if (op.kind == OpKind::SourceStdin) readStdin(b, state, id);
+        if (op.kind == OpKind::Recv) receive(b, state, id);
         if (op.kind == OpKind::SourceInterval) {
           // One item per period that ended since the last tick: the firing count.
           llvm::Value *timer = b.CreateLoad(b.getInt32Ty(), field(b, state, state_[id].has));
@@ -1373,35 +1378,39 @@ private:
     llvm::Value *bytesSlot = entryAlloca(b, b.getPtrTy());
     llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
     llvm::Value *senderSlot = entryAlloca(b, b.getInt32Ty());
-    whileMore(
-        b, "recv",
-        [&] {
-          llvm::Value *got = b.CreateCall(rt_->recv(), {b.getInt32(op.channel), bytesSlot, lenSlot, senderSlot});
-          return b.CreateICmpNE(got, b.getInt32(0));
-        },
-        [&] {
-          llvm::Value *v = gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), ch.elem);
-          if (p_.locations[ch.from].isCluster) {
-            llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
-            out = b.CreateInsertValue(out, b.CreateLoad(b.getInt32Ty(), senderSlot), {0});
-            v = b.CreateInsertValue(out, v, {1});
-          }
-          emit(b, state, id, 0, v);
-        });
+    releasingEachItem(b, id, [&] {
+      whileMore(
+          b, "recv",
+          [&] {
+            llvm::Value *got = b.CreateCall(rt_->recv(), {b.getInt32(op.channel), bytesSlot, lenSlot, senderSlot});
+            return b.CreateICmpNE(got, b.getInt32(0));
+          },
+          [&] {
+            llvm::Value *v = gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), ch.elem);
+            if (p_.locations[ch.from].isCluster) {
+              llvm::Value *out = llvm::UndefValue::get(types().lower(op.outTypes[0]));
+              out = b.CreateInsertValue(out, b.CreateLoad(b.getInt32Ty(), senderSlot), {0});
+              v = b.CreateInsertValue(out, v, {1});
+            }
+            emit(b, state, id, 0, v);
+          });
+    });
   }
 
   /// This tick's lines of standard input.
   void readStdin(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
     llvm::Value *ptrSlot = entryAlloca(b, b.getPtrTy());
     llvm::Value *lenSlot = entryAlloca(b, b.getInt64Ty());
-    whileMore(
-        b, "stdin",
-        [&] { return b.CreateICmpNE(b.CreateCall(rt_->stdinNext(), {ptrSlot, lenSlot}), b.getInt32(0)); },
-        [&] {
-          llvm::Value *line = b.CreateInsertValue(llvm::UndefValue::get(types().strType()),
-                                                  b.CreateLoad(b.getPtrTy(), ptrSlot), {0});
-          emit(b, state, id, 0, b.CreateInsertValue(line, b.CreateLoad(b.getInt64Ty(), lenSlot), {1}));
-        });
+    releasingEachItem(b, id, [&] {
+      whileMore(
+          b, "stdin",
+          [&] { return b.CreateICmpNE(b.CreateCall(rt_->stdinNext(), {ptrSlot, lenSlot}), b.getInt32(0)); },
+          [&] {
+            llvm::Value *line = b.CreateInsertValue(llvm::UndefValue::get(types().strType()),
+                                                    b.CreateLoad(b.getPtrTy(), ptrSlot), {0});
+            emit(b, state, id, 0, b.CreateInsertValue(line, b.CreateLoad(b.getInt64Ty(), lenSlot), {1}));
+          });
+    });
   }
 
   void runSource(llvm::IRBuilder<> &b, llvm::Value *state, int id, llvm::Value *firstTick) {
@@ -1423,7 +1432,7 @@ private:
       llvm::Value *list = b.CreateInsertValue(llvm::UndefValue::get(types().lower(p_.types->list(p_.types->strType()))),
                                               b.CreateLoad(b.getPtrTy(), itemsSlot), {0});
       list = b.CreateInsertValue(list, b.CreateLoad(b.getInt64Ty(), countSlot), {1});
-      emitElements(b, gen, state, id, list, op.outTypes[0]);
+      releasingEachItem(b, id, [&] { emitElements(b, gen, state, id, list, op.outTypes[0]); });
     } else {
       const Expr &arg = *op.args[0];
       ExprCodegen gen = exprGen(b, op);
@@ -1431,15 +1440,21 @@ private:
         llvm::Value *lo = gen.value(*arg.kids[0]);
         llvm::Value *hi = gen.value(*arg.kids[1]);
         bool isSigned = arg.kids[0]->type->isSigned;
-        loop(b, lo, hi, [&](llvm::Value *i) { emit(b, state, id, 0, i); }, isSigned);
+        releasingEachItem(b, id, [&] { loop(b, lo, hi, [&](llvm::Value *i) { emit(b, state, id, 0, i); }, isSigned); });
       } else if (arg.kind == Expr::List) {
-        for (auto &element : arg.kids) emit(b, state, id, 0, gen.value(*element));
+        // Each element is made just before it is emitted.
+        releasingEachItem(b, id, [&] {
+          for (auto &element : arg.kids) emit(b, state, id, 0, gen.value(*element));
+        });
       } else if (arg.type->kind == Type::Range) {
         llvm::Value *range = gen.value(arg);
-        loop(b, b.CreateExtractValue(range, {0}), b.CreateExtractValue(range, {1}),
-             [&](llvm::Value *i) { emit(b, state, id, 0, i); }, arg.type->elems[0]->isSigned);
+        releasingEachItem(b, id, [&] {
+          loop(b, b.CreateExtractValue(range, {0}), b.CreateExtractValue(range, {1}),
+               [&](llvm::Value *i) { emit(b, state, id, 0, i); }, arg.type->elems[0]->isSigned);
+        });
       } else {
-        emitElements(b, gen, state, id, gen.value(arg), op.outTypes[0]);
+        llvm::Value *list = gen.value(arg);
+        releasingEachItem(b, id, [&] { emitElements(b, gen, state, id, list, op.outTypes[0]); });
       }
     }
     b.CreateBr(done);

@@ -213,7 +213,7 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
   return 1;
 }
 
-static entry *lookup(dfir_table *t, const void *key, uint64_t len) {
+static inline entry *lookup(dfir_table *t, const void *key, uint64_t len) {
   if (!t || !t->used) return NULL;
   slot *s = probe(t, key, len, key_hash(key, len));
   return s->index ? &t->entries[s->index - 1] : NULL;
