@@ -162,6 +162,12 @@ private:
         s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
         break;
       case OpKind::DestFile: s.acc = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::Send:
+        if (sendsBatches(op)) {
+          s.cur = addField(rt_->vecType());                // the tick's items, framed
+          s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // how many
+        }
+        break;
       case OpKind::SourceInterval:
         s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // firings so far
         s.has = addField(llvm::Type::getInt32Ty(ctx_)); // timer id
@@ -716,28 +722,26 @@ private:
       // To a cluster by default the item is (member, T); broadcast and
       // hash(f) pick members themselves; to a process it is just T.
       const Channel &ch = p_.channels[op.channel];
-      const Location &to = p_.locations[ch.to];
       std::string name = "send(" + ch.name + ")";
+      if (sendsBatches(op)) {
+        appendToBatch(b, gen, state, id, item, ch.elem);
+        break;
+      }
       auto send = [&](llvm::Value *member, llvm::Value *v) {
         auto [bytes, len] = gen.encode(v, ch.elem, 0);
         b.CreateCall(rt_->send(), {b.getInt32(op.channel), rt_->bytes(name), b.getInt32(in_.lineOf(op.range.begin)),
                                    b.getInt32(ch.to), member, bytes, len});
       };
-      if (!to.isCluster) {
-        send(b.getInt64(0), item);
-      } else if (ch.mode == ChannelMode::Direct) {
+      // To one member of a cluster: the item's own, or by hash.
+      if (ch.mode == ChannelMode::Direct) {
         send(b.CreateZExt(b.CreateExtractValue(item, {0}), b.getInt64Ty()), b.CreateExtractValue(item, {1}));
       } else {
         llvm::Value *size = b.CreateZExt(b.CreateCall(rt_->clusterSize(), {b.getInt32(ch.to)}), b.getInt64Ty());
-        if (ch.mode == ChannelMode::Broadcast) {
-          loop(b, b.getInt64(0), size, [&](llvm::Value *m) { send(m, item); });
-        } else {
-          const Type *keyType = ch.hashFn->kids[0]->type;
-          llvm::Value *key = gen.call(*ch.hashFn, {item});
-          auto [kb, kl] = gen.encode(key, keyType, 1);
-          llvm::Value *h = b.CreateCall(rt_->hashBytes(), {kb, kl});
-          send(b.CreateURem(h, size), item);
-        }
+        const Type *keyType = ch.hashFn->kids[0]->type;
+        llvm::Value *key = gen.call(*ch.hashFn, {item});
+        auto [kb, kl] = gen.encode(key, keyType, 1);
+        llvm::Value *h = b.CreateCall(rt_->hashBytes(), {kb, kl});
+        send(b.CreateURem(h, size), item);
       }
       break;
     }
@@ -831,6 +835,55 @@ private:
     b.CreateCall(rt_->vecPush(), {vec, tmp, sizeOf(t)});
     b.CreateBr(done);
     b.SetInsertPoint(done);
+  }
+
+  /// Whether a send collects its tick's items and hands them to the runtime
+  /// at once at the end of the tick: when they all go to the same members
+  /// (a process, or every member of a cluster), so no per-item choice.
+  bool sendsBatches(const Operator &op) const {
+    const Channel &ch = p_.channels[op.channel];
+    return !p_.locations[ch.to].isCluster || ch.mode == ChannelMode::Broadcast;
+  }
+
+  /// Appends an item to its send's batch as the wire frames it: a 4-byte
+  /// length, then the encoding written in place.
+  void appendToBatch(llvm::IRBuilder<> &b, ExprCodegen &gen, llvm::Value *state, int id, llvm::Value *item,
+                     const Type *t) {
+    const OpState &s = state_[id];
+    llvm::Value *vec = field(b, state, s.cur);
+    llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
+    llvm::Value *size = gen.encodedLength(item, t);
+    llvm::Value *need = b.CreateAdd(size, b.getInt64(4));
+    llvm::Value *cap = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 2));
+    ifThen(b, b.CreateICmpUGT(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), lenSlot), need), cap),
+           [&] { b.CreateCall(rt_->vecReserve(), {vec, need}); });
+    llvm::Value *used = b.CreateLoad(b.getInt64Ty(), lenSlot);
+    llvm::Value *at = b.CreateGEP(b.getInt8Ty(), b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0)),
+                                  {used});
+    b.CreateAlignedStore(b.CreateTrunc(size, b.getInt32Ty()), at, llvm::MaybeAlign(1));
+    gen.encodeInto(b.CreateGEP(b.getInt8Ty(), at, {b.getInt64(4)}), item, t);
+    b.CreateStore(b.CreateAdd(used, need), lenSlot);
+    llvm::Value *countSlot = field(b, state, s.acc);
+    b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), countSlot), b.getInt64(1)), countSlot);
+  }
+
+  /// The end of a tick: a send's batch goes to the runtime.
+  void sendBatch(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+    const Operator &op = p_.ops[id];
+    const Channel &ch = p_.channels[op.channel];
+    const OpState &s = state_[id];
+    llvm::Value *vec = field(b, state, s.cur);
+    llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
+    llvm::Value *countSlot = field(b, state, s.acc);
+    llvm::Value *count = b.CreateLoad(b.getInt64Ty(), countSlot);
+    ifThen(b, b.CreateICmpNE(count, b.getInt64(0)), [&] {
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
+      b.CreateCall(rt_->sendBatch(), {b.getInt32(op.channel), rt_->bytes("send(" + ch.name + ")"),
+                                      b.getInt32(in_.lineOf(op.range.begin)), b.getInt32(ch.to), data,
+                                      b.CreateLoad(b.getInt64Ty(), lenSlot), count});
+      b.CreateStore(b.getInt64(0), lenSlot);
+      b.CreateStore(b.getInt64(0), countSlot);
+    });
   }
 
   /// `zip::<'static>` at the start of a tick: each side's unmatched items
@@ -1277,6 +1330,8 @@ private:
           (op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan))
         saveAccumulator(b, state, id);
     }
+    for (int id : ops_)
+      if (p_.ops[id].kind == OpKind::Send && sendsBatches(p_.ops[id])) sendBatch(b, state, id);
     b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
     llvm::Value *more = b.getFalse();
     for (int id : ops_) {

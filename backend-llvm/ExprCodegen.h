@@ -52,6 +52,7 @@ public:
   llvm::FunctionCallee vecPush();
   llvm::FunctionCallee vecSwap();
   llvm::FunctionCallee vecMove(); // (to, from, i64 item size)
+  llvm::FunctionCallee vecReserve(); // (vec of bytes, i64 more)
   llvm::FunctionCallee write();       // (i32 stream, ptr, i64 len)
   llvm::FunctionCallee writeI64();    // (i32, i64)
   llvm::FunctionCallee writeU64();    // (i32, i64)
@@ -92,6 +93,7 @@ public:
   llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
   llvm::FunctionCallee fileClose();   // (ptr file)
   llvm::FunctionCallee send();        // (i32 channel, ptr name, i32 line, i32 to, i64 member, ptr, i64)
+  llvm::FunctionCallee sendBatch();   // (i32 channel, ptr name, i32 line, i32 to, ptr items, i64 size, i64 count)
   llvm::FunctionCallee recv();        // (i32 channel, ptr bytes*, ptr len*, ptr sender*) -> i32
   llvm::FunctionCallee memberId();    // () -> i32
   llvm::FunctionCallee clusterSize(); // (i32 location) -> i32
@@ -137,6 +139,11 @@ public:
   void encodeInto(llvm::Value *bytes, llvm::Value *v, const Type *t) { writeEncoded(bytes, b_.getInt64(0), v, t); }
   /// The encoded size of every value of `t`, when it does not depend on the value.
   std::optional<uint64_t> fixedEncodedSize(const Type *t);
+  /// The encoded size of `v` (a constant when fixedEncodedSize knows it).
+  llvm::Value *encodedLength(llvm::Value *v, const Type *t) {
+    if (std::optional<uint64_t> k = fixedEncodedSize(t)) return b_.getInt64(*k);
+    return encodedSize(v, t);
+  }
   /// A deep copy of `v` whose strings and lists live in this tick's memory.
   llvm::Value *copyToTick(llvm::Value *v, const Type *t) { return decode(encode(v, t, 2).first, t); }
   /// for (i = 0; i < count; ++i) body(i).

@@ -46,6 +46,9 @@ void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b);
  * `from`; when `to` is empty the two just exchange their memory. */
 void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size);
 void dfir_rt_vec_free(dfir_vec *v);
+/* For a vector of bytes (items of size 1): room for `more` bytes after
+ * `len`. */
+void dfir_rt_vec_reserve(dfir_vec *v, uint64_t more);
 
 /* ---- hash tables ------------------------------------------------------- */
 
@@ -252,6 +255,12 @@ void dfir_rt_label_output(int on);
  * member). */
 void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
                   uint64_t len);
+/* Sends a tick's batch of `count` items on `channel` to every member of
+ * location `to` (a process has one): `items` holds them one after the
+ * other, each a 4-byte length then that many encoded bytes, `size` bytes in
+ * all. The same as one dfir_rt_send per item and member, in order. */
+void dfir_rt_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
+                        uint64_t size, uint64_t count);
 /* The next message of this tick on `channel`: 1, its bytes and the
  * sender's member id; 0 when there is none. */
 int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender);

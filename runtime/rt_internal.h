@@ -39,6 +39,8 @@ const dfir_json *dfir_rt_json_get(const dfir_json *object, const char *key);
 extern int dfir_rt_net_active;
 void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member,
                       const void *bytes, uint64_t len);
+void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
+                            uint64_t size, uint64_t count);
 int dfir_rt_net_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender);
 uint32_t dfir_rt_net_member_id(void);
 uint32_t dfir_rt_net_cluster_size(uint32_t location);

@@ -646,6 +646,36 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   ++items_sent;
 }
 
+void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
+                            uint64_t size, uint64_t count) {
+  for (uint32_t member = 0; member < locs[to].count; ++member) {
+    conn *c = &outs[locs[to].first + member];
+    if (c->fd < 0) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+    if (size + 12 > kMaxFrame || count > UINT32_MAX - 1) {
+      /* Too big for one frame: item by item, in as many frames as needed. */
+      const char *p = (const char *)items;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t len = get32(p);
+        dfir_rt_net_send(channel, name, line, to, member, p + 4, len);
+        p += 4 + (uint64_t)len;
+      }
+      continue;
+    }
+    /* The batch is already framed item by item: one copy after a header. */
+    close_frame(c);
+    buffer *b = &c->out;
+    reserve(b, 12 + size);
+    c->frame = (int64_t)(b->len - b->off);
+    c->frame_channel = channel;
+    c->frame_len = 8 + (uint32_t)size;
+    c->frame_count = (uint32_t)count;
+    memcpy(b->data + b->len + 12, items, size);
+    b->len += 12 + size;
+    close_frame(c);
+    items_sent += count;
+  }
+}
+
 int dfir_rt_net_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender) {
   inbox *in = &inboxes[channel];
   const char *data = in->current.data;

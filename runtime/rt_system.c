@@ -73,6 +73,24 @@ void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to
   qu->tail = m;
 }
 
+void dfir_rt_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
+                        uint64_t size, uint64_t count) {
+  if (dfir_rt_net_active) {
+    dfir_rt_net_send_batch(channel, name, line, to, items, size, count);
+    return;
+  }
+  for (uint32_t member = 0; member < sizes[to]; ++member) {
+    const char *p = (const char *)items;
+    for (uint64_t i = 0; i < count; ++i) {
+      uint32_t len;
+      memcpy(&len, p, 4);
+      dfir_rt_send(channel, name, line, to, member, p + 4, len);
+      p += 4 + (uint64_t)len;
+    }
+  }
+  (void)size;
+}
+
 int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender) {
   if (dfir_rt_net_active) return dfir_rt_net_recv(channel, bytes, len, sender);
   message *m = batch[channel];

@@ -32,6 +32,16 @@ void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size) {
   from->len = 0;
 }
 
+void dfir_rt_vec_reserve(dfir_vec *v, uint64_t more) {
+  if (v->len + more <= v->cap) return;
+  uint64_t cap = v->cap ? v->cap * 2 : 4096;
+  while (cap < v->len + more) cap *= 2;
+  void *data = realloc(v->data, cap);
+  if (!data) dfir_rt_error("runtime", 0, "out of memory growing a buffer");
+  v->data = data;
+  v->cap = cap;
+}
+
 void dfir_rt_vec_free(dfir_vec *v) {
   free(v->data);
   v->data = NULL;

@@ -45,6 +45,21 @@ TEST(Runtime, VecMoveSwapsIntoAnEmptyVectorAndAppendsOtherwise) {
   dfir_rt_vec_free(&to);
 }
 
+TEST(Runtime, ByteVectorsReserveRoomAndKeepTheirBytes) {
+  dfir_vec v{};
+  dfir_rt_vec_reserve(&v, 10);
+  ASSERT_GE(v.cap, 10u);
+  std::memcpy(v.data, "0123456789", 10);
+  v.len = 10;
+  uint64_t cap = v.cap;
+  dfir_rt_vec_reserve(&v, cap - 10); // fits: nothing moves
+  EXPECT_EQ(v.cap, cap);
+  dfir_rt_vec_reserve(&v, cap * 3); // grows past a doubling
+  EXPECT_GE(v.cap, 10 + cap * 3);
+  EXPECT_EQ(std::memcmp(v.data, "0123456789", 10), 0);
+  dfir_rt_vec_free(&v);
+}
+
 TEST(Runtime, SortsSixtyFourBitIntegersSignedAndUnsigned) {
   // Lengths around the merge widths, negative and huge values, duplicates.
   for (uint64_t n : {0u, 1u, 2u, 3u, 7u, 8u, 9u, 100u, 1000u}) {
