@@ -381,7 +381,9 @@ private:
   }
 
   ExprCodegen exprGen(llvm::IRBuilder<> &b, const Operator &op) {
-    return ExprCodegen(b, types(), *rt_, p_, op.info().name, in_.lineOf(op.range.begin));
+    ExprCodegen gen(b, types(), *rt_, p_, op.info().name, in_.lineOf(op.range.begin));
+    gen.setLineOf(in_.lineOf);
+    return gen;
   }
 
   void definePush(int id, unsigned port) {

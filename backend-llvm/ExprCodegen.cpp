@@ -319,14 +319,15 @@ llvm::Value *ExprCodegen::callWith(const Expr &closure, const std::vector<llvm::
   return result;
 }
 
-void ExprCodegen::runtimeError(llvm::Value *failed, const std::string &message) {
+void ExprCodegen::runtimeError(llvm::Value *failed, const std::string &message, const Expr *at) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   auto &ctx = b_.getContext();
   llvm::BasicBlock *bad = llvm::BasicBlock::Create(ctx, "runtime.error", f);
   llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx, "ok", f);
   b_.CreateCondBr(failed, bad, ok, llvm::MDBuilder(ctx).createBranchWeights(1, 1 << 20));
   b_.SetInsertPoint(bad);
-  b_.CreateCall(rt_.error(), {rt_.bytes(op_), b_.getInt32(line_), rt_.bytes(message)});
+  unsigned line = at && lineOf_ ? lineOf_(at->range.begin) : line_;
+  b_.CreateCall(rt_.error(), {rt_.bytes(op_), b_.getInt32(line), rt_.bytes(message)});
   b_.CreateUnreachable();
   b_.SetInsertPoint(ok);
 }
@@ -392,7 +393,7 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
     llvm::Value *index = it->isSigned ? b_.CreateSExtOrTrunc(raw, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(raw, b_.getInt64Ty());
     llvm::Value *count = b_.CreateExtractValue(list, {1});
     llvm::Value *bad = b_.CreateICmpUGE(index, count);
-    runtimeError(bad, "list index out of bounds");
+    runtimeError(bad, "list index out of bounds", &e);
     llvm::Type *elem = types_.lower(e.type);
     return b_.CreateLoad(elem, b_.CreateGEP(elem, b_.CreateExtractValue(list, {0}), {index}));
   }
@@ -670,7 +671,7 @@ llvm::Value *ExprCodegen::arithmetic(const Expr &e, llvm::Value *l, llvm::Value 
   case BinOp::Div:
   case BinOp::Rem: {
     llvm::Value *zero = llvm::ConstantInt::get(r->getType(), 0);
-    runtimeError(b_.CreateICmpEQ(r, zero), e.binop == BinOp::Div ? "division by zero" : "remainder by zero");
+    runtimeError(b_.CreateICmpEQ(r, zero), e.binop == BinOp::Div ? "division by zero" : "remainder by zero", &e);
     if (!t->isSigned) return e.binop == BinOp::Div ? b_.CreateUDiv(l, r) : b_.CreateURem(l, r);
     // MIN / -1 wraps to MIN (and MIN % -1 is 0) instead of trapping.
     llvm::Value *minusOne = b_.CreateICmpEQ(r, llvm::ConstantInt::getSigned(r->getType(), -1));

@@ -150,8 +150,11 @@ public:
   void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
   /// The language's total order: an i32 <0, 0 or >0.
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
-  /// Stops the program with a runtime error of this operator when `failed`.
-  void runtimeError(llvm::Value *failed, const std::string &message);
+  /// Stops the program with a runtime error of this operator when `failed`,
+  /// naming the line of `at` (the operator's line without `setLineOf`).
+  void runtimeError(llvm::Value *failed, const std::string &message, const Expr *at = nullptr);
+  /// How to find the line of an expression, for runtime errors.
+  void setLineOf(std::function<unsigned(SourceLoc)> lineOf) { lineOf_ = std::move(lineOf); }
   /// The fields of variant `variant` of an enum value, as a struct.
   llvm::Value *variantFields(llvm::Value *v, const Type *en, unsigned variant);
   const char *opName() const { return op_; }
@@ -202,6 +205,7 @@ private:
   const ir::Program &p_;
   const char *op_;
   unsigned line_;
+  std::function<unsigned(SourceLoc)> lineOf_;
   std::vector<std::map<std::string, llvm::Value *>> scopes_;
 };
 

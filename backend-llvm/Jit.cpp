@@ -19,8 +19,18 @@ struct JitSession::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   llvm::orc::ThreadSafeContext context{std::make_unique<llvm::LLVMContext>()};
   unsigned optLevel = 2;
-  bool processSearched = false;
+  bool systemSearched = false;
+  /// Where extern fns come from, in order: the libraries of --load, then
+  /// what `dfirc build` links (kSystemLibraries). Not the rest of dfirc's
+  /// own process: a library dfirc happens to use is not the user's.
+  std::vector<llvm::sys::DynamicLibrary> libraries;
 };
+
+namespace {
+/// What `cc` links into an executable besides the user's files: the C and
+/// math libraries, and the compiler's helpers (128-bit division...).
+const char *const kSystemLibraries[] = {"libc.so.6", "libm.so.6", "libgcc_s.so.1"};
+} // namespace
 
 JitSession::JitSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitSession::~JitSession() = default;
@@ -70,33 +80,50 @@ llvm::LLVMContext &JitSession::context() { return *impl_->context.getContext(); 
 const llvm::DataLayout &JitSession::dataLayout() const { return impl_->jit->getDataLayout(); }
 
 llvm::Error JitSession::add(std::unique_ptr<llvm::Module> module) {
-  // Extern fns resolve against the libraries of --load first (in order), then
-  // this process (the C library), so a user's function wins over a same-named
-  // one dfirc happens to link.
-  if (!impl_->processSearched) {
-    auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-        impl_->jit->getDataLayout().getGlobalPrefix());
-    if (!process) return process.takeError();
-    impl_->jit->getMainJITDylib().addGenerator(std::move(*process));
-    impl_->processSearched = true;
+  // Extern fns resolve against the libraries of --load first (in order),
+  // then the C and math libraries, so a user's function wins over a
+  // same-named one of the C library.
+  if (!impl_->systemSearched) {
+    if (auto err = addSystemLibraries()) return err;
+    impl_->systemSearched = true;
   }
   return impl_->jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), impl_->context));
 }
 
 llvm::Error JitSession::loadLibrary(const std::string &path) {
   std::string message;
-  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(path.c_str(), &message))
+  llvm::sys::DynamicLibrary library = llvm::sys::DynamicLibrary::getPermanentLibrary(path.c_str(), &message);
+  if (!library.isValid())
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot load `%s`: %s", path.c_str(),
                                    message.c_str());
-  auto library = llvm::orc::DynamicLibrarySearchGenerator::Load(path.c_str(),
-                                                                 impl_->jit->getDataLayout().getGlobalPrefix());
-  if (!library) return library.takeError();
-  impl_->jit->getMainJITDylib().addGenerator(std::move(*library));
+  impl_->libraries.push_back(library);
+  impl_->jit->getMainJITDylib().addGenerator(std::make_unique<llvm::orc::DynamicLibrarySearchGenerator>(
+      library, impl_->jit->getDataLayout().getGlobalPrefix()));
   return llvm::Error::success();
 }
 
-bool JitSession::hasSymbol(const std::string &name) {
-  return llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name) != nullptr;
+llvm::Error JitSession::addSystemLibraries() {
+  for (const char *name : kSystemLibraries) {
+    std::string message;
+    llvm::sys::DynamicLibrary library = llvm::sys::DynamicLibrary::getPermanentLibrary(name, &message);
+    if (!library.isValid())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot load `%s`: %s", name, message.c_str());
+    impl_->libraries.push_back(library);
+    impl_->jit->getMainJITDylib().addGenerator(std::make_unique<llvm::orc::DynamicLibrarySearchGenerator>(
+        library, impl_->jit->getDataLayout().getGlobalPrefix()));
+  }
+  return llvm::Error::success();
+}
+
+bool JitSession::hasSymbol(const std::string &name) const {
+  for (llvm::sys::DynamicLibrary library : impl_->libraries)
+    if (library.getAddressOfSymbol(name.c_str())) return true;
+  for (const char *system : kSystemLibraries) {
+    std::string message;
+    llvm::sys::DynamicLibrary library = llvm::sys::DynamicLibrary::getPermanentLibrary(system, &message);
+    if (library.isValid() && library.getAddressOfSymbol(name.c_str())) return true;
+  }
+  return false;
 }
 
 llvm::Expected<int> JitSession::run(const std::string &location) {

@@ -33,10 +33,12 @@ public:
   const llvm::DataLayout &dataLayout() const;
   llvm::Error add(std::unique_ptr<llvm::Module> module);
   /// Makes a shared library's symbols available to extern fns (`--load`);
-  /// call before add(). Libraries are searched before the process.
+  /// call before add(). Libraries are searched in order, before the C and
+  /// math libraries.
   llvm::Error loadLibrary(const std::string &path);
-  /// Whether `name` resolves: a loaded library, or this process (libc).
-  static bool hasSymbol(const std::string &name);
+  /// Whether `name` resolves: a loaded library, or the C or math library
+  /// (not the rest of dfirc's own process).
+  bool hasSymbol(const std::string &name) const;
   /// Runs the location whose descriptor the added modules export, until it
   /// is idle; returns its exit status.
   llvm::Expected<int> run(const std::string &location);
@@ -48,6 +50,7 @@ public:
 private:
   struct Impl;
   explicit JitSession(std::unique_ptr<Impl> impl);
+  llvm::Error addSystemLibraries();
   std::unique_ptr<Impl> impl_;
 };
 

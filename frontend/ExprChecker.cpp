@@ -9,7 +9,6 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
 
-#include <cfloat>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -549,6 +548,9 @@ const Type *ExprChecker::checkMatch(Expr &e) {
 }
 
 const Type *ExprChecker::checkBlock(Expr &e) {
+  // Each `let` opens a scope of its own: a later `let` may shadow an
+  // earlier name (as in Rust), while one pattern still binds a name once.
+  size_t depth = scopes_.size();
   scopes_.emplace_back();
   for (auto &s : e.stmts) {
     const Type *t = check(*s.expr);
@@ -558,11 +560,12 @@ const Type *ExprChecker::checkBlock(Expr &e) {
         ctx_.infer.expect(annotated, t, s.expr->range);
         t = annotated;
       }
+      scopes_.emplace_back();
       bindPattern(*s.pattern, t, false);
     }
   }
   const Type *result = e.hasTail ? check(*e.kids[0]) : ctx_.types.unitType();
-  scopes_.pop_back();
+  scopes_.resize(depth);
   return result;
 }
 
@@ -879,9 +882,11 @@ void finalizePattern(Pattern &p, SemaContext &ctx) {
   for (auto &e : p.elems) finalizePattern(*e, ctx);
 }
 
-/// A float literal must be finite in its type (`1e400`, `1e39f32` are not).
+/// A float literal must be finite in its type (`1e400`, `1e39f32` are not):
+/// rounded to the type, as the compiled constant is, it must not overflow,
+/// so `3.4028235e38f32` (which rounds to the largest f32) is accepted.
 bool fitsFloat(const Type *t, double v) {
-  return t->bits == 32 ? std::fabs(v) <= FLT_MAX : !std::isinf(v);
+  return t->bits == 32 ? !std::isinf(static_cast<float>(v)) : !std::isinf(v);
 }
 
 void finalizeExpr(Expr &e, SemaContext &ctx, bool negated) {

@@ -515,7 +515,10 @@ private:
       return;
     case InputShape::Optional:
     case InputShape::One:
-      if (in.empty() && info.inputs == InputShape::One && !node.brokenIn)
+      // A sink written where a pipeline starts (`for_each(..) -> x`) is one
+      // mistake: its output is reported (checkOutputs), not also its input.
+      if (in.empty() && info.inputs == InputShape::One && !node.brokenIn &&
+          !(info.outputs == OutputShape::None && !node.outEdges.empty()))
         ctx_.diags.report(DiagID::err_missing_input, node.range()) << name;
       checkSingle(node, in, true);
       node.numInPorts = info.inputs == InputShape::Optional && in.empty() ? 0 : 1;

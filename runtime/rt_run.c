@@ -105,5 +105,10 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
             argv0, location->name, location->nlocations, location->name);
     return 2;
   }
+  if (location->nchannels > 0) {
+    /* A process that sends to itself: a system of one instance. */
+    uint32_t one = 1;
+    return dfir_rt_run_system(&location, &one, 1, location->nchannels, 0);
+  }
   return dfir_rt_run(location);
 }

@@ -500,7 +500,7 @@ int runRun(const RunOptions &opts) {
   auto externsDefined = [&] {
     bool ok = true;
     for (auto &x : program.externs)
-      if (called.count(x.name) && !backend::JitSession::hasSymbol(x.name)) {
+      if (called.count(x.name) && !jit->hasSymbol(x.name)) {
         s->diags->report(DiagID::err_extern_undefined, x.range) << x.name;
         ok = false;
       }
@@ -508,19 +508,7 @@ int runRun(const RunOptions &opts) {
     return ok;
   };
   if (opts.seedGiven) dfir_rt_seed_random(opts.seed);
-  bool system = program.locations.size() > 1 || program.locations[0].isCluster || opts.prefix;
-  dfir_rt_label_output(opts.prefix);
-  if (!system) {
-    auto module = generate(*s, jit->context(), jit->dataLayout());
-    if (!module) return kExitUserError;
-    noteCalls(*module);
-    if (!externsDefined()) return kExitUserError;
-    if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
-    auto status = jit->run(program.locations[0].name);
-    if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
-    return *status;
-  }
-  // Several locations (or a cluster): every instance in this process.
+  // Instances per location; `--cluster` is checked whatever runs.
   std::vector<std::string> names;
   std::vector<uint32_t> counts;
   for (auto &l : program.locations) {
@@ -539,6 +527,22 @@ int runRun(const RunOptions &opts) {
     }
     counts[it - names.begin()] = static_cast<uint32_t>(n);
   }
+  // One process without channels runs alone; anything else (a process
+  // sending to itself included) as a system of instances and channels.
+  bool system = program.locations.size() > 1 || program.locations[0].isCluster || !program.channels.empty() ||
+                opts.prefix;
+  dfir_rt_label_output(opts.prefix);
+  if (!system) {
+    auto module = generate(*s, jit->context(), jit->dataLayout());
+    if (!module) return kExitUserError;
+    noteCalls(*module);
+    if (!externsDefined()) return kExitUserError;
+    if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+    auto status = jit->run(program.locations[0].name);
+    if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
+    return *status;
+  }
+  // Several locations (or a cluster): every instance in this process.
   bool ok = true;
   for (size_t l = 0; l < program.locations.size(); ++l) {
     auto module = generate(*s, jit->context(), jit->dataLayout(), false, static_cast<int>(l));
