@@ -738,6 +738,8 @@ public:
     }
     if (++steps_ > 100000) return std::nullopt; // pathological input: give up quietly
     const Type *t = ctx_.infer.zonk(cols[0]);
+    // An enum without variants has no values: nothing is left to cover.
+    if (t->kind == Type::Enum && ctx_.types.enumInfo(t->id).variants.empty()) return std::nullopt;
     std::vector<const Type *> rest(cols.begin() + 1, cols.end());
     std::vector<Ctor> ctors = constructors(t);
     if (ctors.empty()) {

@@ -138,11 +138,23 @@ int dfir_rt_parse_i64(const char *s, uint64_t len, int64_t *out) {
   return 1;
 }
 
+static int parse_float_text(const char *buf, double *out);
+
 int dfir_rt_parse_f64(const char *s, uint64_t len, double *out) {
-  if (len == 0 || len > 400) return 0;
-  char buf[401];
+  /* A NUL inside is not part of a number (and would end the C string). */
+  if (len == 0 || memchr(s, 0, len)) return 0;
+  char small[401];
+  char *buf = len < sizeof small ? small : (char *)malloc(len + 1);
+  if (!buf) dfir_rt_error("parse_f64", 0, "out of memory");
   memcpy(buf, s, len);
   buf[len] = 0;
+  int ok = parse_float_text(buf, out);
+  if (buf != small) free(buf);
+  return ok;
+}
+
+/* Parses a NUL-terminated candidate as Rust's f64::from_str would. */
+static int parse_float_text(const char *buf, double *out) {
   const char *p = buf + (buf[0] == '+' || buf[0] == '-');
   /* As Rust's f64::from_str: inf, infinity and nan in any case. */
   char lower[16] = {0};

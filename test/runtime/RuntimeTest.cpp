@@ -221,6 +221,12 @@ TEST(Runtime, ParsesNumbersLikeRust) {
   EXPECT_EQ(d, 1500.0);
   EXPECT_FALSE(dfir_rt_parse_f64("0x10", 4, &d));
   EXPECT_FALSE(dfir_rt_parse_f64("1.5 ", 4, &d));
+  // A NUL inside is not part of a number; long spellings still parse.
+  EXPECT_FALSE(dfir_rt_parse_f64("2\0", 2, &d));
+  EXPECT_FALSE(dfir_rt_parse_f64("1.5\0x", 5, &d));
+  std::string tiny = "0." + std::string(600, '0') + "1e601";
+  EXPECT_TRUE(dfir_rt_parse_f64(tiny.data(), tiny.size(), &d));
+  EXPECT_EQ(d, 1.0);
 }
 
 TEST(Runtime, StringPredicatesAndOrder) {
