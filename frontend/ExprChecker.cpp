@@ -319,7 +319,9 @@ const Type *ExprChecker::lookupName(Expr &e) {
     what = "a pipeline, not a value; values reach a closure through its parameters";
   else if (ctx_.locationIndex.count(e.name) && !ctx_.implicitMain) what = "a location, not a value";
   else if (ctx_.channelIndex.count(e.name)) what = "a channel, not a value";
-  else if (ctx_.typeNames.count(e.name) || ctx_.aliasDefs.count(e.name)) what = "a type, not a value";
+  else if (ctx_.typeNames.count(e.name) || ctx_.aliasDefs.count(e.name) || ctx_.types.primitive(e.name) ||
+           e.name == "Option")
+    what = "a type, not a value";
   if (what) ctx_.diags.report(DiagID::err_not_a_value, e.range) << e.name << what;
   else ctx_.diags.report(DiagID::err_unknown_name, e.range) << e.name;
   return ctx_.infer.errorType();
