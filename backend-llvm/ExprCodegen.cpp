@@ -894,23 +894,33 @@ llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
       total = b_.CreateAdd(total, encodedSize(b_.CreateExtractValue(v, {i}), fields[i]));
     return total;
   }
-  case Type::Option:
-    // A tag byte, then the value (counted whether present or not: it is zeroed when absent).
-    return b_.CreateAdd(b_.getInt64(1), encodedSize(b_.CreateExtractValue(v, {1}), t->elems[0]));
+  case Type::Option: {
+    // A tag byte, then the value (counted whether present or not: it is
+    // zeroed when absent, as writeEncoded writes it).
+    llvm::Value *inner = b_.CreateSelect(b_.CreateExtractValue(v, {0}), b_.CreateExtractValue(v, {1}),
+                                         llvm::Constant::getNullValue(types_.lower(t->elems[0])));
+    return b_.CreateAdd(b_.getInt64(1), encodedSize(inner, t->elems[0]));
+  }
   case Type::Enum: {
-    // A 4-byte tag, then the variant's fields.
+    // A 4-byte tag, then the variant's fields: measured only for the
+    // variant the value has (another variant's view of the payload may hold
+    // pointers that are not pointers).
     const EnumInfo &info = types_.context().enumInfo(t->id);
-    llvm::Value *size = b_.getInt64(4);
     llvm::Value *tag = b_.CreateExtractValue(v, {0});
-    for (unsigned k = 0; k < info.variants.size(); ++k) {
-      if (info.variants[k].fields.empty()) continue;
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "sized", b_.GetInsertBlock()->getParent());
+    llvm::BasicBlock *from = b_.GetInsertBlock();
+    std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> ends;
+    switchVariants(tag, t, "size.variant", done, [&](unsigned k) {
       llvm::Value *fields = variantFields(v, t, k);
-      llvm::Value *n = b_.getInt64(0);
+      llvm::Value *n = b_.getInt64(4);
       for (unsigned i = 0; i < info.variants[k].fields.size(); ++i)
         n = b_.CreateAdd(n, encodedSize(b_.CreateExtractValue(fields, {i}), info.variants[k].fields[i]));
-      size = b_.CreateSelect(b_.CreateICmpEQ(tag, b_.getInt32(k)), b_.CreateAdd(b_.getInt64(4), n), size);
-    }
-    return size;
+      ends.push_back({n, b_.GetInsertBlock()});
+    });
+    llvm::PHINode *phi = b_.CreatePHI(b_.getInt64Ty(), static_cast<unsigned>(ends.size() + 1));
+    phi->addIncoming(b_.getInt64(4), from);
+    for (auto &[n, bb] : ends) phi->addIncoming(n, bb);
+    return phi;
   }
   case Type::List: {
     // A count, then the elements.

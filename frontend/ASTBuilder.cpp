@@ -97,7 +97,7 @@ private:
         d.hasSize = true;
         d.sizeRange = r(x->INT());
         std::string suffix;
-        if (!intLiteral(x->INT()->getSymbol(), d.size, suffix)) d.size = 1;
+        if (!intLiteral(x->INT()->getSymbol(), d.size, suffix)) d.size = UINT64_MAX; // too large (Decls.cpp)
       }
       p.locations.push_back(std::move(d));
     } else if (auto *x = c->channelDecl()) {

@@ -265,6 +265,8 @@ private:
       if (ctx_.locationIndex.count(l.name)) continue;
       if (l.isCluster && l.hasSize && l.size == 0) {
         ctx_.diags.report(DiagID::err_cluster_size_zero, l.sizeRange) << l.name;
+      } else if (l.isCluster && l.size > ir::kMaxClusterSize) {
+        ctx_.diags.report(DiagID::err_cluster_size_too_large, l.sizeRange) << l.name << ir::kMaxClusterSize;
       }
       ctx_.locationIndex[l.name] = static_cast<int>(ctx_.locations.size());
       ctx_.locations.push_back({l.name, l.isCluster, l.size ? l.size : 1, l.nameRange});

@@ -196,6 +196,14 @@ private:
   void report(antlr4::Parser *p, antlr4::Token *found, const antlr4::misc::IntervalSet &expected) {
     ++errors;
     if (!found) found = p->getCurrentToken();
+    // A call whose argument list is broken (`f(a b)`) is left by ANTLR's
+    // prediction, which then reports the call's `(` in the enclosing
+    // context; point at the token that breaks the list instead.
+    if (antlr4::Token *breaker = brokenArgument(p, found)) {
+      errorToken = breaker->getTokenIndex();
+      diags_.report(DiagID::err_expected_token, loc_.range(breaker)) << "`)` or `,`" << foundDisplay(breaker);
+      return;
+    }
     errorToken = found->getTokenIndex();
     const auto &voc = p->getVocabulary();
     std::vector<std::string> names;
@@ -230,6 +238,46 @@ private:
   }
   unsigned lineOf(uint32_t offset) const {
     return diags_.sourceManager().lineCol(SourceLoc{loc_.file(), offset}).line;
+  }
+  /// When `open` is the `(` of a call (it follows an operand), the first
+  /// operand in its argument list that directly follows another (no `,` or
+  /// operator between them), if any.
+  static antlr4::Token *brokenArgument(antlr4::Parser *p, antlr4::Token *open) {
+    auto *ts = dynamic_cast<antlr4::BufferedTokenStream *>(p->getTokenStream());
+    if (!ts || open->getText() != "(") return nullptr;
+    antlr4::Token *before = previousVisible(p, open->getTokenIndex());
+    if (!before || !endsOperand(before)) return nullptr;
+    int depth = 0;
+    bool afterOperand = false;
+    for (size_t i = open->getTokenIndex() + 1; i < ts->size(); ++i) {
+      antlr4::Token *t = ts->get(i);
+      if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+      if (t->getType() == antlr4::Token::EOF) return nullptr;
+      std::string s = t->getText();
+      if (s == "(" || s == "[" || s == "{") {
+        ++depth;
+        afterOperand = false;
+      } else if (s == ")" || s == "]" || s == "}") {
+        if (depth-- == 0) return nullptr; // the list closes without a break
+        afterOperand = depth == 0;
+      } else if (startsOperand(t)) {
+        if (depth == 0 && afterOperand) return t;
+        afterOperand = depth == 0;
+      } else {
+        afterOperand = false;
+      }
+    }
+    return nullptr;
+  }
+  static bool startsOperand(const antlr4::Token *t) {
+    size_t k = t->getType();
+    std::string s = t->getText();
+    return k == DfirLexer::IDENT || k == DfirLexer::INT || k == DfirLexer::FLOAT || k == DfirLexer::STRING ||
+           s == "true" || s == "false";
+  }
+  static bool endsOperand(const antlr4::Token *t) {
+    std::string s = t->getText();
+    return startsOperand(t) || s == ")" || s == "]" || s == "}" || s == "Some" || s == "None";
   }
   static antlr4::Token *previousVisible(antlr4::Parser *p, size_t idx) {
     auto *ts = dynamic_cast<antlr4::BufferedTokenStream *>(p->getTokenStream());

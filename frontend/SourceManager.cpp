@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 namespace dfir {
 
 uint32_t SourceManager::addBuffer(std::string name, std::string text, unsigned firstLine) {
@@ -19,6 +21,11 @@ uint32_t SourceManager::addBuffer(std::string name, std::string text, unsigned f
 }
 
 std::optional<uint32_t> SourceManager::addFile(const std::string &path, std::string &error) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    error = "cannot read `" + path + "`: it is a directory";
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open `" + path + "`";

@@ -24,6 +24,8 @@
 namespace dfir::ir {
 
 constexpr int kNone = -1;
+/// The most members a cluster may have (declared or `dfirc run --cluster`).
+constexpr uint64_t kMaxClusterSize = 4096;
 
 enum class Persistence { Tick, Static };
 const char *persistenceName(Persistence p);

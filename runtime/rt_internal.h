@@ -14,6 +14,10 @@ int dfir_rt_stdin_batch(int wait_ms);
 int dfir_rt_stdin_done(void);
 int dfir_rt_timers_active(void);
 uint64_t dfir_rt_timers_wait_ms(void);
+/* Embedded runs: the instance whose init is running owns the timers it
+ * adds; whether one of `owner`'s timers is due. */
+extern uint32_t dfir_rt_timer_owner;
+int dfir_rt_timers_due_for(uint32_t owner);
 void dfir_rt_sleep_ms(uint64_t ms);
 
 /* Labels every line of standard output and error with `prefix` (NULL: none). */

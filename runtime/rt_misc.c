@@ -111,6 +111,13 @@ void dfir_rt_file_read_lines(const char *path, uint64_t pathlen, dfir_str **line
     memcpy(text, data, used);
     free(data);
   }
+  if (ferror(f)) { /* a directory, an I/O error: not an empty file */
+    int err = errno;
+    fclose(f);
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot read `%.*s`: %s", (int)(pathlen < 400 ? pathlen : 400), path, strerror(err));
+    dfir_rt_error(op, line, msg);
+  }
   fclose(f);
   uint64_t total = 0;
   for (const char *p = text, *end = text + used; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; ++p) ++total;

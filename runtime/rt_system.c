@@ -185,17 +185,35 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
       }
       running = in;
       dfir_rt_arenas_use(in->arenas);
+      dfir_rt_timer_owner = k;
       in->location->init(in->state);
     }
   }
-  /* Until quiescent: no instance has a first tick to run, deferred work, or
-   * a message waiting. */
+  int reads_stdin = 0;
+  for (uint32_t l = 0; l < nlocs; ++l) reads_stdin |= locations[l]->reads_stdin != 0;
+  int lines = 0; /* a batch of standard input waits for a reader's tick */
+  /* Until quiescent: no instance has a first tick to run, deferred work, a
+   * message waiting, input to read or a timer that will fire. */
   for (;;) {
+    int stdin_open = reads_stdin && !dfir_rt_stdin_done();
+    int timers = dfir_rt_timers_active();
+    if (stdin_open && !lines) lines = dfir_rt_stdin_batch(0);
     uint32_t n = 0;
     for (uint32_t i = 0; i < ninstances; ++i)
-      if (instances[i].first || instances[i].more || pending(i)) ready[n++] = i;
-    if (!n) break;
+      if (instances[i].first || instances[i].more || pending(i) || (lines && instances[i].location->reads_stdin) ||
+          (timers && dfir_rt_timers_due_for(i)))
+        ready[n++] = i;
+    if (!n) {
+      if (!stdin_open && !timers) break;
+      /* Wait for input, or until the next timer is due. */
+      uint64_t wait = timers ? dfir_rt_timers_wait_ms() : 0;
+      if (stdin_open) lines = dfir_rt_stdin_batch(timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1);
+      else dfir_rt_sleep_ms(wait);
+      continue;
+    }
     instance *in = &instances[ready[next_random() % n]];
+    /* A reader's tick takes the whole batch (the next reader the next one). */
+    if (in->location->reads_stdin) lines = 0;
     running = in;
     dfir_rt_arenas_use(in->arenas);
     if (labelled) dfir_rt_output_prefix(in->label);

@@ -3,12 +3,16 @@
 
 #include <time.h>
 
-enum { kMaxTimers = 64 };
+#include "rt_internal.h"
+
+enum { kMaxTimers = 1 << 16 };
 
 static struct {
   uint64_t period_ms, next_ms;
+  uint32_t owner;
 } timers[kMaxTimers];
 static uint32_t timer_count;
+uint32_t dfir_rt_timer_owner;
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -21,6 +25,7 @@ uint32_t dfir_rt_timer_add(uint64_t period_ms) {
   if (period_ms == 0) period_ms = 1;
   timers[timer_count].period_ms = period_ms;
   timers[timer_count].next_ms = now_ms() + period_ms;
+  timers[timer_count].owner = dfir_rt_timer_owner;
   return timer_count++;
 }
 
@@ -44,6 +49,13 @@ uint64_t dfir_rt_timers_wait_ms(void) {
     if (wait < best) best = wait;
   }
   return best;
+}
+
+int dfir_rt_timers_due_for(uint32_t owner) {
+  uint64_t now = now_ms();
+  for (uint32_t i = 0; i < timer_count; ++i)
+    if (timers[i].owner == owner && timers[i].next_ms <= now) return 1;
+  return 0;
 }
 
 void dfir_rt_sleep_ms(uint64_t ms) {

@@ -520,7 +520,7 @@ int runRun(const RunOptions &opts) {
     std::string name = spec.substr(0, eq);
     auto it = std::find(names.begin(), names.end(), name);
     unsigned long n = eq == std::string::npos ? 0 : std::strtoul(spec.c_str() + eq + 1, nullptr, 10);
-    if (it == names.end() || !program.locations[it - names.begin()].isCluster || n == 0 || n > 4096) {
+    if (it == names.end() || !program.locations[it - names.begin()].isCluster || n == 0 || n > ir::kMaxClusterSize) {
       std::fprintf(stderr, "dfirc: error: `--cluster %s`: expected NAME=N with NAME a cluster of the program and N from 1 to 4096\n",
                    spec.c_str());
       return kExitUserError;
