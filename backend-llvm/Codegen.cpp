@@ -1532,7 +1532,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
-    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr});
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32});
     bool readsStdin = false;
     for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
@@ -1547,7 +1547,8 @@ private:
         descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, fini,
                  llvm::ConstantInt::get(i32, readsStdin), llvm::ConstantInt::get(i32, loc_),
                  llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
-                 llvm::ConstantInt::get(i64, in_.fingerprint), printsVar});
+                 llvm::ConstantInt::get(i64, in_.fingerprint), printsVar,
+                 llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0)});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));
   }

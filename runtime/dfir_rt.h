@@ -228,6 +228,7 @@ typedef struct dfir_location {
   uint32_t nchannels;   /* channels of the program */
   uint64_t fingerprint; /* of the whole program (its canonical IR) */
   const uint64_t *channel_fingerprints; /* per channel: of its element type */
+  uint32_t cluster_size; /* a cluster's declared size; 0 for a process */
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process

@@ -337,7 +337,9 @@ static void connect_peers(void) {
                    (unsigned)locs[l].ports[i], why);
           die("cannot connect to %s%s", msg, fd == -2 ? "" : " after retrying");
         }
+        if (stop_requested) exit(0); /* stopped before its first tick: nothing to finish */
         dfir_rt_sleep_ms(delay);
+        if (stop_requested) exit(0);
         waited += delay;
         delay = delay * 2 > 500 ? 500 : delay * 2;
       }

@@ -55,7 +55,8 @@ static int usage(const char *argv0, const char *problem, const char *arg) {
   if (problem) fprintf(stderr, "%s: error: %s%s%s%s\n", argv0, problem, arg ? " `" : "", arg ? arg : "", arg ? "`" : "");
   fprintf(problem ? stderr : stdout,
           "usage: %s [--seed N] [--deploy FILE --location NAME --id N]\n"
-          "  --seed N         seed rand_u64() and rand_f64() (random otherwise)\n"
+          "  --seed N         seed rand_u64() and rand_f64() (random otherwise), and the\n"
+          "                   order in which a cluster's members tick\n"
           "  --deploy FILE    run as one instance of a deployment (docs/deployment.md):\n"
           "  --location NAME  the location this executable runs, and\n"
           "  --id N           its instance number\n",
@@ -73,7 +74,7 @@ static int parse_u64(const char *s, unsigned long long *out) {
 int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : location->name;
   const char *deploy = NULL, *name = NULL;
-  unsigned long long id = 0;
+  unsigned long long id = 0, seed = 0;
   int has_id = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
@@ -87,7 +88,10 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
     if (strcmp(arg, "--deploy") == 0) deploy = value;
     else if (strcmp(arg, "--location") == 0) name = value;
     else if (!parse_u64(value, &n)) return usage(argv0, "expected a non-negative integer, found", value);
-    else if (strcmp(arg, "--seed") == 0) dfir_rt_seed_random(n);
+    else if (strcmp(arg, "--seed") == 0) {
+      dfir_rt_seed_random(n);
+      seed = n;
+    }
     else {
       id = n;
       has_id = 1;
@@ -105,10 +109,11 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
             argv0, location->name, location->nlocations, location->name);
     return 2;
   }
-  if (location->nchannels > 0) {
-    /* A process that sends to itself: a system of one instance. */
-    uint32_t one = 1;
-    return dfir_rt_run_system(&location, &one, 1, location->nchannels, 0);
+  if (location->nchannels > 0 || location->cluster_size > 0) {
+    /* A process that sends to itself, or the members of a cluster: a
+     * system of instances, as `dfirc run` runs it. */
+    uint32_t count = location->cluster_size > 0 ? location->cluster_size : 1;
+    return dfir_rt_run_system(&location, &count, 1, location->nchannels, seed);
   }
   return dfir_rt_run(location);
 }

@@ -519,11 +519,15 @@ int runRun(const RunOptions &opts) {
     size_t eq = spec.find('=');
     std::string name = spec.substr(0, eq);
     auto it = std::find(names.begin(), names.end(), name);
-    unsigned long n = eq == std::string::npos ? 0 : std::strtoul(spec.c_str() + eq + 1, nullptr, 10);
+    std::string count = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    bool digits = !count.empty() && count.size() <= 9 && count.find_first_not_of("0123456789") == std::string::npos;
+    unsigned long n = digits ? std::stoul(count) : 0;
     if (it == names.end() || !program.locations[it - names.begin()].isCluster || n == 0 || n > ir::kMaxClusterSize) {
-      std::fprintf(stderr, "dfirc: error: `--cluster %s`: expected NAME=N with NAME a cluster of the program and N from 1 to 4096\n",
-                   spec.c_str());
-      return kExitUserError;
+      std::fprintf(stderr,
+                   "dfirc: error: `--cluster %s`: expected NAME=N with NAME a cluster of the program and N from 1 "
+                   "to %llu\n",
+                   spec.c_str(), static_cast<unsigned long long>(ir::kMaxClusterSize));
+      return kExitUsage;
     }
     counts[it - names.begin()] = static_cast<uint32_t>(n);
   }

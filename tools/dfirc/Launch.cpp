@@ -18,6 +18,7 @@ extern "C" {
 #include "rt_internal.h"
 }
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
@@ -45,6 +46,7 @@ struct Instance {
   pid_t pid = -1;
   int out = -1, err = -1, control = -1; // our ends of its pipes
   std::string outLine, errLine, controlLine;
+  std::string errTail; // the end of what it wrote to stderr
   bool idle = false, exited = false;
   unsigned long long sent = 0, received = 0;
   bool answered = false, probeIdle = false; // this wave's answer
@@ -280,7 +282,11 @@ int runLaunch(const LaunchOptions &opts) {
       close(in.out);
       in.out = -1;
     }
-    if (in.err >= 0 && !drain(in.err, [&](const char *d, size_t n) { forward(stderr, in.label, in.errLine, d, n); })) {
+    if (in.err >= 0 && !drain(in.err, [&](const char *d, size_t n) {
+          forward(stderr, in.label, in.errLine, d, n);
+          in.errTail.append(d, n);
+          if (in.errTail.size() > 1024) in.errTail.erase(0, in.errTail.size() - 1024);
+        })) {
       close(in.err);
       in.err = -1;
     }
@@ -334,14 +340,26 @@ int runLaunch(const LaunchOptions &opts) {
       if (allIdle && waveReceived == firstWaveSent && waveSent == waveReceived) break;
       wave = 0;
     }
-    // An instance that ends on its own, before that, is a failure.
+    // An instance that ends on its own, before that, is a failure. Of
+    // several seen at once, one that lost a connection is named after the
+    // others: it stopped because a peer did.
     bool failed = false;
+    std::vector<std::pair<Instance *, int>> ended;
     for (auto &in : all) {
       int status;
       if (in.exited || waitpid(in.pid, &status, WNOHANG) != in.pid) continue;
       in.exited = true;
       readAll(in);
-      std::fprintf(stderr, "dfirc: error: instance %s %s\n", in.label.c_str(), describeExit(status).c_str());
+      ended.push_back({&in, status});
+    }
+    auto consequence = [](const Instance *in) {
+      return in->errTail.find("lost the connection") != std::string::npos ||
+             in->errTail.find("ended in the middle of a frame") != std::string::npos;
+    };
+    std::stable_sort(ended.begin(), ended.end(),
+                     [&](const auto &a, const auto &b) { return !consequence(a.first) && consequence(b.first); });
+    for (auto &[in, status] : ended) {
+      std::fprintf(stderr, "dfirc: error: instance %s %s\n", in->label.c_str(), describeExit(status).c_str());
       failed = true;
     }
     if (failed) {

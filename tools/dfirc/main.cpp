@@ -131,6 +131,15 @@ int main(int argc, char **argv) {
   addOptLevel(runCmd, run.optLevel);
   CLI::Option *seedOpt = runCmd->add_option(
       "--seed", run.seed, "Seed of the scheduler of an embedded run (default 0) and of rand_u64()/rand_f64()");
+  // Digits only, within 64 bits (CLI11 alone would wrap `-1` and saturate overflows).
+  seedOpt->check(CLI::Validator(
+      [](std::string &v) -> std::string {
+        bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || (v.size() == 20 && v > "18446744073709551615"))
+          return "expected an integer from 0 to 18446744073709551615, found " + v;
+        return "";
+      },
+      "UINT"));
   runCmd->add_flag("--prefix", run.prefix, "Label every output line with the instance that wrote it: [location/id]");
   runCmd->add_option("--cluster", run.clusterSizes, "NAME=N: run N members of cluster NAME")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -125,6 +125,13 @@ def late(dir):
     print("sink exit:", code)
     sys.stdout.write(out)
     stop(source)
+    # Stopped (SIGTERM) while still retrying: it exits at once, without error.
+    waiting = start(dir, "source")
+    time.sleep(0.5)
+    began = time.monotonic()
+    code, out, err = stop(waiting)
+    print("stopped while connecting: exit", code, "within 2 s:", time.monotonic() - began < 2)
+    sys.stdout.write(err)
     # Nobody listening within DFIR_CONNECT_TIMEOUT_MS: a clear error.
     os.environ["DFIR_CONNECT_TIMEOUT_MS"] = "300"
     alone = start(dir, "source")
