@@ -288,7 +288,8 @@ private:
       for (auto [idx, name, range] : {std::tuple{info.from, c.from, c.fromRange},
                                       std::tuple{info.to, c.to, c.toRange}}) {
         if (idx < 0 || ctx_.implicitMain) {
-          ctx_.diags.report(DiagID::err_unknown_location, range) << name;
+          if (ctx_.unknownLocations.insert(name).second)
+            ctx_.diags.report(DiagID::err_unknown_location, range) << name;
           ok = false;
         }
       }

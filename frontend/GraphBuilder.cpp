@@ -101,8 +101,13 @@ private:
     for (auto &b : p_.blocks) {
       int loc = ctx_.implicitMain ? -1 : ctx_.findLocation(b.name);
       if (loc < 0) {
-        if (ctx_.implicitMain) ctx_.diags.report(DiagID::err_unknown_location_block, b.nameRange) << b.name;
-        else ctx_.diags.report(DiagID::err_unknown_location_block_declared, b.nameRange) << b.name << available;
+        if (!ctx_.unknownLocations.insert(b.name).second) {
+          // Already reported where a channel names it.
+        } else if (ctx_.implicitMain) {
+          ctx_.diags.report(DiagID::err_unknown_location_block, b.nameRange) << b.name;
+        } else {
+          ctx_.diags.report(DiagID::err_unknown_location_block_declared, b.nameRange) << b.name << available;
+        }
         for (auto &s : b.statements) forget(s);
         continue;
       }

@@ -16,6 +16,7 @@
 #include "ir/Type.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,9 @@ struct SemaContext {
   std::vector<ChannelInfo> channels;
   std::map<std::string, int> channelIndex;
   bool implicitMain = false;
+  /// Undeclared location names already reported (each is one mistake,
+  /// however many channels and blocks use it).
+  std::set<std::string> unknownLocations;
 
   // The operator graph.
   std::vector<GraphNode> nodes;

@@ -126,6 +126,8 @@ static void read_deploy(const dfir_location *self) {
     locs[l].name = member(lj, "name", DFIR_JSON_STRING)->string;
     const dfir_json *is = member(lj, "instances", DFIR_JSON_ARRAY);
     if (is->count == 0) bad_deploy("a location has no instances");
+    if (!member(lj, "cluster", DFIR_JSON_BOOL)->number && is->count > 1)
+      bad_deploy("a process (`\"cluster\": false`) has exactly one instance");
     locs[l].count = is->count;
     locs[l].first = ninst;
     ninst += is->count;

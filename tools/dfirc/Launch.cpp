@@ -214,6 +214,13 @@ int runLaunch(const LaunchOptions &opts) {
     close(fd);
     deployPath = tmpPath;
   }
+  // The temporary copy goes whichever way this returns.
+  struct Unlink {
+    const char *path;
+    ~Unlink() {
+      if (path) unlink(path);
+    }
+  } removeCopy{rewritten ? tmpPath : nullptr};
 
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<Instance> all;
@@ -384,7 +391,6 @@ int runLaunch(const LaunchOptions &opts) {
     for (int fd : {in.out, in.err, in.control})
       if (fd >= 0) close(fd);
   for (int fd : reservations) close(fd);
-  if (rewritten) unlink(tmpPath);
   return result;
 }
 
