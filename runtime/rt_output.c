@@ -60,10 +60,25 @@ void dfir_rt_take_string(const char **ptr, uint64_t *len) {
  * written at the start of every line of standard output and error. */
 static const char *line_prefix;
 static int mid_line[2];
-
-void dfir_rt_output_prefix(const char *prefix) { line_prefix = prefix; }
+static const char *mid_owner[2]; /* whose partial line it is */
 
 static void append(out_buffer *b, const char *bytes, uint64_t len);
+
+/* A partial line (written without its newline) of another instance, or at
+ * the end of a labelled run, is ended first: each line has one label, as
+ * `dfirc launch` shows them. */
+static void end_partial_lines(const char *next) {
+  for (int i = 0; i < 2; ++i)
+    if (mid_line[i] && mid_owner[i] != next) {
+      append(stream_buffer(i == 0 ? 1 : 2), "\n", 1);
+      mid_line[i] = 0;
+    }
+}
+
+void dfir_rt_output_prefix(const char *prefix) {
+  if (line_prefix) end_partial_lines(prefix);
+  line_prefix = prefix;
+}
 
 void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
   if (stream == 3) {
@@ -81,6 +96,7 @@ void dfir_rt_write(int stream, const char *bytes, uint64_t len) {
       uint64_t n = nl ? (uint64_t)(nl - bytes) + 1 : len;
       append(b, bytes, n);
       *mid = !nl;
+      mid_owner[stream == 2] = line_prefix;
       bytes += n;
       len -= n;
     }

@@ -239,7 +239,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   }
   running = NULL;
   dfir_rt_arenas_use(NULL);
+  dfir_rt_output_prefix(NULL); /* ends a last partial line */
   dfir_rt_flush();
-  dfir_rt_output_prefix(NULL);
   return 0;
 }
