@@ -352,17 +352,29 @@ int runLaunch(const LaunchOptions &opts) {
     // others: it stopped because a peer did.
     bool failed = false;
     std::vector<std::pair<Instance *, int>> ended;
-    for (auto &in : all) {
-      int status;
-      if (in.exited || waitpid(in.pid, &status, WNOHANG) != in.pid) continue;
-      in.exited = true;
-      readAll(in);
-      ended.push_back({&in, status});
-    }
+    auto reap = [&] {
+      for (auto &in : all) {
+        int status;
+        if (in.exited || waitpid(in.pid, &status, WNOHANG) != in.pid) continue;
+        in.exited = true;
+        readAll(in);
+        ended.push_back({&in, status});
+      }
+    };
     auto consequence = [](const Instance *in) {
       return in->errTail.find("lost the connection") != std::string::npos ||
              in->errTail.find("ended in the middle of a frame") != std::string::npos;
     };
+    reap();
+    // Only instances that lost a peer: the peer is exiting too (its
+    // sockets close before it is gone); give it a moment to be seen.
+    if (!ended.empty() && std::all_of(ended.begin(), ended.end(), [&](auto &e) { return consequence(e.first); }))
+      for (int i = 0; i < 100 && ended.size() < all.size(); ++i) {
+        usleep(10 * 1000);
+        size_t before = ended.size();
+        reap();
+        if (ended.size() > before) break;
+      }
     std::stable_sort(ended.begin(), ended.end(),
                      [&](const auto &a, const auto &b) { return !consequence(a.first) && consequence(b.first); });
     for (auto &[in, status] : ended) {
