@@ -204,7 +204,12 @@ int runLaunch(const LaunchOptions &opts) {
     resolved.replace(at + 1, 1, std::to_string(port));
     rewritten = true;
   }
-  char tmpPath[] = "/tmp/dfirc-deploy-XXXXXX";
+  // The copy with the picked ports goes to $TMPDIR (or /tmp).
+  const char *tmpDir = std::getenv("TMPDIR");
+  std::string tmpName = std::string(tmpDir && *tmpDir ? tmpDir : "/tmp") + "/dfirc-deploy-XXXXXX";
+  std::vector<char> tmpBuf(tmpName.begin(), tmpName.end());
+  tmpBuf.push_back('\0');
+  char *tmpPath = tmpBuf.data();
   if (rewritten) {
     int fd = mkstemp(tmpPath);
     if (fd < 0 || write(fd, resolved.data(), resolved.size()) != static_cast<ssize_t>(resolved.size())) {
