@@ -720,6 +720,13 @@ static void flush_peers(void) {
   }
 }
 
+/* Tells the launcher what this instance is doing (docs/deployment.md). */
+static void report_phase(const char *line) {
+  if (control_fd < 0) return;
+  ssize_t ignored = write(control_fd, line, strlen(line));
+  (void)ignored;
+}
+
 static void on_stop(int sig) {
   (void)sig;
   stop_requested = 1;
@@ -766,7 +773,9 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   inboxes = (inbox *)calloc(nchans ? nchans : 1, sizeof(inbox));
   if (!outs || !inboxes) die("out of memory starting%s%s", "", "");
   for (uint32_t g = 0; g < ninst; ++g) outs[g].fd = -1;
+  report_phase("connecting\n");
   connect_peers();
+  report_phase("running\n");
 
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) die("out of memory allocating the state of `%s`%s", location->name, "");

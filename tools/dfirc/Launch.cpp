@@ -8,8 +8,11 @@
 // probes decide (Mattern's four-counter method): every instance idle in
 // both waves, and the items received by the second wave equal the items
 // sent by the first, so nothing was in flight at the end of the first. An
-// instance that exits before that is an error naming it. Ports given as 0
-// are replaced by free loopback ports in a private copy of the deploy file.
+// instance that exits on its own before that is an error naming it; one
+// that exits because launch stopped it (the timeout, another instance's
+// failure, a SIGINT/SIGTERM/SIGHUP forwarded to it) is not. Ports given as
+// 0 are replaced by free loopback ports in a private copy of the deploy
+// file.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/dfirc/Driver.h"
@@ -41,9 +44,13 @@ extern char **environ;
 namespace dfir::driver {
 namespace {
 
+/// What an instance was doing, from its reports on the control socket.
+enum class Phase { Starting, Connecting, Running };
+
 struct Instance {
   std::string label; // location/id
   pid_t pid = -1;
+  Phase phase = Phase::Starting;
   int out = -1, err = -1, control = -1; // our ends of its pipes
   std::string outLine, errLine, controlLine;
   std::string errTail; // the end of what it wrote to stderr
@@ -115,7 +122,12 @@ void handleControl(Instance &in, const char *data, size_t n) {
   while ((nl = in.controlLine.find('\n')) != std::string::npos) {
     unsigned long long s = 0, r = 0;
     char state[16] = "";
-    if (std::sscanf(in.controlLine.c_str(), "idle %llu %llu", &s, &r) == 2) {
+    if (in.controlLine.compare(0, nl, "connecting") == 0) {
+      in.phase = Phase::Connecting;
+    } else if (in.controlLine.compare(0, nl, "running") == 0) {
+      in.phase = Phase::Running;
+    } else if (std::sscanf(in.controlLine.c_str(), "idle %llu %llu", &s, &r) == 2) {
+      in.phase = Phase::Running;
       in.idle = true;
       in.sent = s;
       in.received = r;
@@ -143,6 +155,37 @@ bool drain(int fd, const std::function<void(const char *, size_t)> &sink) {
   }
 }
 
+/// The signal (SIGINT, SIGTERM or SIGHUP) that asked launch to stop, or 0.
+volatile sig_atomic_t stopSignal = 0;
+
+void onStopSignal(int sig) { stopSignal = sig; }
+
+/// Stops on SIGINT, SIGTERM and SIGHUP by ending the wait (no SA_RESTART:
+/// poll returns EINTR) so that the instances are stopped and the temporary
+/// files removed.
+void catchStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
+/// What each instance was doing when launch gave up on it, as a note.
+std::string describePhases(const std::vector<Instance> &all) {
+  std::string note;
+  for (auto &in : all) {
+    if (in.exited) continue;
+    const char *what = in.phase == Phase::Starting     ? "was starting"
+                       : in.phase == Phase::Connecting ? "was connecting to its peers"
+                       : in.idle                       ? "was idle"
+                                                       : "was running";
+    note += (note.empty() ? "" : ", ") + in.label + " " + what;
+  }
+  return note;
+}
+
+/// Stops every instance still running: SIGTERM, then SIGKILL for any that
+/// has not exited 3 s later. Their exits are launch's doing, not failures.
 void stopAll(std::vector<Instance> &all) {
   for (auto &in : all)
     if (!in.exited) kill(in.pid, SIGTERM);
@@ -228,6 +271,7 @@ int runLaunch(const LaunchOptions &opts) {
   } removeCopy{rewritten ? tmpPath : nullptr};
 
   std::signal(SIGPIPE, SIG_IGN);
+  catchStopSignals();
   std::vector<Instance> all;
   for (uint32_t l = 0; l < locations->count; ++l) {
     const dfir_json *loc = &locations->items[l];
@@ -242,6 +286,10 @@ int runLaunch(const LaunchOptions &opts) {
     }
     std::string program = exe->string[0] == '/' ? exe->string : dir + "/" + exe->string;
     for (uint32_t i = 0; i < instances->count; ++i) {
+      if (stopSignal) { // interrupted while starting them
+        stopAll(all);
+        return 128 + stopSignal;
+      }
       Instance in;
       in.label = std::string(name->string) + "/" + std::to_string(i);
       int out[2], err[2], control[2];
@@ -308,6 +356,13 @@ int runLaunch(const LaunchOptions &opts) {
     }
   };
   int result = kExitOk;
+  auto stopRequested = [&] {
+    if (!stopSignal) return false;
+    std::fprintf(stderr, "dfirc: interrupted by %s; stopping every instance\n",
+                 stopSignal == SIGINT ? "SIGINT" : stopSignal == SIGTERM ? "SIGTERM" : "SIGHUP");
+    result = 128 + stopSignal;
+    return true;
+  };
   int wave = 0; // 0: watching reports; 1, 2: waiting for a wave's answers
   uint64_t waveStart = 0;
   unsigned long long firstWaveSent = 0;
@@ -317,6 +372,7 @@ int runLaunch(const LaunchOptions &opts) {
       for (int fd : {in.out, in.err, in.control})
         if (fd >= 0) fds.push_back({fd, POLLIN, 0});
     poll(fds.data(), fds.size(), 50);
+    if (stopRequested()) break;
     for (auto &in : all) {
       // A report of idleness is only as fresh as the last message: any new
       // output or report is read before deciding.
@@ -393,6 +449,7 @@ int runLaunch(const LaunchOptions &opts) {
     if (deadline && nowMs() > deadline) {
       std::fprintf(stderr, "dfirc: error: the system was not quiescent after %u s; stopping it\n",
                    opts.timeoutSeconds);
+      std::fprintf(stderr, "dfirc: note: at that moment %s\n", describePhases(all).c_str());
       result = kExitUserError;
       break;
     }

@@ -150,7 +150,14 @@ def orphan(dir):
                             env=dict(os.environ, DFIR_CONTROL_FD=str(theirs.fileno())), pass_fds=(theirs.fileno(),))
     theirs.close()
     ours.settimeout(20)
-    print("report:", ours.recv(100).decode().split()[0])  # it reports itself idle to its launcher
+    # It reports what it does to its launcher: connecting, running, then idle.
+    reports = b""
+    while b"idle" not in reports:
+        got = ours.recv(100)
+        if not got:
+            break
+        reports += got
+    print("reports:", " ".join(line.split()[0] for line in reports.decode().splitlines()))
     ours.close()
     finish(sink, "orphan", 20)
 
@@ -158,17 +165,28 @@ def orphan(dir):
 def killed(dfirc, dir):
     launch = subprocess.Popen([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "20"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Wait for the ticker's output, then kill one worker.
+    # Wait for the ticker's output, then kill one worker: this launch's own child, never another test's.
     first = launch.stdout.readline()
     print("running:", bool(first))
+    for pid, args in children(launch.pid):
+        if args[-3:-1] == [b"--id", b"1"] and b"worker" in args and os.path.basename(args[0]) == b"worker":
+            os.kill(pid, signal.SIGKILL)
+    sys.stdout.write(finish(launch, "launch", 30))
+
+
+def children(parent):
+    """(pid, argv) of each process whose parent is `parent`."""
+    found = []
     for pid in os.listdir("/proc"):
         try:
+            stat = open("/proc/%s/stat" % pid).read()
             args = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
         except OSError:
             continue
-        if args[-3:-1] == [b"--id", b"1"] and b"worker" in args and os.path.basename(args[0]) == b"worker":
-            os.kill(int(pid), signal.SIGKILL)
-    sys.stdout.write(finish(launch, "launch", 30))
+        # Fields after the command name in parentheses: state, then the parent's pid.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append((int(pid), args))
+    return found
 
 
 _reserved = []

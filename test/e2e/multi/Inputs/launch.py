@@ -1,0 +1,83 @@
+"""How `dfirc launch` stops a system (test/e2e/multi/launch_stop.test).
+
+usage: launch.py MODE DFIRC TMPDIR, MODE one of
+  slow        the workers are still starting when --timeout fires
+  connecting  the leader is still starting, so the workers are still connecting
+  stubborn    a worker ignores SIGTERM when --timeout fires (launch kills it)
+  SIGINT, SIGTERM, SIGHUP
+              launch itself receives the signal while the system runs
+
+Prints what happened, one fact per line, for FileCheck."""
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+from faults import build, children
+
+# Stands in for an instance that is slow to start (a cold page cache, a slow
+# disk): waits, then becomes the real executable with the same arguments.
+WRAPPER = """#!%(python)s
+import os, signal, sys, time
+if %(stubborn)s:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+time.sleep(%(delay)s)
+os.execv(%(real)r, [%(real)r] + sys.argv[1:])
+"""
+
+
+def slow_start(dir, location, delay, stubborn=False):
+    exe = os.path.join(dir, location)
+    real = exe + ".real"
+    os.rename(exe, real)
+    with open(exe, "w") as f:
+        f.write(WRAPPER % {"python": sys.executable, "stubborn": stubborn, "delay": delay, "real": real})
+    os.chmod(exe, stat.S_IRWXU)
+
+
+def timeout(dfirc, dir):
+    began = time.monotonic()
+    launch = subprocess.run([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    print("exit:", launch.returncode, "within 10 s:", time.monotonic() - began < 10)
+    sys.stdout.write(launch.stderr)
+
+
+def interrupt(dfirc, dir, sig):
+    tmp = os.path.join(dir, "tmp")
+    os.makedirs(tmp)
+    launch = subprocess.Popen([dfirc, "launch", os.path.join(dir, "deploy.json")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=tmp))
+    print("running:", bool(launch.stdout.readline()))
+    instances = [pid for pid, _ in children(launch.pid)]
+    print("instances:", len(instances))
+    launch.send_signal(sig)
+    try:
+        out, err = launch.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        launch.kill()
+        out, err = launch.communicate()
+        print("hung")
+    print("exit:", launch.returncode)
+    print("instances left:", sum(os.path.exists("/proc/%d" % pid) for pid in instances))
+    print("temporary files left:", len(os.listdir(tmp)))
+    sys.stdout.write(err)
+
+
+if __name__ == "__main__":
+    mode, dfirc, tmp = sys.argv[1:4]
+    os.makedirs(tmp, exist_ok=True)
+    dir = build(dfirc, "ticker.dfir", os.path.join(tmp, "ticker"), 0)
+    if mode == "slow":
+        slow_start(dir, "worker", 30)
+        timeout(dfirc, dir)
+    elif mode == "connecting":
+        slow_start(dir, "leader", 30)
+        timeout(dfirc, dir)
+    elif mode == "stubborn":
+        slow_start(dir, "worker", 30, stubborn=True)
+        timeout(dfirc, dir)
+    else:
+        interrupt(dfirc, dir, getattr(signal, mode))
