@@ -3,6 +3,7 @@
 #include "llvm/IR/MDBuilder.h"
 
 #include "backend-llvm/ExprCodegen.h"
+#include "backend-llvm/WireSchema.h"
 #include "ir/Check.h"
 #include "ir/ExprAnalysis.h"
 #include "ir/GraphAlgo.h"
@@ -1532,7 +1533,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
-    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32});
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr});
     bool readsStdin = false;
     for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
@@ -1543,12 +1544,28 @@ private:
     auto *printsTy = llvm::ArrayType::get(i64, prints.size());
     auto *printsVar = new llvm::GlobalVariable(*module_, printsTy, true, llvm::GlobalValue::PrivateLinkage,
                                                llvm::ConstantArray::get(printsTy, prints), "dfir.channel_fingerprints");
+    // The wire schema of each channel this location receives: what items
+    // from the network are checked against before they are decoded.
+    std::vector<llvm::Constant *> schemas;
+    for (const Channel &ch : p_.channels) {
+      if (ch.to != loc_) {
+        schemas.push_back(llvm::ConstantPointerNull::get(ptr));
+        continue;
+      }
+      std::vector<uint32_t> words = wireSchema(ch.elem, types_->context());
+      auto *wordsTy = llvm::ArrayType::get(i32, words.size());
+      schemas.push_back(new llvm::GlobalVariable(*module_, wordsTy, true, llvm::GlobalValue::PrivateLinkage,
+                                                 llvm::ConstantDataArray::get(ctx_, words), "dfir.wire_schema"));
+    }
+    auto *schemasTy = llvm::ArrayType::get(ptr, schemas.size());
+    auto *schemasVar = new llvm::GlobalVariable(*module_, schemasTy, true, llvm::GlobalValue::PrivateLinkage,
+                                                llvm::ConstantArray::get(schemasTy, schemas), "dfir.wire_schemas");
     auto *desc = llvm::ConstantStruct::get(
         descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, fini,
                  llvm::ConstantInt::get(i32, readsStdin), llvm::ConstantInt::get(i32, loc_),
                  llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
                  llvm::ConstantInt::get(i64, in_.fingerprint), printsVar,
-                 llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0)});
+                 llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));
   }

@@ -216,6 +216,29 @@ DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *m
  * while there is work: the first tick always; later ones while `tick`
  * returns nonzero (it has deferred data for the next tick) or, for a
  * location that reads standard input, while input remains. */
+/* ---- wire schemas: how received items are checked ------------------------ */
+
+/* A channel's wire schema describes the encoding of its element type
+ * (docs/runtime.md) as 32-bit words: [0] the number of words, [1] the
+ * encoded size of every value when it is fixed and needs no check beyond
+ * its length (else DFIR_WIRE_VARIABLE), [2] the index of the root node.
+ * A node is a kind word then its operands; children are node indices:
+ *   UNIT; BOOL; FIXED n (n raw bytes); STR; OPTION child; LIST child;
+ *   TUPLE n child...; ENUM n variant... (each variant a TUPLE node). */
+enum {
+  DFIR_WIRE_UNIT = 1,
+  DFIR_WIRE_BOOL,
+  DFIR_WIRE_FIXED,
+  DFIR_WIRE_STR,
+  DFIR_WIRE_OPTION,
+  DFIR_WIRE_LIST,
+  DFIR_WIRE_TUPLE,
+  DFIR_WIRE_ENUM,
+};
+#define DFIR_WIRE_VARIABLE 0xFFFFFFFFu
+#define DFIR_WIRE_MAX_DEPTH 1000      /* nesting of a received value */
+#define DFIR_WIRE_MAX_COUNT (64u << 20) /* elements of a received list */
+
 typedef struct dfir_location {
   const char *name;
   uint64_t state_size;
@@ -229,6 +252,7 @@ typedef struct dfir_location {
   uint64_t fingerprint; /* of the whole program (its canonical IR) */
   const uint64_t *channel_fingerprints; /* per channel: of its element type */
   uint32_t cluster_size; /* a cluster's declared size; 0 for a process */
+  const uint32_t *const *channel_schemas; /* per channel: its wire schema if this location receives it, or NULL */
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process

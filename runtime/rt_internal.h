@@ -51,4 +51,13 @@ uint32_t dfir_rt_net_cluster_size(uint32_t location);
 /* Runs `location` as instance `id` of the deploy file `path`. */
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id);
 
+/* Received items (rt_wire.c): 1 if `bytes[0, len)` is exactly one
+ * well-formed value of the type of wire schema `schema` (dfir_rt.h); else 0
+ * and the reason in `*why`. */
+int dfir_rt_wire_check(const uint32_t *schema, const void *bytes, uint64_t len, const char **why);
+/* Checks the body of a frame (after its header) of `count` items, each a
+ * u32 length and that many bytes, against `schema`: NULL if every item is
+ * well-formed and they fill it exactly, else the reason. */
+const char *dfir_rt_frame_check(const uint32_t *schema, const char *body, uint64_t size, uint32_t count);
+
 #endif

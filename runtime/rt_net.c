@@ -28,15 +28,44 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 enum {
-  kVersion = 1,
-  kMaxFrame = 64 << 20,      /* a bigger frame is malformed */
+  kVersion = 2,
+  kMaxFrame = 64 << 20,      /* a bigger frame is malformed (DFIR_MAX_FRAME can lower it) */
   kOutLimit = 8 << 20,       /* unsent bytes per peer before the sender waits */
   kInLimit = 32 << 20,       /* received, unprocessed bytes before reading pauses */
   kReadChunk = 256 << 10,    /* bytes read per connection per turn */
   kBusyPollNs = 100 * 1000,  /* between checks for input while ticking without pause */
   kHelloMax = 1 << 16,
+  kNonce = 32,               /* bytes of a handshake nonce */
+  kMac = 32,                 /* bytes of an HMAC-SHA256 */
+  kChallenge = 1 + kNonce + kMac, /* the accepting side's answer to a hello */
 };
+
+/* Limits on what peers may make this instance hold, each configurable by
+ * an environment variable (docs/deployment.md). */
+static uint64_t max_frame = kMaxFrame;            /* DFIR_MAX_FRAME: bytes of one frame */
+static uint64_t max_buffered = 256u << 20;        /* DFIR_MAX_BUFFERED: unfinished frames, all connections */
+static uint64_t handshake_ns = 10000000000ull;    /* DFIR_HANDSHAKE_TIMEOUT_MS: hello to proof */
+static uint64_t frame_ns = 30000000000ull;        /* DFIR_FRAME_TIMEOUT_MS: a frame in progress */
+static uint64_t stop_ns = 5000000000ull;          /* DFIR_STOP_TIMEOUT_MS: finishing after SIGTERM */
+
+static uint64_t env_number(const char *name, uint64_t fallback, uint64_t scale) {
+  const char *v = getenv(name);
+  if (!v || !*v) return fallback * scale;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (errno || *end || n == 0 || n > UINT64_MAX / scale) {
+    fprintf(stderr, "dfir: error: %s=%s is not a positive whole number\n", name, v);
+    exit(2);
+  }
+  return (uint64_t)n * scale;
+}
 
 int dfir_rt_net_active;
 
@@ -95,6 +124,99 @@ static uint32_t loc_index(const char *name) {
   die("deploy file `%s`: no location named `%s`", deploy_path, name);
 }
 
+/* ---- the deployment key ----------------------------------------------- */
+
+static unsigned char deploy_key[32];
+
+/* 64 hexadecimal digits (surrounding white space ignored) into `key`. */
+static int parse_key(const char *text, unsigned char *key) {
+  while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') ++text;
+  for (int i = 0; i < 64; ++i) {
+    char c = text[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) return 0;
+    key[i / 2] = (unsigned char)(i % 2 ? key[i / 2] | v : v << 4);
+  }
+  for (text += 64; *text; ++text)
+    if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r') return 0;
+  return 1;
+}
+
+/* The key that peers prove they hold: DFIR_DEPLOY_KEY, or the deploy
+ * file's `key_file` (relative to the deploy file), private to its owner. */
+static void load_key(const dfir_json *root) {
+  const char *env = getenv("DFIR_DEPLOY_KEY");
+  if (env && *env) {
+    if (!parse_key(env, deploy_key)) die("DFIR_DEPLOY_KEY is not a key of 64 hexadecimal digits%s%s", "", "");
+    return;
+  }
+  const dfir_json *file = dfir_rt_json_get(root, "key_file");
+  if (!file || file->kind != DFIR_JSON_STRING)
+    bad_deploy("it names no `key_file` (`dfirc build` writes one), and DFIR_DEPLOY_KEY is not set");
+  char path[4096];
+  const char *slash = strrchr(deploy_path, '/');
+  if (file->string[0] == '/' || !slash)
+    snprintf(path, sizeof path, "%s", file->string);
+  else
+    snprintf(path, sizeof path, "%.*s/%s", (int)(slash - deploy_path), deploy_path, file->string);
+  FILE *f = fopen(path, "rb");
+  if (!f) die("cannot open the key file `%s`: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+    die("the key file `%s` can be read or written by other users: make it private (chmod 600 %s)", path, path);
+  char text[256];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  if (n == sizeof text - 1 || strlen(text) != n || !parse_key(text, deploy_key))
+    die("the key file `%s` does not hold a key of 64 hexadecimal digits%s", path, "");
+}
+
+/* HMAC-SHA256 under the deployment key of `label`, `a` and `b`. */
+static void mac(const char *label, const void *a, size_t alen, const void *b, size_t blen, unsigned char *out) {
+  size_t llen = strlen(label);
+  unsigned char *msg = (unsigned char *)malloc(llen + alen + blen);
+  if (!msg) die("out of memory authenticating a peer%s%s", "", "");
+  memcpy(msg, label, llen);
+  memcpy(msg + llen, a, alen);
+  memcpy(msg + llen + alen, b, blen);
+  unsigned int outlen = 0;
+  if (!HMAC(EVP_sha256(), deploy_key, sizeof deploy_key, msg, llen + alen + blen, out, &outlen) || outlen != kMac)
+    die("cannot compute an HMAC-SHA256 (OpenSSL failed)%s%s", "", "");
+  free(msg);
+}
+
+static void nonce(unsigned char *out) {
+  if (RAND_bytes(out, kNonce) != 1) die("cannot draw a random nonce (OpenSSL failed)%s%s", "", "");
+}
+
+/* HOST:PORT or [IPV6]:PORT, the port a decimal number from 1 to 65535. */
+static int parse_address(const char *addr, char **host, uint16_t *port) {
+  const char *colon = strrchr(addr, ':'), *end = colon;
+  if (!colon) return 0;
+  const char *begin = addr;
+  if (addr[0] == '[') {
+    if (colon == addr || colon[-1] != ']') return 0;
+    begin = addr + 1;
+    end = colon - 1;
+  } else if (memchr(addr, ':', (size_t)(colon - addr))) {
+    return 0; /* an IPv6 address needs its brackets */
+  }
+  if (end <= begin) return 0;
+  long n = 0;
+  const char *d = colon + 1;
+  if (!*d) return 0;
+  for (; *d; ++d) {
+    if (*d < '0' || *d > '9') return 0;
+    n = n * 10 + (*d - '0');
+    if (n > 65535) return 0;
+  }
+  if (n == 0) return 0;
+  *host = strndup(begin, (size_t)(end - begin));
+  *port = (uint16_t)n;
+  return 1;
+}
+
 static void read_deploy(const dfir_location *self) {
   FILE *f = fopen(deploy_path, "rb");
   if (!f) die("cannot open the deploy file `%s`: %s", deploy_path, strerror(errno));
@@ -134,15 +256,12 @@ static void read_deploy(const dfir_location *self) {
     locs[l].hosts = (char **)calloc(is->count, sizeof(char *));
     locs[l].ports = (uint16_t *)calloc(is->count, sizeof(uint16_t));
     for (uint32_t i = 0; i < is->count; ++i) {
-      if ((uint32_t)member(&is->items[i], "id", DFIR_JSON_NUMBER)->number != i)
+      if (member(&is->items[i], "id", DFIR_JSON_NUMBER)->number != (double)i)
         bad_deploy("instance ids must be 0, 1, ... in order");
       const char *addr = member(&is->items[i], "address", DFIR_JSON_STRING)->string;
-      const char *colon = strrchr(addr, ':');
-      long port = colon ? strtol(colon + 1, NULL, 10) : 0;
-      if (!colon || colon == addr || port <= 0 || port > 65535)
-        die("deploy file `%s`: address `%s` is not HOST:PORT with a port from 1 to 65535", deploy_path, addr);
-      locs[l].hosts[i] = strndup(addr, (size_t)(colon - addr));
-      locs[l].ports[i] = (uint16_t)port;
+      if (!parse_address(addr, &locs[l].hosts[i], &locs[l].ports[i]))
+        die("deploy file `%s`: address `%s` is not HOST:PORT or [IPV6]:PORT with a port from 1 to 65535",
+            deploy_path, addr);
     }
   }
   if (strcmp(locs[self->index].name, self->name) != 0) bad_deploy("its locations are not the program's");
@@ -158,6 +277,7 @@ static void read_deploy(const dfir_location *self) {
     chans[c].fingerprint = parse_hex(member(cj, "fingerprint", DFIR_JSON_STRING)->string);
     if (chans[c].fingerprint != self->channel_fingerprints[c]) bad_deploy("its channels are not the program's");
   }
+  load_key(root);
 }
 
 /* ---- buffers and messages -------------------------------------------- */
@@ -239,13 +359,27 @@ typedef struct {
 
 /* ---- connections ------------------------------------------------------ */
 
+/* A connection carries items one way. The connecting side (outgoing)
+ * sends its hello; the accepting side answers with a challenge (its nonce
+ * and a MAC proving it holds the deployment key); the connecting side then
+ * proves it holds the key too, and only then sends frames. */
+enum { kAwaitHello, kAwaitProof, kAuthenticated };
+
 typedef struct {
   int fd;
   uint32_t peer;    /* global instance index; UINT32_MAX before the hello */
   int outgoing;     /* we send on it */
+  int stage;        /* kAwaitHello, kAwaitProof or kAuthenticated */
   buffer in, out;
   int64_t frame;    /* outgoing: this tick's open frame, as an offset from out.off; or -1 */
   uint32_t frame_channel, frame_len, frame_count; /* its header, written when it closes */
+  uint64_t held;    /* outgoing, before it is authenticated: bytes of `out` it may send (the hello) */
+  char *hello;      /* outgoing: the hello it sent, for the MACs */
+  uint64_t hello_len;
+  unsigned char proof[kMac]; /* accepted: the proof the peer must send */
+  uint64_t since;   /* accepted: when it was accepted, or its unfinished frame began (0: none) */
+  int shut;         /* outgoing: nothing more is sent (stopping) */
+  char addr[64];    /* the peer's address, as HOST:PORT */
 } conn;
 
 static const dfir_location *self_loc;
@@ -259,6 +393,8 @@ static int listen_fd = -1;
 static int control_fd = -1;
 static uint32_t probes;
 static volatile sig_atomic_t stop_requested;
+static int stopping;        /* after SIGTERM/SIGINT: finishing (docs/deployment.md) */
+static uint64_t dropped;    /* items made while stopping, after their connection was closed */
 static inbox *inboxes; /* per channel */
 static uint64_t inbound_bytes, items_sent, items_received;
 
@@ -317,6 +453,16 @@ static int open_socket(const char *host, uint16_t port, int listening, char *why
   return fd;
 }
 
+/* HOST:PORT, with IPv6 hosts in brackets. */
+static void format_address(const struct sockaddr *a, socklen_t len, char *buf, size_t size) {
+  char host[NI_MAXHOST], port[NI_MAXSERV];
+  if (getnameinfo(a, len, host, sizeof host, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    snprintf(buf, size, "an unknown address");
+    return;
+  }
+  snprintf(buf, size, a->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
 static void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 /* Connects to every instance of every location this one sends to. */
@@ -366,6 +512,20 @@ static void connect_peers(void) {
           put32(b, ch);
           put64(b, self_loc->channel_fingerprints[ch]);
         }
+      unsigned char ours[kNonce];
+      nonce(ours);
+      put(b, ours, kNonce);
+      /* Only the hello goes out until the peer has answered; room is kept
+       * after it for our proof (read_challenge fills it in). */
+      c->hello_len = c->held = b->len;
+      c->hello = (char *)malloc(b->len);
+      if (!c->hello) die("out of memory connecting%s%s", "", "");
+      memcpy(c->hello, b->data, b->len);
+      reserve(b, kMac);
+      memset(b->data + b->len, 0, kMac);
+      b->len += kMac;
+      snprintf(c->addr, sizeof c->addr, strchr(locs[l].hosts[i], ':') ? "[%s]:%u" : "%s:%u", locs[l].hosts[i],
+               (unsigned)locs[l].ports[i]);
     }
   }
 }
@@ -375,16 +535,30 @@ static void close_conn(conn *c) {
   c->fd = -1;
   free(c->in.data);
   free(c->out.data);
+  free(c->hello);
+  c->hello = NULL;
   memset(&c->in, 0, sizeof c->in);
   memset(&c->out, 0, sizeof c->out);
 }
 
+/* Who is at the other end of an accepted connection: its address, and the
+ * instance it claims to be once its hello has been read. */
+static const char *describe_peer(const conn *c, char *buf, size_t size) {
+  char name[96];
+  if (c->peer == UINT32_MAX)
+    snprintf(buf, size, "a peer at %s", c->addr);
+  else if (c->stage != kAuthenticated)
+    snprintf(buf, size, "a peer at %s claiming to be %s", c->addr, peer_name(c->peer, name, sizeof name));
+  else
+    snprintf(buf, size, "%s at %s", peer_name(c->peer, name, sizeof name), c->addr);
+  return buf;
+}
+
 /* Drops an accepted connection after a protocol error, saying why. */
 static void reject(conn *c, const char *why) {
-  char name[96];
+  char who[200];
   dfir_rt_flush();
-  fprintf(stderr, "dfir: error: closing the connection from %s: %s\n",
-          c->peer == UINT32_MAX ? "a peer" : peer_name(c->peer, name, sizeof name), why);
+  fprintf(stderr, "dfir: error: closing the connection from %s: %s\n", describe_peer(c, who, sizeof who), why);
   /* Tell the sender why, so that it reports it too. */
   buffer b = {0, 0, 0, 0};
   uint8_t refused = 1;
@@ -407,8 +581,9 @@ static int64_t read_hello(conn *c) {
   if (memcmp(p, "DFIR", 4) != 0) return reject(c, "it is not a dfir peer (bad magic bytes)"), -1;
   if (get32(p + 4) != kVersion) return reject(c, "it speaks another version of the wire protocol"), -1;
   uint32_t loc = get32(p + 16), id = get32(p + 20), n = get32(p + 24);
-  if (n > nchans || 28 + (uint64_t)n * 12 > kHelloMax) return reject(c, "malformed hello"), -1;
-  if (avail < 28 + (uint64_t)n * 12) return 0;
+  uint64_t size = 28 + (uint64_t)n * 12 + kNonce;
+  if (n > nchans || size > kHelloMax) return reject(c, "malformed hello"), -1;
+  if (avail < size) return 0;
   if (get64(p + 8) != self_loc->fingerprint)
     return reject(c, "it was built from a different program (program fingerprints differ)"), -1;
   if (loc >= nlocs || id >= locs[loc].count) return reject(c, "it names an instance the deploy file does not have"), -1;
@@ -423,29 +598,35 @@ static int64_t read_hello(conn *c) {
       return reject(c, msg), -1;
     }
   }
-  return 28 + (int64_t)n * 12;
-}
-
-/* Whether the `count` items of the frame at `p` (ending at `end`) all have
- * the size of the first and fill it exactly: the common case (items of a
- * fixed-size type), checked with loads that do not wait for each other. */
-static int same_size_items(const char *p, uint32_t count, uint64_t end) {
-  if (count == 0 || end < 16) return count == 0 && end == 12;
-  uint64_t size = get32(p + 12), stride = 4 + size;
-  if (size > end - 16 || (uint64_t)count * stride != end - 12) return 0; /* (no overflow: size < 64 MiB) */
-  uint32_t mismatched = 0;
-  for (uint64_t i = 1; i < count; ++i) mismatched |= get32(p + 12 + i * stride) ^ (uint32_t)size;
-  return mismatched == 0;
+  /* The challenge: our nonce, and a MAC over the hello (with its nonce)
+   * and ours that only a holder of the key can make. */
+  unsigned char reply[kChallenge];
+  reply[0] = 0;
+  nonce(reply + 1);
+  mac("dfir-accept", p, size, reply + 1, kNonce, reply + 1 + kNonce);
+  mac("dfir-connect", p, size, reply + 1, kNonce, c->proof);
+  if (send(c->fd, reply, sizeof reply, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof reply)
+    return reject(c, "it does not read our answer to its hello"), -1;
+  c->stage = kAwaitProof;
+  return (int64_t)size;
 }
 
 /* Parses complete frames of an accepted connection into the inbound queues.
  * Returns 0 after closing the connection for a malformed frame. */
 static int read_frames(conn *c) {
   buffer *b = &c->in;
-  if (c->peer == UINT32_MAX) {
+  if (c->stage == kAwaitHello) {
     int64_t used = read_hello(c);
     if (used <= 0) return used == 0;
     b->off += (uint64_t)used;
+  }
+  if (c->stage == kAwaitProof) {
+    if (b->len - b->off < kMac) return 1;
+    if (CRYPTO_memcmp(b->data + b->off, c->proof, kMac) != 0)
+      return reject(c, "it could not prove that it holds the deployment key"), 0;
+    b->off += kMac;
+    c->stage = kAuthenticated;
+    c->since = 0;
   }
   uint32_t from = loc_of(c->peer), sender = c->peer - locs[from].first;
   for (;;) {
@@ -453,20 +634,19 @@ static int read_frames(conn *c) {
     uint64_t avail = b->len - b->off;
     if (avail < 4) return 1;
     uint32_t len = get32(p);
-    if (len < 8 || len > kMaxFrame) return reject(c, "malformed frame (bad length)"), 0;
+    if (len < 8 || len > max_frame) return reject(c, "malformed frame (bad length)"), 0;
     if (avail < 4 + (uint64_t)len) return 1;
     uint32_t ch = get32(p + 4), count = get32(p + 8);
     if (ch >= nchans || chans[ch].from != from || chans[ch].to != self_index)
       return reject(c, "malformed frame (a channel it does not send on)"), 0;
-    /* Check every item fits before queueing any. */
+    /* Check every item before queueing any: that it fits in the frame,
+     * and that its bytes are a well-formed value of the channel's type. */
     uint64_t end = 4 + (uint64_t)len;
-    if (!same_size_items(p, count, end)) {
-      uint64_t at = 12;
-      for (uint32_t i = 0; i < count; ++i) {
-        if (at + 4 > end || at + 4 + get32(p + at) > end) return reject(c, "malformed frame (items overrun it)"), 0;
-        at += 4 + get32(p + at);
-      }
-      if (at != end) return reject(c, "malformed frame (bytes after its items)"), 0;
+    const char *why = dfir_rt_frame_check(self_loc->channel_schemas[ch], p + 12, end - 12, count);
+    if (why) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "malformed frame on channel `%s` (%s)", chans[ch].name, why);
+      return reject(c, msg), 0;
     }
     if (count > 0) {
       buffer *q = &inboxes[ch].queued;
@@ -490,62 +670,175 @@ static int read_some(conn *c) {
   return 1;
 }
 
-/* An outgoing connection has input only when the peer refused us. */
-static void read_refusal(conn *c) {
-  char buf[600];
-  ssize_t n = recv(c->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-  char name[96];
-  if (n >= 5 && buf[0] == 1) {
-    uint32_t len = get32(buf + 1);
-    if (len > (uint32_t)n - 5) len = (uint32_t)n - 5;
-    buf[5 + len] = 0;
-    die("%s refused our connection: %s", peer_name(c->peer, name, sizeof name), buf + 5);
+/* Bytes of an outgoing connection's buffer that may go out now: before
+ * the peer has answered, only the hello. */
+static uint64_t sendable(const conn *c) {
+  uint64_t n = c->out.len - c->out.off;
+  return c->stage == kAuthenticated || n < c->held ? n : c->held;
+}
+
+/* Input on an outgoing connection: the peer's challenge, its refusal, or
+ * the end of the connection. */
+static void read_reply(conn *c) {
+  char name[96], who[200];
+  snprintf(who, sizeof who, "%s at %s", peer_name(c->peer, name, sizeof name), c->addr);
+  reserve(&c->in, 600);
+  ssize_t n = recv(c->fd, c->in.data + c->in.len, 600 - (c->in.len - c->in.off), MSG_DONTWAIT);
+  int transient = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  if (transient) return;
+  int ended = n <= 0;
+  if (n > 0) c->in.len += (uint64_t)n;
+  const unsigned char *p = (const unsigned char *)c->in.data + c->in.off;
+  uint64_t avail = c->in.len - c->in.off;
+  if (avail >= 1 && p[0] == 1) {
+    /* Refused: {1, u32 length, reason}; the reason as much of it as came. */
+    uint64_t len = avail >= 5 ? get32((const char *)p + 1) : 0;
+    if (len > 500) len = 500;
+    if (!ended && avail < 5 + len) return;
+    if (len > avail - (avail >= 5 ? 5 : avail)) len = avail >= 5 ? avail - 5 : 0;
+    char why[512];
+    for (uint64_t i = 0; i < len; ++i) why[i] = p[5 + i] >= 0x20 && p[5 + i] < 0x7f ? (char)p[5 + i] : '?';
+    why[len] = 0;
+    die("%s refused our connection: %s", who, why);
   }
-  die("lost the connection to %s%s", peer_name(c->peer, name, sizeof name),
-      c->out.len > c->out.off ? " with messages not yet sent" : "");
+  if (avail >= kChallenge && p[0] == 0 && c->stage != kAuthenticated) {
+    unsigned char expect[kMac], proof[kMac];
+    mac("dfir-accept", c->hello, c->hello_len, p + 1, kNonce, expect);
+    if (CRYPTO_memcmp(expect, p + 1 + kNonce, kMac) != 0)
+      die("%s could not prove that it holds the deployment key: not connecting to it%s", who, "");
+    /* Our proof goes where room was kept for it, right after the hello. */
+    mac("dfir-connect", c->hello, c->hello_len, p + 1, kNonce, proof);
+    memcpy(c->out.data + c->out.off + c->held, proof, kMac);
+    c->stage = kAuthenticated;
+    c->in.off += kChallenge;
+    avail -= kChallenge;
+    p += kChallenge;
+  }
+  if (avail > 0 && (p[0] > 1 || c->stage == kAuthenticated))
+    die("%s answered with bytes that are not the dfir protocol%s", who, "");
+  if (ended) {
+    if (c->shut && c->out.len == c->out.off) { /* stopping: all was sent, and the peer has closed */
+      close_conn(c);
+      return;
+    }
+    die("lost the connection to %s%s", who, c->out.len > c->out.off ? " with messages not yet sent" : "");
+  }
 }
 
 static void write_some(conn *c) {
-  while (c->out.len > c->out.off) {
-    ssize_t n = send(c->fd, c->out.data + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
+  uint64_t n;
+  while ((n = sendable(c)) > 0) {
+    ssize_t sent = send(c->fd, c->out.data + c->out.off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) {
       char name[96];
       die("lost the connection to %s with messages not yet sent (%s)", peer_name(c->peer, name, sizeof name),
           strerror(errno));
     }
-    c->out.off += (uint64_t)n;
+    c->out.off += (uint64_t)sent;
+    if (c->stage != kAuthenticated) c->held -= (uint64_t)sent;
   }
-  c->out.off = c->out.len = 0;
+  if (c->out.len == c->out.off) c->out.off = c->out.len = 0;
 }
 
+static uint64_t accept_paused_until; /* out of descriptors: when to try again */
+
 static void accept_all(void) {
+  static int warned;
   for (;;) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    if (nins == cap_ins) {
-      conn *t = (conn *)realloc(ins, (cap_ins = cap_ins * 2 + 8) * sizeof(conn));
-      if (!t) die("out of memory accepting a connection%s%s", "", "");
-      ins = t;
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    int fd = accept4(listen_fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* The connection waits in the backlog; stop asking for 100 ms
+         * rather than spin (poll would report it again at once). */
+        accept_paused_until = now_ns() + 100000000u;
+        if (!warned) {
+          dfir_rt_flush();
+          fprintf(stderr, "dfir: warning: cannot accept connections: %s (pausing, then retrying)\n",
+                  strerror(errno));
+          warned = 1;
+        }
+      }
+      return;
     }
-    conn *c = &ins[nins++];
+    /* A slot of a closed connection, or a new one. */
+    conn *c = NULL;
+    for (uint32_t i = 0; i < nins && !c; ++i)
+      if (ins[i].fd < 0) c = &ins[i];
+    if (!c) {
+      if (nins == cap_ins) {
+        conn *t = (conn *)realloc(ins, (cap_ins = cap_ins * 2 + 8) * sizeof(conn));
+        if (!t) die("out of memory accepting a connection%s%s", "", "");
+        ins = t;
+      }
+      c = &ins[nins++];
+    }
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->peer = UINT32_MAX;
     c->frame = -1;
+    c->stage = kAwaitHello;
+    c->since = now_ns();
+    format_address((struct sockaddr *)&from, fromlen, c->addr, sizeof c->addr);
   }
+}
+
+/* Closes accepted connections that are too slow: a handshake not finished
+ * in time, or a frame begun and not finished in time. Returns the time
+ * until the next such deadline, in ms (-1: none). */
+static int expire_slow(uint64_t now) {
+  int64_t next = -1;
+  for (uint32_t i = 0; i < nins; ++i) {
+    conn *c = &ins[i];
+    if (c->fd < 0 || c->since == 0) continue;
+    uint64_t limit = c->stage == kAuthenticated ? frame_ns : handshake_ns;
+    if (now - c->since >= limit) {
+      char why[120];
+      snprintf(why, sizeof why, c->stage == kAuthenticated ? "it sent part of a frame and not the rest within %llu ms"
+                                                          : "it did not finish its handshake within %llu ms",
+               (unsigned long long)(limit / 1000000));
+      reject(c, why);
+      continue;
+    }
+    int64_t left = (int64_t)((c->since + limit - now) / 1000000) + 1;
+    if (next < 0 || left < next) next = left;
+  }
+  return (int)(next > 1000000 ? 1000000 : next);
 }
 
 /* Waits up to `wait_ms` (-1: forever) for network events and handles them:
  * new connections, frames, refusals, room to write. Reading pauses while
  * too many received bytes wait for a tick (backpressure on the senders). */
+/* Parses what an accepted connection has; keeps the time its unfinished
+ * frame began (each finished frame starts the clock again). Returns 0 if
+ * it was closed. */
+static int take_frames(conn *c) {
+  uint64_t before = c->in.off;
+  int stage = c->stage;
+  if (!read_frames(c)) return 0;
+  if (c->stage == kAuthenticated) {
+    int progress = c->in.off != before || stage != kAuthenticated;
+    c->since = c->in.len == c->in.off ? 0 : c->since == 0 || progress ? now_ns() : c->since;
+  }
+  return 1;
+}
+
 static void pump(int wait_ms, int stdin_fd) {
   static struct pollfd *fds;
   static conn **owner;
   static uint32_t cap;
   uint32_t n = 0;
+  uint64_t now = now_ns();
+  int deadline = expire_slow(now);
+  if (deadline >= 0 && (wait_ms < 0 || deadline < wait_ms)) wait_ms = deadline;
+  int accepting = listen_fd >= 0 && now >= accept_paused_until;
+  if (listen_fd >= 0 && !accepting) {
+    int paused = (int)((accept_paused_until - now) / 1000000) + 1;
+    if (wait_ms < 0 || paused < wait_ms) wait_ms = paused;
+  }
   if (cap < 3 + nins + ninst) {
     cap = 3 + nins + ninst;
     free(fds);
@@ -554,20 +847,32 @@ static void pump(int wait_ms, int stdin_fd) {
     owner = (conn **)calloc(cap, sizeof(conn *));
     if (!fds || !owner) die("out of memory waiting for messages%s%s", "", "");
   }
+  /* Reading pauses while too many received bytes wait for a tick, and a
+   * connection in the middle of a frame pauses while unfinished frames
+   * hold more than DFIR_MAX_BUFFERED in all, except the one whose frame
+   * began first (so that one always finishes, or times out). */
   int reading = inbound_bytes < kInLimit;
-  fds[n++] = (struct pollfd){listen_fd, POLLIN, 0};
+  uint64_t unfinished = 0;
+  conn *oldest = NULL;
+  for (uint32_t i = 0; i < nins; ++i)
+    if (ins[i].fd >= 0 && ins[i].in.len > ins[i].in.off) {
+      unfinished += ins[i].in.len - ins[i].in.off;
+      if (!oldest || ins[i].since < oldest->since) oldest = &ins[i];
+    }
+  int room = unfinished + kReadChunk <= max_buffered;
+  fds[n++] = (struct pollfd){accepting ? listen_fd : -1, POLLIN, 0};
   fds[n++] = (struct pollfd){control_fd, POLLIN, 0}; /* ignored by poll when -1 */
   if (stdin_fd >= 0) fds[n++] = (struct pollfd){stdin_fd, POLLIN, 0};
   uint32_t first_conn = n;
   for (uint32_t i = 0; i < nins; ++i)
     if (ins[i].fd >= 0) {
       owner[n] = &ins[i];
-      fds[n++] = (struct pollfd){ins[i].fd, (short)(reading ? POLLIN : 0), 0};
+      fds[n++] = (struct pollfd){ins[i].fd, (short)(reading && (room || &ins[i] == oldest) ? POLLIN : 0), 0};
     }
   for (uint32_t g = 0; g < ninst; ++g)
     if (outs[g].fd >= 0) {
       owner[n] = &outs[g];
-      fds[n++] = (struct pollfd){outs[g].fd, (short)(POLLIN | (outs[g].out.len > outs[g].out.off ? POLLOUT : 0)), 0};
+      fds[n++] = (struct pollfd){outs[g].fd, (short)(POLLIN | (sendable(&outs[g]) > 0 ? POLLOUT : 0)), 0};
     }
   int rc = poll(fds, n, wait_ms);
   if (rc > 0) {
@@ -579,25 +884,25 @@ static void pump(int wait_ms, int stdin_fd) {
     }
     for (uint32_t i = first_conn; i < n; ++i) {
       conn *c = owner[i];
-      if (!fds[i].revents) continue;
+      if (!fds[i].revents || c->fd < 0) continue;
       if (c->outgoing) {
-        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_refusal(c);
-        if (fds[i].revents & POLLOUT) write_some(c);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_reply(c);
+        if (c->fd >= 0 && (fds[i].revents & POLLOUT)) write_some(c);
         continue;
       }
       if (!read_some(c)) {
         /* The peer closed: it exited (after its last frame) or was stopped. */
-        if (read_frames(c) && c->in.len > c->in.off) {
-          char name[96];
+        if (take_frames(c) && c->in.len > c->in.off) {
+          char who[200];
           dfir_rt_flush();
-          fprintf(stderr, "dfir: error: the connection from %s ended in the middle of a frame (%llu bytes dropped)\n",
-                  c->peer == UINT32_MAX ? "a peer" : peer_name(c->peer, name, sizeof name),
+          fprintf(stderr, "dfir: error: the connection from %s ended in the middle of a %s (%llu bytes dropped)\n",
+                  describe_peer(c, who, sizeof who), c->stage == kAuthenticated ? "frame" : "handshake",
                   (unsigned long long)(c->in.len - c->in.off));
         }
         close_conn(c);
         continue;
       }
-      read_frames(c);
+      take_frames(c);
     }
     /* Last: accepting may move `ins`, which `owner` points into. */
     if (fds[0].revents & POLLIN) accept_all();
@@ -625,12 +930,16 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
              (unsigned long long)member, locs[to].count);
     dfir_rt_error(name, line, msg);
   }
-  if (len > kMaxFrame - 64) dfir_rt_error(name, line, "a message is larger than the 64 MiB frame limit");
+  if (len > max_frame - 64) dfir_rt_error(name, line, "a message is larger than the frame limit (64 MiB, or DFIR_MAX_FRAME)");
   conn *c = &outs[locs[to].first + (uint32_t)member];
-  if (c->fd < 0) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+  if (c->fd < 0 || c->shut) {
+    if (!stopping) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+    ++dropped;
+    return;
+  }
   buffer *b = &c->out;
   uint64_t need = 4 + len;
-  if (c->frame < 0 || c->frame_channel != channel || c->frame_len + need > kMaxFrame) {
+  if (c->frame < 0 || c->frame_channel != channel || c->frame_len + need > max_frame) {
     close_frame(c);
     reserve(b, 12 + need);
     c->frame = (int64_t)(b->len - b->off);
@@ -654,8 +963,12 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
                             uint64_t size, uint64_t count) {
   for (uint32_t member = 0; member < locs[to].count; ++member) {
     conn *c = &outs[locs[to].first + member];
-    if (c->fd < 0) dfir_rt_error(name, line, "no connection to the destination (internal error)");
-    if (size + 12 > kMaxFrame || count > UINT32_MAX - 1) {
+    if (c->fd < 0 || c->shut) {
+      if (!stopping) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+      dropped += count;
+      continue;
+    }
+    if (size + 12 > max_frame || count > UINT32_MAX - 1) {
       /* Too big for one frame: item by item, in as many frames as needed. */
       const char *p = (const char *)items;
       for (uint64_t i = 0; i < count; ++i) {
@@ -708,7 +1021,7 @@ uint32_t dfir_rt_net_cluster_size(uint32_t location) { return location < nlocs ?
 static void flush_peers(void) {
   for (uint32_t g = 0; g < ninst; ++g) {
     conn *c = &outs[g];
-    if (c->fd < 0) continue;
+    if (c->fd < 0 || c->shut) continue;
     close_frame(c);
     write_some(c);
   }
@@ -725,6 +1038,50 @@ static void report_phase(const char *line) {
   if (control_fd < 0) return;
   ssize_t ignored = write(control_fd, line, strlen(line));
   (void)ignored;
+}
+
+/* Stopping, once the instance is idle: with everything sent, tell each
+ * peer so (half-close); it closes its end once it has read it all. */
+static void shut_outgoing(void) {
+  for (uint32_t g = 0; g < ninst; ++g) {
+    conn *c = &outs[g];
+    if (c->fd < 0 || c->shut || c->out.len > c->out.off) continue;
+    shutdown(c->fd, SHUT_WR);
+    c->shut = 1;
+  }
+}
+
+/* Whether a stopping instance is done: every connection closed by its
+ * peer (what it sent was read; what it was sent has ended). */
+static int all_closed(void) {
+  for (uint32_t i = 0; i < nins; ++i)
+    if (ins[i].fd >= 0) return 0;
+  for (uint32_t g = 0; g < ninst; ++g)
+    if (outs[g].fd >= 0) return 0;
+  return 1;
+}
+
+/* Stopping time is up: what could not be sent is a loss, and an error. */
+static int finish_stop(void) {
+  int lost = 0;
+  for (uint32_t g = 0; g < ninst; ++g) {
+    conn *c = &outs[g];
+    if (c->fd < 0 || c->out.len == c->out.off) continue;
+    char name[96];
+    dfir_rt_flush();
+    fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: it did not read them within %llu ms\n",
+            (unsigned long long)(c->out.len - c->out.off), peer_name(c->peer, name, sizeof name), c->addr,
+            (unsigned long long)(stop_ns / 1000000));
+    lost = 1;
+  }
+  if (dropped) {
+    dfir_rt_flush();
+    fprintf(stderr, "dfir: warning: %llu items made while stopping were not sent: their connections had closed\n",
+            (unsigned long long)dropped);
+  }
+  for (uint32_t i = 0; i < nins; ++i) close_conn(&ins[i]);
+  for (uint32_t g = 0; g < ninst; ++g) close_conn(&outs[g]);
+  return lost;
 }
 
 static void on_stop(int sig) {
@@ -746,6 +1103,12 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   }
   self_id = id;
   self_global = locs[self_index].first + id;
+  max_frame = env_number("DFIR_MAX_FRAME", kMaxFrame, 1);
+  if (max_frame > kMaxFrame) max_frame = kMaxFrame;
+  max_buffered = env_number("DFIR_MAX_BUFFERED", max_buffered, 1);
+  handshake_ns = env_number("DFIR_HANDSHAKE_TIMEOUT_MS", handshake_ns / 1000000, 1000000);
+  frame_ns = env_number("DFIR_FRAME_TIMEOUT_MS", frame_ns / 1000000, 1000000);
+  stop_ns = env_number("DFIR_STOP_TIMEOUT_MS", stop_ns / 1000000, 1000000);
   dfir_rt_net_active = 1;
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_stop);
@@ -782,13 +1145,34 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   location->init(state);
   int first = 1, more = 0, reported = 0;
   uint64_t last_poll = 0;
-  uint64_t last_sent = 0, last_received = 0;
-  while (!stop_requested) {
+  uint64_t last_sent = 0, last_received = 0, stop_deadline = 0;
+  int lost = 0;
+  for (;;) {
+    if (stop_requested && !stopping) {
+      /* Stopping: no new connections, input or timers; items that arrive
+       * are still handled, and everything made is sent. */
+      stopping = 1;
+      stop_deadline = now_ns() + stop_ns;
+      close(listen_fd);
+      listen_fd = -1;
+      for (uint32_t i = 0; i < nins; ++i)
+        if (ins[i].fd >= 0 && ins[i].stage != kAuthenticated) close_conn(&ins[i]);
+    }
     int queued = 0;
     for (uint32_t c = 0; c < nchans; ++c) queued |= inboxes[c].queued.len > 0;
-    int stdin_open = location->reads_stdin && !dfir_rt_stdin_done();
-    int timers = dfir_rt_timers_active();
-    int work = first || more || queued;
+    int stdin_open = !stopping && location->reads_stdin && !dfir_rt_stdin_done();
+    int timers = !stopping && dfir_rt_timers_active();
+    int work = stopping ? queued : first || more || queued;
+    if (stopping && !work) {
+      shut_outgoing();
+      uint64_t now = now_ns();
+      if (all_closed() || now >= stop_deadline) {
+        lost = finish_stop();
+        break;
+      }
+      pump((int)((stop_deadline - now) / 1000000) + 1, -1);
+      continue;
+    }
     int lines = stdin_open ? dfir_rt_stdin_batch(0) : 0;
     for (; probes > 0; --probes) {
       /* A probe of the launcher's quiescence check: the state right now. */
@@ -857,5 +1241,5 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (location->fini) location->fini(state);
   free(state);
   dfir_rt_flush();
-  return 0;
+  return lost;
 }

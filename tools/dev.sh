@@ -14,7 +14,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 
 PACKAGES=(
   build-essential cmake ninja-build python3 default-jre-headless
-  antlr4 libantlr4-runtime-dev uuid-dev
+  antlr4 libantlr4-runtime-dev uuid-dev libssl-dev
   llvm-19-dev llvm-19-tools libzstd-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
   graphviz wamerican valgrind

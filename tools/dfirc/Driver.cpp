@@ -21,6 +21,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <openssl/rand.h>
 #include <set>
 #include <unistd.h>
 
@@ -359,7 +362,7 @@ int buildNative(const BuildOptions &opts) {
     }
     std::vector<std::string> link = {"cc", "-o", exe, object};
     link.insert(link.end(), opts.link.begin(), opts.link.end());
-    link.insert(link.end(), {runtimeArchive(), "-lm"});
+    link.insert(link.end(), {runtimeArchive(), "-lcrypto", "-lm"});
     int rc = runCommand(link);
     if (rc != 0) {
       std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
@@ -393,8 +396,30 @@ std::string jsonString(const std::string &text) {
   return out + "\"";
 }
 
+/// DIR/deploy.key: a new random deployment key, 64 hexadecimal digits,
+/// readable by its owner only (docs/deployment.md).
+bool writeDeployKey(const std::string &path) {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) {
+    std::fprintf(stderr, "dfirc: error: cannot draw a random deployment key (OpenSSL failed)\n");
+    return false;
+  }
+  std::string text;
+  for (unsigned char b : key) text += hex(b).substr(14);
+  text += "\n";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int saved = errno;
+  if (fd >= 0 && close(fd) != 0 && ok) {
+    ok = false;
+    saved = errno;
+  }
+  if (!ok) std::fprintf(stderr, "dfirc: error: cannot write `%s`: %s\n", path.c_str(), std::strerror(saved));
+  return ok;
+}
+
 /// DIR/deploy.json: every instance of every location with a loopback
-/// address (docs/deployment.md describes the format).
+/// address, and DIR/deploy.key (docs/deployment.md describes the format).
 bool writeDeployFile(Session &s, const std::string &name, const std::string &dir, unsigned basePort) {
   const ir::Program &program = *s.program;
   uint32_t instances = 0;
@@ -404,8 +429,9 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
                  basePort, instances);
     return false;
   }
+  if (!writeDeployKey(dir + "/deploy.key")) return false;
   std::string out = "{\n  \"program\": " + jsonString(name) + ",\n";
-  out += "  \"fingerprint\": \"" + hex(fnv1a(s.lowered)) + "\",\n  \"locations\": [";
+  out += "  \"fingerprint\": \"" + hex(fnv1a(s.lowered)) + "\",\n  \"key_file\": \"deploy.key\",\n  \"locations\": [";
   uint32_t next = 0;
   for (size_t l = 0; l < program.locations.size(); ++l) {
     const ir::Location &loc = program.locations[l];

@@ -34,6 +34,7 @@ extern "C" {
 #include <spawn.h>
 #include <string>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,10 +215,29 @@ std::string describeExit(int status) {
 
 } // namespace
 
+/// Points the `key_file` of deploy text `text` at `path`.
+void setKeyFile(std::string &text, const std::string &path) {
+  size_t at = text.find("\"key_file\"");
+  if (at == std::string::npos) return;
+  size_t open = text.find('"', text.find(':', at + 10));
+  size_t close = open + 1;
+  while (close < text.size() && text[close] != '"') close += text[close] == '\\' ? 2 : 1;
+  if (open == std::string::npos || close >= text.size()) return;
+  std::string quoted = "\"";
+  for (char c : path) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  text.replace(open, close + 1 - open, quoted + "\"");
+}
+
 int runLaunch(const LaunchOptions &opts) {
   std::string text;
+  struct stat st;
+  if (stat(opts.deployFile.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fprintf(stderr, "dfirc: error: `%s` is a directory; give its deploy file (`%s/deploy.json`)\n",
+                 opts.deployFile.c_str(), opts.deployFile.c_str());
+    return kExitUserError;
+  }
   if (!readFile(opts.deployFile, text)) {
-    std::fprintf(stderr, "dfirc: error: cannot read `%s`\n", opts.deployFile.c_str());
+    std::fprintf(stderr, "dfirc: error: cannot read `%s`: %s\n", opts.deployFile.c_str(), std::strerror(errno));
     return kExitUserError;
   }
   char error[240];
@@ -246,6 +266,14 @@ int runLaunch(const LaunchOptions &opts) {
     }
     resolved.replace(at + 1, 1, std::to_string(port));
     rewritten = true;
+  }
+  // The copy lives elsewhere: a key file named relative to the original is
+  // named by its full path in the copy.
+  const dfir_json *keyFile = dfir_rt_json_get(root, "key_file");
+  if (rewritten && keyFile && keyFile->kind == DFIR_JSON_STRING && keyFile->string[0] != '/') {
+    char *real = realpath(dir.c_str(), nullptr);
+    if (real) setKeyFile(resolved, std::string(real) + "/" + keyFile->string);
+    std::free(real);
   }
   // The copy with the picked ports goes to $TMPDIR (or /tmp).
   const char *tmpDir = std::getenv("TMPDIR");

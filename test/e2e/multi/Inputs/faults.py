@@ -1,13 +1,16 @@
 """Fault tests of deployed instances (test/e2e/multi/faults.test).
 
 usage: faults.py MODE DFIRC TMPDIR, MODE one of
-  malformed  bad hellos and frames sent to a receiving instance (pipe.dfir)
+  malformed  bad hellos, handshakes and frames sent to a receiving instance (pipe.dfir)
+  hostile    frames whose items lie about their contents (hostile.dfir)
   mismatch   a sender built from a different program (pipe_str.dfir) than its receiver
   late       a sender started before its receiver retries; without a receiver it gives up
   orphan     an instance whose launcher went away
   killed     a launched system (ticker.dfir) loses an instance mid-run
 
 Prints what happened, one fact per line, for FileCheck."""
+import hashlib
+import hmac
 import json
 import random
 import os
@@ -19,10 +22,11 @@ import sys
 import time
 
 
-def start(dir, location, id=0):
+def start(dir, location, id=0, env=None):
     return subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
                              "--location", location, "--id", str(id)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})))
 
 
 def address(dir, location, id=0):
@@ -43,11 +47,51 @@ def connect(addr):
     raise SystemExit("cannot connect to the instance")
 
 
-def hello(deploy, location_index, member, channels):
-    data = b"DFIR" + struct.pack("<IQIII", 1, int(deploy["fingerprint"], 16), location_index, member, len(channels))
+def hello(deploy, location_index, member, channels, version=2):
+    data = b"DFIR" + struct.pack("<IQIII", version, int(deploy["fingerprint"], 16), location_index, member,
+                                 len(channels))
     for ch in channels:
         data += struct.pack("<IQ", ch, int(deploy["channels"][ch]["fingerprint"], 16))
+    return data + os.urandom(32)
+
+
+def key_of(dir):
+    return bytes.fromhex(open(os.path.join(dir, "deploy.key")).read().strip())
+
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        got = s.recv(n - len(data))
+        if not got:
+            break
+        data += got
     return data
+
+
+def handshake(s, deploy, key, location_index=0, member=0, channels=(0,)):
+    """Sends a hello as instance `member` of location `location_index`, checks the receiver's challenge and
+    answers it with a proof made with `key`. Returns (hello, challenge, proof)."""
+    h = hello(deploy, location_index, member, list(channels))
+    s.sendall(h)
+    challenge = recv_exact(s, 65)
+    assert challenge[:1] == b"\0", challenge
+    proof = hmac.new(key, b"dfir-connect" + h + challenge[1:33], hashlib.sha256).digest()
+    s.sendall(proof)
+    return h, challenge, proof
+
+
+def verified(deploy, key, challenge, h):
+    """Whether the receiver's challenge proves that it holds `key`."""
+    return hmac.compare_digest(challenge[33:], hmac.new(key, b"dfir-accept" + h + challenge[1:33], hashlib.sha256).digest())
+
+
+def refused(s):
+    try:
+        reply = s.recv(600)
+    except OSError:
+        reply = b""
+    return reply[:1] == b"\x01"
 
 
 def finish(proc, name, timeout):
@@ -71,34 +115,124 @@ def stop(proc):
 def malformed(dir):
     # The receiver `sink` gets frames from `source` on channel 0.
     deploy, addr = address(dir, "sink")
-    proc = start(dir, "sink")
-    cases = [
+    key = key_of(dir)
+    proc = start(dir, "sink", env={"DFIR_HANDSHAKE_TIMEOUT_MS": "400", "DFIR_FRAME_TIMEOUT_MS": "400"})
+    raw = [
         ("not a peer", b"GET / HTTP/1.1\r\n\r\n" + b"x" * 40),
-        ("other version", b"DFIR" + struct.pack("<IQIII", 2, int(deploy["fingerprint"], 16), 0, 0, 0)),
-        ("bad length", hello(deploy, 0, 0, [0]) + struct.pack("<I", 3)),
-        ("unknown channel", hello(deploy, 0, 0, [0]) + struct.pack("<III", 8, 7, 0)),
-        ("overrun", hello(deploy, 0, 0, [0]) + struct.pack("<IIII", 12, 0, 1, 1000)),
-        ("truncated", hello(deploy, 0, 0, [0]) + struct.pack("<III", 100, 0, 1)),
+        ("other version", hello(deploy, 0, 0, [], version=1)),
     ]
-    for name, data in cases:
+    for name, data in raw:
         s = connect(addr)
         s.sendall(data)
-        if name == "truncated":
-            s.close()  # mid-frame: the connection just ends
-        else:
-            try:
-                reply = s.recv(600)
-            except OSError:
-                reply = b""
-            print("%s: refused=%s" % (name, reply[:1] == b"\x01"))
-            s.close()
+        print("%s: refused=%s" % (name, refused(s)))
+        s.close()
+    # The receiver proves that it holds the key before anything else.
+    s = connect(addr)
+    h = hello(deploy, 0, 0, [0])
+    s.sendall(h)
+    challenge = recv_exact(s, 65)
+    print("receiver proves the key:", verified(deploy, key, challenge, h), "and not another:",
+          verified(deploy, os.urandom(32), challenge, h))
+    s.close()
+    # A peer without the key: a hello built from the deploy file is not enough.
+    s = connect(addr)
+    handshake(s, deploy, os.urandom(32))
+    s.sendall(struct.pack("<IIII", 12, 0, 1, 8) + struct.pack("<q", 666))
+    print("without the key: refused=%s" % refused(s))
+    s.close()
+    # A recorded handshake replayed: the receiver's nonce is new each time.
+    s = connect(addr)
+    h, challenge, proof = handshake(s, deploy, key)
+    s.close()
+    s = connect(addr)
+    s.sendall(h + proof + struct.pack("<IIII", 12, 0, 1, 8) + struct.pack("<q", 667))
+    recv_exact(s, 65)  # a new challenge, which the recorded proof does not answer
+    print("replayed: refused=%s" % refused(s))
+    s.close()
+    # Silent and slow peers are cut off (the timeouts are 400 ms here).
+    s = connect(addr)
+    print("silent: refused=%s" % refused(s))
+    s.close()
+    s = connect(addr)
+    handshake(s, deploy, key)
+    s.sendall(struct.pack("<III", 100, 0, 1))
+    print("slow frame: refused=%s" % refused(s))
+    s.close()
+    frames = [
+        ("bad length", struct.pack("<I", 3)),
+        ("unknown channel", struct.pack("<III", 8, 7, 0)),
+        ("overrun", struct.pack("<IIII", 12, 0, 1, 1000)),
+        ("short item", struct.pack("<IIII", 12, 0, 1, 0)),
+    ]
+    for name, data in frames:
+        s = connect(addr)
+        handshake(s, deploy, key)
+        s.sendall(data)
+        print("%s: refused=%s" % (name, refused(s)))
+        s.close()
+    s = connect(addr)
+    handshake(s, deploy, key)
+    s.sendall(struct.pack("<III", 100, 0, 1))
+    s.close()  # mid-frame: the connection just ends
     # A good frame after all that: the instance still works.
     s = connect(addr)
+    handshake(s, deploy, key)
     item = struct.pack("<q", 41)
-    s.sendall(hello(deploy, 0, 0, [0]) + struct.pack("<IIII", 8 + 4 + len(item), 0, 1, len(item)) + item)
+    s.sendall(struct.pack("<IIII", 8 + 4 + len(item), 0, 1, len(item)) + item)
     time.sleep(0.5)
     s.close()
     time.sleep(0.2)
+    code, out, err = stop(proc)
+    print("exit:", code)
+    sys.stdout.write(out)
+    sys.stdout.write(err)
+
+
+def frame(*items):
+    return struct.pack("<III", 8 + sum(4 + len(i) for i in items), 0, len(items)) + b"".join(
+        struct.pack("<I", len(i)) + i for i in items)
+
+
+def text(s, claimed=None):
+    data = s.encode()
+    return struct.pack("<IQ", 0, len(data) if claimed is None else claimed) + data
+
+
+def hostile(dir):
+    """Items of `Msg` (hostile.dfir) that lie about their contents; each closes its connection with the
+    reason, and nothing but the honest items is printed."""
+    deploy, addr = address(dir, "sink")
+    key = key_of(dir)
+    proc = start(dir, "sink")
+    tree = b""
+    for _ in range(5000):
+        tree = struct.pack("<Q", 0) + struct.pack("<Q", 1) + tree  # Tree { label: "", kids: [tree] }
+    tree += struct.pack("<QQ", 0, 0)
+    cases = [
+        ("honest", frame(text("SECRET-OF-ANOTHER-PEER"))),
+        ("huge string", frame(text("abcd", claimed=10 ** 8))),
+        ("string past its item", frame(text("", claimed=200))),
+        ("item shorter than a tag", frame(b"\0\0")),
+        ("huge list", frame(struct.pack("<IQ", 1, 10 ** 12) + struct.pack("<q", 5))),
+        ("enum tag", frame(struct.pack("<I", 99))),
+        ("boolean", frame(struct.pack("<IB", 3, 7))),
+        ("option tag", frame(struct.pack("<IBQ", 4, 2, 0))),
+        ("deep nesting", frame(struct.pack("<I", 2) + tree)),
+        ("trailing bytes", frame(text("a") + b"!")),
+        ("one bad item of two", frame(text("first"), struct.pack("<I", 42))),
+        ("nested", frame(struct.pack("<I", 2) + struct.pack("<Q", 1) + b"n" + struct.pack("<Q", 1) +
+                         struct.pack("<Q", 1) + b"m" + struct.pack("<Q", 0))),
+    ]
+    for name, data in cases:
+        s = connect(addr)
+        handshake(s, deploy, key)
+        s.sendall(data)
+        if name in ("honest", "nested"):
+            time.sleep(0.3)
+        else:
+            print("%s: refused=%s" % (name, refused(s)))
+        s.close()
+    time.sleep(0.3)
     code, out, err = stop(proc)
     print("exit:", code)
     sys.stdout.write(out)
@@ -222,6 +356,8 @@ if __name__ == "__main__":
     port = free_port()
     if mode == "malformed":
         malformed(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
+    elif mode == "hostile":
+        hostile(build(dfirc, "hostile.dfir", os.path.join(tmp, "hostile"), port))
     elif mode == "mismatch":
         mismatch(build(dfirc, "pipe.dfir", os.path.join(tmp, "v1"), port),
                  build(dfirc, "pipe_str.dfir", os.path.join(tmp, "v2"), port))
