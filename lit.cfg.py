@@ -48,3 +48,18 @@ if _can_make_netns():
     config.available_features.add("netns")
 else:
     lit_config.note("network namespaces unavailable (needs root and `ip`): netns tests are unsupported")
+
+# `ipv6`: the loopback has an IPv6 address (::1).
+def _has_ipv6_loopback():
+    import socket
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+if _has_ipv6_loopback():
+    config.available_features.add("ipv6")
+else:
+    lit_config.note("no IPv6 loopback: ipv6 tests are unsupported")
