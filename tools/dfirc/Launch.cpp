@@ -186,11 +186,13 @@ std::string describePhases(const std::vector<Instance> &all) {
 }
 
 /// Stops every instance still running: SIGTERM, then SIGKILL for any that
-/// has not exited 3 s later. Their exits are launch's doing, not failures.
+/// has not exited 10 s later (an instance gives itself 5 s to deliver what
+/// it has made: docs/deployment.md). Their exits are launch's doing, not
+/// failures.
 void stopAll(std::vector<Instance> &all) {
   for (auto &in : all)
     if (!in.exited) kill(in.pid, SIGTERM);
-  uint64_t deadline = nowMs() + 3000;
+  uint64_t deadline = nowMs() + 10000;
   for (auto &in : all) {
     while (!in.exited) {
       int status;

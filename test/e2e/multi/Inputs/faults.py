@@ -3,6 +3,8 @@
 usage: faults.py MODE DFIRC TMPDIR, MODE one of
   malformed  bad hellos, handshakes and frames sent to a receiving instance (pipe.dfir)
   hostile    frames whose items lie about their contents (hostile.dfir)
+  halfsent   many connections each sending most of a big frame, and no more
+  fds        a receiver out of file descriptors
   mismatch   a sender built from a different program (pipe_str.dfir) than its receiver
   late       a sender started before its receiver retries; without a receiver it gives up
   orphan     an instance whose launcher went away
@@ -239,6 +241,99 @@ def hostile(dir):
     sys.stdout.write(err)
 
 
+def peak_mib(proc):
+    for line in open("/proc/%d/status" % proc.pid):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+def cpu_seconds(proc):
+    fields = open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def good_item(deploy, key, addr, value):
+    s = connect(addr)
+    handshake(s, deploy, key)
+    item = struct.pack("<q", value)
+    s.sendall(struct.pack("<IIII", 8 + 4 + len(item), 0, 1, len(item)) + item)
+    time.sleep(0.3)
+    s.close()
+
+
+def halfsent(dir):
+    """Ten connections each send 3.5 MiB of a 4 MiB frame (DFIR_MAX_FRAME) and stop: the receiver holds at
+    most DFIR_MAX_BUFFERED (8 MiB) of unfinished frames plus the oldest one, cuts each off after
+    DFIR_FRAME_TIMEOUT_MS, and then still works."""
+    deploy, addr = address(dir, "sink")
+    key = key_of(dir)
+    proc = start(dir, "sink", env={"DFIR_MAX_FRAME": str(4 << 20), "DFIR_MAX_BUFFERED": str(8 << 20),
+                                   "DFIR_FRAME_TIMEOUT_MS": "2000"})
+    part = struct.pack("<IIII", (4 << 20) - 4, 0, 1, (4 << 20) - 16) + b"x" * (7 << 19)
+    socks = []
+    for _ in range(10):
+        s = connect(addr)
+        handshake(s, deploy, key)
+        s.setblocking(False)
+        socks.append([s, 0])
+    began = time.time()
+    while time.time() - began < 1.5:
+        for entry in socks:
+            try:
+                entry[1] += entry[0].send(part[entry[1]:entry[1] + 65536])
+            except OSError:
+                pass
+        time.sleep(0.001)
+    print("sent MiB:", sum(n for _, n in socks) >> 20, "peak MiB below 24:", peak_mib(proc) < 24)
+    cut = sum(refused_later(s) for s, _ in socks)
+    print("cut off:", cut)
+    for s, _ in socks:
+        s.close()
+    good_item(deploy, key, addr, 41)
+    code, out, err = stop(proc)
+    print("exit:", code)
+    sys.stdout.write(out)
+    print("timeouts:", err.count("it sent part of a frame and not the rest within 2000 ms"))
+
+
+def refused_later(s):
+    s.setblocking(True)
+    s.settimeout(10)
+    try:
+        while True:
+            got = s.recv(600)
+            if not got or got[:1] == b"\x01":
+                return 1
+    except OSError:
+        return 1
+
+
+def fds(dir):
+    """A receiver allowed 24 descriptors, sent 40 connections: it says so once, does not spin, and works
+    again once they close."""
+    import resource
+    deploy, addr = address(dir, "sink")
+    key = key_of(dir)
+    limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+    proc = subprocess.Popen([os.path.join(dir, "sink"), "--deploy", os.path.join(dir, "deploy.json"),
+                             "--location", "sink", "--id", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=limit)
+    socks = [connect(addr) for _ in range(40)]
+    time.sleep(0.2)
+    before = cpu_seconds(proc)
+    time.sleep(1.0)
+    print("busy while out of descriptors:", cpu_seconds(proc) - before > 0.5)
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    good_item(deploy, key, addr, 43)
+    code, out, err = stop(proc)
+    print("exit:", code)
+    sys.stdout.write(out)
+    sys.stdout.write(err)
+
+
 def mismatch(dir1, dir2):
     sink = start(dir1, "sink")
     source = start(dir2, "source")
@@ -356,6 +451,8 @@ if __name__ == "__main__":
     port = free_port()
     if mode == "malformed":
         malformed(build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
+    elif mode in ("halfsent", "fds"):
+        globals()[mode](build(dfirc, "pipe.dfir", os.path.join(tmp, "pipe"), port))
     elif mode == "hostile":
         hostile(build(dfirc, "hostile.dfir", os.path.join(tmp, "hostile"), port))
     elif mode == "mismatch":
