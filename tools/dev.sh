@@ -5,24 +5,36 @@
 #   tools/dev.sh build     deps + configure + build (build/)
 #   tools/dev.sh example   build + run the example program
 #   tools/dev.sh test      build + run every test (GoogleTest + lit) through ctest
+#   tools/dev.sh sanitize  clang-19 build with AddressSanitizer, UndefinedBehaviorSanitizer
+#                          (leaks reported) and the libFuzzer targets (build-asan/),
+#                          then every test against it
+#   tools/dev.sh fuzz      after `sanitize`: each libFuzzer target for FUZZ_SECONDS (60)
 #
-# BUILD_DIR overrides the build directory (default: build).
+# BUILD_DIR overrides the build directory (default: build), ASAN_BUILD_DIR the
+# sanitizer build's (default: build-asan).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 
 PACKAGES=(
   build-essential cmake ninja-build python3 default-jre-headless
   antlr4 libantlr4-runtime-dev uuid-dev libssl-dev
   llvm-19-dev llvm-19-tools libzstd-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
-  graphviz wamerican valgrind
+  graphviz wamerican valgrind libssl-dev
 )
+# Only for `sanitize` and `fuzz`.
+SANITIZE_PACKAGES=(clang-19 libclang-rt-19-dev)
 
 deps() {
+  install_missing "${PACKAGES[@]}"
+}
+
+install_missing() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
@@ -45,6 +57,38 @@ build() {
   cmake --build "$BUILD_DIR" -j "$(nproc)"
 }
 
+sanitize_build() {
+  deps
+  install_missing "${SANITIZE_PACKAGES[@]}"
+  if [ ! -f "$ASAN_BUILD_DIR/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DDFIR_BUILD_FUZZER=ON
+  fi
+  cmake --build "$ASAN_BUILD_DIR" -j "$(nproc)"
+}
+
+# Every libFuzzer target for FUZZ_SECONDS, from seeds: the test programs for
+# the parser, generated frames for the frame check.
+fuzz() {
+  local seconds="${FUZZ_SECONDS:-60}" work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  mkdir -p "$work/parse" "$work/frame"
+  find "$ROOT/test" "$ROOT/examples" -name '*.dfir' -size -4k -exec cp {} "$work/parse/" \;
+  python3 "$ROOT/test/fuzz/mutate-frames.py" "$work/frame" - 200 >/dev/null
+  for target in parse frame; do
+    echo "dev.sh: fuzzing dfir-$target-fuzzer for $seconds s"
+    (cd "$work" && "$ASAN_BUILD_DIR/bin/dfir-$target-fuzzer" -max_total_time="$seconds" -max_len=4096 \
+      -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "$work/$target" 2>&1 | tail -n 12)
+    if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
+      echo "dev.sh: dfir-$target-fuzzer found a failing input (kept in build-asan/fuzz-failures)" >&2
+      mkdir -p "$ASAN_BUILD_DIR/fuzz-failures"
+      cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$ASAN_BUILD_DIR/fuzz-failures/" 2>/dev/null || true
+      return 1
+    fi
+  done
+}
+
 case "${1:-}" in
   deps) deps ;;
   build) build ;;
@@ -64,8 +108,18 @@ case "${1:-}" in
     cd "$BUILD_DIR"
     ctest --output-on-failure -j "$(nproc)"
     ;;
+  sanitize)
+    sanitize_build
+    cd "$ASAN_BUILD_DIR"
+    # lit-memcheck is valgrind's job; it does not run under AddressSanitizer.
+    ctest --output-on-failure -j "$(nproc)" -E lit-memcheck
+    ;;
+  fuzz)
+    sanitize_build
+    fuzz
+    ;;
   *)
-    echo "usage: tools/dev.sh deps|build|example|test" >&2
+    echo "usage: tools/dev.sh deps|build|example|test|sanitize|fuzz" >&2
     exit 2
     ;;
 esac

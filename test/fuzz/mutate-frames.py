@@ -4,7 +4,7 @@ its element types, mutates them (fixed seed: lengths, counts and tags bent, byte
 them all through dfir-frame-fuzz-replay, which traps if a frame the runtime accepts reads past an item. A
 complement to real libFuzzer runs (docs/testing.md), cheap enough for every CI run.
 
-usage: mutate-frames.py OUT_DIR REPLAY_BINARY [COUNT]
+usage: mutate-frames.py OUT_DIR REPLAY_BINARY [COUNT]   (REPLAY_BINARY `-`: only write the frames, as seeds)
 """
 import os
 import random
@@ -82,6 +82,9 @@ def main():
         with open(path, "wb") as f:
             f.write(data)
         paths.append(path)
+    if replay == "-":
+        print("wrote %d frames" % len(paths))
+        return 0
     for start in range(0, len(paths), 500):
         subprocess.run([replay] + paths[start:start + 500], check=True, stdout=subprocess.DEVNULL)
     print("replayed %d frames without a crash" % len(paths))

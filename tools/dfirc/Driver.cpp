@@ -305,6 +305,15 @@ std::string runtimeArchive() {
   return dir + "/../lib/libdfir_rt.a";
 }
 
+#ifndef DFIRC_LINKER
+#define DFIRC_LINKER "cc"
+#define DFIRC_LINK_FLAGS ""
+#endif
+/// What links executables: `cc`, or in a sanitizer build of dfirc the
+/// compiler and flags its (instrumented) runtime archive needs.
+constexpr const char *kLinker = DFIRC_LINKER;
+constexpr const char *kLinkFlags = DFIRC_LINK_FLAGS;
+
 /// Runs a command; returns its exit status (or -1 if it could not start).
 int runCommand(const std::vector<std::string> &argv) {
   std::vector<char *> args;
@@ -360,12 +369,13 @@ int buildNative(const BuildOptions &opts) {
       std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
       return kExitUserError;
     }
-    std::vector<std::string> link = {"cc", "-o", exe, object};
+    std::vector<std::string> link = {kLinker, "-o", exe, object};
     link.insert(link.end(), opts.link.begin(), opts.link.end());
     link.insert(link.end(), {runtimeArchive(), "-lcrypto", "-lm"});
+    if (*kLinkFlags) link.push_back(kLinkFlags);
     int rc = runCommand(link);
     if (rc != 0) {
-      std::fprintf(stderr, "dfirc: error: linking `%s` with `cc` failed%s\n", exe.c_str(),
+      std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), kLinker,
                    rc < 0 ? " (is a C compiler installed?)" : "");
       return kExitUserError;
     }
