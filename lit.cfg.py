@@ -30,6 +30,15 @@ config.substitutions.append(("%memcheck", memcheck))
 if "DFIR_MEMCHECK" in os.environ:
     config.environment["DFIR_MEMCHECK"] = os.environ["DFIR_MEMCHECK"]
 config.substitutions.append(("%python", getattr(config, "python_executable", "python3")))
+# `asan`: dfirc, its runtime and the executables it builds are instrumented
+# with AddressSanitizer (tools/dev.sh sanitize). Memory and CPU figures mean
+# nothing there, and valgrind cannot run them: %valgrind then runs the
+# executable alone (its own instrumentation checks the same errors).
+if getattr(config, "dfirc_sanitized", False):
+    config.available_features.add("asan")
+    config.substitutions.append(("%valgrind", ""))
+else:
+    config.substitutions.append(("%valgrind", "valgrind -q --error-exitcode=9"))
 config.substitutions.append(("%src_root", src_root))
 
 # `netns`: this run may create network namespaces (root, with `ip`): the

@@ -15,6 +15,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace dfir::backend {
 
@@ -134,16 +135,16 @@ private:
       case OpKind::Enumerate: s.acc = addField(llvm::Type::getInt64Ty(ctx_)); break;
       case OpKind::DeferTick:
       case OpKind::DeferTickLazy:
-        s.cur = addField(rt_->vecType());
-        s.next = addField(rt_->vecType());
+        s.cur = addVecField();
+        s.next = addVecField();
         break;
       case OpKind::Scan: s.acc = addField(types().lower(op.outTypes[0])); break;
       case OpKind::Chain:
       case OpKind::Sort:
-      case OpKind::SortByKey: s.cur = addField(rt_->vecType()); break;
+      case OpKind::SortByKey: s.cur = addVecField(); break;
       case OpKind::Zip:
-        s.cur = addField(rt_->vecType());  // unmatched items of [0]
-        s.next = addField(rt_->vecType()); // unmatched items of [1]
+        s.cur = addVecField();  // unmatched items of [0]
+        s.next = addVecField(); // unmatched items of [1]
         s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // next unread item of [0]
         s.has = addField(llvm::Type::getInt64Ty(ctx_)); // next unread item of [1]
         break;
@@ -152,20 +153,20 @@ private:
         s.has = addField(llvm::Type::getInt8Ty(ctx_));
         break;
       case OpKind::DeferSignal:
-        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t0 = addTableField();
         s.has = addField(llvm::Type::getInt8Ty(ctx_));
         break;
-      case OpKind::Persist: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::Persist: s.t0 = addTableField(); break;
       case OpKind::MultisetDelta:
       case OpKind::CrossJoin:
       case OpKind::CrossJoinMultiset:
-        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
-        s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t0 = addTableField();
+        s.t1 = addTableField();
         break;
       case OpKind::DestFile: s.acc = addField(llvm::PointerType::getUnqual(ctx_)); break;
       case OpKind::Send:
         if (sendsBatches(op)) {
-          s.cur = addField(rt_->vecType());                // the tick's items, framed
+          s.cur = addVecField();                // the tick's items, framed
           s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // how many
         }
         break;
@@ -175,26 +176,26 @@ private:
         break;
       case OpKind::Difference:
       case OpKind::AntiJoin:
-        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t0 = addTableField();
         if (sideStatic(op, 0)) {
-          s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+          s.t1 = addTableField();
           s.acc = addField(llvm::Type::getInt64Ty(ctx_)); // items stored before this tick
         }
         break;
       case OpKind::Unique:
       case OpKind::FoldKeyed:
-      case OpKind::ReduceKeyed: s.t0 = addField(llvm::PointerType::getUnqual(ctx_)); break;
+      case OpKind::ReduceKeyed: s.t0 = addTableField(); break;
       case OpKind::Join:
       case OpKind::JoinMultiset:
-        s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
-        s.t1 = addField(llvm::PointerType::getUnqual(ctx_));
+        s.t0 = addTableField();
+        s.t1 = addTableField();
         break;
       default: break;
       }
       // A 'static accumulator holding strings is kept encoded in a table
       // between ticks: tick memory would not outlive it.
       bool accumulates = op.kind == OpKind::Fold || op.kind == OpKind::Reduce || op.kind == OpKind::Scan;
-      if (accumulates && isStatic(op) && holdsPointers(op.outTypes[0])) s.t0 = addField(llvm::PointerType::getUnqual(ctx_));
+      if (accumulates && isStatic(op) && holdsPointers(op.outTypes[0])) s.t0 = addTableField();
       state_[id] = s;
     }
     // Buffered edges: handoffs inside a cyclic stratum (the fixpoint loop
@@ -209,7 +210,7 @@ private:
       bool later = !sameStratum &&
                    (!p_.ops[e.to].info().isBlocking(e.toPort) || p_.ops[e.to].kind == OpKind::NextStratum);
       if (!fixpoint && !later) continue;
-      Buffer buf{h.edge, addField(rt_->vecType()), addField(rt_->vecType())};
+      Buffer buf{h.edge, addVecField(), addVecField()};
       buffers_.push_back(buf);
       bufferOf_[h.edge] = static_cast<int>(buffers_.size() - 1);
     }
@@ -220,6 +221,9 @@ private:
     fields_.push_back(t);
     return static_cast<int>(fields_.size() - 1);
   }
+  /// Fields that own memory, freed by fini: vectors and hash tables.
+  int addVecField() { return vecFields_.emplace_back(addField(rt_->vecType())); }
+  int addTableField() { return tableFields_.emplace_back(addField(llvm::PointerType::getUnqual(ctx_))); }
 
   TypeLowering &types() {
     if (!types_) types_ = std::make_unique<TypeLowering>(ctx_, *p_.types, module_->getDataLayout());
@@ -671,7 +675,9 @@ private:
     }
     case OpKind::MultisetDelta: {
       // Pass the item on when this tick has seen it more often than the last.
-      auto [kb, kl] = gen.encode(item, op.inTypes[0], 0);
+      // Plain variables: lambdas below capture them (C++17 cannot capture bindings).
+      llvm::Value *kb, *kl;
+      std::tie(kb, kl) = gen.encode(item, op.inTypes[0], 0);
       auto countOf = [&](int table) {
         llvm::Value *entry = b.CreateCall(rt_->mapFind(), {b.CreateLoad(b.getPtrTy(), field(b, state, table)), kb, kl});
         llvm::Value *has = b.CreateICmpNE(rt_->entryCount(b, entry), b.getInt64(0));
@@ -704,7 +710,9 @@ private:
     case OpKind::CrossJoinMultiset: {
       // Both sides stored under one key; each new item pairs with the other side's items.
       const Type *mine = op.inTypes[port], *other = op.inTypes[1 - port];
-      auto [vb, vl] = gen.encode(item, mine, 1);
+      // Plain variables: lambdas below capture them (C++17 cannot capture bindings).
+      llvm::Value *vb, *vl;
+      std::tie(vb, vl) = gen.encode(item, mine, 1);
       llvm::Value *multiset = b.getInt32(op.kind == OpKind::CrossJoinMultiset);
       llvm::Value *added = b.CreateCall(rt_->mapInsert(), {field(b, state, port == 0 ? s.t0 : s.t1), vb, b.getInt64(0),
                                                             vb, vl, multiset});
@@ -787,7 +795,9 @@ private:
       const Type *mine = op.inTypes[port]->elems[1], *other = op.inTypes[1 - port]->elems[1];
       llvm::Value *key = b.CreateExtractValue(item, {0});
       llvm::Value *val = b.CreateExtractValue(item, {1});
-      auto [kb, kl] = gen.encode(key, keyType, 0);
+      // Plain variables: lambdas below capture them (C++17 cannot capture bindings).
+      llvm::Value *kb, *kl;
+      std::tie(kb, kl) = gen.encode(key, keyType, 0);
       auto [vb, vl] = gen.encode(val, mine, 1);
       llvm::Value *multiset = b.getInt32(op.kind == OpKind::JoinMultiset);
       llvm::Value *added = b.CreateCall(
@@ -1162,7 +1172,8 @@ private:
     return f;
   }
 
-  /// Closes files; the process exit frees the rest.
+  /// Closes files and frees the vectors and tables of the state (what is
+  /// in tick memory goes with the runtime's arenas).
   llvm::Function *defineFini() {
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
@@ -1172,6 +1183,8 @@ private:
     for (int id : ops_)
       if (p_.ops[id].kind == OpKind::DestFile)
         b.CreateCall(rt_->fileClose(), {b.CreateLoad(b.getPtrTy(), field(b, f->getArg(0), state_[id].acc))});
+    for (int v : vecFields_) b.CreateCall(rt_->vecFree(), {field(b, f->getArg(0), v)});
+    for (int t : tableFields_) b.CreateCall(rt_->tableFree(), {field(b, f->getArg(0), t)});
     b.CreateRetVoid();
     return f;
   }
@@ -1580,6 +1593,7 @@ private:
   std::unique_ptr<TypeLowering> types_;
   std::vector<int> ops_;
   std::vector<llvm::Type *> fields_;
+  std::vector<int> vecFields_, tableFields_; // owning fields, freed by fini
   llvm::StructType *stateType_ = nullptr;
   std::map<int, OpState> state_;
   std::map<std::pair<int, unsigned>, llvm::Function *> push_;

@@ -75,6 +75,8 @@ public:
   llvm::Value *entryCount(llvm::IRBuilder<> &b, llvm::Value *entry);
   llvm::Value *entryValue(llvm::IRBuilder<> &b, llvm::Value *entry, llvm::Value *index);
   llvm::FunctionCallee tableClear();  // (ptr table)
+  llvm::FunctionCallee tableFree();   // (ptr table*)
+  llvm::FunctionCallee vecFree();     // (ptr vec)
   llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
   llvm::FunctionCallee alloc();       // (i64 size) -> ptr
   llvm::FunctionCallee mark();        // () -> ptr

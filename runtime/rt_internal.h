@@ -37,6 +37,8 @@ typedef struct dfir_json {
 dfir_json *dfir_rt_json_parse(const char *text, size_t len, char *error, size_t error_size);
 /* The member `key` of an object, or NULL. */
 const dfir_json *dfir_rt_json_get(const dfir_json *object, const char *key);
+/* Frees a parsed value (NULL: nothing). */
+void dfir_rt_json_free(dfir_json *json);
 
 /* Deployed runs (rt_net.c): when active, send/recv, member_id and
  * cluster_size go over TCP instead of the in-memory system. */

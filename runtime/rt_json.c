@@ -85,6 +85,30 @@ static char *read_string(reader *r) {
 
 static dfir_json *read_value(reader *r, int depth);
 
+/* Frees what a value owns (not the value itself). */
+static void free_contents(dfir_json *j) {
+  for (uint32_t i = 0; i < j->count; ++i) {
+    free_contents(&j->items[i]);
+    if (j->keys) free(j->keys[i]);
+  }
+  free(j->items);
+  free(j->keys);
+  free(j->string);
+}
+
+void dfir_rt_json_free(dfir_json *j) {
+  if (!j) return;
+  free_contents(j);
+  free(j);
+}
+
+/* A failure inside a container: what was read of it goes. */
+static dfir_json *fail_in(reader *r, const char *what, dfir_json *j, char *key) {
+  free(key);
+  dfir_rt_json_free(j);
+  return fail(r, what);
+}
+
 static int append(dfir_json *j, dfir_json *item, char *key) {
   dfir_json *items = (dfir_json *)realloc(j->items, (j->count + 1) * sizeof(dfir_json));
   char **keys = (char **)realloc(j->keys, (j->count + 1) * sizeof(char *));
@@ -112,15 +136,18 @@ static dfir_json *read_container(reader *r, int depth, int object) {
     char *key = NULL;
     skip_space(r);
     if (object) {
-      if (r->at >= r->end || *r->at != '"') return fail(r, "expected a string key");
-      if (!(key = read_string(r))) return fail(r, "bad key");
+      if (r->at >= r->end || *r->at != '"') return fail_in(r, "expected a string key", j, NULL);
+      if (!(key = read_string(r))) return fail_in(r, "bad key", j, NULL);
       skip_space(r);
-      if (r->at >= r->end || *r->at != ':') return fail(r, "expected `:`");
+      if (r->at >= r->end || *r->at != ':') return fail_in(r, "expected `:`", j, key);
       ++r->at;
     }
     dfir_json *item = read_value(r, depth + 1);
-    if (!item) return NULL;
-    if (!append(j, item, key)) return fail(r, "out of memory");
+    if (!item) return fail_in(r, "expected a value", j, key);
+    if (!append(j, item, key)) {
+      dfir_rt_json_free(item);
+      return fail_in(r, "out of memory", j, key);
+    }
     skip_space(r);
     if (r->at < r->end && *r->at == ',') {
       ++r->at;
@@ -130,7 +157,7 @@ static dfir_json *read_container(reader *r, int depth, int object) {
       ++r->at;
       return j;
     }
-    return fail(r, object ? "expected `,` or `}`" : "expected `,` or `]`");
+    return fail_in(r, object ? "expected `,` or `}`" : "expected `,` or `]`", j, NULL);
   }
 }
 
@@ -142,7 +169,7 @@ static dfir_json *read_value(reader *r, int depth) {
   if (c == '{' || c == '[') return read_container(r, depth, c == '{');
   if (c == '"') {
     dfir_json *j = node(DFIR_JSON_STRING);
-    if (!j || !(j->string = read_string(r))) return fail(r, "bad string");
+    if (!j || !(j->string = read_string(r))) return fail_in(r, "bad string", j, NULL);
     return j;
   }
   static const struct {
@@ -178,7 +205,7 @@ dfir_json *dfir_rt_json_parse(const char *text, size_t len, char *error, size_t 
   dfir_json *j = read_value(&r, 0);
   if (j) {
     skip_space(&r);
-    if (r.at != r.end) j = fail(&r, "unexpected text after the value");
+    if (r.at != r.end) j = fail_in(&r, "unexpected text after the value", j, NULL);
   }
   if (!j) snprintf(error, error_size, "%s", r.error[0] ? r.error : "out of memory");
   return j;

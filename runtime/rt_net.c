@@ -217,6 +217,11 @@ static int parse_address(const char *addr, char **host, uint16_t *port) {
   return 1;
 }
 
+/* The deploy file's text and parse: names in the tables below point into
+ * them, so they live until the instance stops (net_free). */
+static char *deploy_text;
+static dfir_json *deploy_root;
+
 static void read_deploy(const dfir_location *self) {
   FILE *f = fopen(deploy_path, "rb");
   if (!f) die("cannot open the deploy file `%s`: %s", deploy_path, strerror(errno));
@@ -226,7 +231,7 @@ static void read_deploy(const dfir_location *self) {
     if (len + 4096 > cap) {
       char *t = (char *)realloc(text, cap = cap * 2 + 4096);
       if (!t) die("out of memory reading `%s`%s", deploy_path, "");
-      text = t;
+      deploy_text = text = t;
     }
     size_t n = fread(text + len, 1, cap - len, f);
     len += n;
@@ -234,7 +239,7 @@ static void read_deploy(const dfir_location *self) {
   }
   fclose(f);
   char error[240];
-  dfir_json *root = dfir_rt_json_parse(text, len, error, sizeof error);
+  dfir_json *root = deploy_root = dfir_rt_json_parse(text, len, error, sizeof error);
   if (!root) bad_deploy(error);
   if (parse_hex(member(root, "fingerprint", DFIR_JSON_STRING)->string) != self->fingerprint)
     die("deploy file `%s` was written for a different build of the program than this executable (`%s`)",
@@ -717,7 +722,10 @@ static void read_reply(conn *c) {
   if (avail > 0 && (p[0] > 1 || c->stage == kAuthenticated))
     die("%s answered with bytes that are not the dfir protocol%s", who, "");
   if (ended) {
-    if (c->shut && c->out.len == c->out.off) { /* stopping: all was sent, and the peer has closed */
+    if (c->out.len == c->out.off && (n == 0 || stopping)) {
+      /* All was sent, and the peer closed in order (it reads everything
+       * before it closes: it was stopped). Not a loss; a later send to it
+       * is an error (dfir_rt_net_send). */
       close_conn(c);
       return;
     }
@@ -922,6 +930,13 @@ static void close_frame(conn *c) {
   c->frame = -1;
 }
 
+/* A send to a peer whose connection has closed: it stopped. */
+static DFIR_RT_NORETURN void gone(const char *name, uint32_t line, uint32_t peer) {
+  char who[96], msg[200];
+  snprintf(msg, sizeof msg, "cannot send to %s: it has stopped (its connection closed)", peer_name(peer, who, sizeof who));
+  dfir_rt_error(name, line, msg);
+}
+
 void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member,
                       const void *bytes, uint64_t len) {
   if (member >= locs[to].count) {
@@ -933,7 +948,7 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   if (len > max_frame - 64) dfir_rt_error(name, line, "a message is larger than the frame limit (64 MiB, or DFIR_MAX_FRAME)");
   conn *c = &outs[locs[to].first + (uint32_t)member];
   if (c->fd < 0 || c->shut) {
-    if (!stopping) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+    if (!stopping) gone(name, line, locs[to].first + (uint32_t)member);
     ++dropped;
     return;
   }
@@ -964,7 +979,7 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
   for (uint32_t member = 0; member < locs[to].count; ++member) {
     conn *c = &outs[locs[to].first + member];
     if (c->fd < 0 || c->shut) {
-      if (!stopping) dfir_rt_error(name, line, "no connection to the destination (internal error)");
+      if (!stopping) gone(name, line, locs[to].first + member);
       dropped += count;
       continue;
     }
@@ -1087,6 +1102,29 @@ static int finish_stop(void) {
 static void on_stop(int sig) {
   (void)sig;
   stop_requested = 1;
+}
+
+/* Frees what the instance holds, once it has stopped. */
+static void net_free(void) {
+  for (uint32_t i = 0; i < nins; ++i) close_conn(&ins[i]);
+  for (uint32_t g = 0; g < ninst; ++g) close_conn(&outs[g]);
+  for (uint32_t c = 0; c < nchans; ++c) {
+    free(inboxes[c].queued.data);
+    free(inboxes[c].current.data);
+  }
+  for (uint32_t l = 0; l < nlocs; ++l) {
+    for (uint32_t i = 0; i < locs[l].count; ++i) free(locs[l].hosts[i]);
+    free(locs[l].hosts);
+    free(locs[l].ports);
+  }
+  free(ins);
+  free(outs);
+  free(inboxes);
+  free(locs);
+  free(chans);
+  dfir_rt_json_free(deploy_root);
+  free(deploy_text);
+  if (listen_fd >= 0) close(listen_fd);
 }
 
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id) {
@@ -1241,5 +1279,6 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (location->fini) location->fini(state);
   free(state);
   dfir_rt_flush();
+  net_free();
   return lost;
 }

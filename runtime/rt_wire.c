@@ -145,7 +145,7 @@ const char *dfir_rt_frame_check(const uint32_t *schema, const char *body, uint64
   const char *why = NULL;
   if (same_size_items(body, size, count)) {
     /* One length for all: when it is the type's fixed size, that is all. */
-    if (schema[1] == DFIR_WIRE_VARIABLE || load32(body) != schema[1])
+    if (count > 0 && (schema[1] == DFIR_WIRE_VARIABLE || load32(body) != schema[1]))
       for (uint64_t i = 0, at = 0; i < count && !why; ++i, at += 4 + (uint64_t)load32(body))
         dfir_rt_wire_check(schema, body + at + 4, load32(body + at), &why);
     return why;

@@ -28,6 +28,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -56,6 +57,8 @@ struct Instance {
   std::string outLine, errLine, controlLine;
   std::string errTail; // the end of what it wrote to stderr
   bool idle = false, exited = false;
+  int status = 0;         // once exited
+  bool killed = false;    // launch sent it SIGKILL
   unsigned long long sent = 0, received = 0;
   bool answered = false, probeIdle = false; // this wave's answer
   unsigned long long probeSent = 0, probeReceived = 0;
@@ -195,13 +198,15 @@ void stopAll(std::vector<Instance> &all) {
   uint64_t deadline = nowMs() + 10000;
   for (auto &in : all) {
     while (!in.exited) {
-      int status;
-      pid_t r = waitpid(in.pid, &status, WNOHANG);
+      pid_t r = waitpid(in.pid, &in.status, WNOHANG);
       if (r == in.pid || r < 0) {
         in.exited = true;
         break;
       }
-      if (nowMs() > deadline) kill(in.pid, SIGKILL);
+      if (nowMs() > deadline && !in.killed) {
+        kill(in.pid, SIGKILL);
+        in.killed = true;
+      }
       usleep(2000);
     }
   }
@@ -244,6 +249,7 @@ int runLaunch(const LaunchOptions &opts) {
   }
   char error[240];
   dfir_json *root = dfir_rt_json_parse(text.data(), text.size(), error, sizeof error);
+  std::unique_ptr<dfir_json, void (*)(dfir_json *)> freeRoot(root, dfir_rt_json_free);
   const dfir_json *locations = root ? dfir_rt_json_get(root, "locations") : nullptr;
   if (!locations || locations->kind != DFIR_JSON_ARRAY) {
     std::fprintf(stderr, "dfirc: error: `%s` is not a deploy file: %s\n", opts.deployFile.c_str(),
@@ -484,13 +490,27 @@ int runLaunch(const LaunchOptions &opts) {
       break;
     }
   }
-  // Output written before the last reports is in the pipes: show it, then stop everything.
+  // Output written before the last reports is in the pipes: show it, then
+  // stop everything, and show what the instances wrote while stopping.
+  for (auto &in : all) readAll(in);
+  bool quiescent = result == kExitOk;
+  std::vector<bool> running;
+  for (auto &in : all) running.push_back(!in.exited);
+  stopAll(all);
   for (auto &in : all) {
     readAll(in);
     if (!in.outLine.empty()) forward(stdout, in.label, in.outLine, "\n", 1);
     if (!in.errLine.empty()) forward(stderr, in.label, in.errLine, "\n", 1);
   }
-  stopAll(all);
+  // After quiescence, an instance must stop cleanly: one that reports a
+  // loss while stopping (exit 1), or does not stop in time, is an error.
+  for (size_t i = 0; quiescent && i < all.size(); ++i) {
+    const Instance &in = all[i];
+    if (!running[i] || (WIFEXITED(in.status) && WEXITSTATUS(in.status) == 0)) continue;
+    std::fprintf(stderr, "dfirc: error: instance %s %s while stopping\n", in.label.c_str(),
+                 in.killed ? "did not exit within 10 s of SIGTERM and was killed" : describeExit(in.status).c_str());
+    result = kExitUserError;
+  }
   for (auto &in : all)
     for (int fd : {in.out, in.err, in.control})
       if (fd >= 0) close(fd);

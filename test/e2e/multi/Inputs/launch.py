@@ -4,6 +4,7 @@ usage: launch.py MODE DFIRC TMPDIR, MODE one of
   slow        the workers are still starting when --timeout fires
   connecting  the leader is still starting, so the workers are still connecting
   stubborn    a worker ignores SIGTERM when --timeout fires (launch kills it)
+  unclean     after quiescence, an instance exits 3 when stopped (pipe.dfir)
   SIGINT, SIGTERM, SIGHUP
               launch itself receives the signal while the system runs
 
@@ -28,13 +29,32 @@ os.execv(%(real)r, [%(real)r] + sys.argv[1:])
 """
 
 
-def slow_start(dir, location, delay, stubborn=False):
+# Stands in for an instance that reports a failure when it is stopped: runs the real executable (with the
+# launcher's control socket) and exits 3 after stopping it.
+UNCLEAN = """#!%(python)s
+import signal, subprocess, sys
+child = subprocess.Popen([%(real)r] + sys.argv[1:], pass_fds=(3,))
+stopped = []
+def stop(sig, frame):
+    stopped.append(sig)
+    child.send_signal(signal.SIGTERM)
+signal.signal(signal.SIGTERM, stop)
+code = child.wait()
+sys.exit(3 if stopped else code)
+"""
+
+
+def wrap(dir, location, text, **values):
     exe = os.path.join(dir, location)
     real = exe + ".real"
     os.rename(exe, real)
     with open(exe, "w") as f:
-        f.write(WRAPPER % {"python": sys.executable, "stubborn": stubborn, "delay": delay, "real": real})
+        f.write(text % dict(values, python=sys.executable, real=real))
     os.chmod(exe, stat.S_IRWXU)
+
+
+def slow_start(dir, location, delay, stubborn=False):
+    wrap(dir, location, WRAPPER, stubborn=stubborn, delay=delay)
 
 
 def timeout(dfirc, dir, stubborn=False):
@@ -70,8 +90,14 @@ def interrupt(dfirc, dir, sig):
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    dir = build(dfirc, "ticker.dfir", os.path.join(tmp, "ticker"), 0)
-    if mode == "slow":
+    dir = build(dfirc, "pipe.dfir" if mode == "unclean" else "ticker.dfir", os.path.join(tmp, "system"), 0)
+    if mode == "unclean":
+        wrap(dir, "sink", UNCLEAN)
+        launch = subprocess.run([dfirc, "launch", os.path.join(dir, "deploy.json"), "--timeout", "30"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        print("exit:", launch.returncode)
+        sys.stdout.write(launch.stdout + launch.stderr)
+    elif mode == "slow":
         slow_start(dir, "worker", 30)
         timeout(dfirc, dir)
     elif mode == "connecting":
