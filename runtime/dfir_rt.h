@@ -238,6 +238,7 @@ enum {
 #define DFIR_WIRE_VARIABLE 0xFFFFFFFFu
 #define DFIR_WIRE_MAX_DEPTH 1000      /* nesting of a received value */
 #define DFIR_WIRE_MAX_COUNT (64u << 20) /* elements of a received list */
+#define DFIR_WIRE_MAX_EMPTY 65536u      /* elements of a received list whose elements take no bytes */
 
 typedef struct dfir_location {
   const char *name;
