@@ -399,6 +399,7 @@ static int control_fd = -1;
 static uint32_t probes;
 static volatile sig_atomic_t stop_requested;
 static int stopping;        /* after SIGTERM/SIGINT: finishing (docs/deployment.md) */
+static int wake_fds[2] = {-1, -1}; /* the stop signal's handler writes here: a wait in poll ends */
 static uint64_t dropped;    /* items made while stopping, after their connection was closed */
 static inbox *inboxes; /* per channel */
 static uint64_t inbound_bytes, items_sent, items_received;
@@ -847,8 +848,8 @@ static void pump(int wait_ms, int stdin_fd) {
     int paused = (int)((accept_paused_until - now) / 1000000) + 1;
     if (wait_ms < 0 || paused < wait_ms) wait_ms = paused;
   }
-  if (cap < 3 + nins + ninst) {
-    cap = 3 + nins + ninst;
+  if (cap < 4 + nins + ninst) {
+    cap = 4 + nins + ninst;
     free(fds);
     free(owner);
     fds = (struct pollfd *)calloc(cap, sizeof(struct pollfd));
@@ -870,6 +871,7 @@ static void pump(int wait_ms, int stdin_fd) {
   int room = unfinished + kReadChunk <= max_buffered;
   fds[n++] = (struct pollfd){accepting ? listen_fd : -1, POLLIN, 0};
   fds[n++] = (struct pollfd){control_fd, POLLIN, 0}; /* ignored by poll when -1 */
+  fds[n++] = (struct pollfd){wake_fds[0], POLLIN, 0};
   if (stdin_fd >= 0) fds[n++] = (struct pollfd){stdin_fd, POLLIN, 0};
   uint32_t first_conn = n;
   for (uint32_t i = 0; i < nins; ++i)
@@ -889,6 +891,11 @@ static void pump(int wait_ms, int stdin_fd) {
       ssize_t got = read(control_fd, buf, sizeof buf);
       for (ssize_t i = 0; i < got; ++i) probes += buf[i] == '?';
       if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) stop_requested = 1; /* the launcher is gone */
+    }
+    if (fds[2].revents) {
+      char buf[64];
+      while (read(wake_fds[0], buf, sizeof buf) > 0) {
+      }
     }
     for (uint32_t i = first_conn; i < n; ++i) {
       conn *c = owner[i];
@@ -1102,6 +1109,12 @@ static int finish_stop(void) {
 static void on_stop(int sig) {
   (void)sig;
   stop_requested = 1;
+  if (wake_fds[1] >= 0) {
+    int saved = errno;
+    ssize_t ignored = write(wake_fds[1], "", 1);
+    (void)ignored;
+    errno = saved;
+  }
 }
 
 /* Frees what the instance holds, once it has stopped. */
@@ -1125,6 +1138,11 @@ static void net_free(void) {
   dfir_rt_json_free(deploy_root);
   free(deploy_text);
   if (listen_fd >= 0) close(listen_fd);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  close(wake_fds[0]);
+  close(wake_fds[1]);
+  wake_fds[0] = wake_fds[1] = -1;
 }
 
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id) {
@@ -1148,6 +1166,9 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   frame_ns = env_number("DFIR_FRAME_TIMEOUT_MS", frame_ns / 1000000, 1000000);
   stop_ns = env_number("DFIR_STOP_TIMEOUT_MS", stop_ns / 1000000, 1000000);
   dfir_rt_net_active = 1;
+  /* A signal between the check of stop_requested and poll would otherwise
+   * go unseen until the next message: the handler also wakes poll. */
+  if (pipe2(wake_fds, O_NONBLOCK | O_CLOEXEC) != 0) die("cannot create a pipe: %s%s", strerror(errno), "");
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_stop);
   signal(SIGINT, on_stop);
@@ -1195,6 +1216,10 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       listen_fd = -1;
       for (uint32_t i = 0; i < nins; ++i)
         if (ins[i].fd >= 0 && ins[i].stage != kAuthenticated) close_conn(&ins[i]);
+    }
+    if (stopping && now_ns() >= stop_deadline) { /* however much work is left */
+      lost = finish_stop();
+      break;
     }
     int queued = 0;
     for (uint32_t c = 0; c < nchans; ++c) queued |= inboxes[c].queued.len > 0;
