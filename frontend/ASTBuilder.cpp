@@ -22,10 +22,10 @@ class Builder {
 public:
   Builder(const TokenLocator &loc, DiagnosticEngine &diags) : loc_(loc), diags_(diags) {}
 
-  std::unique_ptr<Program> program(const std::vector<DfirParser::ItemContext *> &items) {
+  std::unique_ptr<Program> program(const std::function<DfirParser::ItemContext *()> &next) {
     auto p = std::make_unique<Program>();
     p->file = loc_.file();
-    for (auto *item : items) this->item(item, *p);
+    while (auto *item = next()) this->item(item, *p);
     return p;
   }
 
@@ -723,10 +723,10 @@ private:
 
 } // namespace
 
-std::unique_ptr<Program> buildAST(const std::vector<DfirParser::ItemContext *> &items,
+std::unique_ptr<Program> buildAST(const std::function<DfirParser::ItemContext *()> &next,
                                   const TokenLocator &loc, DiagnosticEngine &diags) {
   Builder b(loc, diags);
-  return b.program(items);
+  return b.program(next);
 }
 
 } // namespace dfir

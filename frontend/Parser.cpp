@@ -356,19 +356,25 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
     parser.removeErrorListeners();
     auto strategy = std::make_shared<DiagnosingErrorStrategy>(diags, loc);
     parser.setErrorHandler(strategy);
-    std::vector<DfirParser::ItemContext *> items;
     antlr4::CommonTokenStream &ts = *lexed.tokens;
-    while (ts.LA(1) != antlr4::Token::EOF) {
-      size_t start = ts.index();
-      try {
-        items.push_back(parser.item());
-      } catch (const antlr4::ParseCancellationException &) {
-        size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
-        ts.seek(next);
-        strategy->reset(&parser);
+    // Items are parsed one at a time, each built into the AST and its parse
+    // tree freed before the next: parse trees take more than 100 bytes per
+    // byte of input, and only one is alive at a time.
+    auto nextItem = [&]() -> DfirParser::ItemContext * {
+      parser.getTreeTracker().reset();
+      while (ts.LA(1) != antlr4::Token::EOF) {
+        size_t start = ts.index();
+        try {
+          return parser.item();
+        } catch (const antlr4::ParseCancellationException &) {
+          size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
+          ts.seek(next);
+          strategy->reset(&parser);
+        }
       }
-    }
-    auto program = buildAST(items, loc, diags);
+      return nullptr;
+    };
+    auto program = buildAST(nextItem, loc, diags);
     if (diags.errorCount() != before) return nullptr;
     return program;
   } catch (const std::exception &e) {
