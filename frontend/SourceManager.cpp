@@ -1,10 +1,13 @@
 #include "frontend/SourceManager.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace dfir {
 
@@ -21,23 +24,52 @@ uint32_t SourceManager::addBuffer(std::string name, std::string text, unsigned f
 }
 
 std::optional<uint32_t> SourceManager::addFile(const std::string &path, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = what + " `" + path + "`: " + std::strerror(errno);
+    return std::nullopt;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("cannot open");
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
   struct stat st;
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (fstat(fd, &st) != 0) return fail("cannot read");
+  if (S_ISDIR(st.st_mode)) {
     error = "cannot read `" + path + "`: it is a directory";
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open `" + path + "`";
-    return std::nullopt;
+  std::string text;
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > kMaxSourceBytes) {
+      error = tooLarge(path, static_cast<uint64_t>(st.st_size));
+      return std::nullopt;
+    }
+    text.reserve(static_cast<size_t>(st.st_size));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    error = "cannot read `" + path + "`";
-    return std::nullopt;
+  // Read to the end whatever stat said: pipes and devices have no size.
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot read");
+    if (n == 0) break;
+    text.append(chunk, static_cast<size_t>(n));
+    if (text.size() > kMaxSourceBytes) {
+      error = tooLarge(path, 0); // a stream: its whole size is unknown
+      return std::nullopt;
+    }
   }
-  return addBuffer(path, ss.str());
+  return addBuffer(path, std::move(text));
+}
+
+std::string SourceManager::tooLarge(const std::string &path, uint64_t bytes) {
+  char size[64];
+  if (bytes) std::snprintf(size, sizeof size, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  else std::snprintf(size, sizeof size, "more than %llu MiB", static_cast<unsigned long long>(kMaxSourceBytes >> 20));
+  return "`" + path + "` is too large (" + size + "); dfirc reads source files of at most " +
+         std::to_string(kMaxSourceBytes >> 20) + " MiB";
 }
 
 LineCol SourceManager::lineCol(SourceLoc loc) const {
