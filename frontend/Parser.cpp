@@ -120,21 +120,42 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
   out.lexer->removeErrorListeners();
   out.tokens = std::make_unique<antlr4::CommonTokenStream>(out.lexer.get());
   out.tokens->fill();
+  // What the nesting scan needs of each token kind, from its literal text
+  // (`'('`): looked up by type, so the scan allocates nothing per token.
+  enum Role : uint8_t { Other, Open, Close, Less, Greater, Semi, PathSep, Prefix, UpperKeyword };
+  const auto &voc = out.lexer->getVocabulary();
+  std::vector<Role> roles(voc.getMaxTokenType() + 1, Other);
+  for (size_t k = 0; k < roles.size(); ++k) {
+    std::string lit = voc.getLiteralName(k);
+    if (lit.size() < 3) continue;
+    lit = lit.substr(1, lit.size() - 2);
+    roles[k] = lit == "(" || lit == "[" || lit == "{"               ? Open
+               : lit == ")" || lit == "]" || lit == "}"             ? Close
+               : lit == "<"                                         ? Less
+               : lit == ">"                                         ? Greater
+               : lit == ";"                                         ? Semi
+               : lit == "::"                                        ? PathSep
+               : lit == "-" || lit == "!" || lit == "||" || lit == "if" || lit == "match" ? Prefix
+               : std::isupper(static_cast<unsigned char>(lit[0])) ? UpperKeyword
+                                                                   : Other;
+  }
   bool ok = true;
   unsigned depth = 0, prefixRun = 0, genericDepth = 0;
-  std::string prev;
+  bool prevTypeLike = false; // the token before may start a generic: `::`, `Option`
   for (antlr4::Token *t : out.tokens->getTokens()) {
-    SourceRange r = loc.range(t);
     switch (t->getType()) {
     case DfirLexer::BAD_CHAR:
-      diags.report(DiagID::err_bad_char, r) << t->getText();
+      diags.report(DiagID::err_bad_char, loc.range(t)) << t->getText();
       ok = false;
       continue;
-    case DfirLexer::UNTERMINATED_STRING:
+    case DfirLexer::UNTERMINATED_STRING: {
+      SourceRange r = loc.range(t);
       diags.report(DiagID::err_unterminated_string, SourceRange(r.begin, r.begin.offset + 1));
       return false;
+    }
     case DfirLexer::BLOCK_COMMENT:
       if (!commentClosed(t->getText())) {
+        SourceRange r = loc.range(t);
         diags.report(DiagID::err_unterminated_comment, SourceRange(r.begin, r.begin.offset + 2));
         return false;
       }
@@ -142,21 +163,22 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
     default: break;
     }
     if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL || t->getType() == antlr4::Token::EOF) continue;
-    std::string s = t->getText();
+    Role role = t->getType() < roles.size() ? roles[t->getType()] : Other;
     // `<` opens a generic after a type-like name (`Option<`, `::<`); the
     // count restarts at every `;` so comparisons cannot add up.
-    bool genericOpen = s == "<" && (prev == "::" || (!prev.empty() && std::isupper(static_cast<unsigned char>(prev[0]))));
-    if (s == "(" || s == "[" || s == "{" || genericOpen) ++depth;
-    else if ((s == ")" || s == "]" || s == "}" || (s == ">" && genericDepth)) && depth) --depth;
+    bool genericOpen = role == Less && prevTypeLike;
+    if (role == Open || genericOpen) ++depth;
+    else if ((role == Close || (role == Greater && genericDepth)) && depth) --depth;
     if (genericOpen) ++genericDepth;
-    else if (s == ">" && genericDepth) --genericDepth;
-    if (s == ";") genericDepth = 0;
-    prefixRun = (s == "-" || s == "!" || s == "||" || s == "if" || s == "match") ? prefixRun + 1 : 0;
+    else if (role == Greater && genericDepth) --genericDepth;
+    if (role == Semi) genericDepth = 0;
+    prefixRun = role == Prefix ? prefixRun + 1 : 0;
     if (depth > kMaxNesting || prefixRun > kMaxNesting) {
-      diags.report(DiagID::err_nesting_too_deep, r) << kMaxNesting;
+      diags.report(DiagID::err_nesting_too_deep, loc.range(t)) << kMaxNesting;
       return false;
     }
-    prev = s;
+    prevTypeLike = role == PathSep || role == UpperKeyword ||
+                   (t->getType() == DfirLexer::IDENT && std::isupper(static_cast<unsigned char>(text[loc.range(t).begin.offset])));
   }
   return ok;
 }
