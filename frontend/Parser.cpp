@@ -40,19 +40,9 @@ SourceRange TokenLocator::range(antlr4::ParserRuleContext *ctx) const {
 
 /// Returns the offset of the first invalid byte, or npos.
 static size_t findInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static const uint32_t minCp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < minCp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = utf8CharLength(s, i);
+    if (len == 0) return i;
     i += len;
   }
   return std::string_view::npos;
@@ -145,7 +135,7 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
   for (antlr4::Token *t : out.tokens->getTokens()) {
     switch (t->getType()) {
     case DfirLexer::BAD_CHAR:
-      diags.report(DiagID::err_bad_char, loc.range(t)) << t->getText();
+      diags.report(DiagID::err_bad_char, loc.range(t)) << showLine(t->getText(), 0, 0).text;
       ok = false;
       continue;
     case DfirLexer::UNTERMINATED_STRING: {
@@ -358,17 +348,25 @@ size_t resync(antlr4::BufferedTokenStream &ts, size_t start, size_t error) {
 
 } // namespace
 
-static bool checkUtf8(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags) {
-  size_t bad = findInvalidUtf8(sm.text(file));
+/// Source is UTF-8 text. A NUL byte means a binary file (no text has one):
+/// one error for the file, rather than one per byte or a screen of them.
+static bool checkEncoding(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags) {
+  std::string_view text = sm.text(file);
+  size_t bad = text.find('\0');
+  DiagID kind = DiagID::err_binary_file;
+  if (bad == std::string_view::npos) {
+    bad = findInvalidUtf8(text);
+    kind = DiagID::err_invalid_utf8;
+  }
   if (bad == std::string_view::npos) return true;
   uint32_t off = static_cast<uint32_t>(bad);
-  diags.report(DiagID::err_invalid_utf8, SourceRange(SourceLoc{file, off}, off + 1));
+  diags.report(kind, SourceRange(SourceLoc{file, off}, off + 1));
   return false;
 }
 
 std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t file,
                                            DiagnosticEngine &diags) {
-  if (!checkUtf8(sm, file, diags)) return nullptr;
+  if (!checkEncoding(sm, file, diags)) return nullptr;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
   unsigned before = diags.errorCount();
@@ -410,7 +408,7 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
 
 bool dumpTokens(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
                 std::string &out) {
-  if (!checkUtf8(sm, file, diags)) return false;
+  if (!checkEncoding(sm, file, diags)) return false;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
   bool ok = lexBuffer(sm, file, diags, loc, lexed);

@@ -11,6 +11,66 @@
 
 namespace dfir {
 
+size_t utf8CharLength(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  static const uint32_t minCp[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < minCp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+ShownLine showLine(std::string_view line, size_t column0, size_t length) {
+  // Enough for any written line; a longer one (generated, minified, or a
+  // binary file) is shown around the range.
+  constexpr size_t kMaxShown = 200, kBefore = 80;
+  size_t from = 0, to = line.size();
+  if (line.size() > kMaxShown) {
+    from = column0 > kBefore ? column0 - kBefore : 0;
+    to = std::min(line.size(), from + kMaxShown);
+    while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xC0) == 0x80) --from;
+    while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xC0) == 0x80) ++to;
+  }
+  ShownLine out;
+  if (from > 0) {
+    out.text += "...";
+    out.caret += "   ";
+  }
+  size_t rangeEnd = column0 + std::max<size_t>(length, 1);
+  for (size_t i = from; i < to;) {
+    size_t n = utf8CharLength(line, i);
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    // C0 controls and DEL; C1 controls (U+0080 to U+009F, which some
+    // terminals obey too); bytes that are not UTF-8.
+    bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(line[i + 1]) < 0xA0;
+    bool escaped = n == 0 || c1 || (n == 1 && ((c < 0x20 && c != '\t') || c == 0x7F));
+    std::string piece;
+    if (escaped) {
+      char esc[12];
+      if (c1) std::snprintf(esc, sizeof esc, "\\u{%X}", static_cast<unsigned char>(line[i + 1]));
+      else std::snprintf(esc, sizeof esc, "\\x%02X", c);
+      piece = esc;
+      n = c1 ? 2 : 1;
+    } else {
+      piece = std::string(line.substr(i, n));
+    }
+    size_t width = escaped ? piece.size() : 1; // columns on a terminal
+    out.text += piece;
+    if (i < column0) out.caret += piece == "\t" ? std::string("\t") : std::string(width, ' ');
+    else if (i < rangeEnd) out.caret += (i == column0 ? "^" : "~") + std::string(width - 1, '~');
+    i += n;
+  }
+  if (column0 >= to) out.caret += '^'; // at the end of the line (a missing `;`)
+  if (to < line.size()) out.text += "...";
+  return out;
+}
+
 uint32_t SourceManager::addBuffer(std::string name, std::string text, unsigned firstLine) {
   auto b = std::make_unique<Buffer>();
   b->name = std::move(name);

@@ -23,6 +23,20 @@ struct LineCol {
   unsigned column = 0; // 1-based byte column
 };
 
+/// The length of the UTF-8 character that starts at byte `i` of `s`, or 0
+/// when the bytes there are not one (bad lead byte, truncated sequence,
+/// overlong encoding, surrogate, above U+10FFFF).
+size_t utf8CharLength(std::string_view s, size_t i);
+
+/// A line of source as a terminal can show it: control characters and
+/// bytes that are not UTF-8 become `\xNN`, and a line longer than a screen
+/// is cut to the part around the diagnostic's range (`...` marks a cut).
+/// `caret` is the matching `^~~` line; tabs are mirrored so both line up.
+struct ShownLine {
+  std::string text, caret;
+};
+ShownLine showLine(std::string_view line, size_t column0, size_t length);
+
 class SourceManager {
 public:
   /// Adds a buffer whose first line is line `firstLine` of file `name`.
