@@ -64,7 +64,11 @@ llvm::Error ObjectEmitter::emit(llvm::Module &m, const std::string &path, bool a
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "the target cannot emit this file type");
   pm.run(m);
   out.flush();
-  if (out.has_error()) return llvm::createStringError(out.error(), "cannot write `%s`", path.c_str());
+  if (out.has_error()) {
+    std::error_code err = out.error();
+    out.clear_error(); // or the stream's destructor aborts
+    return llvm::createStringError(err, "cannot write `%s`: %s", path.c_str(), err.message().c_str());
+  }
   return llvm::Error::success();
 }
 

@@ -136,21 +136,11 @@ void TextDiagnosticPrinter::print(const Diagnostic &d) {
   if (color_) out += kReset;
   out += "\n";
   if (d.range.valid()) {
-    std::string_view line = sm_.lineText(d.range.begin);
     LineCol lc = sm_.lineCol(d.range.begin);
-    out += line;
+    ShownLine shown = showLine(sm_.lineText(d.range.begin), lc.column - 1, d.range.end - d.range.begin.offset);
+    out += shown.text;
     out += "\n";
-    // The caret line mirrors tabs so it lines up in any tab width, and has
-    // one column per character (not per byte) so UTF-8 text lines up too.
-    auto isLead = [&](unsigned i) { return (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80; };
-    std::string caret;
-    unsigned col0 = lc.column - 1;
-    for (unsigned i = 0; i < col0 && i < line.size(); ++i)
-      if (isLead(i)) caret += line[i] == '\t' ? '\t' : ' ';
-    caret += '^';
-    unsigned len = d.range.end - d.range.begin.offset;
-    for (unsigned i = 1; i < len && col0 + i < line.size(); ++i)
-      if (isLead(col0 + i)) caret += '~';
+    const std::string &caret = shown.caret;
     if (color_) out += "\033[1;32m";
     out += caret;
     if (color_) out += kReset;

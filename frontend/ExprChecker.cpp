@@ -308,9 +308,22 @@ const Type *ExprChecker::checkImpl(Expr &e) {
   return inf.fresh();
 }
 
+void ExprChecker::closeScopes(size_t depth) {
+  for (; scopes_.size() > depth; scopes_.pop_back())
+    for (auto &binding : scopes_.back()) {
+      auto v = visible_.find(binding.first);
+      v->second.pop_back();
+      if (v->second.empty()) visible_.erase(v);
+    }
+}
+
+void ExprChecker::bind(const std::string &name, const Type *t) {
+  scopes_.back()[name] = t;
+  visible_[name].push_back(t);
+}
+
 const Type *ExprChecker::lookupName(Expr &e) {
-  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
-    if (auto f = it->find(e.name); f != it->end()) return f->second;
+  if (auto v = visible_.find(e.name); v != visible_.end()) return v->second.back();
   if (auto c = ctx_.consts.find(e.name); c != ctx_.consts.end()) return c->second;
   if (e.name == "None") return ctx_.types.option(ctx_.infer.fresh());
   const char *what = nullptr;
@@ -408,9 +421,7 @@ const Type *ExprChecker::checkCall(Expr &e) {
     return inf.errorType();
   }
   const std::string &name = callee.name;
-  bool shadowed = false;
-  for (auto &s : scopes_) shadowed = shadowed || s.count(name);
-  if (shadowed || ctx_.consts.count(name)) {
+  if (visible_.count(name) || ctx_.consts.count(name)) {
     ctx_.diags.report(DiagID::err_not_callable, callee.range);
     return inf.errorType();
   }
@@ -533,12 +544,13 @@ const Type *ExprChecker::checkMatch(Expr &e) {
   const Type *scrutinee = check(*e.kids[0]);
   const Type *result = nullptr;
   for (auto &arm : e.arms) {
-    scopes_.emplace_back();
+    size_t depth = scopes_.size();
+    openScope();
     bindPattern(*arm.pattern, scrutinee, true);
     // Exhaustiveness means nothing once the patterns themselves are wrong.
     if (ctx_.diags.errorCount() != before) e.hadErrors = true;
     const Type *t = check(*arm.body);
-    scopes_.pop_back();
+    closeScopes(depth);
     if (!result) {
       result = t;
     } else if (!ctx_.infer.unify(result, t)) {
@@ -553,7 +565,7 @@ const Type *ExprChecker::checkBlock(Expr &e) {
   // Each `let` opens a scope of its own: a later `let` may shadow an
   // earlier name (as in Rust), while one pattern still binds a name once.
   size_t depth = scopes_.size();
-  scopes_.emplace_back();
+  openScope();
   for (auto &s : e.stmts) {
     const Type *t = check(*s.expr);
     if (s.isLet) {
@@ -562,18 +574,19 @@ const Type *ExprChecker::checkBlock(Expr &e) {
         ctx_.infer.expect(annotated, t, s.expr->range);
         t = annotated;
       }
-      scopes_.emplace_back();
+      openScope();
       bindPattern(*s.pattern, t, false);
     }
   }
   const Type *result = e.hasTail ? check(*e.kids[0]) : ctx_.types.unitType();
-  scopes_.resize(depth);
+  closeScopes(depth);
   return result;
 }
 
 const Type *ExprChecker::checkClosure(Expr &lambda, const std::vector<const Type *> &params) {
   if (lambda.kind != Expr::Lambda) return check(lambda);
-  scopes_.emplace_back();
+  size_t depth = scopes_.size();
+  openScope();
   for (size_t i = 0; i < lambda.params.size(); ++i) {
     LambdaParam &p = lambda.params[i];
     const Type *t = i < params.size() ? params[i] : ctx_.infer.fresh();
@@ -590,7 +603,7 @@ const Type *ExprChecker::checkClosure(Expr &lambda, const std::vector<const Type
     bindPattern(*p.pattern, t, false);
   }
   const Type *body = check(*lambda.kids[0]);
-  scopes_.pop_back();
+  closeScopes(depth);
   lambda.type = body;
   return body;
 }
@@ -615,12 +628,11 @@ void ExprChecker::bindPattern(Pattern &p, const Type *t, bool refutableOk) {
   switch (p.kind) {
   case Pattern::Wildcard: return;
   case Pattern::Bind: {
-    auto &scope = scopes_.back();
-    if (scope.count(p.name)) {
+    if (scopes_.back().count(p.name)) {
       ctx_.diags.report(DiagID::err_duplicate_binding, p.range) << p.name;
       return;
     }
-    scope[p.name] = t;
+    bind(p.name, t);
     return;
   }
   case Pattern::Int:

@@ -239,6 +239,13 @@ private:
       if (!s) return out;
       auto key = std::make_pair(s, input);
       if (reportedAlias_.count(s)) return out;
+      // Each name is resolved once per side: a chain of statements that
+      // each start from the one before costs linear time, not quadratic.
+      if (auto done = resolved_.find(key); done != resolved_.end()) {
+        out = done->second;
+        out.range = e.nameRange;
+        break;
+      }
       if (resolving_.count(key)) {
         // One error per cycle of names: every name on it is settled.
         ctx_.diags.report(DiagID::err_self_alias, s->nameRange) << s->name;
@@ -252,6 +259,7 @@ private:
       auto &elems = s->pipeline.elements;
       out = end(input ? elems.front() : elems.back(), loc, input);
       resolving_.erase(key);
+      resolved_[key] = out;
       out.range = e.nameRange;
       break;
     }
@@ -655,6 +663,7 @@ private:
   std::map<int, std::map<std::string, Statement *>> names_;
   std::map<const Element *, int> nodeOf_;
   std::set<std::pair<Statement *, bool>> resolving_;
+  std::map<std::pair<Statement *, bool>, End> resolved_;
   std::set<Statement *> reportedAlias_;
   std::set<const Port *> usedPorts_;
   std::set<std::string> forgotten_;       // names of statements outside any location

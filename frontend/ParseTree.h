@@ -10,6 +10,7 @@
 #include "frontend/AST.h"
 #include "frontend/Diagnostics.h"
 
+#include <functional>
 #include <vector>
 
 namespace dfir {
@@ -32,9 +33,11 @@ private:
   std::vector<uint32_t> cpToByte_; // one entry per code point, plus the end
 };
 
-/// Builds the AST from the items that parsed; reports the literal and
-/// token-adjacency errors the grammar leaves to it.
-std::unique_ptr<ast::Program> buildAST(const std::vector<grammar::DfirParser::ItemContext *> &items,
+/// Builds the AST from the items that parsed, taken one at a time from
+/// `next` until it returns null; reports the literal and token-adjacency
+/// errors the grammar leaves to it. `next` may free the parse tree of the
+/// item before, so that only one item's tree is alive at a time.
+std::unique_ptr<ast::Program> buildAST(const std::function<grammar::DfirParser::ItemContext *()> &next,
                                        const TokenLocator &loc, DiagnosticEngine &diags);
 
 } // namespace dfir

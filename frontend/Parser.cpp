@@ -40,19 +40,9 @@ SourceRange TokenLocator::range(antlr4::ParserRuleContext *ctx) const {
 
 /// Returns the offset of the first invalid byte, or npos.
 static size_t findInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static const uint32_t minCp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < minCp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = utf8CharLength(s, i);
+    if (len == 0) return i;
     i += len;
   }
   return std::string_view::npos;
@@ -120,21 +110,42 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
   out.lexer->removeErrorListeners();
   out.tokens = std::make_unique<antlr4::CommonTokenStream>(out.lexer.get());
   out.tokens->fill();
+  // What the nesting scan needs of each token kind, from its literal text
+  // (`'('`): looked up by type, so the scan allocates nothing per token.
+  enum Role : uint8_t { Other, Open, Close, Less, Greater, Semi, PathSep, Prefix, UpperKeyword };
+  const auto &voc = out.lexer->getVocabulary();
+  std::vector<Role> roles(voc.getMaxTokenType() + 1, Other);
+  for (size_t k = 0; k < roles.size(); ++k) {
+    std::string lit = voc.getLiteralName(k);
+    if (lit.size() < 3) continue;
+    lit = lit.substr(1, lit.size() - 2);
+    roles[k] = lit == "(" || lit == "[" || lit == "{"               ? Open
+               : lit == ")" || lit == "]" || lit == "}"             ? Close
+               : lit == "<"                                         ? Less
+               : lit == ">"                                         ? Greater
+               : lit == ";"                                         ? Semi
+               : lit == "::"                                        ? PathSep
+               : lit == "-" || lit == "!" || lit == "||" || lit == "if" || lit == "match" ? Prefix
+               : std::isupper(static_cast<unsigned char>(lit[0])) ? UpperKeyword
+                                                                   : Other;
+  }
   bool ok = true;
   unsigned depth = 0, prefixRun = 0, genericDepth = 0;
-  std::string prev;
+  bool prevTypeLike = false; // the token before may start a generic: `::`, `Option`
   for (antlr4::Token *t : out.tokens->getTokens()) {
-    SourceRange r = loc.range(t);
     switch (t->getType()) {
     case DfirLexer::BAD_CHAR:
-      diags.report(DiagID::err_bad_char, r) << t->getText();
+      diags.report(DiagID::err_bad_char, loc.range(t)) << showLine(t->getText(), 0, 0).text;
       ok = false;
       continue;
-    case DfirLexer::UNTERMINATED_STRING:
+    case DfirLexer::UNTERMINATED_STRING: {
+      SourceRange r = loc.range(t);
       diags.report(DiagID::err_unterminated_string, SourceRange(r.begin, r.begin.offset + 1));
       return false;
+    }
     case DfirLexer::BLOCK_COMMENT:
       if (!commentClosed(t->getText())) {
+        SourceRange r = loc.range(t);
         diags.report(DiagID::err_unterminated_comment, SourceRange(r.begin, r.begin.offset + 2));
         return false;
       }
@@ -142,21 +153,22 @@ bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
     default: break;
     }
     if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL || t->getType() == antlr4::Token::EOF) continue;
-    std::string s = t->getText();
+    Role role = t->getType() < roles.size() ? roles[t->getType()] : Other;
     // `<` opens a generic after a type-like name (`Option<`, `::<`); the
     // count restarts at every `;` so comparisons cannot add up.
-    bool genericOpen = s == "<" && (prev == "::" || (!prev.empty() && std::isupper(static_cast<unsigned char>(prev[0]))));
-    if (s == "(" || s == "[" || s == "{" || genericOpen) ++depth;
-    else if ((s == ")" || s == "]" || s == "}" || (s == ">" && genericDepth)) && depth) --depth;
+    bool genericOpen = role == Less && prevTypeLike;
+    if (role == Open || genericOpen) ++depth;
+    else if ((role == Close || (role == Greater && genericDepth)) && depth) --depth;
     if (genericOpen) ++genericDepth;
-    else if (s == ">" && genericDepth) --genericDepth;
-    if (s == ";") genericDepth = 0;
-    prefixRun = (s == "-" || s == "!" || s == "||" || s == "if" || s == "match") ? prefixRun + 1 : 0;
+    else if (role == Greater && genericDepth) --genericDepth;
+    if (role == Semi) genericDepth = 0;
+    prefixRun = role == Prefix ? prefixRun + 1 : 0;
     if (depth > kMaxNesting || prefixRun > kMaxNesting) {
-      diags.report(DiagID::err_nesting_too_deep, r) << kMaxNesting;
+      diags.report(DiagID::err_nesting_too_deep, loc.range(t)) << kMaxNesting;
       return false;
     }
-    prev = s;
+    prevTypeLike = role == PathSep || role == UpperKeyword ||
+                   (t->getType() == DfirLexer::IDENT && std::isupper(static_cast<unsigned char>(text[loc.range(t).begin.offset])));
   }
   return ok;
 }
@@ -336,17 +348,25 @@ size_t resync(antlr4::BufferedTokenStream &ts, size_t start, size_t error) {
 
 } // namespace
 
-static bool checkUtf8(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags) {
-  size_t bad = findInvalidUtf8(sm.text(file));
+/// Source is UTF-8 text. A NUL byte means a binary file (no text has one):
+/// one error for the file, rather than one per byte or a screen of them.
+static bool checkEncoding(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags) {
+  std::string_view text = sm.text(file);
+  size_t bad = text.find('\0');
+  DiagID kind = DiagID::err_binary_file;
+  if (bad == std::string_view::npos) {
+    bad = findInvalidUtf8(text);
+    kind = DiagID::err_invalid_utf8;
+  }
   if (bad == std::string_view::npos) return true;
   uint32_t off = static_cast<uint32_t>(bad);
-  diags.report(DiagID::err_invalid_utf8, SourceRange(SourceLoc{file, off}, off + 1));
+  diags.report(kind, SourceRange(SourceLoc{file, off}, off + 1));
   return false;
 }
 
 std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t file,
                                            DiagnosticEngine &diags) {
-  if (!checkUtf8(sm, file, diags)) return nullptr;
+  if (!checkEncoding(sm, file, diags)) return nullptr;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
   unsigned before = diags.errorCount();
@@ -356,19 +376,25 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
     parser.removeErrorListeners();
     auto strategy = std::make_shared<DiagnosingErrorStrategy>(diags, loc);
     parser.setErrorHandler(strategy);
-    std::vector<DfirParser::ItemContext *> items;
     antlr4::CommonTokenStream &ts = *lexed.tokens;
-    while (ts.LA(1) != antlr4::Token::EOF) {
-      size_t start = ts.index();
-      try {
-        items.push_back(parser.item());
-      } catch (const antlr4::ParseCancellationException &) {
-        size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
-        ts.seek(next);
-        strategy->reset(&parser);
+    // Items are parsed one at a time, each built into the AST and its parse
+    // tree freed before the next: parse trees take more than 100 bytes per
+    // byte of input, and only one is alive at a time.
+    auto nextItem = [&]() -> DfirParser::ItemContext * {
+      parser.getTreeTracker().reset();
+      while (ts.LA(1) != antlr4::Token::EOF) {
+        size_t start = ts.index();
+        try {
+          return parser.item();
+        } catch (const antlr4::ParseCancellationException &) {
+          size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
+          ts.seek(next);
+          strategy->reset(&parser);
+        }
       }
-    }
-    auto program = buildAST(items, loc, diags);
+      return nullptr;
+    };
+    auto program = buildAST(nextItem, loc, diags);
     if (diags.errorCount() != before) return nullptr;
     return program;
   } catch (const std::exception &e) {
@@ -382,7 +408,7 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
 
 bool dumpTokens(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
                 std::string &out) {
-  if (!checkUtf8(sm, file, diags)) return false;
+  if (!checkEncoding(sm, file, diags)) return false;
   TokenLocator loc(file, sm.text(file));
   Lexed lexed;
   bool ok = lexBuffer(sm, file, diags, loc, lexed);

@@ -9,9 +9,22 @@ const Type *Inference::fresh(Flavor f) {
   return types_.var(id);
 }
 
+void Inference::set(unsigned var, const Type *binding, Flavor flavor) const {
+  if (trials_) trail_.push_back({var, bindings_[var], flavors_[var]});
+  bindings_[var] = binding;
+  flavors_[var] = flavor;
+}
+
 const Type *Inference::resolve(const Type *t) const {
-  while (t && t->kind == Type::Var && bindings_[t->id]) t = bindings_[t->id];
-  return t;
+  const Type *root = t;
+  while (root && root->kind == Type::Var && bindings_[root->id]) root = bindings_[root->id];
+  // Point every variable on the way straight at the end of the chain.
+  while (t != root) {
+    const Type *next = bindings_[t->id];
+    if (next != root) set(t->id, root, flavors_[t->id]);
+    t = next;
+  }
+  return root;
 }
 
 const Type *Inference::zonk(const Type *t) {
@@ -80,7 +93,7 @@ bool Inference::unify(const Type *a, const Type *b) {
   if (a == b) return true;
   if (isError(b)) std::swap(a, b);
   if (isError(a)) {
-    if (b->kind == Type::Var && !isError(b)) bindings_[b->id] = a;
+    if (b->kind == Type::Var && !isError(b)) set(b->id, a, flavors_[b->id]);
     return true;
   }
   if (a->kind != Type::Var && b->kind == Type::Var) std::swap(a, b);
@@ -89,14 +102,14 @@ bool Inference::unify(const Type *a, const Type *b) {
     if (b->kind == Type::Var) {
       Flavor fb = flavors_[b->id];
       if (fa != Flavor::Any && fb != Flavor::Any && fa != fb) return false;
-      if (fb == Flavor::Any) flavors_[b->id] = fa;
-      bindings_[a->id] = b;
+      if (fb == Flavor::Any) set(b->id, nullptr, fa);
+      set(a->id, b, fa);
       return true;
     }
     if (fa == Flavor::Integer && b->kind != Type::Int) return false;
     if (fa == Flavor::Float && b->kind != Type::Float) return false;
     if (occurs(a->id, b)) return false;
-    bindings_[a->id] = b;
+    set(a->id, b, fa);
     return true;
   }
   if (a->kind != b->kind) return false;
@@ -113,17 +126,20 @@ bool Inference::unify(const Type *a, const Type *b) {
   case Type::Option:
   case Type::Range: {
     if (a->elems.size() != b->elems.size()) return false;
-    // Check first, bind after: a failed unification leaves nothing bound.
-    std::vector<const Type *> saved = bindings_;
-    std::vector<Flavor> savedFlavors = flavors_;
-    for (size_t i = 0; i < a->elems.size(); ++i) {
-      if (!unify(a->elems[i], b->elems[i])) {
-        bindings_ = std::move(saved);
-        flavors_ = std::move(savedFlavors);
-        return false;
+    // A failed unification leaves nothing bound: undo what the elements
+    // that did unify changed.
+    size_t mark = trail_.size();
+    ++trials_;
+    bool ok = true;
+    for (size_t i = 0; ok && i < a->elems.size(); ++i) ok = unify(a->elems[i], b->elems[i]);
+    --trials_;
+    if (!ok)
+      for (; trail_.size() > mark; trail_.pop_back()) {
+        bindings_[trail_.back().var] = trail_.back().binding;
+        flavors_[trail_.back().var] = trail_.back().flavor;
       }
-    }
-    return true;
+    if (!trials_) trail_.clear();
+    return ok;
   }
   case Type::Var: return false;
   }
@@ -145,17 +161,16 @@ bool Inference::runObligations() {
   bool progress = true;
   while (progress) {
     progress = false;
-    for (size_t i = 0; i < pending_.size();) {
-      // Obligations may add obligations: take this one out first.
+    // Keeps the undischarged ones in order, compacted in place (erasing
+    // each discharged one would be quadratic). Obligations may add
+    // obligations at the end: take each out before running it.
+    size_t kept = 0;
+    for (size_t i = 0; i < pending_.size(); ++i) {
       Pending p = std::move(pending_[i]);
-      pending_.erase(pending_.begin() + static_cast<long>(i));
-      if (p.fn()) {
-        progress = any = true;
-      } else {
-        pending_.insert(pending_.begin() + static_cast<long>(i), std::move(p));
-        ++i;
-      }
+      if (p.fn()) progress = any = true;
+      else pending_[kept++] = std::move(p);
     }
+    pending_.resize(kept);
   }
   return any;
 }

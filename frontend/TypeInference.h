@@ -36,7 +36,10 @@ public:
     return t->kind == Type::Var && flavors_[t->id] == Flavor::Error;
   }
 
-  /// Follows variable bindings at the top level only.
+  /// Follows variable bindings at the top level only. Shortens the chain it
+  /// followed (path compression), so long chains of variables bound to
+  /// variables (a pipeline of thousands of operators) cost no more than
+  /// short ones.
   const Type *resolve(const Type *t) const;
   /// Substitutes every bound variable, recursively.
   const Type *zonk(const Type *t);
@@ -62,14 +65,26 @@ public:
 private:
   bool occurs(unsigned var, const Type *t);
   bool runObligations();
+  /// Every change of a variable goes through here, so that a failed
+  /// unification of composites can undo exactly what it did (the trail)
+  /// instead of copying all bindings before it starts.
+  void set(unsigned var, const Type *binding, Flavor flavor) const;
   struct Pending {
     SourceRange range;
     std::function<bool()> fn;
   };
+  struct Undo {
+    unsigned var;
+    const Type *binding;
+    Flavor flavor;
+  };
   TypeContext &types_;
   DiagnosticEngine &diags_;
-  std::vector<const Type *> bindings_;
-  std::vector<Flavor> flavors_;
+  // Mutable: resolve() compresses paths, which changes no meaning.
+  mutable std::vector<const Type *> bindings_;
+  mutable std::vector<Flavor> flavors_;
+  mutable std::vector<Undo> trail_; // recorded only while trials_ > 0
+  unsigned trials_ = 0;
   std::vector<Pending> pending_;
 };
 

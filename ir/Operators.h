@@ -34,7 +34,11 @@ struct OpInfo {
   Flow flow;
   Partitioning partitioning;
 
-  bool isBlocking(unsigned inputPort) const { return (blockingMask >> inputPort) & 1u; }
+  /// Ports past the mask's width (a `union` has any number) never block;
+  /// shifting by them would be undefined.
+  bool isBlocking(unsigned inputPort) const {
+    return inputPort < 8 * sizeof blockingMask && ((blockingMask >> inputPort) & 1u);
+  }
   /// Names of the fixed input ports (`{"0","1"}`, `{"pos","neg"}`...), empty otherwise.
   std::vector<std::string> inputPortNames() const;
 };

@@ -9,9 +9,18 @@ TypeContext::TypeContext() {
 }
 
 const Type *TypeContext::intern(Type t) {
-  std::string key = std::to_string(t.kind) + ":" + std::to_string(t.bits) + ":" +
-                    std::to_string(t.isSigned) + ":" + std::to_string(t.id) + ":" + t.name;
-  for (const Type *e : t.elems) key += ":" + std::to_string(reinterpret_cast<uintptr_t>(e));
+  // The key is the type's fields as raw bytes: element types are interned
+  // already, so their addresses identify them. The name goes last, as the
+  // only part of variable length.
+  std::string key;
+  auto add = [&key](const auto &v) { key.append(reinterpret_cast<const char *>(&v), sizeof v); };
+  add(t.kind);
+  add(t.bits);
+  add(t.isSigned);
+  add(t.id);
+  add(t.elems.size());
+  for (const Type *e : t.elems) add(e);
+  key += t.name;
   auto &slot = interned_[key];
   if (!slot) slot = std::make_unique<Type>(std::move(t));
   return slot.get();
@@ -48,9 +57,14 @@ const Type *TypeContext::option(const Type *elem) { return intern(wrap(Type::Opt
 const Type *TypeContext::range(const Type *elem) { return intern(wrap(Type::Range, elem)); }
 
 const Type *TypeContext::var(unsigned id) {
+  // Inference makes one variable per value it types: a table, not a lookup.
+  if (id < vars_.size() && vars_[id]) return vars_[id];
   Type t(Type::Var);
   t.id = id;
-  return intern(std::move(t));
+  const Type *v = intern(std::move(t));
+  if (id >= vars_.size()) vars_.resize(id + 1);
+  vars_[id] = v;
+  return v;
 }
 
 const Type *TypeContext::structType(unsigned id) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dfir {
@@ -87,7 +88,8 @@ public:
 
 private:
   const Type *intern(Type t);
-  std::map<std::string, std::unique_ptr<Type>> interned_;
+  std::unordered_map<std::string, std::unique_ptr<Type>> interned_;
+  std::vector<const Type *> vars_; // var(id), by id
   std::vector<StructInfo> structs_;
   std::vector<EnumInfo> enums_;
   const Type *bool_, *str_, *unit_;

@@ -18,6 +18,23 @@ typedef struct {
   message *head, *tail;
 } queue;
 
+/* The messages from one sender on one channel to one receiver. */
+typedef struct {
+  uint32_t channel, sender; /* sender: index of the sending instance */
+  queue q;
+} inbound;
+
+/* What one instance receives: a queue per (channel, sender) that has ever
+ * sent to it, created on the first send and sorted by (channel, sender), so
+ * memory follows the channels actually used (a table of every channel by
+ * every pair of instances took channels x instances^2: 128 GB for 2000
+ * processes). */
+typedef struct {
+  inbound *items;
+  uint32_t count, cap;
+  uint64_t queued; /* messages waiting in all of them */
+} inbox;
+
 typedef struct {
   const dfir_location *location;
   char label[96]; /* `[location/id] ` */
@@ -30,7 +47,9 @@ typedef struct {
 static instance *instances;
 static uint32_t ninstances, nlocs, nchans;
 static uint32_t *offsets, *sizes; /* per location */
-static queue *queues;             /* [channel][receiver][sender] */
+static inbox *inboxes;            /* per receiving instance */
+static queue **ready_queues;      /* gather's scratch: the non-empty queues of one channel */
+static uint32_t ready_cap;
 static message **batch;           /* this tick's messages of the running instance, per channel */
 static instance *running;
 static uint64_t rng;
@@ -45,8 +64,38 @@ static uint64_t next_random(void) {
   return z ^ (z >> 31);
 }
 
-static queue *q(uint32_t channel, uint32_t receiver, uint32_t sender) {
-  return &queues[((uint64_t)channel * ninstances + receiver) * ninstances + sender];
+static void out_of_memory(const char *what) {
+  fprintf(stderr, "dfir: out of memory %s\n", what);
+  exit(1);
+}
+
+static uint64_t inbound_key(uint32_t channel, uint32_t sender) { return ((uint64_t)channel << 32) | sender; }
+
+/* The queue from `sender` on `channel` into `receiver`'s inbox, created if
+ * new; valid until the next call (the inbox may move). */
+static queue *inbound_queue(uint32_t receiver, uint32_t channel, uint32_t sender) {
+  inbox *b = &inboxes[receiver];
+  uint64_t key = inbound_key(channel, sender);
+  uint32_t lo = 0, hi = b->count;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (inbound_key(b->items[mid].channel, b->items[mid].sender) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < b->count && inbound_key(b->items[lo].channel, b->items[lo].sender) == key) return &b->items[lo].q;
+  if (b->count == b->cap) {
+    uint32_t cap = b->cap ? 2 * b->cap : 4;
+    inbound *items = (inbound *)realloc(b->items, (size_t)cap * sizeof(inbound));
+    if (!items) out_of_memory("queueing a message");
+    b->items = items;
+    b->cap = cap;
+  }
+  memmove(&b->items[lo + 1], &b->items[lo], (size_t)(b->count - lo) * sizeof(inbound));
+  b->items[lo].channel = channel;
+  b->items[lo].sender = sender;
+  b->items[lo].q.head = b->items[lo].q.tail = NULL;
+  ++b->count;
+  return &b->items[lo].q;
 }
 
 void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
@@ -67,10 +116,12 @@ void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to
   m->sender = running->member;
   m->len = len;
   memcpy(m->bytes, bytes, len);
-  queue *qu = q(channel, offsets[to] + (uint32_t)member, (uint32_t)(running - instances));
+  uint32_t receiver = offsets[to] + (uint32_t)member;
+  queue *qu = inbound_queue(receiver, channel, (uint32_t)(running - instances));
   if (qu->tail) qu->tail->next = m;
   else qu->head = m;
   qu->tail = m;
+  ++inboxes[receiver].queued;
 }
 
 void dfir_rt_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
@@ -112,34 +163,40 @@ uint32_t dfir_rt_cluster_size(uint32_t location) {
   return sizes ? sizes[location] : 1;
 }
 
-static int pending(uint32_t r) {
-  for (uint32_t c = 0; c < nchans; ++c)
-    for (uint32_t s = 0; s < ninstances; ++s)
-      if (q(c, r, s)->head) return 1;
-  return 0;
-}
+static int pending(uint32_t r) { return inboxes[r].queued != 0; }
 
 /* Moves every queued message for instance `r` into this tick's batch,
- * interleaving senders as the seed says (each sender's order is kept). */
+ * interleaving senders as the seed says (each sender's order is kept): each
+ * message comes from the k-th non-empty sender in sender order, k drawn at
+ * random among them. */
 static message **gather(uint32_t r, message **all) {
-  for (uint32_t c = 0; c < nchans; ++c) {
+  for (uint32_t c = 0; c < nchans; ++c) batch[c] = all[c] = NULL;
+  inbox *b = &inboxes[r];
+  if (b->count > ready_cap) {
+    queue **grown = (queue **)realloc(ready_queues, (size_t)b->count * sizeof(queue *));
+    if (!grown) out_of_memory("receiving messages");
+    ready_queues = grown;
+    ready_cap = b->count;
+  }
+  for (uint32_t i = 0, next; i < b->count; i = next) {
+    uint32_t c = b->items[i].channel, ready = 0;
+    for (next = i; next < b->count && b->items[next].channel == c; ++next)
+      if (b->items[next].q.head) ready_queues[ready++] = &b->items[next].q;
     message *first = NULL, **tail = &first;
-    for (;;) {
-      uint32_t ready = 0;
-      for (uint32_t s = 0; s < ninstances; ++s) ready += q(c, r, s)->head != NULL;
-      if (!ready) break;
+    while (ready) {
       uint64_t pick = next_random() % ready;
-      for (uint32_t s = 0; s < ninstances; ++s) {
-        queue *qu = q(c, r, s);
-        if (!qu->head || pick--) continue;
-        message *m = qu->head;
-        qu->head = m->next;
-        if (!qu->head) qu->tail = NULL;
-        m->next = NULL;
-        *tail = m;
-        tail = &m->next;
-        break;
+      queue *qu = ready_queues[pick];
+      message *m = qu->head;
+      qu->head = m->next;
+      if (!qu->head) {
+        qu->tail = NULL;
+        memmove(&ready_queues[pick], &ready_queues[pick + 1], (size_t)(ready - pick - 1) * sizeof(queue *));
+        --ready;
       }
+      m->next = NULL;
+      *tail = m;
+      tail = &m->next;
+      --b->queued;
     }
     batch[c] = first;
     all[c] = first;
@@ -161,11 +218,11 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     ninstances += counts[l];
   }
   instances = (instance *)calloc(ninstances ? ninstances : 1, sizeof(instance));
-  queues = (queue *)calloc((uint64_t)(nchans ? nchans : 1) * ninstances * ninstances, sizeof(queue));
+  inboxes = (inbox *)calloc(ninstances ? ninstances : 1, sizeof(inbox));
   batch = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   message **delivered = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   uint32_t *ready = (uint32_t *)calloc(ninstances ? ninstances : 1, sizeof(uint32_t));
-  if (!offsets || !sizes || !instances || !queues || !batch || !delivered || !ready) {
+  if (!offsets || !sizes || !instances || !inboxes || !batch || !delivered || !ready) {
     fprintf(stderr, "dfir: out of memory starting the system\n");
     return 1;
   }
@@ -236,7 +293,13 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     running = &instances[i];
     if (instances[i].location->fini) instances[i].location->fini(instances[i].state);
     free(instances[i].state);
+    free(inboxes[i].items);
   }
+  free(ready_queues);
+  ready_queues = NULL;
+  ready_cap = 0;
+  free(delivered);
+  free(ready);
   running = NULL;
   dfir_rt_arenas_use(NULL);
   dfir_rt_output_prefix(NULL); /* ends a last partial line */

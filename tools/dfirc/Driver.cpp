@@ -194,12 +194,16 @@ bool writeOutput(const std::string &path, const std::string &text) {
   }
   std::FILE *f = std::fopen(path.c_str(), "wb");
   if (!f) {
-    std::fprintf(stderr, "dfirc: error: cannot write `%s`\n", path.c_str());
+    std::fprintf(stderr, "dfirc: error: cannot write `%s`: %s\n", path.c_str(), std::strerror(errno));
     return false;
   }
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) std::fprintf(stderr, "dfirc: error: cannot write `%s`\n", path.c_str());
+  int writeErrno = ok ? 0 : errno;
+  if (std::fclose(f) != 0 && ok) {
+    ok = false;
+    writeErrno = errno;
+  }
+  if (!ok) std::fprintf(stderr, "dfirc: error: cannot write `%s`: %s\n", path.c_str(), std::strerror(writeErrno));
   return ok;
 }
 
@@ -356,7 +360,7 @@ int buildNative(const BuildOptions &opts) {
   for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
     mkdir(dir.substr(0, slash).c_str(), 0777);
   if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "dfirc: error: cannot create directory `%s`\n", dir.c_str());
+    std::fprintf(stderr, "dfirc: error: cannot create directory `%s`: %s\n", dir.c_str(), std::strerror(errno));
     return kExitUserError;
   }
   // One object and one executable per location.

@@ -159,6 +159,23 @@ int main(int argc, char **argv) {
   kindsCmd->group("");
   (void)listKinds;
 
+  // CLI11 takes an unknown word for a stray argument and says only that a
+  // subcommand is required: name it. The top level has only flags, so the
+  // first word that is not an option is the subcommand.
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    std::string word = argv[i], known;
+    bool found = false;
+    for (CLI::App *sub : app.get_subcommands([](CLI::App *) { return true; })) {
+      found = found || sub->get_name() == word;
+      if (!sub->get_group().empty()) known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (found) break;
+    std::fprintf(stderr, "dfirc: error: unknown subcommand `%s`; expected one of %s (see `dfirc --help`)\n",
+                 word.c_str(), known.c_str());
+    return kExitUsage;
+  }
+
   try {
     app.parse(argc, argv);
     run.seedGiven = seedOpt->count() > 0;
