@@ -11,6 +11,8 @@
 #include "frontend/Diagnostics.h"
 
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace dfir {
@@ -32,6 +34,19 @@ private:
   uint32_t file_;
   std::vector<uint32_t> cpToByte_; // one entry per code point, plus the end
 };
+
+/// The input of the lexer: ANTLR's stream (token texts are read from it),
+/// whose code points the lexer scans directly.
+class CodePointStream : public antlr4::ANTLRInputStream {
+public:
+  using antlr4::ANTLRInputStream::ANTLRInputStream;
+  const std::u32string &codePoints() const { return _data; }
+};
+
+/// The tokens of `codePoints` (frontend/Lexer.cpp), as the lexer rules of
+/// grammar/Dfir.g4 define them. Token types come from `vocabulary`.
+std::unique_ptr<antlr4::TokenSource> newTokenSource(antlr4::CharStream *input, const std::u32string &codePoints,
+                                                    const antlr4::dfa::Vocabulary &vocabulary);
 
 /// Builds the AST from the items that parsed, taken one at a time from
 /// `next` until it returns null; reports the literal and token-adjacency

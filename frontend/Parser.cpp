@@ -75,8 +75,9 @@ namespace {
 /// Lexes a whole buffer and reports lexical errors (bad characters,
 /// unterminated strings and comments) and pathological nesting.
 struct Lexed {
-  std::unique_ptr<antlr4::ANTLRInputStream> input;
-  std::unique_ptr<DfirLexer> lexer;
+  std::unique_ptr<CodePointStream> input;
+  std::unique_ptr<DfirLexer> lexer; // its vocabulary; the tokens come from `source`
+  std::unique_ptr<antlr4::TokenSource> source;
   std::unique_ptr<antlr4::CommonTokenStream> tokens;
 };
 
@@ -105,10 +106,11 @@ bool commentClosed(const std::string &text) {
 bool lexBuffer(const SourceManager &sm, uint32_t file, DiagnosticEngine &diags,
                const TokenLocator &loc, Lexed &out) {
   std::string_view text = sm.text(file);
-  out.input = std::make_unique<antlr4::ANTLRInputStream>(std::string(text));
+  out.input = std::make_unique<CodePointStream>(std::string(text));
   out.lexer = std::make_unique<DfirLexer>(out.input.get());
   out.lexer->removeErrorListeners();
-  out.tokens = std::make_unique<antlr4::CommonTokenStream>(out.lexer.get());
+  out.source = newTokenSource(out.input.get(), out.input->codePoints(), out.lexer->getVocabulary());
+  out.tokens = std::make_unique<antlr4::CommonTokenStream>(out.source.get());
   out.tokens->fill();
   // What the nesting scan needs of each token kind, from its literal text
   // (`'('`): looked up by type, so the scan allocates nothing per token.
