@@ -108,6 +108,14 @@ def finish(proc, name, timeout):
     return err
 
 
+def report_stop(proc):
+    """Stops `proc` and prints its exit status, output and errors."""
+    code, out, err = stop(proc)
+    print("exit:", code)
+    sys.stdout.write(out)
+    sys.stdout.write(err)
+
+
 def stop(proc):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=10)
@@ -177,17 +185,8 @@ def malformed(dir):
     s.sendall(struct.pack("<III", 100, 0, 1))
     s.close()  # mid-frame: the connection just ends
     # A good frame after all that: the instance still works.
-    s = connect(addr)
-    handshake(s, deploy, key)
-    item = struct.pack("<q", 41)
-    s.sendall(struct.pack("<IIII", 8 + 4 + len(item), 0, 1, len(item)) + item)
-    time.sleep(0.5)
-    s.close()
-    time.sleep(0.2)
-    code, out, err = stop(proc)
-    print("exit:", code)
-    sys.stdout.write(out)
-    sys.stdout.write(err)
+    good_item(deploy, key, addr, 41)
+    report_stop(proc)
 
 
 def frame(*items):
@@ -235,10 +234,7 @@ def hostile(dir):
             print("%s: refused=%s" % (name, refused(s)))
         s.close()
     time.sleep(0.3)
-    code, out, err = stop(proc)
-    print("exit:", code)
-    sys.stdout.write(out)
-    sys.stdout.write(err)
+    report_stop(proc)
 
 
 def peak_mib(proc):
@@ -328,10 +324,7 @@ def fds(dir):
         s.close()
     time.sleep(0.5)
     good_item(deploy, key, addr, 43)
-    code, out, err = stop(proc)
-    print("exit:", code)
-    sys.stdout.write(out)
-    sys.stdout.write(err)
+    report_stop(proc)
 
 
 def mismatch(dir1, dir2):
