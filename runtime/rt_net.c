@@ -683,6 +683,14 @@ static uint64_t sendable(const conn *c) {
   return c->stage == kAuthenticated || n < c->held ? n : c->held;
 }
 
+/* Bytes of items an outgoing connection has not sent yet (not counting
+ * the hello and the proof that go before them). */
+static uint64_t unsent_items(const conn *c) {
+  uint64_t n = c->out.len - c->out.off;
+  if (c->stage == kAuthenticated) return n;
+  return n > c->held + kMac ? n - c->held - kMac : 0;
+}
+
 /* Input on an outgoing connection: the peer's challenge, its refusal, or
  * the end of the connection. */
 static void read_reply(conn *c) {
@@ -723,14 +731,14 @@ static void read_reply(conn *c) {
   if (avail > 0 && (p[0] > 1 || c->stage == kAuthenticated))
     die("%s answered with bytes that are not the dfir protocol%s", who, "");
   if (ended) {
-    if (c->out.len == c->out.off && (n == 0 || stopping)) {
+    if (unsent_items(c) == 0 && (n == 0 || stopping)) {
       /* All was sent, and the peer closed in order (it reads everything
        * before it closes: it was stopped). Not a loss; a later send to it
        * is an error (dfir_rt_net_send). */
       close_conn(c);
       return;
     }
-    die("lost the connection to %s%s", who, c->out.len > c->out.off ? " with messages not yet sent" : "");
+    die("lost the connection to %s%s", who, unsent_items(c) > 0 ? " with messages not yet sent" : "");
   }
 }
 
@@ -1067,7 +1075,12 @@ static void report_phase(const char *line) {
 static void shut_outgoing(void) {
   for (uint32_t g = 0; g < ninst; ++g) {
     conn *c = &outs[g];
-    if (c->fd < 0 || c->shut || c->out.len > c->out.off) continue;
+    if (c->fd < 0 || c->shut || unsent_items(c) > 0) continue;
+    if (c->stage != kAuthenticated) { /* never used, and nothing to deliver */
+      close_conn(c);
+      continue;
+    }
+    if (c->out.len > c->out.off) continue; /* the proof is still going out */
     shutdown(c->fd, SHUT_WR);
     c->shut = 1;
   }
@@ -1088,11 +1101,11 @@ static int finish_stop(void) {
   int lost = 0;
   for (uint32_t g = 0; g < ninst; ++g) {
     conn *c = &outs[g];
-    if (c->fd < 0 || c->out.len == c->out.off) continue;
+    if (c->fd < 0 || unsent_items(c) == 0) continue;
     char name[96];
     dfir_rt_flush();
     fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: it did not read them within %llu ms\n",
-            (unsigned long long)(c->out.len - c->out.off), peer_name(c->peer, name, sizeof name), c->addr,
+            (unsigned long long)unsent_items(c), peer_name(c->peer, name, sizeof name), c->addr,
             (unsigned long long)(stop_ns / 1000000));
     lost = 1;
   }
@@ -1214,8 +1227,6 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       stop_deadline = now_ns() + stop_ns;
       close(listen_fd);
       listen_fd = -1;
-      for (uint32_t i = 0; i < nins; ++i)
-        if (ins[i].fd >= 0 && ins[i].stage != kAuthenticated) close_conn(&ins[i]);
     }
     if (stopping && now_ns() >= stop_deadline) { /* however much work is left */
       lost = finish_stop();

@@ -4,6 +4,9 @@ usage: stop.py MODE DFIRC TMPDIR, MODE one of
   sender    SIGTERM to the sender in the middle of a flood: it sends what it has made, exits 0, and the receiver
             gets every item
   together  SIGTERM to both at once, ten times: both exit 0 every time
+  unanswered
+            SIGTERM to a sender that has sent nothing, whose receiver never answered its hello (quiet.dfir): it
+            has nothing to deliver, and exits 0 at once
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -13,7 +16,9 @@ import sys
 import threading
 import time
 
-from faults import build, free_port
+import socket
+
+from faults import address, build, free_port
 
 
 def start(dir, location):
@@ -74,8 +79,28 @@ def together(dir):
     print("exits:", sorted(set(codes)), len(codes))
 
 
+def unanswered(dir):
+    deploy, addr = address(dir, "dst")
+    fake = socket.socket()
+    fake.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    fake.bind(addr)
+    fake.listen(1)
+    src = start(dir, "src")
+    conn, _ = fake.accept()
+    print("hello received:", len(conn.recv(4096)) > 0)
+    time.sleep(0.3)
+    began = time.monotonic()
+    src.send_signal(signal.SIGTERM)
+    src.wait(timeout=30)
+    print("sender exit:", src.returncode, "within 2 s:", time.monotonic() - began < 2,
+          "stderr:", repr(src.stderr.read()))
+    conn.close()
+    fake.close()
+
+
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    dir = build(dfirc, "stream.dfir", os.path.join(tmp, "stream"), free_port())
-    {"sender": sender, "together": together}[mode](dir)
+    program = "quiet.dfir" if mode == "unanswered" else "stream.dfir"
+    dir = build(dfirc, program, os.path.join(tmp, "system"), free_port())
+    {"sender": sender, "together": together, "unanswered": unanswered}[mode](dir)
