@@ -1055,10 +1055,11 @@ static void flush_peers(void) {
     close_frame(c);
     write_some(c);
   }
+  /* Stopping ends the wait: the stop deadline bounds what happens next. */
   for (;;) {
     int full = 0;
     for (uint32_t g = 0; g < ninst; ++g) full |= outs[g].fd >= 0 && outs[g].out.len - outs[g].out.off > kOutLimit;
-    if (!full) return;
+    if (!full || stop_requested) return;
     pump(100, -1);
   }
 }

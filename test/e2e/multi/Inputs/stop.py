@@ -7,6 +7,10 @@ usage: stop.py MODE DFIRC TMPDIR, MODE one of
   unanswered
             SIGTERM to a sender that has sent nothing, whose receiver never answered its hello (quiet.dfir): it
             has nothing to deliver, and exits 0 at once
+  stalled   SIGTERM to a sender whose receiver has stopped reading (SIGSTOP): what it could not send within
+            DFIR_STOP_TIMEOUT_MS is reported as lost, and it exits 1
+  gone      a receiver stopped while its sender runs on (ticker.dfir): the sender's next item is an error
+  impostor  a "receiver" that answers the hello without the deployment key: the sender refuses to go on
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -21,10 +25,11 @@ import socket
 from faults import address, build, free_port
 
 
-def start(dir, location):
+def start(dir, location, env=None):
     return subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
                              "--location", location, "--id", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})))
 
 
 class Last:
@@ -79,6 +84,55 @@ def together(dir):
     print("exits:", sorted(set(codes)), len(codes))
 
 
+def stalled(dir):
+    dst = start(dir, "dst")
+    src = start(dir, "src", env={"DFIR_STOP_TIMEOUT_MS": "500"})
+    Last(dst), Last(src)
+    time.sleep(0.5)
+    dst.send_signal(signal.SIGSTOP)
+    time.sleep(1.0)  # the sender fills its buffers
+    src.send_signal(signal.SIGTERM)
+    src.wait(timeout=30)
+    print("sender exit:", src.returncode)
+    sys.stdout.write(src.stderr.read())
+    dst.send_signal(signal.SIGCONT)
+    dst.kill()
+    dst.wait()
+
+
+def gone(dir):
+    leader = start(dir, "leader", env={"DFIR_STOP_TIMEOUT_MS": "300"})
+    worker = start(dir, "worker")
+    print("beating:", bool(leader.stdout.readline()))
+    leader.send_signal(signal.SIGTERM)
+    leader.wait(timeout=30)
+    print("leader exit:", leader.returncode)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        print("worker hung")
+    print("worker exit:", worker.returncode)
+    sys.stdout.write(worker.stderr.read())
+
+
+def impostor(dir):
+    deploy, addr = address(dir, "dst")
+    fake = socket.socket()
+    fake.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    fake.bind(addr)
+    fake.listen(1)
+    src = start(dir, "src")
+    conn, _ = fake.accept()
+    conn.recv(4096)
+    conn.sendall(b"\0" + os.urandom(64))  # a challenge whose MAC no key made
+    src.wait(timeout=30)
+    print("sender exit:", src.returncode)
+    sys.stdout.write(src.stderr.read())
+    conn.close()
+    fake.close()
+
+
 def unanswered(dir):
     deploy, addr = address(dir, "dst")
     fake = socket.socket()
@@ -101,6 +155,6 @@ def unanswered(dir):
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    program = "quiet.dfir" if mode == "unanswered" else "stream.dfir"
+    program = {"unanswered": "quiet.dfir", "impostor": "quiet.dfir", "gone": "ticker.dfir"}.get(mode, "stream.dfir")
     dir = build(dfirc, program, os.path.join(tmp, "system"), free_port())
-    {"sender": sender, "together": together, "unanswered": unanswered}[mode](dir)
+    globals()[mode](dir)
