@@ -116,7 +116,8 @@ def gone(dir):
     sys.stdout.write(worker.stderr.read())
 
 
-def impostor(dir):
+def fake_receiver(dir):
+    """Listens where `dst` should, starts `src` and takes its connection: (listener, src, connection)."""
     deploy, addr = address(dir, "dst")
     fake = socket.socket()
     fake.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -124,6 +125,11 @@ def impostor(dir):
     fake.listen(1)
     src = start(dir, "src")
     conn, _ = fake.accept()
+    return fake, src, conn
+
+
+def impostor(dir):
+    fake, src, conn = fake_receiver(dir)
     conn.recv(4096)
     conn.sendall(b"\0" + os.urandom(64))  # a challenge whose MAC no key made
     src.wait(timeout=30)
@@ -134,13 +140,7 @@ def impostor(dir):
 
 
 def unanswered(dir):
-    deploy, addr = address(dir, "dst")
-    fake = socket.socket()
-    fake.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    fake.bind(addr)
-    fake.listen(1)
-    src = start(dir, "src")
-    conn, _ = fake.accept()
+    fake, src, conn = fake_receiver(dir)
     print("hello received:", len(conn.recv(4096)) > 0)
     time.sleep(0.3)
     began = time.monotonic()
