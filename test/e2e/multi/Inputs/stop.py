@@ -11,6 +11,7 @@ usage: stop.py MODE DFIRC TMPDIR, MODE one of
             DFIR_STOP_TIMEOUT_MS is reported as lost, and it exits 1
   gone      a receiver stopped while its sender runs on (ticker.dfir): the sender's next item is an error
   impostor  a "receiver" that answers the hello without the deployment key: the sender refuses to go on
+  garbage   a "receiver" that answers the hello with bytes that are not the protocol
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -139,6 +140,17 @@ def impostor(dir):
     fake.close()
 
 
+def garbage(dir):
+    fake, src, conn = fake_receiver(dir)
+    conn.recv(4096)
+    conn.sendall(b"\x07HTTP/1.1 400 Bad Request\r\n")
+    src.wait(timeout=30)
+    print("sender exit:", src.returncode)
+    sys.stdout.write(src.stderr.read())
+    conn.close()
+    fake.close()
+
+
 def unanswered(dir):
     fake, src, conn = fake_receiver(dir)
     print("hello received:", len(conn.recv(4096)) > 0)
@@ -155,6 +167,6 @@ def unanswered(dir):
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    program = {"unanswered": "quiet.dfir", "impostor": "quiet.dfir", "gone": "ticker.dfir"}.get(mode, "stream.dfir")
+    program = {"unanswered": "quiet.dfir", "impostor": "quiet.dfir", "garbage": "quiet.dfir", "gone": "ticker.dfir"}.get(mode, "stream.dfir")
     dir = build(dfirc, program, os.path.join(tmp, "system"), free_port())
     globals()[mode](dir)
