@@ -198,7 +198,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
       if (b->kind == Type::Struct) {
         for (auto &[name, t] : ctx.types.structInfo(b->id).fields)
           if (name == field) {
-            ctx.infer.unify(result, t);
+            ctx.infer.expect(result, t, range);
             return true;
           }
       }
@@ -225,7 +225,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
             << index << ctx.infer.display(b) << b->elems.size();
         ctx.infer.unify(result, ctx.infer.errorType());
       } else {
-        ctx.infer.unify(result, b->elems[index]);
+        ctx.infer.expect(result, b->elems[index], range);
       }
       return true;
     });
@@ -242,7 +242,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
       if (ctx.infer.isError(b)) return ctx.infer.unify(elem, b);
       if (b->isVar()) return false;
       if (b->kind == Type::List) {
-        ctx.infer.unify(elem, b->elems[0]);
+        ctx.infer.expect(elem, b->elems[0], range);
       } else {
         ctx.diags.report(DiagID::err_not_indexable, range) << ctx.infer.display(b);
         ctx.infer.unify(elem, ctx.infer.errorType());

@@ -166,7 +166,7 @@ private:
       if (r->isVar()) return false;
       bool ok = r->kind == Type::List || r->kind == Type::Range || (option && r->kind == Type::Option);
       if (ok) {
-        inf_.unify(elem, r->elems[0]);
+        inf_.expect(elem, r->elems[0], range);
       } else {
         ctx_.diags.report(DiagID::err_not_iterable, range)
             << op << inf_.display(r) << (option ? ", or an `Option`" : "");

@@ -70,20 +70,31 @@ sanitize_build() {
 # Every libFuzzer target for FUZZ_SECONDS, from seeds: the test programs for
 # the parser, generated frames for the frame check.
 fuzz() {
-  local seconds="${FUZZ_SECONDS:-60}" work
+  # A fixed seed by default: the same build explores the same inputs, so this
+  # job is a repeatable gate. FUZZ_SEED=0 lets libFuzzer pick one (exploring).
+  local seconds="${FUZZ_SECONDS:-60}" seed="${FUZZ_SEED:-1}" work
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
   mkdir -p "$work/parse" "$work/frame"
   find "$ROOT/test" "$ROOT/examples" -name '*.dfir' -size -4k -exec cp {} "$work/parse/" \;
   python3 "$ROOT/test/fuzz/mutate-frames.py" "$work/frame" - 200 >/dev/null
   for target in parse frame; do
-    echo "dev.sh: fuzzing dfir-$target-fuzzer for $seconds s"
+    echo "dev.sh: fuzzing dfir-$target-fuzzer for $seconds s (seed $seed)"
     (cd "$work" && "$ASAN_BUILD_DIR/bin/dfir-$target-fuzzer" -max_total_time="$seconds" -max_len=4096 \
-      -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "$work/$target" 2>&1 | tail -n 12)
-    if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
-      echo "dev.sh: dfir-$target-fuzzer found a failing input (kept in build-asan/fuzz-failures)" >&2
+      -seed="$seed" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "$work/$target" >"$work/$target.log" 2>&1)
+    tail -n 6 "$work/$target.log"
+    if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
+      echo "dev.sh: dfir-$target-fuzzer found a failing input (kept in build-asan/fuzz-failures):" >&2
+      # The whole report and the input itself, so that a failure on a
+      # machine one cannot log into can still be reproduced.
+      sed -n '/^INFO: Seed/p;/ERROR\|runtime error\|check failed\|verifier:/,$p' "$work/$target.log" | head -n 80 >&2
       mkdir -p "$ASAN_BUILD_DIR/fuzz-failures"
-      cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$ASAN_BUILD_DIR/fuzz-failures/" 2>/dev/null || true
+      for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+        [ -e "$f" ] || continue
+        cp "$f" "$ASAN_BUILD_DIR/fuzz-failures/"
+        echo "dev.sh: $(basename "$f") as base64 (base64 -d > input; $target fuzzer or replay on it):" >&2
+        base64 "$f" >&2
+      done
       return 1
     fi
   done
