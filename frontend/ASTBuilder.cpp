@@ -31,10 +31,24 @@ class Builder {
 public:
   Builder(const TokenLocator &loc, DiagnosticEngine &diags) : loc_(loc), diags_(diags) {}
 
-  std::unique_ptr<Program> program(const std::function<DfirParser::ItemContext *()> &next) {
+  std::unique_ptr<Program> program(const std::function<ParsedPiece()> &next) {
     auto p = std::make_unique<Program>();
     p->file = loc_.file();
-    while (auto *item = next()) this->item(item, *p);
+    for (ParsedPiece piece = next(); !piece.end(); piece = next()) {
+      if (piece.item) {
+        item(piece.item, *p);
+      } else if (piece.blockName) {
+        LocationBlock b;
+        b.name = piece.blockName->getText();
+        b.nameRange = b.range = r(piece.blockName);
+        p->blocks.push_back(std::move(b));
+      } else if (piece.statement) {
+        p->blocks.back().statements.push_back(statement(piece.statement));
+      } else {
+        LocationBlock &b = p->blocks.back();
+        b.range = SourceRange::join(b.range, r(piece.blockClose));
+      }
+    }
     return p;
   }
 
@@ -732,8 +746,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<Program> buildAST(const std::function<DfirParser::ItemContext *()> &next,
-                                  const TokenLocator &loc, DiagnosticEngine &diags) {
+std::unique_ptr<Program> buildAST(const std::function<ParsedPiece()> &next, const TokenLocator &loc,
+                                  DiagnosticEngine &diags) {
   Builder b(loc, diags);
   return b.program(next);
 }

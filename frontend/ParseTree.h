@@ -48,11 +48,23 @@ public:
 std::unique_ptr<antlr4::TokenSource> newTokenSource(antlr4::CharStream *input, const std::u32string &codePoints,
                                                     const antlr4::dfa::Vocabulary &vocabulary);
 
-/// Builds the AST from the items that parsed, taken one at a time from
-/// `next` until it returns null; reports the literal and token-adjacency
-/// errors the grammar leaves to it. `next` may free the parse tree of the
-/// item before, so that only one item's tree is alive at a time.
-std::unique_ptr<ast::Program> buildAST(const std::function<grammar::DfirParser::ItemContext *()> &next,
-                                       const TokenLocator &loc, DiagnosticEngine &diags);
+/// One piece of a program as the parser hands it over: a whole item, or,
+/// for a location block (which may be as large as a program), its opening,
+/// each of its statements and its closing brace separately.
+struct ParsedPiece {
+  grammar::DfirParser::ItemContext *item = nullptr;
+  antlr4::Token *blockName = nullptr;                         // `NAME {` opens a block
+  grammar::DfirParser::StatementContext *statement = nullptr; // inside the open block
+  antlr4::Token *blockClose = nullptr;                        // its `}`
+  bool end() const { return !item && !blockName && !statement && !blockClose; }
+};
+
+/// Builds the AST from the pieces that parsed, taken one at a time from
+/// `next` until it returns an empty piece; reports the literal and
+/// token-adjacency errors the grammar leaves to it. `next` may free the
+/// parse tree of the piece before, so that only one piece's tree is alive
+/// at a time.
+std::unique_ptr<ast::Program> buildAST(const std::function<ParsedPiece()> &next, const TokenLocator &loc,
+                                       DiagnosticEngine &diags);
 
 } // namespace dfir

@@ -381,22 +381,51 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
     antlr4::CommonTokenStream &ts = *lexed.tokens;
     // Items are parsed one at a time, each built into the AST and its parse
     // tree freed before the next: parse trees take more than 100 bytes per
-    // byte of input, and only one is alive at a time.
-    auto nextItem = [&]() -> DfirParser::ItemContext * {
+    // byte of input, and only one is alive at a time. A location block is
+    // read a statement at a time for the same reason.
+    const antlr4::atn::ATN &atn = parser.getATN();
+    const antlr4::misc::IntervalSet statementStart =
+        atn.nextTokens(atn.ruleToStartState[DfirParser::RuleStatement]);
+    size_t blockStart = 0;
+    bool inBlock = false;
+    auto isText = [&](size_t k, const char *text) { return ts.LT(k)->getText() == text; };
+    auto nextPiece = [&]() -> ParsedPiece {
       parser.getTreeTracker().reset();
-      while (ts.LA(1) != antlr4::Token::EOF) {
-        size_t start = ts.index();
+      ParsedPiece piece;
+      while (ts.LA(1) != antlr4::Token::EOF || inBlock) {
+        size_t start = inBlock ? blockStart : ts.index();
         try {
-          return parser.item();
+          if (!inBlock && ts.LA(1) == DfirParser::IDENT && isText(2, "{")) {
+            blockStart = ts.index();
+            inBlock = true;
+            piece.blockName = ts.LT(1);
+            ts.consume();
+            ts.consume();
+            return piece;
+          }
+          if (!inBlock) {
+            piece.item = parser.item();
+            return piece;
+          }
+          if (statementStart.contains(ts.LA(1))) {
+            piece.statement = parser.statement();
+            return piece;
+          }
+          piece.blockClose = parser.locationClose()->getStart();
+          inBlock = false;
+          return piece;
         } catch (const antlr4::ParseCancellationException &) {
+          // As for a whole item: resume at what looks like the next item
+          // after the block (or the item) that held the error.
+          inBlock = false;
           size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
           ts.seek(next);
           strategy->reset(&parser);
         }
       }
-      return nullptr;
+      return piece;
     };
-    auto program = buildAST(nextItem, loc, diags);
+    auto program = buildAST(nextPiece, loc, diags);
     if (diags.errorCount() != before) return nullptr;
     return program;
   } catch (const std::exception &e) {

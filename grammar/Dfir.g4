@@ -61,6 +61,11 @@ channelOption
   | IDENT type?                 # channelOf        // `of T`; `of` is contextual
   ;
 locationBlock : IDENT '{' statement* '}' ;
+// The front end reads a location block a statement at a time, not as one
+// `locationBlock` (a block may hold a whole program): it consumes `IDENT '{'`,
+// parses each `statement`, and ends the block with this rule, which reports
+// what stands where `}` was expected.
+locationClose : '}' ;
 
 // ----------------------------------------------------------- pipelines --
 
