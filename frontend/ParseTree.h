@@ -8,7 +8,7 @@
 #include "DfirLexer.h"
 #include "DfirParser.h"
 #include "frontend/AST.h"
-#include "frontend/Diagnostics.h"
+#include "support/Diagnostics.h"
 
 #include <functional>
 #include <memory>

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "frontend/AST.h"
-#include "frontend/Diagnostics.h"
+#include "support/Diagnostics.h"
 #include "frontend/TypeInference.h"
 #include "ir/IR.h"
 #include "ir/Operators.h"

@@ -8,7 +8,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/SourceLoc.h"
+#include "support/Json.h"
+#include "support/SourceLoc.h"
 
 #include <cstdint>
 #include <memory>
@@ -55,8 +56,6 @@ const char *spelling(BinOp op);
 const char *spelling(UnOp op);
 /// A string literal as the language writes it, with escapes.
 std::string quoteString(const std::string &v);
-/// `s` with JSON string escapes (without the quotes).
-std::string jsonEscape(std::string_view s);
 
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;

@@ -14,7 +14,7 @@
 
 #include "ir/Expr.h"
 #include "ir/Operators.h"
-#include "ir/SourceLoc.h"
+#include "support/SourceLoc.h"
 #include "ir/Type.h"
 
 #include <memory>

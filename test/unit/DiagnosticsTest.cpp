@@ -1,6 +1,6 @@
 // Checks that the diagnostics engine formats messages, promotes warnings
 // under -Werror and drops exact duplicates.
-#include "frontend/Diagnostics.h"
+#include "support/Diagnostics.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
-#include "frontend/VerifyDiagnostics.h"
+#include "support/VerifyDiagnostics.h"
 #include "ir/GraphWriter.h"
 #include "ir/Printer.h"
 #include "passes/PassManager.h"

@@ -1,4 +1,5 @@
-#include "frontend/Diagnostics.h"
+#include "support/Diagnostics.h"
+#include "support/Json.h"
 
 #include <cstdio>
 
@@ -6,7 +7,7 @@ namespace dfir {
 
 static const DiagKindInfo kDiagKinds[] = {
 #define DIAG(ID, SEVERITY, FORMAT) {#ID, Severity::SEVERITY, FORMAT},
-#include "frontend/DiagnosticKinds.def"
+#include "support/DiagnosticKinds.def"
 };
 
 const DiagKindInfo &diagKindInfo(DiagID id) { return kDiagKinds[static_cast<unsigned>(id)]; }

@@ -1,4 +1,4 @@
-#include "frontend/VerifyDiagnostics.h"
+#include "support/VerifyDiagnostics.h"
 
 #include <regex>
 #include <string>

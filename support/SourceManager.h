@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "ir/SourceLoc.h"
+#include "support/SourceLoc.h"
 
 #include <cstdint>
 #include <memory>

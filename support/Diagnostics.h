@@ -8,8 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "frontend/SourceManager.h"
-#include "ir/Expr.h"
+#include "support/SourceManager.h"
 
 #include <cstdint>
 #include <functional>
@@ -25,7 +24,7 @@ enum class Severity { Note, Warning, Error };
 
 enum class DiagID : uint16_t {
 #define DIAG(ID, SEVERITY, FORMAT) ID,
-#include "frontend/DiagnosticKinds.def"
+#include "support/DiagnosticKinds.def"
   NumKinds
 };
 

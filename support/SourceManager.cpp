@@ -1,4 +1,4 @@
-#include "frontend/SourceManager.h"
+#include "support/SourceManager.h"
 
 #include <algorithm>
 #include <cerrno>
