@@ -1546,7 +1546,7 @@ private:
     auto *ptr = llvm::PointerType::getUnqual(ctx_);
     auto *i64 = llvm::Type::getInt64Ty(ctx_);
     auto *i32 = llvm::Type::getInt32Ty(ctx_);
-    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr});
+    auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr, ptr});
     bool readsStdin = false;
     for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
     llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
@@ -1573,12 +1573,22 @@ private:
     auto *schemasTy = llvm::ArrayType::get(ptr, schemas.size());
     auto *schemasVar = new llvm::GlobalVariable(*module_, schemasTy, true, llvm::GlobalValue::PrivateLinkage,
                                                 llvm::ConstantArray::get(schemasTy, schemas), "dfir.wire_schemas");
+    std::vector<uint32_t> batchWords;
+    for (const Channel &ch : p_.channels) {
+      batchWords.push_back(ch.batch.count);
+      batchWords.push_back(ch.batch.micros);
+    }
+    if (batchWords.empty()) batchWords.push_back(0);
+    auto *batchTy = llvm::ArrayType::get(i32, batchWords.size());
+    auto *batchVar = new llvm::GlobalVariable(*module_, batchTy, true, llvm::GlobalValue::PrivateLinkage,
+                                              llvm::ConstantDataArray::get(ctx_, batchWords), "dfir.channel_batch");
     auto *desc = llvm::ConstantStruct::get(
         descTy, {nameStr, llvm::ConstantInt::get(i64, size), init, tick, fini,
                  llvm::ConstantInt::get(i32, readsStdin), llvm::ConstantInt::get(i32, loc_),
                  llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
                  llvm::ConstantInt::get(i64, in_.fingerprint), printsVar,
-                 llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar});
+                 llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar,
+                 batchVar});
     return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                     descriptorName(name));
   }

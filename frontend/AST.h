@@ -93,6 +93,9 @@ struct ChannelDecl {
   SourceRange modeRange;
   ExprPtr hashFn;
   TypeExprPtr elemType;
+  // `batch(N, Tus)`: N items or T microseconds (0: not batched).
+  uint64_t batchCount = 0, batchMicros = 0;
+  SourceRange batchRange;
 };
 
 struct Port {

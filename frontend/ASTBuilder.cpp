@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/ParseTree.h"
+#include "ir/IR.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -137,6 +138,50 @@ private:
     }
   }
 
+  /// `batch(N)` or `batch(N, T us|ms)`: the delay defaults to 1000 us.
+  void batchOption(ChannelDecl &d, DfirParser::ChannelBatchContext *b) {
+    if (b->IDENT(0)->getText() != "batch") {
+      diags_.report(DiagID::err_unknown_channel_option, r(b->IDENT(0))) << b->IDENT(0)->getText();
+      return;
+    }
+    if (d.batchRange.valid()) {
+      (diags_.report(DiagID::err_duplicate_channel_option, r(b)) << "`batch`").note(DiagID::note_previous_option,
+                                                                                d.batchRange);
+      return;
+    }
+    std::string suffix;
+    uint64_t count = 0, delay = 1000;
+    if (!intLiteral(b->INT(0)->getSymbol(), count, suffix) || !suffix.empty()) {
+      diags_.report(DiagID::err_batch_option, r(b->INT(0))) << "a count of items from 1 to 16777216"
+                                                            << b->INT(0)->getText();
+      return;
+    }
+    if (b->INT().size() > 1) {
+      antlr4::Token *num = b->INT(1)->getSymbol(), *unit = b->IDENT(1)->getSymbol();
+      std::string u = unit->getText();
+      bool adjacent = r(num).end == r(unit).begin.offset;
+      if (!intLiteral(num, delay, suffix) || !suffix.empty() || !adjacent || (u != "us" && u != "ms")) {
+        diags_.report(DiagID::err_batch_option, SourceRange::join(r(num), r(unit)))
+            << "a delay such as `500us` or `2ms`" << num->getText() + (adjacent ? "" : " ") + u;
+        return;
+      }
+      if (u == "ms") delay = delay > UINT64_MAX / 1000 ? UINT64_MAX : delay * 1000;
+      if (delay > ir::kMaxBatchMicros) {
+        diags_.report(DiagID::err_batch_range, SourceRange::join(r(num), r(unit)))
+            << "delay" << "0us" << "60s (60000000us)" << num->getText() + u;
+        return;
+      }
+    }
+    if (count < 1 || count > ir::kMaxBatchCount) {
+      diags_.report(DiagID::err_batch_range, r(b->INT(0)))
+          << "count" << 1 << ir::kMaxBatchCount << b->INT(0)->getText();
+      return;
+    }
+    d.batchCount = count;
+    d.batchMicros = delay;
+    d.batchRange = r(b);
+  }
+
   ChannelDecl channel(DfirParser::ChannelDeclContext *x) {
     ChannelDecl d;
     d.name = x->IDENT(0)->getText();
@@ -153,6 +198,8 @@ private:
         d.hashFn = expr(h->expr());
       } else if (alt<DfirParser::ChannelBroadcastContext>(o)) {
         setMode(d, ChannelDecl::Broadcast, r(o));
+      } else if (auto *b = alt<DfirParser::ChannelBatchContext>(o)) {
+        batchOption(d, b);
       } else if (auto *of = alt<DfirParser::ChannelOfContext>(o)) {
         if (of->IDENT()->getText() != "of") {
           diags_.report(DiagID::err_unknown_channel_option, r(of->IDENT())) << of->IDENT()->getText();

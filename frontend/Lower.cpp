@@ -40,6 +40,7 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
                                                           : ir::ChannelMode::Direct;
     ch.hashFn = std::move(c.decl->hashFn);
     ch.elem = c.elem;
+    ch.batch = {static_cast<uint32_t>(c.decl->batchCount), static_cast<uint32_t>(c.decl->batchMicros)};
     ch.sendOp = c.sendNode;
     ch.recvOp = c.recvNode;
     ch.range = c.decl->nameRange;

@@ -58,6 +58,7 @@ channelDecl : 'channel' IDENT ':' IDENT '->' IDENT channelOption* ';' ;
 channelOption
   : 'broadcast'                 # channelBroadcast
   | 'hash' '(' expr ')'         # channelHash
+  | IDENT '(' INT ( ',' INT IDENT )? ')' # channelBatch // `batch(N, Tus)`; `batch` is contextual
   | IDENT type?                 # channelOf        // `of T`; `of` is contextual
   ;
 locationBlock : IDENT '{' statement* '}' ;

@@ -40,12 +40,24 @@ struct Location {
 
 enum class ChannelMode { Direct, Broadcast, Hash };
 
+/// A channel's batching policy (`batch(N, Tus)`): the sender frames its
+/// items once it holds `count` of them or the oldest has waited `micros`.
+/// `count == 0`: not batched (each tick's items are framed at its end).
+struct BatchPolicy {
+  uint32_t count = 0;
+  uint32_t micros = 0;
+  bool enabled() const { return count > 0; }
+};
+constexpr uint32_t kMaxBatchCount = 1u << 24;
+constexpr uint32_t kMaxBatchMicros = 60000000; // one minute
+
 struct Channel {
   std::string name;
   int from = kNone, to = kNone; // location ids
   ChannelMode mode = ChannelMode::Direct;
   std::unique_ptr<Expr> hashFn; // Hash: a closure over the element type
   const Type *elem = nullptr;
+  BatchPolicy batch;
   int sendOp = kNone, recvOp = kNone;
   SourceRange range;
 };

@@ -311,6 +311,8 @@ std::string printProgram(const Program &p) {
     std::string mode = c.mode == ChannelMode::Broadcast ? " broadcast"
                        : c.mode == ChannelMode::Hash    ? " hash(" + printExpr(*c.hashFn) + ")"
                                                         : "";
+    if (c.batch.enabled())
+      mode += " batch(" + std::to_string(c.batch.count) + ", " + std::to_string(c.batch.micros) + "us)";
     decls.push_back("channel " + c.name + ": " + p.locations[c.from].name + " -> " + p.locations[c.to].name + mode +
                     " of " + typeToString(c.elem) + ";");
   }

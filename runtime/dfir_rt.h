@@ -254,6 +254,10 @@ typedef struct dfir_location {
   const uint64_t *channel_fingerprints; /* per channel: of its element type */
   uint32_t cluster_size; /* a cluster's declared size; 0 for a process */
   const uint32_t *const *channel_schemas; /* per channel: its wire schema if this location receives it, or NULL */
+  /* per channel, two words: its batching policy (`batch(N, Tus)`): N items
+   * or T microseconds before a deployed sender frames them; N = 0: framed
+   * at the end of each tick */
+  const uint32_t *channel_batch;
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process

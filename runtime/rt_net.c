@@ -376,8 +376,9 @@ typedef struct {
   int outgoing;     /* we send on it */
   int stage;        /* kAwaitHello, kAwaitProof or kAuthenticated */
   buffer in, out;
-  int64_t frame;    /* outgoing: this tick's open frame, as an offset from out.off; or -1 */
+  int frame;        /* outgoing: a frame is open: the last 4 + frame_len bytes of `out` (or -1) */
   uint32_t frame_channel, frame_len, frame_count; /* its header, written when it closes */
+  uint64_t frame_due; /* an open frame of a batched channel: when it must go out (ns; 0: at the tick's end) */
   uint64_t held;    /* outgoing, before it is authenticated: bytes of `out` it may send (the hello) */
   char *hello;      /* outgoing: the hello it sent, for the MACs */
   uint64_t hello_len;
@@ -402,6 +403,8 @@ static int stopping;        /* after SIGTERM/SIGINT: finishing (docs/deployment.
 static int wake_fds[2] = {-1, -1}; /* the stop signal's handler writes here: a wait in poll ends */
 static uint64_t dropped;    /* items made while stopping, after their connection was closed */
 static inbox *inboxes; /* per channel */
+static const uint32_t *batching; /* per channel: {count, micros}; count 0: not batched */
+static uint32_t open_batches;    /* outgoing connections holding a batched frame open */
 static uint64_t inbound_bytes, items_sent, items_received;
 
 static uint64_t now_ns(void) {
@@ -677,9 +680,10 @@ static int read_some(conn *c) {
 }
 
 /* Bytes of an outgoing connection's buffer that may go out now: before
- * the peer has answered, only the hello. */
+ * the peer has answered, only the hello; never an open frame. */
 static uint64_t sendable(const conn *c) {
   uint64_t n = c->out.len - c->out.off;
+  if (c->frame >= 0) n -= 4 + (uint64_t)c->frame_len;
   return c->stage == kAuthenticated || n < c->held ? n : c->held;
 }
 
@@ -935,14 +939,52 @@ static void pump(int wait_ms, int stdin_fd) {
 /* ---- the generated code's side ---------------------------------------- */
 
 /* Writes the header of a connection's open frame: {u32 length, u32
- * channel, u32 count}, the length counting what follows it. */
+ * channel, u32 count}, the length counting what follows it. The open frame
+ * is always the end of the buffer. */
 static void close_frame(conn *c) {
   if (c->frame < 0) return;
-  char *h = c->out.data + c->out.off + c->frame;
+  char *h = c->out.data + c->out.len - 4 - c->frame_len;
   memcpy(h, &c->frame_len, 4);
   memcpy(h + 4, &c->frame_channel, 4);
   memcpy(h + 8, &c->frame_count, 4);
   c->frame = -1;
+  if (c->frame_due) --open_batches;
+  c->frame_due = 0;
+}
+
+/* Opens a frame of `channel` at the end of the buffer: a batched channel's
+ * frame stays open across ticks until it is full or due. */
+static void open_frame(conn *c, uint32_t channel) {
+  close_frame(c);
+  reserve(&c->out, 12);
+  c->frame = 0;
+  c->frame_channel = channel;
+  c->frame_len = 8;
+  c->frame_count = 0;
+  c->out.len += 12;
+  if (batching && batching[2 * channel] > 1) {
+    c->frame_due = now_ns() + (uint64_t)batching[2 * channel + 1] * 1000 + 1;
+    ++open_batches;
+  }
+}
+
+/* Ends every open frame that may not wait: all of them at the end of a
+ * tick, except batched frames that are neither full nor due (all when
+ * stopping); writes what can go out. Returns the earliest time an open
+ * batch falls due (0: none open). */
+static uint64_t close_frames(uint64_t now) {
+  uint64_t next = 0;
+  for (uint32_t g = 0; g < ninst; ++g) {
+    conn *c = &outs[g];
+    if (c->fd < 0 || c->shut) continue;
+    if (c->frame >= 0 && c->frame_due && !stopping && now < c->frame_due) {
+      if (!next || c->frame_due < next) next = c->frame_due;
+    } else {
+      close_frame(c);
+    }
+    write_some(c);
+  }
+  return next;
 }
 
 /* A send to a peer whose connection has closed: it stopped. */
@@ -969,17 +1011,8 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   }
   buffer *b = &c->out;
   uint64_t need = 4 + len;
-  if (c->frame < 0 || c->frame_channel != channel || c->frame_len + need > max_frame) {
-    close_frame(c);
-    reserve(b, 12 + need);
-    c->frame = (int64_t)(b->len - b->off);
-    c->frame_channel = channel;
-    c->frame_len = 8;
-    c->frame_count = 0;
-    b->len += 12;
-  } else {
-    reserve(b, need);
-  }
+  if (c->frame < 0 || c->frame_channel != channel || c->frame_len + need > max_frame) open_frame(c, channel);
+  reserve(b, need);
   uint32_t len32 = (uint32_t)len;
   memcpy(b->data + b->len, &len32, 4);
   copy_bytes(b->data + b->len + 4, (const char *)bytes, len);
@@ -987,6 +1020,7 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   c->frame_len += (uint32_t)need;
   ++c->frame_count;
   ++items_sent;
+  if (c->frame_due && c->frame_count >= batching[2 * channel]) close_frame(c); /* a full batch */
 }
 
 void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
@@ -1008,11 +1042,22 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
       }
       continue;
     }
+    if (batching && batching[2 * channel] > 1) {
+      /* Batched: item by item into the open batch, which goes out when
+       * it is full or due. */
+      const char *p = (const char *)items;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t len = get32(p);
+        dfir_rt_net_send(channel, name, line, to, member, p + 4, len);
+        p += 4 + (uint64_t)len;
+      }
+      continue;
+    }
     /* The batch is already framed item by item: one copy after a header. */
     close_frame(c);
     buffer *b = &c->out;
     reserve(b, 12 + size);
-    c->frame = (int64_t)(b->len - b->off);
+    c->frame = 0;
     c->frame_channel = channel;
     c->frame_len = 8 + (uint32_t)size;
     c->frame_count = (uint32_t)count;
@@ -1046,15 +1091,11 @@ uint32_t dfir_rt_net_cluster_size(uint32_t location) { return location < nlocs ?
 
 /* ---- the instance's loop ------------------------------------------------ */
 
-/* Ends the tick's frames and writes them; waits while a peer has more
- * than kOutLimit unsent bytes (it is not reading: backpressure). */
+/* Ends the tick's frames and writes them (batches only when full or
+ * due); waits while a peer has more than kOutLimit unsent bytes (it is not
+ * reading: backpressure). */
 static void flush_peers(void) {
-  for (uint32_t g = 0; g < ninst; ++g) {
-    conn *c = &outs[g];
-    if (c->fd < 0 || c->shut) continue;
-    close_frame(c);
-    write_some(c);
-  }
+  close_frames(now_ns());
   /* Stopping ends the wait: the stop deadline bounds what happens next. */
   for (;;) {
     int full = 0;
@@ -1162,6 +1203,7 @@ static void net_free(void) {
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id) {
   deploy_path = path;
   self_loc = location;
+  batching = location->channel_batch;
   if (strcmp(location_name, location->name) != 0)
     die("this executable runs location `%s`, not `%s`", location->name, location_name);
   read_deploy(location);
@@ -1228,7 +1270,10 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       stop_deadline = now_ns() + stop_ns;
       close(listen_fd);
       listen_fd = -1;
+      close_frames(0); /* batches go out now */
     }
+    /* Batched frames that fell due while the instance waited go out. */
+    uint64_t batch_due = open_batches ? close_frames(now_ns()) : 0;
     if (stopping && now_ns() >= stop_deadline) { /* however much work is left */
       lost = finish_stop();
       break;
@@ -1252,7 +1297,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     for (; probes > 0; --probes) {
       /* A probe of the launcher's quiescence check: the state right now. */
       char line[96];
-      int idle = !work && !lines && !stdin_open && !timers;
+      int idle = !work && !lines && !stdin_open && !timers && !open_batches;
       int n = snprintf(line, sizeof line, "%s %llu %llu\n", idle ? "probe-idle" : "probe-busy",
                        (unsigned long long)items_sent, (unsigned long long)items_received);
       ssize_t ignored = write(control_fd, line, (size_t)n);
@@ -1260,7 +1305,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     }
     if (!work && !lines) {
       /* Idle: tell the launcher (once per change), then wait. */
-      if (control_fd >= 0 && !stdin_open && !timers &&
+      if (control_fd >= 0 && !stdin_open && !timers && !open_batches &&
           (!reported || last_sent != items_sent || last_received != items_received)) {
         char line[96];
         int n = snprintf(line, sizeof line, "idle %llu %llu\n", (unsigned long long)items_sent,
@@ -1275,7 +1320,13 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       if (timers && wait == 0) {
         /* A timer is due: tick. */
       } else {
-        pump(timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1, stdin_open ? 0 : -1);
+        int ms = timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1;
+        if (batch_due) { /* wake when the first open batch falls due */
+          uint64_t now = now_ns();
+          int until = batch_due > now ? (int)((batch_due - now + 999999) / 1000000) : 0;
+          if (ms < 0 || until < ms) ms = until;
+        }
+        pump(ms, stdin_open ? 0 : -1);
         continue;
       }
     }

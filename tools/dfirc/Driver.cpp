@@ -144,10 +144,72 @@ struct Session {
   std::unique_ptr<DiagnosticEngine> diags;
   std::unique_ptr<DiagnosticConsumer> printer;
   std::unique_ptr<ir::Program> program;
-  passes::PassResults results;
-  std::string printed; // requested analysis and IR printouts
-  std::string lowered; // the IR as lowered, before the passes
+  std::unique_ptr<passes::AnalysisManager> analyses;
+  std::string printed;  // requested analysis and IR printouts
+  std::string compiled; // the IR as compiled (after the passes), as text: the build's fingerprint
 };
+
+/// The transforms the command line asks for, in order (PipelineOptions).
+/// Each flag is added to the source manager as a `<command line>` buffer,
+/// so that a refusal can point at it. False (with `error`) for a flag that
+/// does not parse.
+bool buildPipeline(Session &s, const PipelineOptions &popts, std::vector<passes::PassInvocation> &out,
+                   std::string &error) {
+  auto buffer = [&](const std::string &text) {
+    return SourceLoc{s.sm.addBuffer("<command line>", text), 0};
+  };
+  auto range = [](SourceLoc base, size_t from, size_t to) {
+    return SourceRange(SourceLoc{base.file, static_cast<uint32_t>(from)}, static_cast<uint32_t>(to));
+  };
+  for (auto &text : popts.passes) {
+    std::string flag = "--passes=" + text;
+    SourceLoc base = buffer(flag);
+    base.offset = 9;
+    if (!passes::parsePipeline(text, base, out, error)) {
+      error = "--passes: " + error;
+      return false;
+    }
+  }
+  for (auto &value : popts.decouple) {
+    // LOC:SEL[,SEL...]=NEW
+    std::string flag = "--decouple " + value;
+    SourceLoc base = buffer(flag);
+    size_t off = 11, colon = value.find(':'), eq = value.rfind('=');
+    if (colon == std::string::npos || eq == std::string::npos || eq < colon || colon == 0 || eq == colon + 1 ||
+        eq + 1 == value.size()) {
+      error = "--decouple: expected LOCATION:SELECTION[,SELECTION...]=NEW, found `" + value + "`";
+      return false;
+    }
+    passes::PassInvocation inv;
+    inv.name = "decouple";
+    inv.range = range(base, 0, flag.size());
+    inv.options.push_back({"location", value.substr(0, colon), range(base, off, off + colon)});
+    inv.options.push_back({"select", value.substr(colon + 1, eq - colon - 1), range(base, off + colon + 1, off + eq)});
+    inv.options.push_back({"new", value.substr(eq + 1), range(base, off + eq + 1, off + value.size())});
+    out.push_back(std::move(inv));
+  }
+  for (auto &value : popts.batch) {
+    // CHAN=N[/MICROS]
+    std::string flag = "--batch " + value;
+    SourceLoc base = buffer(flag);
+    size_t off = 8, eq = value.find('='), slash = value.find('/', eq == std::string::npos ? 0 : eq);
+    if (eq == std::string::npos || eq == 0 || eq + 1 >= value.size() || slash == eq + 1 ||
+        (slash != std::string::npos && slash + 1 == value.size())) {
+      error = "--batch: expected CHANNEL=COUNT or CHANNEL=COUNT/MICROSECONDS, found `" + value + "`";
+      return false;
+    }
+    size_t countEnd = slash == std::string::npos ? value.size() : slash;
+    passes::PassInvocation inv;
+    inv.name = "batch";
+    inv.range = range(base, 0, flag.size());
+    inv.options.push_back({"channel", value.substr(0, eq), range(base, off, off + eq)});
+    inv.options.push_back({"count", value.substr(eq + 1, countEnd - eq - 1), range(base, off + eq + 1, off + countEnd)});
+    if (slash != std::string::npos)
+      inv.options.push_back({"micros", value.substr(slash + 1), range(base, off + slash + 1, off + value.size())});
+    out.push_back(std::move(inv));
+  }
+  return true;
+}
 
 /// Parses, checks and lowers one file, then runs the pass pipeline. On user
 /// errors (reported) returns null and sets `exitCode`; compiler bugs do
@@ -167,22 +229,45 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   if (dopts.format == "json") s->printer = std::make_unique<JsonDiagnosticPrinter>(s->sm, stderr);
   else s->printer = std::make_unique<TextDiagnosticPrinter>(s->sm, stderr, useColor(dopts));
   s->diags->addConsumer(s->printer.get());
+  passes::PassOptions opts;
+  if (!buildPipeline(*s, popts, opts.pipeline, error)) {
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    exitCode = kExitUsage;
+    return nullptr;
+  }
   if (auto ast = parseProgram(s->sm, *file, *s->diags)) s->program = lowerProgram(*ast, s->sm, *s->diags);
-  s->diags->finish();
-  logEmittedKinds(*s->diags);
   if (!s->program || s->diags->hasErrors()) {
+    s->diags->finish();
+    logEmittedKinds(*s->diags);
     exitCode = kExitUserError;
     return nullptr;
   }
-  s->lowered = ir::printProgram(*s->program);
-  passes::PassOptions opts;
   opts.verifyEach = popts.verifyEach;
   opts.printAnalysis.insert(popts.printAnalysis.begin(), popts.printAnalysis.end());
   opts.disabled.insert(popts.disablePass.begin(), popts.disablePass.end());
   opts.printIrBefore.insert(popts.printIrBefore.begin(), popts.printIrBefore.end());
   opts.printIrAfter.insert(popts.printIrAfter.begin(), popts.printIrAfter.end());
   opts.printIrAfterAll = popts.printIrAfterAll;
-  if (!passes::runPasses(*s->program, opts, s->results, s->printed, error)) internalError(error);
+  s->analyses = std::make_unique<passes::AnalysisManager>(*s->program);
+  passes::PassStatus status = passes::runPasses(*s->program, opts, *s->analyses, *s->diags, s->printed, error);
+  s->diags->finish();
+  logEmittedKinds(*s->diags);
+  switch (status) {
+  case passes::PassStatus::Ok: break;
+  case passes::PassStatus::InternalError: internalError(error);
+  case passes::PassStatus::UsageError:
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    exitCode = kExitUsage;
+    return nullptr;
+  case passes::PassStatus::Refused:
+    exitCode = kExitUserError;
+    return nullptr;
+  }
+  if (s->diags->hasErrors()) { // -Werror and a pass's warning
+    exitCode = kExitUserError;
+    return nullptr;
+  }
+  s->compiled = ir::printProgram(*s->program);
   exitCode = kExitOk;
   return s;
 }
@@ -258,9 +343,9 @@ void spellType(const Type *t, const TypeContext &types, std::vector<const Type *
 std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
                                        bool withMain = false, int location = 0) {
   const ir::Program &program = *s.program;
-  backend::CodegenInput in{program, *s.results.strata, *s.results.subgraphs,
+  backend::CodegenInput in{program, s.analyses->strata(), s.analyses->subgraphs(),
                            [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
-  in.fingerprint = fnv1a(s.lowered);
+  in.fingerprint = fnv1a(s.compiled);
   for (auto &c : program.channels) {
     std::vector<const Type *> seen;
     std::string spelled;
@@ -445,7 +530,7 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
   }
   if (!writeDeployKey(dir + "/deploy.key")) return false;
   std::string out = "{\n  \"program\": " + jsonString(name) + ",\n";
-  out += "  \"fingerprint\": \"" + hex(fnv1a(s.lowered)) + "\",\n  \"key_file\": \"deploy.key\",\n  \"locations\": [";
+  out += "  \"fingerprint\": \"" + hex(fnv1a(s.compiled)) + "\",\n  \"key_file\": \"deploy.key\",\n  \"locations\": [";
   uint32_t next = 0;
   for (size_t l = 0; l < program.locations.size(); ++l) {
     const ir::Location &loc = program.locations[l];
@@ -496,22 +581,31 @@ int runBuild(const BuildOptions &opts) {
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
   std::fwrite(s->printed.data(), 1, s->printed.size(), stdout);
-  // --emit=ir writes the IR as lowered; --emit=ir-opt after the pipeline.
-  std::string ir = opts.emit == "ir" ? s->lowered : ir::printProgram(*s->program);
-  return writeOutput(opts.output, ir) ? kExitOk : kExitUserError;
+  // --emit=ir (and its older name ir-opt): the program as compiled, after
+  // the passes, as DFIR text that compiles again to the same program.
+  return writeOutput(opts.output, s->compiled) ? kExitOk : kExitUserError;
+}
+
+int runOpt(const OptOptions &opts) {
+  int code = kExitOk;
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+  if (!s) return code;
+  std::fwrite(s->printed.data(), 1, s->printed.size(), stdout);
+  return writeOutput(opts.output, s->compiled) ? kExitOk : kExitUserError;
 }
 
 int runGraph(const GraphOptions &opts) {
   int code = kExitOk;
-  auto s = compile(opts.input, opts.diag, PipelineOptions(), code);
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
-  const passes::PassResults &results = s->results;
+  std::fwrite(s->printed.data(), 1, s->printed.size(), stdout);
+  const passes::Subgraphs &subgraphs = s->analyses->subgraphs();
   const ir::Program &program = *s->program;
   ir::GraphLayout layout;
-  layout.stratum = results.strata->stratum;
-  layout.subgraph = results.subgraphs->subgraphOf;
-  for (auto &sg : results.subgraphs->list) layout.cyclicSubgraph.push_back(sg.cyclic);
-  for (auto &h : results.subgraphs->handoffs) layout.handoffEdges.insert(h.edge);
+  layout.stratum = s->analyses->strata().stratum;
+  layout.subgraph = subgraphs.subgraphOf;
+  for (auto &sg : subgraphs.list) layout.cyclicSubgraph.push_back(sg.cyclic);
+  for (auto &h : subgraphs.handoffs) layout.handoffEdges.insert(h.edge);
   ir::GraphFormat format = opts.format == "dot"    ? ir::GraphFormat::Dot
                            : opts.format == "json" ? ir::GraphFormat::Json
                                                    : ir::GraphFormat::Mermaid;
@@ -603,11 +697,8 @@ int runRun(const RunOptions &opts) {
   return *status;
 }
 
-std::vector<std::string> passNames() {
-  std::vector<std::string> out;
-  for (auto &p : passes::allPasses()) out.push_back(p.name);
-  return out;
-}
+std::vector<std::string> analysisNames() { return passes::analysisNames(); }
+std::vector<std::string> transformNames() { return passes::transformNames(); }
 
 int listDiagnosticKinds() {
   for (unsigned i = 0; i < numDiagKinds(); ++i) {

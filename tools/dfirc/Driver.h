@@ -34,11 +34,14 @@ struct CheckOptions {
 
 int runCheck(const CheckOptions &opts);
 
-/// Options of the pass pipeline shared by `build` and `graph`.
+/// Options of the pass pipeline shared by `build`, `run`, `opt` and `graph`.
 struct PipelineOptions {
   bool verifyEach = false;
   std::vector<std::string> printAnalysis, disablePass, printIrBefore, printIrAfter;
   bool printIrAfterAll = false;
+  // Transforms, run in this order: each `--passes` pipeline, then every
+  // `--decouple LOC:SEL[,SEL...]=NEW`, then every `--batch CHAN=N[/MICROS]`.
+  std::vector<std::string> passes, decouple, batch;
 };
 
 struct BuildOptions {
@@ -57,6 +60,15 @@ struct GraphOptions {
   std::string output = "-";
   std::string format = "mermaid"; // mermaid | dot | json
   DiagOptions diag;
+  PipelineOptions pipeline;
+};
+
+/// `dfirc opt`: DFIR text in, the passes, canonical DFIR text out.
+struct OptOptions {
+  std::string input;
+  std::string output = "-";
+  DiagOptions diag;
+  PipelineOptions pipeline;
 };
 
 struct RunOptions {
@@ -83,8 +95,10 @@ int runLaunch(const LaunchOptions &opts);
 /// Compiles every location with the JIT and runs the program in this process.
 int runRun(const RunOptions &opts);
 int runGraph(const GraphOptions &opts);
-/// Names of the passes (for --help and option checks).
-std::vector<std::string> passNames();
+int runOpt(const OptOptions &opts);
+/// Names of the analyses and of the transforms (for option checks).
+std::vector<std::string> analysisNames();
+std::vector<std::string> transformNames();
 int listDiagnosticKinds();
 
 /// Installs handlers that turn crashes into an "internal compiler error"

@@ -38,19 +38,30 @@ void addVerifyOptions(CLI::App *cmd, DiagOptions &d) {
 }
 
 void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
-  auto passes = CLI::IsMember(passNames());
+  auto analyses = CLI::IsMember(analysisNames());
+  auto transforms = CLI::IsMember(transformNames());
   cmd->add_flag("--verify-each", p.verifyEach, "Verify the IR after lowering and after every pass");
   // One value per occurrence (comma-separated lists allowed), so a pass
   // option never swallows the input file that follows it.
-  cmd->add_option("--print-analysis", p.printAnalysis, "Print an analysis result (stratify, subgraphs)")
-      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--disable-pass", p.disablePass, "Do not run a pass")
-      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--print-ir-before", p.printIrBefore, "Print the IR before a pass")
-      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--print-ir-after", p.printIrAfter, "Print the IR after a pass")
-      ->check(passes)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_flag("--print-ir-after-all", p.printIrAfterAll, "Print the IR after every pass");
+  auto list = [&](const char *name, std::vector<std::string> &to, const char *help, const CLI::Validator &names) {
+    cmd->add_option(name, to, help)
+        ->check(names)->delimiter(',')->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
+  list("--print-analysis", p.printAnalysis, "Print an analysis of the program as compiled (stratify, subgraphs)",
+       analyses);
+  list("--disable-pass", p.disablePass, "Do not run a transform, even if asked for", transforms);
+  list("--print-ir-before", p.printIrBefore, "Print the IR before a transform", transforms);
+  list("--print-ir-after", p.printIrAfter, "Print the IR after a transform", transforms);
+  cmd->add_flag("--print-ir-after-all", p.printIrAfterAll, "Print the IR after every transform");
+  auto each = [&](const char *name, std::vector<std::string> &to, const char *help) {
+    cmd->add_option(name, to, help)->expected(1)->allow_extra_args(false)->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeAll);
+  };
+  each("--passes", p.passes, "Run transforms: 'decouple{location=L select=S new=N},batch{channel=C count=N}'");
+  each("--decouple", p.decouple,
+       "LOC:SEL[,SEL...]=NEW: move the selected operators of LOC (names or @LINE) and all downstream of them to a "
+       "new location NEW");
+  each("--batch", p.batch, "CHAN=N[/MICROS]: frame channel CHAN's items by N, or after MICROS us (default 1000)");
 }
 
 void addOptLevel(CLI::App *cmd, unsigned &level) {
@@ -134,6 +145,14 @@ int main(int argc, char **argv) {
   graphCmd->add_option("--format", graph.format, "mermaid, dot or json")
       ->check(CLI::IsMember({"mermaid", "dot", "json"}));
   addDiagOptions(graphCmd, graph.diag);
+  addPipelineOptions(graphCmd, graph.pipeline);
+
+  OptOptions opt;
+  CLI::App *optCmd = app.add_subcommand("opt", "Run passes on a program and print it as canonical DFIR text");
+  optCmd->add_option("file", opt.input, "The .dfir file")->required();
+  optCmd->add_option("-o", opt.output, "Output file (`-` for standard output)");
+  addDiagOptions(optCmd, opt.diag);
+  addPipelineOptions(optCmd, opt.pipeline);
 
   RunOptions run;
   CLI::App *runCmd = app.add_subcommand("run", "Compile a program with the JIT and run it");
@@ -198,6 +217,7 @@ int main(int argc, char **argv) {
   if (crashForTesting) internalError("crash requested by --internal-error-for-testing");
   if (*buildCmd) return runWithBigStack([&] { return runBuild(build); });
   if (*graphCmd) return runWithBigStack([&] { return runGraph(graph); });
+  if (*optCmd) return runWithBigStack([&] { return runOpt(opt); });
   if (*runCmd) return runWithBigStack([&] { return runRun(run); });
   if (*launchCmd) return runLaunch(launch);
   return runWithBigStack([&] { return runCheck(check); });
