@@ -74,7 +74,7 @@ Strata stratify(const Program &p) {
 std::string printStrata(const Program &p, const Strata &s) {
   std::string out = "stratify\n";
   for (size_t l = 0; l < p.locations.size(); ++l) {
-    out += "location " + p.locations[l].name + ": " + std::to_string(s.numStrata[l]) + " strata\n";
+    out += "location " + p.locations[l].name + ": " + std::to_string(s.numStrata[l]) + (s.numStrata[l] == 1 ? " stratum\n" : " strata\n");
     std::vector<int> ops = p.opsIn(static_cast<int>(l));
     for (int st = 0; st < s.numStrata[l]; ++st) {
       std::string names;
