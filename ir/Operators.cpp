@@ -26,9 +26,9 @@ static std::vector<ArgShape> parseArgs(const char *spec) {
 
 const std::vector<OpInfo> &allOperators() {
   static const std::vector<OpInfo> table = {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART)                  \
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING)      \
   {OpKind::ID, NAME, InputShape::IN, OutputShape::OUT, parseArgs(ARGS), LIFETIMES, TYPES, BLOCKING,    \
-   Flow::FLOW, Partitioning::PART},
+   Flow::FLOW, Partitioning::PART, Decoupling::DECOUPLING},
 #include "ir/Operators.def"
   };
   return table;

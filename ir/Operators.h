@@ -7,7 +7,7 @@
 namespace dfir {
 
 enum class OpKind {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART) ID,
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING) ID,
 #include "ir/Operators.def"
 };
 
@@ -15,6 +15,7 @@ enum class InputShape { None, One, Many, Ports01, PosNeg, InputSingle, InputSign
 enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional };
 enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
+enum class Decoupling { PerItem, Monotone, TickBound, Source };
 
 /// The shape of one operator argument.
 struct ArgShape {
@@ -33,6 +34,7 @@ struct OpInfo {
   unsigned blockingMask;
   Flow flow;
   Partitioning partitioning;
+  Decoupling decoupling;
 
   /// Ports past the mask's width (a `union` has any number) never block;
   /// shifting by them would be undefined.

@@ -1,10 +1,245 @@
+//===- Decouple.cpp - Move part of a location onto a new one ---------------===//
+//
+// `decouple{location=L select=S[,S...] new=N}` (`--decouple L:S[,S...]=N`)
+// moves the selected operators of L (by name, or `@LINE`: every operator
+// whose text starts on that line), and everything downstream of them
+// within L, to a new location N of L's kind and size. Member i of N pairs
+// with member i of L, so `member_id()` in moved code keeps its meaning.
+// Every edge from the rest of L into the moved set becomes a member-paired
+// channel `L -> N`; a channel whose `recv` moves now ends at N, one whose
+// `send` moves now starts there; code in other locations is unchanged.
+//
+// Legality (the coordination-free cases of "Optimizing Distributed
+// Protocols with Query Rewrites", SIGMOD 2024). Items that crossed a cut
+// edge within one tick of L now arrive at N in later ticks, possibly split
+// over several, so the rewrite is accepted only if:
+//   - no edge is cut (mutually independent: the moved part only receives
+//     from channels and sources of its own); or
+//   - everything reachable from a cut edge inside the moved set works on
+//     each item alone (functional: Decoupling = PerItem in Operators.def);
+//   - or is monotone with `'static` state (monotonic: a 'static join,
+//     unique or persist only grows as items arrive, whatever the ticks).
+// Anything else is refused: an error at the flag, and a note at the first
+// operator that depends on which items share a tick, with the reason.
+//
+//===----------------------------------------------------------------------===//
 #include "passes/Transforms.h"
+
+#include "ir/Rewriter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
 
 namespace dfir::passes {
 
-bool runDecouple(ir::Program &, const PassInvocation &, TransformContext &ctx) {
-  ctx.usage = "`decouple` is not available in this build";
-  return false;
+namespace {
+std::string listOf(const std::vector<std::string> &names, size_t max = 20) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
+bool isIdentifier(const std::string &s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  static const char *keywords[] = {"process", "cluster", "channel", "type",  "struct", "enum", "extern", "fn",
+                                   "const",   "let",     "if",      "else",  "match",  "true", "false"};
+  return std::find(std::begin(keywords), std::end(keywords), s) == std::end(keywords);
+}
+
+/// `fold::<'static>`, `join::<'tick, 'static>`: the operator as written.
+std::string spelled(const ir::Operator &op) {
+  std::string s = op.info().name;
+  if (op.persistence.empty()) return s;
+  s += "::<";
+  for (size_t i = 0; i < op.persistence.size(); ++i)
+    s += std::string(i ? ", '" : "'") + ir::persistenceName(op.persistence[i]);
+  return s + ">";
+}
+
+bool allStatic(const ir::Operator &op) {
+  if (op.persistence.empty()) return false; // the default lifetime is 'tick
+  for (auto l : op.persistence)
+    if (l != ir::Persistence::Static) return false;
+  return true;
+}
+
+/// Why an operator cannot take items that arrive in other ticks than they
+/// were sent in; empty if it can.
+std::string blocker(const ir::Operator &op) {
+  const OpInfo &info = op.info();
+  std::string name = "`" + spelled(op) + "`";
+  switch (info.decoupling) {
+  case Decoupling::PerItem:
+  case Decoupling::Source: return "";
+  case Decoupling::Monotone:
+    if (allStatic(op)) return "";
+    return name + " keeps its state for one tick only: after decoupling, items that met in one tick may arrive in "
+                  "different ticks (with `'static` state it would be monotone)";
+  case Decoupling::TickBound: break;
+  }
+  switch (op.kind) {
+  case OpKind::Fold:
+  case OpKind::Reduce:
+  case OpKind::FoldKeyed:
+  case OpKind::ReduceKeyed:
+    if (allStatic(op))
+      return name + " emits its running result every tick: after decoupling, which items it has seen at each tick "
+                    "would change";
+    return name + " aggregates what arrives in one tick; after decoupling, items of one tick may arrive in "
+                  "different ticks";
+  case OpKind::Sort:
+  case OpKind::SortByKey: return name + " orders the items of one tick; after decoupling, they may arrive in different ticks";
+  case OpKind::AntiJoin:
+  case OpKind::Difference:
+    return name + " removes what its `[neg]` input holds in the tick; after decoupling, an item may arrive before "
+                  "the one that should remove it";
+  default:
+    return name + " depends on which items arrive together in one tick; after decoupling, items of one tick may "
+                  "arrive in different ticks";
+  }
+}
+} // namespace
+
+bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ctx) {
+  if (!checkOptionKeys(inv, "location select new", ctx)) return false;
+  const PassOption &locOpt = *inv.find("location"), &selOpt = *inv.find("select"), &newOpt = *inv.find("new");
+  const SourceManager &sm = ctx.diags.sourceManager();
+
+  int loc = ir::kNone;
+  std::vector<std::string> locNames;
+  for (size_t l = 0; l < p.locations.size(); ++l) {
+    if (p.locations[l].name == locOpt.value) loc = static_cast<int>(l);
+    locNames.push_back(p.locations[l].name);
+  }
+  if (loc == ir::kNone) {
+    ctx.usage = "`decouple`: the program has no location `" + locOpt.value + "`; its locations are " + listOf(locNames);
+    return false;
+  }
+  std::vector<int> ops = p.opsIn(loc);
+  std::vector<std::string> opNames;
+  for (int id : ops) opNames.push_back(p.ops[id].name);
+
+  // The selection.
+  std::vector<int> selected;
+  std::string sel = selOpt.value;
+  for (size_t start = 0; start <= sel.size();) {
+    size_t comma = sel.find(',', start);
+    if (comma == std::string::npos) comma = sel.size();
+    std::string item = sel.substr(start, comma - start);
+    start = comma + 1;
+    if (item.empty()) {
+      ctx.usage = "`decouple`: an empty item in the selection `" + sel + "`";
+      return false;
+    }
+    if (item[0] == '@') {
+      std::string digits = item.substr(1);
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        ctx.usage = "`decouple`: `" + item + "` is not a line: expected `@` and a line number, such as `@12`";
+        return false;
+      }
+      unsigned line = static_cast<unsigned>(std::stoul(digits));
+      std::set<unsigned> lines;
+      bool found = false;
+      for (int id : ops) {
+        const ir::Operator &op = p.ops[id];
+        if (!op.range.valid() || sm.name(op.range.begin.file) == "<command line>") continue;
+        unsigned l = sm.lineCol(op.range.begin).line;
+        lines.insert(l);
+        if (l == line) {
+          selected.push_back(id);
+          found = true;
+        }
+      }
+      if (!found) {
+        std::vector<std::string> ls;
+        for (unsigned l : lines) ls.push_back(std::to_string(l));
+        ctx.usage = "`decouple`: no operator of `" + locOpt.value + "` starts on line " + digits +
+                    (ls.empty() ? std::string() : "; its operators start on lines " + listOf(ls));
+        return false;
+      }
+      continue;
+    }
+    auto it = std::find(opNames.begin(), opNames.end(), item);
+    if (it == opNames.end()) {
+      ctx.usage = "`decouple`: location `" + locOpt.value + "` has no operator `" + item + "`; its operators are " +
+                  listOf(opNames) + " (the names `dfirc build --emit=ir` shows)";
+      return false;
+    }
+    selected.push_back(ops[static_cast<size_t>(it - opNames.begin())]);
+  }
+
+  // The new location's name.
+  ir::Rewriter rw(p);
+  if (!isIdentifier(newOpt.value)) {
+    ctx.usage = "`decouple`: `" + newOpt.value + "` is not a name for a location";
+    return false;
+  }
+  if (rw.globalNameTaken(newOpt.value)) {
+    ctx.diags.report(DiagID::err_decouple_name_taken, newOpt.range) << newOpt.value;
+    return false;
+  }
+
+  // The moved set: the selection and everything downstream of it in `loc`.
+  std::vector<bool> moved(p.ops.size(), false);
+  std::vector<int> work = selected;
+  for (int id : selected) moved[id] = true;
+  while (!work.empty()) {
+    int id = work.back();
+    work.pop_back();
+    for (int e : p.ops[id].outputs) {
+      if (e == ir::kNone) continue;
+      int to = p.edges[e].to;
+      if (!moved[to] && p.ops[to].location == loc) {
+        moved[to] = true;
+        work.push_back(to);
+      }
+    }
+  }
+  size_t count = 0;
+  for (int id : ops) count += moved[id];
+  if (count == ops.size()) {
+    ctx.diags.report(DiagID::err_decouple_everything, selOpt.range) << locOpt.value << count;
+    return false;
+  }
+
+  // Cut edges, and what their items reach inside the moved set.
+  std::vector<int> cuts;
+  for (size_t e = 0; e < p.edges.size(); ++e)
+    if (moved[p.edges[e].to] && !moved[p.edges[e].from]) cuts.push_back(static_cast<int>(e));
+  std::vector<bool> reached(p.ops.size(), false);
+  std::vector<int> order;
+  for (int e : cuts)
+    if (!reached[p.edges[e].to]) {
+      reached[p.edges[e].to] = true;
+      order.push_back(p.edges[e].to);
+    }
+  for (size_t i = 0; i < order.size(); ++i)
+    for (int e : p.ops[order[i]].outputs)
+      if (e != ir::kNone && !reached[p.edges[e].to]) {
+        reached[p.edges[e].to] = true;
+        order.push_back(p.edges[e].to);
+      }
+  for (int id : order) {
+    std::string why = blocker(p.ops[id]);
+    if (why.empty()) continue;
+    (ctx.diags.report(DiagID::err_decouple_illegal, selOpt.range) << locOpt.value << p.ops[id].name)
+            .note(DiagID::note_decouple_blocker, p.ops[id].range)
+        << why;
+    return false;
+  }
+
+  // The rewrite: nothing above changed the program.
+  const ir::Location &from = p.locations[loc];
+  int target = rw.addLocation(newOpt.value, from.isCluster, from.size);
+  p.locations[target].range = from.range;
+  for (int id : ops)
+    if (moved[id]) rw.moveOperator(id, target);
+  for (int e : cuts) rw.cutEdge(e, rw.freshGlobalName(newOpt.value + "_in"));
+  return true;
 }
 
 } // namespace dfir::passes

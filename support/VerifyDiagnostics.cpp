@@ -6,6 +6,10 @@
 namespace dfir {
 
 namespace {
+/// The line of a diagnostic in a `<command line>` buffer (a transform's
+/// flag), expected with `expected-error@cli`.
+constexpr unsigned kCommandLine = ~0u;
+
 struct Expectation {
   Severity severity;
   unsigned line;      // line the diagnostic must be reported on
@@ -22,7 +26,7 @@ struct Seen {
 
 std::vector<Expectation> parseExpectations(const SourceManager &sm, uint32_t file) {
   static const std::regex re(
-      R"(expected-(error|warning|note)(@([+-]?)([0-9]+))?[ \t]*([0-9]+)?[ \t]*\{\{(.*?)\}\})");
+      R"(expected-(error|warning|note)(@(cli|([+-]?)([0-9]+)))?[ \t]*([0-9]+)?[ \t]*\{\{(.*?)\}\})");
   std::vector<Expectation> out;
   std::string_view text = sm.text(file);
   unsigned line = sm.firstLine(file);
@@ -39,14 +43,16 @@ std::vector<Expectation> parseExpectations(const SourceManager &sm, uint32_t fil
                                         : Severity::Note;
       e.written = line;
       e.line = line;
-      if (m[2].matched) {
-        long n = std::stol(m[4].str());
-        if (m[3] == "+") e.line = line + static_cast<unsigned>(n);
-        else if (m[3] == "-") e.line = line - static_cast<unsigned>(n);
+      if (m[3] == "cli") {
+        e.line = kCommandLine;
+      } else if (m[2].matched) {
+        long n = std::stol(m[5].str());
+        if (m[4] == "+") e.line = line + static_cast<unsigned>(n);
+        else if (m[4] == "-") e.line = line - static_cast<unsigned>(n);
         else e.line = static_cast<unsigned>(n);
       }
-      e.remaining = m[5].matched ? static_cast<unsigned>(std::stoul(m[5].str())) : 1;
-      e.text = m[6].str();
+      e.remaining = m[6].matched ? static_cast<unsigned>(std::stoul(m[6].str())) : 1;
+      e.text = m[7].str();
       out.push_back(e);
     }
     pos = nl + 1;
@@ -61,7 +67,9 @@ bool verifyDiagnostics(const SourceManager &sm, uint32_t file,
   std::vector<Expectation> expected = parseExpectations(sm, file);
   std::vector<Seen> unexpected;
   auto match = [&](const Diagnostic &d) {
-    unsigned line = d.range.valid() ? sm.lineCol(d.range.begin).line : 0;
+    unsigned line = !d.range.valid()                                      ? 0
+                    : sm.name(d.range.begin.file) == "<command line>" ? kCommandLine
+                                                                      : sm.lineCol(d.range.begin).line;
     for (auto &e : expected) {
       if (e.remaining && e.severity == d.severity && e.line == line &&
           d.message.find(e.text) != std::string::npos) {
@@ -85,8 +93,10 @@ bool verifyDiagnostics(const SourceManager &sm, uint32_t file,
         std::fprintf(out, "error: '%s' diagnostics expected but not seen:\n", severityName(s));
         header = true;
       }
-      std::fprintf(out, "  %s:%u (written on line %u): %s\n", name.c_str(), e.line, e.written,
-                   e.text.c_str());
+      if (e.line == kCommandLine)
+        std::fprintf(out, "  <command line> (written on line %u): %s\n", e.written, e.text.c_str());
+      else
+        std::fprintf(out, "  %s:%u (written on line %u): %s\n", name.c_str(), e.line, e.written, e.text.c_str());
       ok = false;
     }
     header = false;
@@ -96,7 +106,10 @@ bool verifyDiagnostics(const SourceManager &sm, uint32_t file,
         std::fprintf(out, "error: '%s' diagnostics seen but not expected:\n", severityName(s));
         header = true;
       }
-      std::fprintf(out, "  %s:%u: %s\n", name.c_str(), u.line, u.message.c_str());
+      if (u.line == kCommandLine)
+        std::fprintf(out, "  <command line>: %s\n", u.message.c_str());
+      else
+        std::fprintf(out, "  %s:%u: %s\n", name.c_str(), u.line, u.message.c_str());
       ok = false;
     }
   }

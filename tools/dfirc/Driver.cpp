@@ -226,9 +226,17 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   }
   s->diags = std::make_unique<DiagnosticEngine>(s->sm);
   s->diags->setWarningsAsErrors(dopts.warningsAsErrors);
-  if (dopts.format == "json") s->printer = std::make_unique<JsonDiagnosticPrinter>(s->sm, stderr);
+  if (dopts.verify) s->printer = std::make_unique<CollectingConsumer>();
+  else if (dopts.format == "json") s->printer = std::make_unique<JsonDiagnosticPrinter>(s->sm, stderr);
   else s->printer = std::make_unique<TextDiagnosticPrinter>(s->sm, stderr, useColor(dopts));
   s->diags->addConsumer(s->printer.get());
+  // `--verify-diagnostics` (dfirc opt): what was reported, compared with the
+  // input's expectations, decides the exit code; nothing is compiled after.
+  auto verified = [&]() -> std::unique_ptr<Session> {
+    auto &seen = static_cast<CollectingConsumer &>(*s->printer).diags;
+    exitCode = verifyDiagnostics(s->sm, *file, seen, stderr) ? kExitOk : kExitUserError;
+    return nullptr;
+  };
   passes::PassOptions opts;
   if (!buildPipeline(*s, popts, opts.pipeline, error)) {
     std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
@@ -239,6 +247,7 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   if (!s->program || s->diags->hasErrors()) {
     s->diags->finish();
     logEmittedKinds(*s->diags);
+    if (dopts.verify) return verified();
     exitCode = kExitUserError;
     return nullptr;
   }
@@ -252,6 +261,8 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   passes::PassStatus status = passes::runPasses(*s->program, opts, *s->analyses, *s->diags, s->printed, error);
   s->diags->finish();
   logEmittedKinds(*s->diags);
+  if (dopts.verify && status != passes::PassStatus::InternalError && status != passes::PassStatus::UsageError)
+    return verified();
   switch (status) {
   case passes::PassStatus::Ok: break;
   case passes::PassStatus::InternalError: internalError(error);
@@ -423,6 +434,7 @@ int buildNative(const BuildOptions &opts) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
+  std::fputs(s->printed.c_str(), stderr); // stdout may be the output
   const ir::Program &program = *s->program;
   if (!opts.emit.empty() && !singleLocation(program, ("build --emit=" + opts.emit).c_str())) return kExitUserError;
   auto emitter = backend::ObjectEmitter::create(opts.optLevel);
@@ -563,6 +575,7 @@ int runBuild(const BuildOptions &opts) {
     int code = kExitOk;
     auto s = compile(opts.input, opts.diag, opts.pipeline, code);
     if (!s) return code;
+    std::fputs(s->printed.c_str(), stderr);
     if (!singleLocation(*s->program, "build --emit=llvm")) return kExitUserError;
     // The IR `dfirc build` compiles: optimized for the same target.
     auto emitter = backend::ObjectEmitter::create(opts.optLevel);
@@ -616,6 +629,7 @@ int runRun(const RunOptions &opts) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
+  std::fputs(s->printed.c_str(), stderr); // stdout is the program's
   const ir::Program &program = *s->program;
   auto jit = startJit(opts.optLevel);
   for (auto &lib : opts.load)

@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
   buildCmd->add_option("file", build.input, "The .dfir file")->required();
   buildCmd->add_option("-o", build.output, "Output directory, or file with --emit (`-`: standard output)");
   buildCmd->add_option("--emit", build.emit,
-                       "ir: the graph IR as canonical DFIR text; ir-opt: after the passes; llvm: the optimized "
+                       "ir: the program as compiled (after the passes) as canonical DFIR text; ir-opt: the same; llvm: the optimized "
                        "LLVM IR; asm, obj: assembly or an object file (default: DIR/<location>.o and an executable)")
       ->check(CLI::IsMember({"ir", "ir-opt", "llvm", "asm", "obj"}));
   buildCmd->add_option("--link", build.link,
@@ -152,6 +152,9 @@ int main(int argc, char **argv) {
   optCmd->add_option("file", opt.input, "The .dfir file")->required();
   optCmd->add_option("-o", opt.output, "Output file (`-` for standard output)");
   addDiagOptions(optCmd, opt.diag);
+  optCmd->add_flag("--verify-diagnostics", opt.diag.verify,
+                   "Check diagnostics against `// expected-error@+N {{text}}` comments (`@cli`: at a flag); print "
+                   "nothing else");
   addPipelineOptions(optCmd, opt.pipeline);
 
   RunOptions run;

@@ -1,0 +1,267 @@
+#include "ir/Rewriter.h"
+
+#include "ir/Check.h"
+
+#include <set>
+
+namespace dfir::ir {
+
+namespace {
+std::unique_ptr<Expr> nameExpr(const std::string &name, const Type *t) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Name;
+  e->name = name;
+  e->type = t;
+  return e;
+}
+
+std::unique_ptr<Expr> lambda(const std::string &param, const Type *paramType, std::unique_ptr<Expr> body) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Lambda;
+  LambdaParam lp;
+  lp.pattern = std::make_unique<Pattern>();
+  lp.pattern->kind = Pattern::Bind;
+  lp.pattern->name = param;
+  lp.pattern->type = paramType;
+  e->params.push_back(std::move(lp));
+  e->type = body->type;
+  e->kids.push_back(std::move(body));
+  return e;
+}
+} // namespace
+
+void Rewriter::grow() {
+  erasedOps_.resize(p_.ops.size(), false);
+  erasedEdges_.resize(p_.edges.size(), false);
+  erasedChannels_.resize(p_.channels.size(), false);
+}
+
+std::string Rewriter::freshOperatorName(int location, const std::string &base) const {
+  std::set<std::string> taken;
+  for (auto &op : p_.ops)
+    if (op.location == location) taken.insert(op.name);
+  for (unsigned n = 0;; ++n) {
+    std::string name = base + "_" + std::to_string(n);
+    if (!taken.count(name)) return name;
+  }
+}
+
+bool Rewriter::globalNameTaken(const std::string &name) const {
+  for (auto &l : p_.locations)
+    if (l.name == name) return true;
+  for (auto &c : p_.channels)
+    if (c.name == name) return true;
+  for (auto &x : p_.externs)
+    if (x.name == name) return true;
+  for (auto &c : p_.consts)
+    if (c.name == name) return true;
+  for (unsigned i = 0; i < p_.types->numStructs(); ++i)
+    if (p_.types->structInfo(i).name == name) return true;
+  for (unsigned i = 0; i < p_.types->numEnums(); ++i)
+    if (p_.types->enumInfo(i).name == name) return true;
+  return false;
+}
+
+std::string Rewriter::freshGlobalName(const std::string &base) const {
+  if (!globalNameTaken(base)) return base;
+  for (unsigned n = 1;; ++n) {
+    std::string name = base + "_" + std::to_string(n);
+    if (!globalNameTaken(name)) return name;
+  }
+}
+
+int Rewriter::addLocation(const std::string &name, bool isCluster, uint64_t size) {
+  for (auto &l : p_.locations) l.implicit = false;
+  Location l;
+  l.name = name;
+  l.isCluster = isCluster;
+  l.size = size;
+  p_.locations.push_back(std::move(l));
+  return static_cast<int>(p_.locations.size()) - 1;
+}
+
+int Rewriter::addOperator(OpKind kind, int location, const std::string &name, std::vector<std::unique_ptr<Expr>> args,
+                          std::vector<const Type *> inTypes, std::vector<const Type *> outTypes, SourceRange range) {
+  Operator op;
+  op.kind = kind;
+  op.location = location;
+  op.name = name;
+  op.args = std::move(args);
+  op.inputs.assign(inTypes.size(), kNone);
+  op.outputs.assign(outTypes.size(), kNone);
+  op.inTypes = std::move(inTypes);
+  op.outTypes = std::move(outTypes);
+  op.range = range;
+  p_.ops.push_back(std::move(op));
+  grow();
+  return static_cast<int>(p_.ops.size()) - 1;
+}
+
+void Rewriter::moveOperator(int op, int location) {
+  Operator &o = p_.ops[op];
+  if (o.channel != kNone) {
+    Channel &c = p_.channels[o.channel];
+    if (o.kind == OpKind::Send) c.from = location;
+    if (o.kind == OpKind::Recv) c.to = location;
+  }
+  o.location = location;
+}
+
+void Rewriter::setEdgeTarget(int e, int to, unsigned toPort) {
+  Edge &edge = p_.edges[e];
+  Operator &old = p_.ops[edge.to];
+  if (edge.toPort < old.inputs.size() && old.inputs[edge.toPort] == e) old.inputs[edge.toPort] = kNone;
+  auto &ins = p_.ops[to].inputs;
+  if (ins.size() <= toPort) ins.resize(toPort + 1, kNone);
+  DFIR_CHECK(ins[toPort] == kNone, "rewired an edge onto a connected input port");
+  ins[toPort] = e;
+  edge.to = to;
+  edge.toPort = toPort;
+}
+
+std::unique_ptr<Expr> Rewriter::pairWithMemberId(const Type *t) {
+  TypeContext &tc = *p_.types;
+  auto call = std::make_unique<Expr>();
+  call->kind = Expr::Call;
+  call->type = tc.u32();
+  call->kids.push_back(nameExpr("member_id", nullptr));
+  auto tuple = std::make_unique<Expr>();
+  tuple->kind = Expr::Tuple;
+  tuple->type = tc.tuple({tc.u32(), t});
+  tuple->kids.push_back(std::move(call));
+  tuple->kids.push_back(nameExpr("x", t));
+  return lambda("x", t, std::move(tuple));
+}
+
+std::unique_ptr<Expr> Rewriter::dropMemberId(const Type *t) {
+  TypeContext &tc = *p_.types;
+  const Type *pair = tc.tuple({tc.u32(), t});
+  auto index = std::make_unique<Expr>();
+  index->kind = Expr::TupleIndex;
+  index->intValue = 1;
+  index->type = t;
+  index->kids.push_back(nameExpr("p", pair));
+  return lambda("p", pair, std::move(index));
+}
+
+CutEdge Rewriter::cutEdge(int e, const std::string &channelName) {
+  grow();
+  CutEdge cut;
+  const Edge edge = p_.edges[e];
+  const Type *t = edge.type;
+  int fromLoc = p_.ops[edge.from].location, toLoc = p_.ops[edge.to].location;
+  DFIR_CHECK(p_.locations[fromLoc].isCluster == p_.locations[toLoc].isCluster &&
+                 p_.locations[fromLoc].size == p_.locations[toLoc].size,
+             "a member-paired channel between locations of different kinds or sizes");
+  bool cluster = p_.locations[fromLoc].isCluster;
+  TypeContext &tc = *p_.types;
+  const Type *wire = cluster ? tc.tuple({tc.u32(), t}) : t;
+
+  Channel ch;
+  ch.name = channelName;
+  ch.from = fromLoc;
+  ch.to = toLoc;
+  ch.elem = t;
+  ch.range = edge.range;
+  p_.channels.push_back(std::move(ch));
+  cut.channel = static_cast<int>(p_.channels.size()) - 1;
+
+  SourceRange at = p_.ops[edge.to].range;
+  std::vector<std::unique_ptr<Expr>> sendArgs, recvArgs;
+  sendArgs.push_back(nameExpr(channelName, nullptr));
+  recvArgs.push_back(nameExpr(channelName, nullptr));
+  cut.send = addOperator(OpKind::Send, fromLoc, freshOperatorName(fromLoc, "send"), std::move(sendArgs), {wire}, {}, at);
+  cut.recv = addOperator(OpKind::Recv, toLoc, freshOperatorName(toLoc, "recv"), std::move(recvArgs), {}, {wire}, at);
+  p_.ops[cut.send].channel = p_.ops[cut.recv].channel = cut.channel;
+  p_.channels[cut.channel].sendOp = cut.send;
+  p_.channels[cut.channel].recvOp = cut.recv;
+
+  int target = edge.to;
+  unsigned targetPort = edge.toPort;
+  if (cluster) {
+    std::vector<std::unique_ptr<Expr>> args;
+    args.push_back(pairWithMemberId(t));
+    int pair = addOperator(OpKind::Map, fromLoc, freshOperatorName(fromLoc, "map"), std::move(args), {t}, {wire}, at);
+    setEdgeTarget(e, pair, 0);
+    cut.sendEdge = p_.connect(pair, 0, cut.send, 0, wire);
+    std::vector<std::unique_ptr<Expr>> dropArgs;
+    dropArgs.push_back(dropMemberId(t));
+    int drop = addOperator(OpKind::Map, toLoc, freshOperatorName(toLoc, "map"), std::move(dropArgs), {wire}, {t}, at);
+    p_.connect(cut.recv, 0, drop, 0, wire);
+    cut.recvEdge = p_.connect(drop, 0, target, targetPort, t);
+  } else {
+    setEdgeTarget(e, cut.send, 0);
+    cut.sendEdge = e;
+    cut.recvEdge = p_.connect(cut.recv, 0, target, targetPort, t);
+  }
+  grow();
+  return cut;
+}
+
+void Rewriter::eraseEdge(int e) {
+  grow();
+  if (erasedEdges_[e]) return;
+  Edge &edge = p_.edges[e];
+  auto &outs = p_.ops[edge.from].outputs;
+  if (edge.fromPort < outs.size() && outs[edge.fromPort] == e) outs[edge.fromPort] = kNone;
+  auto &ins = p_.ops[edge.to].inputs;
+  if (edge.toPort < ins.size() && ins[edge.toPort] == e) ins[edge.toPort] = kNone;
+  erasedEdges_[e] = true;
+}
+
+void Rewriter::eraseOperator(int op) {
+  grow();
+  Operator &o = p_.ops[op];
+  for (int e : o.inputs)
+    if (e != kNone) eraseEdge(e);
+  for (int e : o.outputs)
+    if (e != kNone) eraseEdge(e);
+  if (o.channel != kNone) erasedChannels_[o.channel] = true;
+  erasedOps_[op] = true;
+}
+
+std::vector<int> Rewriter::compact() {
+  grow();
+  std::vector<int> opId(p_.ops.size(), kNone), edgeId(p_.edges.size(), kNone), chanId(p_.channels.size(), kNone);
+  std::vector<Operator> ops;
+  std::vector<Edge> edges;
+  std::vector<Channel> channels;
+  for (size_t i = 0; i < p_.ops.size(); ++i)
+    if (!erasedOps_[i]) {
+      opId[i] = static_cast<int>(ops.size());
+      ops.push_back(std::move(p_.ops[i]));
+    }
+  for (size_t i = 0; i < p_.edges.size(); ++i)
+    if (!erasedEdges_[i]) {
+      edgeId[i] = static_cast<int>(edges.size());
+      edges.push_back(p_.edges[i]);
+    }
+  for (size_t i = 0; i < p_.channels.size(); ++i)
+    if (!erasedChannels_[i]) {
+      chanId[i] = static_cast<int>(channels.size());
+      channels.push_back(std::move(p_.channels[i]));
+    }
+  auto remap = [](const std::vector<int> &ids, int id) { return id == kNone ? kNone : ids[id]; };
+  for (auto &op : ops) {
+    for (int &e : op.inputs) e = remap(edgeId, e);
+    for (int &e : op.outputs) e = remap(edgeId, e);
+    op.channel = remap(chanId, op.channel);
+  }
+  for (auto &e : edges) {
+    e.from = opId[e.from];
+    e.to = opId[e.to];
+  }
+  for (auto &c : channels) {
+    c.sendOp = remap(opId, c.sendOp);
+    c.recvOp = remap(opId, c.recvOp);
+  }
+  p_.ops = std::move(ops);
+  p_.edges = std::move(edges);
+  p_.channels = std::move(channels);
+  erasedOps_.assign(p_.ops.size(), false);
+  erasedEdges_.assign(p_.edges.size(), false);
+  erasedChannels_.assign(p_.channels.size(), false);
+  return opId;
+}
+
+} // namespace dfir::ir
