@@ -15,7 +15,7 @@ enum class InputShape { None, One, Many, Ports01, PosNeg, InputSingle, InputSign
 enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional };
 enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
-enum class Decoupling { PerItem, Monotone, TickBound, Source };
+enum class Decoupling { PerItem, Monotone, Accumulates, TickBound, Source };
 
 /// The shape of one operator argument.
 struct ArgShape {

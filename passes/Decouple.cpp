@@ -17,14 +17,26 @@
 //     from channels and sources of its own); or
 //   - everything reachable from a cut edge inside the moved set works on
 //     each item alone (functional: Decoupling = PerItem in Operators.def);
-//   - or is monotone with `'static` state (monotonic: a 'static join,
-//     unique or persist only grows as items arrive, whatever the ticks).
+//   - or is monotone with `'static` state (monotonic): `unique::<'static>`
+//     emits each item once whatever the ticks; a 'static join or persist
+//     only grows, but re-emits all of it every tick, and the new location
+//     may run more ticks, so what it emits must reach a `unique::<'static>`
+//     through pure per-item operators before anything else sees it.
 // Anything else is refused: an error at the flag, and a note at the first
 // operator that depends on which items share a tick, with the reason.
+//
+// The rewrite also changes how many ticks each side runs: the old location
+// no longer ticks for what makes the moved part tick (a `recv`, a
+// `defer_tick`, input, a timer), and the new location ticks when items
+// cross the cut. Operators whose output shows how many ticks ran (a `fold`
+// emits its accumulator every tick; a 'static `persist`, join or keyed fold
+// re-emits its state every tick; `multiset_delta` compares with the tick
+// before) are therefore refused on a side whose ticks change.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Transforms.h"
 
+#include "ir/ExprAnalysis.h"
 #include "ir/Rewriter.h"
 
 #include <algorithm>
@@ -67,18 +79,88 @@ bool allStatic(const ir::Operator &op) {
   return true;
 }
 
-/// Why an operator cannot take items that arrive in other ticks than they
-/// were sent in; empty if it can.
-std::string blocker(const ir::Operator &op) {
+/// Whether an operator makes its location tick (a message, an item for
+/// the next tick, a line of input, a timer).
+bool drivesTicks(const ir::Operator &op) {
+  switch (op.kind) {
+  case OpKind::Recv:
+  case OpKind::DeferTick:
+  case OpKind::SourceStdin:
+  case OpKind::SourceInterval: return true;
+  default: return false;
+  }
+}
+
+/// Whether everything operator `id` emits reaches a `unique::<'static>()`
+/// through pure per-item operators only (so repeats are dropped before
+/// anything can see them).
+bool dedupedDownstream(const ir::Program &p, int id, std::vector<int> &seen) {
+  if (std::find(seen.begin(), seen.end(), id) != seen.end()) return true; // a cycle: checked on its way in
+  seen.push_back(id);
+  for (int e : p.ops[id].outputs) {
+    if (e == ir::kNone) continue;
+    const ir::Operator &next = p.ops[p.edges[e].to];
+    if (next.kind == OpKind::Unique && allStatic(next)) continue;
+    bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
+                next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
+                next.kind != OpKind::Null;
+    for (auto &a : next.args) pure = pure && ir::isPure(*a);
+    if (!pure || !dedupedDownstream(p, p.edges[e].to, seen)) return false;
+  }
+  return true;
+}
+
+/// Whether an operator emits in a tick in which nothing reaches it (or
+/// remembers that such a tick passed), so that how many ticks its location
+/// runs shows in the program's output. A 'static operator re-emits in such
+/// a tick what it emitted in the tick before, which a `unique::<'static>()`
+/// downstream drops.
+bool seesEmptyTicks(const ir::Program &p, int id) {
+  const ir::Operator &op = p.ops[id];
+  bool isStatic = allStatic(op);
+  bool firstStatic = !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
+  bool reemits = false;
+  switch (op.kind) {
+  case OpKind::Fold:
+    if (!isStatic) return true; // its initial value, in a tick without items
+    reemits = true;
+    break;
+  case OpKind::Reduce:
+  case OpKind::FoldKeyed:
+  case OpKind::ReduceKeyed:
+  case OpKind::Persist:
+  case OpKind::Join:
+  case OpKind::JoinMultiset:
+  case OpKind::CrossJoin:
+  case OpKind::CrossJoinMultiset: reemits = isStatic; break;
+  case OpKind::AntiJoin:
+  case OpKind::Difference: reemits = firstStatic; break; // the stored [pos]
+  case OpKind::MultisetDelta: return true;              // compares with the tick before
+  default: return false;
+  }
+  std::vector<int> seen;
+  return reemits && !dedupedDownstream(p, id, seen);
+}
+
+/// Why operator `id` cannot take items that arrive in other ticks than
+/// they were sent in; empty if it can.
+std::string blocker(const ir::Program &p, int id) {
+  const ir::Operator &op = p.ops[id];
   const OpInfo &info = op.info();
   std::string name = "`" + spelled(op) + "`";
   switch (info.decoupling) {
   case Decoupling::PerItem:
   case Decoupling::Source: return "";
   case Decoupling::Monotone:
-    if (allStatic(op)) return "";
-    return name + " keeps its state for one tick only: after decoupling, items that met in one tick may arrive in "
-                  "different ticks (with `'static` state it would be monotone)";
+  case Decoupling::Accumulates: {
+    if (!allStatic(op))
+      return name + " keeps its state for one tick only: after decoupling, items that met in one tick may arrive "
+                    "in different ticks (with `'static` state it would be monotone)";
+    std::vector<int> seen;
+    if (info.decoupling == Decoupling::Monotone || dedupedDownstream(p, id, seen)) return "";
+    return name + " re-emits its whole result every tick: after decoupling it may run in more ticks and repeat "
+                  "it; what it emits must reach `unique::<'static>()` through pure per-item operators only";
+  }
   case Decoupling::TickBound: break;
   }
   switch (op.kind) {
@@ -224,9 +306,36 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
         order.push_back(p.edges[e].to);
       }
   for (int id : order) {
-    std::string why = blocker(p.ops[id]);
+    std::string why = blocker(p, id);
     if (why.empty()) continue;
     (ctx.diags.report(DiagID::err_decouple_illegal, selOpt.range) << locOpt.value << p.ops[id].name)
+            .note(DiagID::note_decouple_blocker, p.ops[id].range)
+        << why;
+    return false;
+  }
+
+  // How many ticks each side runs changes: the old location no longer
+  // ticks for what drives the moved part, and the new one ticks when items
+  // cross the cut and for its own drivers only. Operators that show how
+  // many ticks ran must not be on a side whose ticks change.
+  int movedDriver = ir::kNone, keptDriver = ir::kNone;
+  for (int id : ops) {
+    if (!drivesTicks(p.ops[id])) continue;
+    int &d = moved[id] ? movedDriver : keptDriver;
+    if (d == ir::kNone) d = id;
+  }
+  for (int id : ops) {
+    if (!seesEmptyTicks(p, id)) continue;
+    std::string why;
+    if (!moved[id] && movedDriver != ir::kNone)
+      why = "`" + spelled(p.ops[id]) + "` emits in every tick of `" + locOpt.value +
+            "`, even one in which nothing reaches it; moving `" + p.ops[movedDriver].name + "` takes away the ticks "
+            "it causes there";
+    else if (moved[id] && (!cuts.empty() || keptDriver != ir::kNone))
+      why = "`" + spelled(p.ops[id]) + "` emits in every tick of its location, even one in which nothing reaches "
+            "it; at `" + newOpt.value + "` it would run in other ticks than at `" + locOpt.value + "`";
+    if (why.empty()) continue;
+    (ctx.diags.report(DiagID::err_decouple_ticks, selOpt.range) << locOpt.value << p.ops[id].name)
             .note(DiagID::note_decouple_blocker, p.ops[id].range)
         << why;
     return false;
