@@ -2,6 +2,8 @@
 
 #include "ir/GraphAlgo.h"
 
+#include <set>
+
 namespace dfir::ir {
 
 namespace {
@@ -16,6 +18,7 @@ public:
     for (size_t i = 0; i < p_.edges.size(); ++i) checkEdge(static_cast<int>(i));
     for (const Channel &c : p_.channels) checkChannel(c);
     checkCycles();
+    checkNames();
   }
 
 private:
@@ -145,7 +148,59 @@ private:
     };
     end(c.sendOp, OpKind::Send, c.from, "send");
     end(c.recvOp, OpKind::Recv, c.to, "recv");
-    if (!c.elem || hasVars(c.elem)) fail(name + ": has no concrete element type");
+    if (!c.elem || hasVars(c.elem)) {
+      fail(name + ": has no concrete element type");
+      return;
+    }
+    // 9. What its ends take and yield (LANGUAGE.md: a member id joins the
+    // element where a cluster is on the other side).
+    if (c.from < 0 || c.to < 0 || static_cast<size_t>(c.from) >= p_.locations.size() ||
+        static_cast<size_t>(c.to) >= p_.locations.size()) {
+      fail(name + ": joins a missing location");
+      return;
+    }
+    auto paired = [&](const Type *t) {
+      return t && t->kind == Type::Tuple && t->elems.size() == 2 && t->elems[0] == p_.types->u32() &&
+             t->elems[1] == c.elem;
+    };
+    bool toCluster = p_.locations[c.to].isCluster, fromCluster = p_.locations[c.from].isCluster;
+    if (validOp(c.sendOp) && p_.ops[c.sendOp].inTypes.size() == 1) {
+      const Type *t = p_.ops[c.sendOp].inTypes[0];
+      bool wantPair = toCluster && c.mode == ChannelMode::Direct;
+      if (wantPair ? !paired(t) : t != c.elem)
+        fail(name + ": its send takes " + typeToString(t) + ", not what the channel's element type " +
+             typeToString(c.elem) + " asks for");
+    }
+    if (validOp(c.recvOp) && p_.ops[c.recvOp].outTypes.size() == 1) {
+      const Type *t = p_.ops[c.recvOp].outTypes[0];
+      if (fromCluster ? !paired(t) : t != c.elem)
+        fail(name + ": its recv yields " + typeToString(t) + ", not what the channel's element type " +
+             typeToString(c.elem) + " asks for");
+    }
+    // 10. A hash channel has its function; no other channel has one.
+    if ((c.mode == ChannelMode::Hash) != (c.hashFn != nullptr))
+      fail(name + (c.hashFn ? ": has a hash function but is not a hash channel" : ": is a hash channel without its function"));
+    if (c.mode != ChannelMode::Direct && !toCluster) fail(name + ": broadcasts or hashes to a process");
+    if (c.batch.count > kMaxBatchCount || c.batch.micros > kMaxBatchMicros)
+      fail(name + ": its batching policy is out of range");
+  }
+
+  // 11. Operator names are unique within a location, location and channel
+  // names in the program; only a program's one location may be the
+  // implicit `main` (it has no declaration to print).
+  void checkNames() {
+    std::set<std::pair<int, std::string>> ops;
+    for (size_t i = 0; i < p_.ops.size(); ++i)
+      if (!ops.insert({p_.ops[i].location, p_.ops[i].name}).second)
+        fail(opName(static_cast<int>(i)) + ": another operator of its location has the same name");
+    std::set<std::string> globals;
+    for (auto &l : p_.locations)
+      if (!globals.insert(l.name).second) fail("location `" + l.name + "`: the name is used twice");
+    for (auto &c : p_.channels)
+      if (!globals.insert(c.name).second) fail("channel `" + c.name + "`: the name is used twice");
+    for (auto &l : p_.locations)
+      if (l.implicit && p_.locations.size() > 1)
+        fail("location `" + l.name + "`: implicit, but the program has other locations");
   }
 
   void checkCycles() {

@@ -23,6 +23,15 @@
 //     location and one `recv` in its receiving location, both naming it.
 //  8. Every cycle within a tick is monotone: no edge into a blocking input
 //     lies on a cycle that does not pass `defer_tick()`/`defer_tick_lazy()`.
+//  9. A channel's ends take and yield its element type as the language
+//     says: `(u32, T)` where a member id goes with it (a send to a cluster
+//     without broadcast or hash; a recv from a cluster), `T` otherwise.
+// 10. A hash channel has its hash function and no other channel has one;
+//     only a cluster is broadcast or hashed to; a batching policy is within
+//     its limits.
+// 11. Names: an operator's is unique within its location; location and
+//     channel names are unique in the program; the implicit `main` is a
+//     program's only location (a pass that adds one makes it explicit).
 //
 // A violation is a compiler bug, never a user error: the driver reports it
 // as an internal error naming the pass after which it was found.

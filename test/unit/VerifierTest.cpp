@@ -138,3 +138,45 @@ TEST(Verifier, InTickCyclesAreMonotone) {
   p->ops[opNamed(*p, "d")].kind = OpKind::Identity;
   EXPECT_TRUE(reports(*p, "lies on a cycle within one tick"));
 }
+
+namespace {
+const char *kChannels = "cluster w[2];\nprocess p;\nchannel up: w -> p;\nchannel down: p -> w hash(|x| x);\n"
+                        "w { source_iter([1]) -> send(up); recv(down) -> null(); }\n"
+                        "p { recv(up) -> map(|(m, x)| x) -> send(down); }\n";
+}
+
+TEST(Verifier, ChannelEndsTakeAndYieldTheElementType) {
+  auto p = lower(kChannels);
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(ir::verify(*p).empty());
+  // `recv(up)` from a cluster yields (u32, i64); pretend it yields i64.
+  int recv = p->channels[0].recvOp;
+  p->ops[recv].outTypes[0] = p->types->i64();
+  EXPECT_TRUE(reports(*p, "its recv yields i64, not what the channel's element type i64 asks for"));
+}
+
+TEST(Verifier, HashChannelsHaveTheirFunction) {
+  auto p = lower(kChannels);
+  ASSERT_TRUE(p);
+  p->channels[1].hashFn.reset();
+  EXPECT_TRUE(reports(*p, "is a hash channel without its function"));
+}
+
+TEST(Verifier, NamesAreUnique) {
+  auto p = lower(kChannels);
+  ASSERT_TRUE(p);
+  int a = p->channels[0].sendOp, b = p->channels[1].recvOp; // both in `w`
+  p->ops[b].name = p->ops[a].name;
+  EXPECT_TRUE(reports(*p, "another operator of its location has the same name"));
+  p = lower(kChannels);
+  p->channels[1].name = "up";
+  EXPECT_TRUE(reports(*p, "channel `up`: the name is used twice"));
+}
+
+TEST(Verifier, ImplicitMainIsTheOnlyLocation) {
+  auto p = lower(kPipeline);
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(p->locations[0].implicit);
+  p->locations.push_back({"other", false, 1, false, SourceRange()});
+  EXPECT_TRUE(reports(*p, "implicit, but the program has other locations"));
+}
