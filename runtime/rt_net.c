@@ -936,6 +936,51 @@ static void pump(int wait_ms, int stdin_fd) {
   }
 }
 
+/* ---- a tick's share of a batched channel -------------------------------- */
+
+/* Whether an inbox's queue ({u32 sender, u32 count, items...} runs) holds
+ * more than `limit` items. */
+static int queued_more_than(const buffer *q, uint32_t limit) {
+  uint64_t items = 0;
+  for (uint64_t pos = q->off; pos < q->len;) {
+    uint32_t count = get32(q->data + pos + 4);
+    items += count;
+    if (items > limit) return 1;
+    uint64_t p = pos + 8;
+    for (uint32_t i = 0; i < count; ++i) p += 4 + (uint64_t)get32(q->data + p);
+    pos = p;
+  }
+  return 0;
+}
+
+/* Moves the first `limit` items of queue `q` to `to`, in order; a run cut
+ * in two keeps its sender and the rest of its count in a header written
+ * just before its remaining items (over bytes already moved). */
+static void take_batch(buffer *q, buffer *to, uint32_t limit) {
+  uint64_t pos = q->off;
+  uint32_t taken = 0;
+  while (taken < limit && pos < q->len) {
+    uint32_t sender = get32(q->data + pos), count = get32(q->data + pos + 4);
+    uint32_t take = count < limit - taken ? count : limit - taken;
+    uint64_t p = pos + 8;
+    for (uint32_t i = 0; i < take; ++i) p += 4 + (uint64_t)get32(q->data + p);
+    put32(to, sender);
+    put32(to, take);
+    put(to, q->data + pos + 8, p - pos - 8);
+    taken += take;
+    if (take < count) {
+      uint32_t rest = count - take;
+      memcpy(q->data + p - 8, &sender, 4);
+      memcpy(q->data + p - 4, &rest, 4);
+      pos = p - 8;
+      break;
+    }
+    pos = p;
+  }
+  q->off = pos;
+  if (q->off == q->len) q->off = q->len = 0;
+}
+
 /* ---- the generated code's side ---------------------------------------- */
 
 /* Writes the header of a connection's open frame: {u32 length, u32
@@ -1279,7 +1324,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       break;
     }
     int queued = 0;
-    for (uint32_t c = 0; c < nchans; ++c) queued |= inboxes[c].queued.len > 0;
+    for (uint32_t c = 0; c < nchans; ++c) queued |= inboxes[c].queued.len > inboxes[c].queued.off;
     int stdin_open = !stopping && location->reads_stdin && !dfir_rt_stdin_done();
     int timers = !stopping && dfir_rt_timers_active();
     int work = stopping ? queued : first || more || queued;
@@ -1330,22 +1375,30 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
         continue;
       }
     }
-    /* This tick's messages: everything queued so far. */
+    /* This tick's messages: everything queued so far, or, on a batched
+     * channel, at most a batch of them (the rest wait for the next tick). */
+    inbound_bytes = 0;
     for (uint32_t c = 0; c < nchans; ++c) {
       inbox *in = &inboxes[c];
       buffer spare = in->current; /* last tick's, read: its memory is reused, unless a burst made it big */
-      in->current = in->queued;
       spare.len = spare.off = 0;
       if (spare.cap > kInLimit) {
         free(spare.data);
         spare.data = NULL;
         spare.cap = 0;
       }
-      in->queued = spare;
-      in->at = 0;
+      uint32_t limit = batching ? batching[2 * c] : 0;
+      if (limit > 1 && queued_more_than(&in->queued, limit)) {
+        in->current = spare;
+        take_batch(&in->queued, &in->current, limit);
+        inbound_bytes += in->queued.len - in->queued.off;
+      } else {
+        in->current = in->queued;
+        in->queued = spare;
+      }
+      in->at = in->current.off;
       in->left = 0;
     }
-    inbound_bytes = 0;
     more = location->tick(state);
     first = 0;
     dfir_rt_tick_done();
