@@ -57,8 +57,10 @@ bool isIdentifier(const std::string &s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  static const char *keywords[] = {"process", "cluster", "channel", "type",  "struct", "enum", "extern", "fn",
-                                   "const",   "let",     "if",      "else",  "match",  "true", "false"};
+  // Every word grammar/Dfir.g4 spells out.
+  static const char *keywords[] = {"process", "cluster", "channel", "type", "struct", "enum",      "extern", "fn",
+                                   "const",   "let",     "if",      "else", "match",  "true",      "false",  "as",
+                                   "Some",    "None",    "_",       "hash", "broadcast"};
   return std::find(std::begin(keywords), std::end(keywords), s) == std::end(keywords);
 }
 
@@ -101,6 +103,7 @@ bool dedupedDownstream(const ir::Program &p, int id, std::vector<int> &seen) {
     if (e == ir::kNone) continue;
     const ir::Operator &next = p.ops[p.edges[e].to];
     if (next.kind == OpKind::Unique && allStatic(next)) continue;
+    if (next.kind == OpKind::Null) continue; // nothing sees what it drops
     bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
                 next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
                 next.kind != OpKind::Null;
@@ -342,8 +345,9 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   }
 
   // The rewrite: nothing above changed the program.
-  const ir::Location &from = p.locations[loc];
-  int target = rw.addLocation(newOpt.value, from.isCluster, from.size);
+  const ir::Location from = {p.locations[loc].name, p.locations[loc].isCluster, p.locations[loc].size, false,
+                             p.locations[loc].range};
+  int target = rw.addLocation(newOpt.value, from.isCluster, from.size); // `p.locations` may move
   p.locations[target].range = from.range;
   for (int id : ops)
     if (moved[id]) rw.moveOperator(id, target);
