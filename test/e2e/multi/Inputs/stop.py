@@ -12,6 +12,9 @@ usage: stop.py MODE DFIRC TMPDIR, MODE one of
   gone      a receiver stopped while its sender runs on (ticker.dfir): the sender's next item is an error
   impostor  a "receiver" that answers the hello without the deployment key: the sender refuses to go on
   garbage   a "receiver" that answers the hello with bytes that are not the protocol
+  dropped   a relay and its sink stopped together while the stream into the relay goes on (relay.dfir): once
+            idle, the stopping relay ends its connection to the sink; what it makes afterwards from what still
+            arrives cannot be sent, and it says how many items it dropped
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -164,9 +167,24 @@ def unanswered(dir):
     fake.close()
 
 
+def dropped(dir):
+    gen = start(dir, "gen")
+    relay = start(dir, "relay", env={"DFIR_STOP_TIMEOUT_MS": "3000"})
+    sink = start(dir, "sink", env={"DFIR_STOP_TIMEOUT_MS": "300"})
+    time.sleep(0.8)
+    relay.send_signal(signal.SIGTERM)
+    sink.send_signal(signal.SIGTERM)
+    for name, p in (("sink", sink), ("relay", relay)):
+        p.wait(timeout=30)
+        print(name, "exit:", p.returncode)
+        sys.stdout.write(p.stderr.read())
+    gen.kill()
+    gen.wait()
+
+
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    program = {"unanswered": "quiet.dfir", "impostor": "quiet.dfir", "garbage": "quiet.dfir", "gone": "ticker.dfir"}.get(mode, "stream.dfir")
+    program = {"dropped": "relay.dfir", "unanswered": "quiet.dfir", "impostor": "quiet.dfir", "garbage": "quiet.dfir", "gone": "ticker.dfir"}.get(mode, "stream.dfir")
     dir = build(dfirc, program, os.path.join(tmp, "system"), free_port())
     globals()[mode](dir)
