@@ -52,7 +52,7 @@ public:
     module_ = std::make_unique<llvm::Module>("dfir." + l.name, ctx_);
     module_->setDataLayout(layout);
     rt_ = std::make_unique<Runtime>(*module_);
-    ops_ = p_.opsIn(loc_);
+    for (OpId op : p_.opsIn(LocId(loc_))) ops_.push_back(op);
     for (int op : ops_) checkSupported(op);
     if (!unsupported_.empty()) return nullptr;
     layoutState();

@@ -33,16 +33,16 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
   for (auto &c : ctx.channels) {
     ir::Channel ch;
     ch.name = c.decl->name;
-    ch.from = c.from;
-    ch.to = c.to;
+    ch.from = ir::LocId(c.from);
+    ch.to = ir::LocId(c.to);
     ch.mode = c.decl->mode == ast::ChannelDecl::Broadcast ? ir::ChannelMode::Broadcast
               : c.decl->mode == ast::ChannelDecl::Hash    ? ir::ChannelMode::Hash
                                                           : ir::ChannelMode::Direct;
     ch.hashFn = std::move(c.decl->hashFn);
     ch.elem = c.elem;
     ch.batch = {static_cast<uint32_t>(c.decl->batchCount), static_cast<uint32_t>(c.decl->batchMicros)};
-    ch.sendOp = c.sendNode;
-    ch.recvOp = c.recvNode;
+    ch.sendOp = ir::OpId(c.sendNode);
+    ch.recvOp = ir::OpId(c.recvNode);
     ch.range = c.decl->nameRange;
     p->channels.push_back(std::move(ch));
   }
@@ -57,7 +57,7 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
   for (auto &n : ctx.nodes) {
     ir::Operator op;
     op.kind = n.info->kind;
-    op.location = n.location;
+    op.location = ir::LocId(n.location);
     op.name = n.userName;
     if (op.name.empty()) {
       std::string base = n.info->name;
@@ -70,15 +70,16 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     for (auto &l : n.lifetimes)
       op.persistence.push_back(l == "static" ? ir::Persistence::Static : ir::Persistence::Tick);
     op.typeArg = n.typeGeneric ? ctx.infer.zonk(n.typeGeneric) : nullptr;
-    op.channel = n.channel;
-    op.inputs.assign(n.numInPorts, ir::kNone);
-    op.outputs.assign(n.numOutPorts, ir::kNone);
+    op.channel = ir::ChanId(n.channel);
+    op.inputs.assign(n.numInPorts, ir::EdgeId());
+    op.outputs.assign(n.numOutPorts, ir::EdgeId());
     op.inTypes = n.inTypes;
     op.outTypes = n.outTypes;
     op.range = n.call->nameRange;
     p->ops.push_back(std::move(op));
   }
-  for (auto &e : ctx.edges) p->edges[p->connect(e.from, e.outIndex, e.to, e.inIndex, e.type)].range = e.range;
+  for (auto &e : ctx.edges)
+    p->edges[p->connect(ir::OpId(e.from), e.outIndex, ir::OpId(e.to), e.inIndex, e.type)].range = e.range;
   return p;
 }
 

@@ -7,6 +7,10 @@
 // feeds it), output port i is `outputs[i]`; names such as `[neg]` or a
 // variant of `demux_enum` are mapped to numbers by the operator table.
 //
+// Tables are indexed by typed ids (OpId, EdgeId, LocId, ChanId): each is
+// made from a number only explicitly, so an edge cannot be stored where an
+// operator belongs; read as an index, an id is an int.
+//
 // The invariants that every stage keeps are listed in ir/Verifier.h.
 //
 //===----------------------------------------------------------------------===//
@@ -24,6 +28,26 @@
 namespace dfir::ir {
 
 constexpr int kNone = -1;
+
+/// An index into one of the program's tables, typed by the table: an
+/// operator's id cannot be stored where an edge's or a location's belongs,
+/// nor a plain number anywhere (construction is explicit). Reading one as
+/// an index is implicit. `kNone` (the default) is no entry.
+template <class Tag> class Id {
+public:
+  constexpr Id() = default;
+  constexpr explicit Id(int value) : value_(value) {}
+  constexpr operator int() const { return value_; }
+  constexpr bool valid() const { return value_ != kNone; }
+
+private:
+  int value_ = kNone;
+};
+using OpId = Id<struct OperatorTag>;
+using EdgeId = Id<struct EdgeTag>;
+using LocId = Id<struct LocationTag>;
+using ChanId = Id<struct ChannelTag>;
+
 /// The most members a cluster may have (declared or `dfirc run --cluster`).
 constexpr uint64_t kMaxClusterSize = 4096;
 
@@ -53,17 +77,17 @@ constexpr uint32_t kMaxBatchMicros = 60000000; // one minute
 
 struct Channel {
   std::string name;
-  int from = kNone, to = kNone; // location ids
+  LocId from, to;
   ChannelMode mode = ChannelMode::Direct;
   std::unique_ptr<Expr> hashFn; // Hash: a closure over the element type
   const Type *elem = nullptr;
   BatchPolicy batch;
-  int sendOp = kNone, recvOp = kNone;
+  OpId sendOp, recvOp;
   SourceRange range;
 };
 
 struct Edge {
-  int from = kNone, to = kNone; // operator ids
+  OpId from, to;
   unsigned fromPort = 0, toPort = 0;
   const Type *type = nullptr;
   SourceRange range;
@@ -71,14 +95,14 @@ struct Edge {
 
 struct Operator {
   OpKind kind;
-  int location = kNone;
+  LocId location;
   std::string name;     // unique within its location; printed as `name = op(...)`
   std::vector<std::unique_ptr<Expr>> args;
   std::vector<Persistence> persistence; // one per stateful input, empty if stateless
   const Type *typeArg = nullptr;        // demux_enum::<E>
-  int channel = kNone;                  // send/recv
-  std::vector<int> inputs;              // edge id per input port (kNone: unconnected)
-  std::vector<int> outputs;             // edge id per output port (kNone: unconnected)
+  ChanId channel;                        // send/recv
+  std::vector<EdgeId> inputs;           // the edge at each input port (none: unconnected)
+  std::vector<EdgeId> outputs;          // the edge at each output port (none: unconnected)
   std::vector<const Type *> inTypes, outTypes;
   SourceRange range;
 
@@ -108,9 +132,9 @@ struct Program {
   std::vector<Edge> edges;
 
   /// Operators of one location, in id order.
-  std::vector<int> opsIn(int location) const;
+  std::vector<OpId> opsIn(LocId location) const;
   /// Adds an edge and records it on both operators' port tables.
-  int connect(int from, unsigned fromPort, int to, unsigned toPort, const Type *type);
+  EdgeId connect(OpId from, unsigned fromPort, OpId to, unsigned toPort, const Type *type);
 };
 
 } // namespace dfir::ir

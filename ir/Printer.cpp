@@ -321,7 +321,7 @@ std::string printProgram(const Program &p) {
   for (size_t l = 0; l < p.locations.size(); ++l) {
     const Location &loc = p.locations[l];
     std::string indent = loc.implicit ? "" : "  ";
-    std::vector<int> ops = p.opsIn(static_cast<int>(l));
+    std::vector<OpId> ops = p.opsIn(LocId(static_cast<int>(l)));
     if (!out.empty()) out += "\n";
     if (!loc.implicit) out += loc.name + " {\n";
     for (int id : ops) out += indent + p.ops[id].name + " = " + printOperatorCall(p, p.ops[id]) + ";\n";

@@ -36,7 +36,7 @@ void Rewriter::grow() {
   erasedChannels_.resize(p_.channels.size(), false);
 }
 
-std::string Rewriter::freshOperatorName(int location, const std::string &base) const {
+std::string Rewriter::freshOperatorName(LocId location, const std::string &base) const {
   std::set<std::string> taken;
   for (auto &op : p_.ops)
     if (op.location == location) taken.insert(op.name);
@@ -70,34 +70,34 @@ std::string Rewriter::freshGlobalName(const std::string &base) const {
   }
 }
 
-int Rewriter::addLocation(const std::string &name, bool isCluster, uint64_t size) {
+LocId Rewriter::addLocation(const std::string &name, bool isCluster, uint64_t size) {
   for (auto &l : p_.locations) l.implicit = false;
   Location l;
   l.name = name;
   l.isCluster = isCluster;
   l.size = size;
   p_.locations.push_back(std::move(l));
-  return static_cast<int>(p_.locations.size()) - 1;
+  return LocId(static_cast<int>(p_.locations.size()) - 1);
 }
 
-int Rewriter::addOperator(OpKind kind, int location, const std::string &name, std::vector<std::unique_ptr<Expr>> args,
+OpId Rewriter::addOperator(OpKind kind, LocId location, const std::string &name, std::vector<std::unique_ptr<Expr>> args,
                           std::vector<const Type *> inTypes, std::vector<const Type *> outTypes, SourceRange range) {
   Operator op;
   op.kind = kind;
   op.location = location;
   op.name = name;
   op.args = std::move(args);
-  op.inputs.assign(inTypes.size(), kNone);
-  op.outputs.assign(outTypes.size(), kNone);
+  op.inputs.assign(inTypes.size(), EdgeId());
+  op.outputs.assign(outTypes.size(), EdgeId());
   op.inTypes = std::move(inTypes);
   op.outTypes = std::move(outTypes);
   op.range = range;
   p_.ops.push_back(std::move(op));
   grow();
-  return static_cast<int>(p_.ops.size()) - 1;
+  return OpId(static_cast<int>(p_.ops.size()) - 1);
 }
 
-void Rewriter::moveOperator(int op, int location) {
+void Rewriter::moveOperator(OpId op, LocId location) {
   Operator &o = p_.ops[op];
   if (o.channel != kNone) {
     Channel &c = p_.channels[o.channel];
@@ -107,13 +107,13 @@ void Rewriter::moveOperator(int op, int location) {
   o.location = location;
 }
 
-void Rewriter::setEdgeTarget(int e, int to, unsigned toPort) {
+void Rewriter::setEdgeTarget(EdgeId e, OpId to, unsigned toPort) {
   Edge &edge = p_.edges[e];
   Operator &old = p_.ops[edge.to];
-  if (edge.toPort < old.inputs.size() && old.inputs[edge.toPort] == e) old.inputs[edge.toPort] = kNone;
+  if (edge.toPort < old.inputs.size() && old.inputs[edge.toPort] == e) old.inputs[edge.toPort] = EdgeId();
   auto &ins = p_.ops[to].inputs;
-  if (ins.size() <= toPort) ins.resize(toPort + 1, kNone);
-  DFIR_CHECK(ins[toPort] == kNone, "rewired an edge onto a connected input port");
+  if (ins.size() <= toPort) ins.resize(toPort + 1);
+  DFIR_CHECK(!ins[toPort].valid(), "rewired an edge onto a connected input port");
   ins[toPort] = e;
   edge.to = to;
   edge.toPort = toPort;
@@ -144,12 +144,12 @@ std::unique_ptr<Expr> Rewriter::dropMemberId(const Type *t) {
   return lambda("p", pair, std::move(index));
 }
 
-CutEdge Rewriter::cutEdge(int e, const std::string &channelName) {
+CutEdge Rewriter::cutEdge(EdgeId e, const std::string &channelName) {
   grow();
   CutEdge cut;
   const Edge edge = p_.edges[e];
   const Type *t = edge.type;
-  int fromLoc = p_.ops[edge.from].location, toLoc = p_.ops[edge.to].location;
+  LocId fromLoc = p_.ops[edge.from].location, toLoc = p_.ops[edge.to].location;
   DFIR_CHECK(p_.locations[fromLoc].isCluster == p_.locations[toLoc].isCluster &&
                  p_.locations[fromLoc].size == p_.locations[toLoc].size,
              "a member-paired channel between locations of different kinds or sizes");
@@ -164,7 +164,7 @@ CutEdge Rewriter::cutEdge(int e, const std::string &channelName) {
   ch.elem = t;
   ch.range = edge.range;
   p_.channels.push_back(std::move(ch));
-  cut.channel = static_cast<int>(p_.channels.size()) - 1;
+  cut.channel = ChanId(static_cast<int>(p_.channels.size()) - 1);
 
   SourceRange at = p_.ops[edge.to].range;
   std::vector<std::unique_ptr<Expr>> sendArgs, recvArgs;
@@ -176,17 +176,17 @@ CutEdge Rewriter::cutEdge(int e, const std::string &channelName) {
   p_.channels[cut.channel].sendOp = cut.send;
   p_.channels[cut.channel].recvOp = cut.recv;
 
-  int target = edge.to;
+  OpId target = edge.to;
   unsigned targetPort = edge.toPort;
   if (cluster) {
     std::vector<std::unique_ptr<Expr>> args;
     args.push_back(pairWithMemberId(t));
-    int pair = addOperator(OpKind::Map, fromLoc, freshOperatorName(fromLoc, "map"), std::move(args), {t}, {wire}, at);
+    OpId pair = addOperator(OpKind::Map, fromLoc, freshOperatorName(fromLoc, "map"), std::move(args), {t}, {wire}, at);
     setEdgeTarget(e, pair, 0);
     cut.sendEdge = p_.connect(pair, 0, cut.send, 0, wire);
     std::vector<std::unique_ptr<Expr>> dropArgs;
     dropArgs.push_back(dropMemberId(t));
-    int drop = addOperator(OpKind::Map, toLoc, freshOperatorName(toLoc, "map"), std::move(dropArgs), {wire}, {t}, at);
+    OpId drop = addOperator(OpKind::Map, toLoc, freshOperatorName(toLoc, "map"), std::move(dropArgs), {wire}, {t}, at);
     p_.connect(cut.recv, 0, drop, 0, wire);
     cut.recvEdge = p_.connect(drop, 0, target, targetPort, t);
   } else {
@@ -198,53 +198,55 @@ CutEdge Rewriter::cutEdge(int e, const std::string &channelName) {
   return cut;
 }
 
-void Rewriter::eraseEdge(int e) {
+void Rewriter::eraseEdge(EdgeId e) {
   grow();
   if (erasedEdges_[e]) return;
   Edge &edge = p_.edges[e];
   auto &outs = p_.ops[edge.from].outputs;
-  if (edge.fromPort < outs.size() && outs[edge.fromPort] == e) outs[edge.fromPort] = kNone;
+  if (edge.fromPort < outs.size() && outs[edge.fromPort] == e) outs[edge.fromPort] = EdgeId();
   auto &ins = p_.ops[edge.to].inputs;
-  if (edge.toPort < ins.size() && ins[edge.toPort] == e) ins[edge.toPort] = kNone;
+  if (edge.toPort < ins.size() && ins[edge.toPort] == e) ins[edge.toPort] = EdgeId();
   erasedEdges_[e] = true;
 }
 
-void Rewriter::eraseOperator(int op) {
+void Rewriter::eraseOperator(OpId op) {
   grow();
   Operator &o = p_.ops[op];
-  for (int e : o.inputs)
-    if (e != kNone) eraseEdge(e);
-  for (int e : o.outputs)
-    if (e != kNone) eraseEdge(e);
-  if (o.channel != kNone) erasedChannels_[o.channel] = true;
+  for (EdgeId e : o.inputs)
+    if (e.valid()) eraseEdge(e);
+  for (EdgeId e : o.outputs)
+    if (e.valid()) eraseEdge(e);
+  if (o.channel.valid()) erasedChannels_[o.channel] = true;
   erasedOps_[op] = true;
 }
 
-std::vector<int> Rewriter::compact() {
+std::vector<OpId> Rewriter::compact() {
   grow();
-  std::vector<int> opId(p_.ops.size(), kNone), edgeId(p_.edges.size(), kNone), chanId(p_.channels.size(), kNone);
+  std::vector<OpId> opId(p_.ops.size());
+  std::vector<EdgeId> edgeId(p_.edges.size());
+  std::vector<ChanId> chanId(p_.channels.size());
   std::vector<Operator> ops;
   std::vector<Edge> edges;
   std::vector<Channel> channels;
   for (size_t i = 0; i < p_.ops.size(); ++i)
     if (!erasedOps_[i]) {
-      opId[i] = static_cast<int>(ops.size());
+      opId[i] = OpId(static_cast<int>(ops.size()));
       ops.push_back(std::move(p_.ops[i]));
     }
   for (size_t i = 0; i < p_.edges.size(); ++i)
     if (!erasedEdges_[i]) {
-      edgeId[i] = static_cast<int>(edges.size());
+      edgeId[i] = EdgeId(static_cast<int>(edges.size()));
       edges.push_back(p_.edges[i]);
     }
   for (size_t i = 0; i < p_.channels.size(); ++i)
     if (!erasedChannels_[i]) {
-      chanId[i] = static_cast<int>(channels.size());
+      chanId[i] = ChanId(static_cast<int>(channels.size()));
       channels.push_back(std::move(p_.channels[i]));
     }
-  auto remap = [](const std::vector<int> &ids, int id) { return id == kNone ? kNone : ids[id]; };
+  auto remap = [](const auto &ids, auto id) { return id.valid() ? ids[id] : decltype(id)(); };
   for (auto &op : ops) {
-    for (int &e : op.inputs) e = remap(edgeId, e);
-    for (int &e : op.outputs) e = remap(edgeId, e);
+    for (EdgeId &e : op.inputs) e = remap(edgeId, e);
+    for (EdgeId &e : op.outputs) e = remap(edgeId, e);
     op.channel = remap(chanId, op.channel);
   }
   for (auto &e : edges) {

@@ -18,10 +18,10 @@ namespace dfir::ir {
 
 /// What cutting an edge into a channel made.
 struct CutEdge {
-  int channel = kNone;
-  int send = kNone, recv = kNone; // the channel's ends
-  int sendEdge = kNone;           // the edge now ending at `send` (the old edge, or an adapter's)
-  int recvEdge = kNone;           // the edge from `recv` (or its adapter) to the old target
+  ChanId channel;
+  OpId send, recv;  // the channel's ends
+  EdgeId sendEdge;  // the edge now ending at `send` (the old edge, or an adapter's)
+  EdgeId recvEdge;  // the edge from `recv` (or its adapter) to the old target
 };
 
 class Rewriter {
@@ -30,7 +30,7 @@ public:
 
   /// A name for a new operator of `location`: `base_N` for the first N
   /// that no operator of that location uses.
-  std::string freshOperatorName(int location, const std::string &base) const;
+  std::string freshOperatorName(LocId location, const std::string &base) const;
   /// A name for a new location or channel: `base`, or `base_N`, used by no
   /// location, channel, type, extern or const.
   std::string freshGlobalName(const std::string &base) const;
@@ -39,30 +39,30 @@ public:
 
   /// A new location. A program whose only location was the implicit
   /// `main` now has two: `main` becomes an ordinary process.
-  int addLocation(const std::string &name, bool isCluster, uint64_t size);
+  LocId addLocation(const std::string &name, bool isCluster, uint64_t size);
   /// A new operator with no edges yet; ports sized for `inTypes`/`outTypes`.
-  int addOperator(OpKind kind, int location, const std::string &name, std::vector<std::unique_ptr<Expr>> args,
+  OpId addOperator(OpKind kind, LocId location, const std::string &name, std::vector<std::unique_ptr<Expr>> args,
                   std::vector<const Type *> inTypes, std::vector<const Type *> outTypes, SourceRange range);
   /// Puts an operator in another location; the caller keeps edges within
   /// one location (e.g. by cutting them into channels).
-  void moveOperator(int op, int location);
+  void moveOperator(OpId op, LocId location);
   /// Makes edge `e` end at input `toPort` of `to` (which must be free).
-  void setEdgeTarget(int e, int to, unsigned toPort);
+  void setEdgeTarget(EdgeId e, OpId to, unsigned toPort);
   /// Replaces edge `from -> to` by a channel between their locations:
   /// `from -> send(c)` and `recv(c) -> to`, member-paired (member i of the
   /// sending location sends to member i of the receiving one, which must
   /// have the same kind and size): for clusters, a `map` on each side adds
   /// and removes the member id the channel needs.
-  CutEdge cutEdge(int e, const std::string &channelName);
+  CutEdge cutEdge(EdgeId e, const std::string &channelName);
 
   /// Removes an operator and every edge at its ports (tombstones until
   /// `compact()`). A `send` or `recv` takes its channel with it.
-  void eraseOperator(int op);
-  void eraseEdge(int e);
+  void eraseOperator(OpId op);
+  void eraseEdge(EdgeId e);
   /// Renumbers operators, edges and channels without the erased ones and
   /// rewrites every reference. Returns the new id of each old operator
-  /// (kNone for erased ones).
-  std::vector<int> compact();
+  /// (none for erased ones).
+  std::vector<OpId> compact();
 
   /// `|x: T| (member_id(), x)` and `|p: (u32, T)| p.1`.
   std::unique_ptr<Expr> pairWithMemberId(const Type *t);

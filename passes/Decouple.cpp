@@ -194,22 +194,22 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   const PassOption &locOpt = *inv.find("location"), &selOpt = *inv.find("select"), &newOpt = *inv.find("new");
   const SourceManager &sm = ctx.diags.sourceManager();
 
-  int loc = ir::kNone;
+  ir::LocId loc;
   std::vector<std::string> locNames;
   for (size_t l = 0; l < p.locations.size(); ++l) {
-    if (p.locations[l].name == locOpt.value) loc = static_cast<int>(l);
+    if (p.locations[l].name == locOpt.value) loc = ir::LocId(static_cast<int>(l));
     locNames.push_back(p.locations[l].name);
   }
-  if (loc == ir::kNone) {
+  if (!loc.valid()) {
     ctx.usage = "`decouple`: the program has no location `" + locOpt.value + "`; its locations are " + listOf(locNames);
     return false;
   }
-  std::vector<int> ops = p.opsIn(loc);
+  std::vector<ir::OpId> ops = p.opsIn(loc);
   std::vector<std::string> opNames;
   for (int id : ops) opNames.push_back(p.ops[id].name);
 
   // The selection.
-  std::vector<int> selected;
+  std::vector<ir::OpId> selected;
   std::string sel = selOpt.value;
   for (size_t start = 0; start <= sel.size();) {
     size_t comma = sel.find(',', start);
@@ -229,7 +229,7 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
       unsigned line = static_cast<unsigned>(std::stoul(digits));
       std::set<unsigned> lines;
       bool found = false;
-      for (int id : ops) {
+      for (ir::OpId id : ops) {
         const ir::Operator &op = p.ops[id];
         if (!op.range.valid() || sm.name(op.range.begin.file) == "<command line>") continue;
         unsigned l = sm.lineCol(op.range.begin).line;
@@ -270,14 +270,14 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
 
   // The moved set: the selection and everything downstream of it in `loc`.
   std::vector<bool> moved(p.ops.size(), false);
-  std::vector<int> work = selected;
-  for (int id : selected) moved[id] = true;
+  std::vector<ir::OpId> work = selected;
+  for (ir::OpId id : selected) moved[id] = true;
   while (!work.empty()) {
-    int id = work.back();
+    ir::OpId id = work.back();
     work.pop_back();
-    for (int e : p.ops[id].outputs) {
-      if (e == ir::kNone) continue;
-      int to = p.edges[e].to;
+    for (ir::EdgeId e : p.ops[id].outputs) {
+      if (!e.valid()) continue;
+      ir::OpId to = p.edges[e].to;
       if (!moved[to] && p.ops[to].location == loc) {
         moved[to] = true;
         work.push_back(to);
@@ -285,30 +285,30 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
     }
   }
   size_t count = 0;
-  for (int id : ops) count += moved[id];
+  for (ir::OpId id : ops) count += moved[id];
   if (count == ops.size()) {
     ctx.diags.report(DiagID::err_decouple_everything, selOpt.range) << locOpt.value << count;
     return false;
   }
 
   // Cut edges, and what their items reach inside the moved set.
-  std::vector<int> cuts;
+  std::vector<ir::EdgeId> cuts;
   for (size_t e = 0; e < p.edges.size(); ++e)
-    if (moved[p.edges[e].to] && !moved[p.edges[e].from]) cuts.push_back(static_cast<int>(e));
+    if (moved[p.edges[e].to] && !moved[p.edges[e].from]) cuts.push_back(ir::EdgeId(static_cast<int>(e)));
   std::vector<bool> reached(p.ops.size(), false);
-  std::vector<int> order;
-  for (int e : cuts)
+  std::vector<ir::OpId> order;
+  for (ir::EdgeId e : cuts)
     if (!reached[p.edges[e].to]) {
       reached[p.edges[e].to] = true;
       order.push_back(p.edges[e].to);
     }
   for (size_t i = 0; i < order.size(); ++i)
-    for (int e : p.ops[order[i]].outputs)
-      if (e != ir::kNone && !reached[p.edges[e].to]) {
+    for (ir::EdgeId e : p.ops[order[i]].outputs)
+      if (e.valid() && !reached[p.edges[e].to]) {
         reached[p.edges[e].to] = true;
         order.push_back(p.edges[e].to);
       }
-  for (int id : order) {
+  for (ir::OpId id : order) {
     std::string why = blocker(p, id);
     if (why.empty()) continue;
     (ctx.diags.report(DiagID::err_decouple_illegal, selOpt.range) << locOpt.value << p.ops[id].name)
@@ -321,20 +321,20 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   // ticks for what drives the moved part, and the new one ticks when items
   // cross the cut and for its own drivers only. Operators that show how
   // many ticks ran must not be on a side whose ticks change.
-  int movedDriver = ir::kNone, keptDriver = ir::kNone;
-  for (int id : ops) {
+  ir::OpId movedDriver, keptDriver;
+  for (ir::OpId id : ops) {
     if (!drivesTicks(p.ops[id])) continue;
-    int &d = moved[id] ? movedDriver : keptDriver;
-    if (d == ir::kNone) d = id;
+    ir::OpId &d = moved[id] ? movedDriver : keptDriver;
+    if (!d.valid()) d = id;
   }
-  for (int id : ops) {
+  for (ir::OpId id : ops) {
     if (!seesEmptyTicks(p, id)) continue;
     std::string why;
-    if (!moved[id] && movedDriver != ir::kNone)
+    if (!moved[id] && movedDriver.valid())
       why = "`" + spelled(p.ops[id]) + "` emits in every tick of `" + locOpt.value +
             "`, even one in which nothing reaches it; moving `" + p.ops[movedDriver].name + "` takes away the ticks "
             "it causes there";
-    else if (moved[id] && (!cuts.empty() || keptDriver != ir::kNone))
+    else if (moved[id] && (!cuts.empty() || keptDriver.valid()))
       why = "`" + spelled(p.ops[id]) + "` emits in every tick of its location, even one in which nothing reaches "
             "it; at `" + newOpt.value + "` it would run in other ticks than at `" + locOpt.value + "`";
     if (why.empty()) continue;
@@ -347,11 +347,11 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   // The rewrite: nothing above changed the program.
   const ir::Location from = {p.locations[loc].name, p.locations[loc].isCluster, p.locations[loc].size, false,
                              p.locations[loc].range};
-  int target = rw.addLocation(newOpt.value, from.isCluster, from.size); // `p.locations` may move
+  ir::LocId target = rw.addLocation(newOpt.value, from.isCluster, from.size); // `p.locations` may move
   p.locations[target].range = from.range;
-  for (int id : ops)
+  for (ir::OpId id : ops)
     if (moved[id]) rw.moveOperator(id, target);
-  for (int e : cuts) rw.cutEdge(e, rw.freshGlobalName(newOpt.value + "_in"));
+  for (ir::EdgeId e : cuts) rw.cutEdge(e, rw.freshGlobalName(newOpt.value + "_in"));
   return true;
 }
 

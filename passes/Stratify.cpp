@@ -62,10 +62,10 @@ Strata stratify(const Program &p) {
   s.numStrata.assign(p.locations.size(), 0);
   for (size_t l = 0; l < p.locations.size(); ++l) {
     std::set<int> used;
-    for (int v : p.opsIn(static_cast<int>(l))) used.insert(level[s.scc[v]]);
+    for (int v : p.opsIn(ir::LocId(static_cast<int>(l)))) used.insert(level[s.scc[v]]);
     std::map<int, int> dense;
     for (int u : used) dense[u] = static_cast<int>(dense.size());
-    for (int v : p.opsIn(static_cast<int>(l))) s.stratum[v] = dense[level[s.scc[v]]];
+    for (int v : p.opsIn(ir::LocId(static_cast<int>(l)))) s.stratum[v] = dense[level[s.scc[v]]];
     s.numStrata[l] = static_cast<int>(dense.size());
   }
   return s;
@@ -75,7 +75,7 @@ std::string printStrata(const Program &p, const Strata &s) {
   std::string out = "stratify\n";
   for (size_t l = 0; l < p.locations.size(); ++l) {
     out += "location " + p.locations[l].name + ": " + std::to_string(s.numStrata[l]) + (s.numStrata[l] == 1 ? " stratum\n" : " strata\n");
-    std::vector<int> ops = p.opsIn(static_cast<int>(l));
+    std::vector<ir::OpId> ops = p.opsIn(ir::LocId(static_cast<int>(l)));
     for (int st = 0; st < s.numStrata[l]; ++st) {
       std::string names;
       bool cyclic = false;

@@ -23,10 +23,10 @@ std::unique_ptr<ir::Program> lower(const std::string &text) {
   return lowerProgram(*ast, sm, diags);
 }
 
-int opNamed(const ir::Program &p, const std::string &name, int location = ir::kNone) {
+ir::OpId opNamed(const ir::Program &p, const std::string &name) {
   for (size_t i = 0; i < p.ops.size(); ++i)
-    if (p.ops[i].name == name && (location == ir::kNone || p.ops[i].location == location)) return static_cast<int>(i);
-  return ir::kNone;
+    if (p.ops[i].name == name) return ir::OpId(static_cast<int>(i));
+  return ir::OpId();
 }
 
 std::string problems(const ir::Program &p) {
@@ -41,8 +41,8 @@ TEST(Rewriter, CutEdgeBetweenProcesses) {
   auto p = lower("process a;\na { s = source_iter([1, 2]) -> map(|x| x + 1); s -> for_each(|x| println(x)); }\n");
   ASSERT_TRUE(p);
   ir::Rewriter rw(*p);
-  int b = rw.addLocation("b", false, 1);
-  int sink = opNamed(*p, "for_each_0");
+  ir::LocId b = rw.addLocation("b", false, 1);
+  ir::OpId sink = opNamed(*p, "for_each_0");
   ASSERT_NE(sink, ir::kNone);
   rw.moveOperator(sink, b);
   ir::CutEdge cut = rw.cutEdge(p->ops[sink].inputs[0], rw.freshGlobalName("link"));
@@ -63,8 +63,8 @@ TEST(Rewriter, CutEdgeBetweenClustersPairsMembers) {
   auto p = lower("cluster a[3];\na { s = source_iter([1]) -> map(|x| x + 1); s -> for_each(|x| println(x)); }\n");
   ASSERT_TRUE(p);
   ir::Rewriter rw(*p);
-  int b = rw.addLocation("b", true, 3);
-  int sink = opNamed(*p, "for_each_0");
+  ir::LocId b = rw.addLocation("b", true, 3);
+  ir::OpId sink = opNamed(*p, "for_each_0");
   rw.moveOperator(sink, b);
   ir::CutEdge cut = rw.cutEdge(p->ops[sink].inputs[0], "link");
   EXPECT_EQ(problems(*p), "");
@@ -91,7 +91,7 @@ TEST(Rewriter, FreshNamesAvoidEveryName) {
   ir::Rewriter rw(*p);
   EXPECT_EQ(rw.freshGlobalName("link"), "link_2");
   EXPECT_EQ(rw.freshGlobalName("fresh"), "fresh");
-  EXPECT_EQ(rw.freshOperatorName(0, "map"), "map_1");
+  EXPECT_EQ(rw.freshOperatorName(ir::LocId(0), "map"), "map_1");
   EXPECT_TRUE(rw.globalNameTaken("a"));
   EXPECT_TRUE(rw.globalNameTaken("link"));
 }
@@ -105,25 +105,25 @@ TEST(Rewriter, EraseAndCompactRenumberEveryReference) {
   size_t opsBefore = p->ops.size(), edgesBefore = p->edges.size();
   ir::Rewriter rw(*p);
   // Channel c goes, with both its ends and what hangs off its recv.
-  int send = p->channels[0].sendOp, recv = p->channels[0].recvOp;
-  int printer = p->edges[p->ops[recv].outputs[0]].to;
-  int teeEdge = p->ops[send].inputs[0];
-  int tee = p->edges[teeEdge].from;
+  ir::OpId send = p->channels[0].sendOp, recv = p->channels[0].recvOp;
+  ir::OpId printer = p->edges[p->ops[recv].outputs[0]].to;
+  ir::EdgeId teeEdge = p->ops[send].inputs[0];
+  ir::OpId tee = p->edges[teeEdge].from;
   unsigned teePort = p->edges[teeEdge].fromPort;
   rw.eraseOperator(send);
   rw.eraseOperator(recv);
   rw.eraseOperator(printer);
   // The tee keeps one output: renumber its remaining port to 0.
-  std::vector<int> ids = rw.compact();
-  EXPECT_EQ(ids[send], ir::kNone);
-  EXPECT_EQ(ids[recv], ir::kNone);
+  std::vector<ir::OpId> ids = rw.compact();
+  EXPECT_FALSE(ids[send].valid());
+  EXPECT_FALSE(ids[recv].valid());
   EXPECT_EQ(p->ops.size(), opsBefore - 3);
   EXPECT_EQ(p->edges.size(), edgesBefore - 2);
   ASSERT_EQ(p->channels.size(), 1u);
   EXPECT_EQ(p->channels[0].name, "d");
   const ir::Operator &t = p->ops[ids[tee]];
   ASSERT_EQ(t.outputs.size(), 2u);
-  EXPECT_EQ(t.outputs[teePort], ir::kNone);
+  EXPECT_FALSE(t.outputs[teePort].valid());
   // Everything else points at the new ids: channel d's ends and their edges.
   const ir::Channel &d = p->channels[0];
   EXPECT_EQ(p->ops[d.sendOp].kind, OpKind::Send);

@@ -59,7 +59,7 @@ TEST(Verifier, PortArity) {
   auto p = lower(kPipeline);
   ASSERT_TRUE(p);
   ir::Operator &j = p->ops[opNamed(*p, "j")];
-  j.inputs.push_back(ir::kNone);
+  j.inputs.push_back(ir::EdgeId());
   j.inTypes.push_back(nullptr);
   EXPECT_TRUE(reports(*p, "3 input ports do not fit its shape"));
 }
@@ -67,7 +67,7 @@ TEST(Verifier, PortArity) {
 TEST(Verifier, OneProducerPerInputPort) {
   auto p = lower(kPipeline);
   ASSERT_TRUE(p);
-  p->ops[opNamed(*p, "j")].inputs[1] = ir::kNone;
+  p->ops[opNamed(*p, "j")].inputs[1] = ir::EdgeId();
   EXPECT_TRUE(reports(*p, "input port 1 has no producer"));
 }
 
@@ -83,7 +83,7 @@ TEST(Verifier, PortTablesAgreeWithEdges) {
 TEST(Verifier, UnconnectedSingleOutput) {
   auto p = lower(kPipeline);
   ASSERT_TRUE(p);
-  p->ops[opNamed(*p, "m")].outputs[0] = ir::kNone;
+  p->ops[opNamed(*p, "m")].outputs[0] = ir::EdgeId();
   EXPECT_TRUE(reports(*p, "output port 0 is not connected"));
 }
 
@@ -109,7 +109,7 @@ TEST(Verifier, NoEdgeCrossesLocations) {
                  "b { source_iter([2]) -> null(); }\n");
   ASSERT_TRUE(p);
   EXPECT_TRUE(ir::verify(*p).empty());
-  p->ops[opNamed(*p, "map_0")].location = 1;
+  p->ops[opNamed(*p, "map_0")].location = ir::LocId(1);
   EXPECT_TRUE(reports(*p, "crosses from one location to another"));
 }
 
@@ -119,7 +119,7 @@ TEST(Verifier, ChannelsHaveBothEnds) {
                  "b { recv(c) -> for_each(|x| println(x)); }\n");
   ASSERT_TRUE(p);
   EXPECT_TRUE(ir::verify(*p).empty());
-  p->channels[0].recvOp = ir::kNone;
+  p->channels[0].recvOp = ir::OpId();
   EXPECT_TRUE(reports(*p, "channel `c`: has no recv"));
   p->channels[0].recvOp = p->channels[0].sendOp;
   EXPECT_TRUE(reports(*p, "its recv `send_0` (send) does not name it"));
