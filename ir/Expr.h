@@ -111,4 +111,10 @@ struct Expr {
   bool hadErrors = false;     // Match: its scrutinee or patterns were reported
 };
 
+/// Deep copies, types and source ranges included (a rewrite that needs the
+/// same closure twice, e.g. on each side of a cut).
+std::unique_ptr<TypeExpr> clone(const TypeExpr &t);
+std::unique_ptr<Pattern> clone(const Pattern &p);
+std::unique_ptr<Expr> clone(const Expr &e);
+
 } // namespace dfir

@@ -136,3 +136,24 @@ TEST(Rewriter, EraseAndCompactRenumberEveryReference) {
   EXPECT_NE(left.find("output port"), std::string::npos) << left;
   EXPECT_EQ(std::count(left.begin(), left.end(), '\n'), 1) << left;
 }
+
+TEST(Rewriter, ClosuresCloneDeeply) {
+  // Every kind of expression, pattern and type annotation the printer shows.
+  auto p = lower("struct P { a: i64, b: [str] }\nenum E { A(i64), B }\n"
+                 "source_iter([(1, \"x\")]) -> map(|(n, s): (i64, str)| {\n"
+                 "  let q: P = P { a: n * 2 + 1, b: [s, \"y\"] };\n"
+                 "  let e = if q.a > 2 { E::A(q.a) } else { E::B };\n"
+                 "  match e { E::A(v) => (v as f64, len(q.b[0]) > 0 && !false), E::B => (-1.5, true) }\n"
+                 "}) -> for_each(|x| println(x));\n");
+  ASSERT_TRUE(p);
+  ir::OpId map = opNamed(*p, "map_0");
+  ASSERT_TRUE(map.valid());
+  const Expr &original = *p->ops[map].args[0];
+  std::unique_ptr<Expr> copy = clone(original);
+  EXPECT_EQ(ir::printExpr(*copy), ir::printExpr(original));
+  EXPECT_EQ(copy->type, original.type);
+  // Deep: changing the copy leaves the original alone.
+  std::string before = ir::printExpr(original);
+  copy->kids[0]->kids.clear();
+  EXPECT_EQ(ir::printExpr(original), before);
+}
