@@ -193,7 +193,11 @@ std::string writeJson(const Program &p, const GraphLayout &layout) {
     out += std::string(i ? "," : "") + "\n    {\"name\": " + json(c.name) + ", \"from\": " +
            json(p.locations[c.from].name) + ", \"to\": " + json(p.locations[c.to].name) + ", \"mode\": \"" + mode +
            "\", \"type\": " + json(typeToString(c.elem)) + ", \"send\": " + std::to_string(c.sendOp) +
-           ", \"recv\": " + std::to_string(c.recvOp) + "}";
+           ", \"recv\": " + std::to_string(c.recvOp) +
+           (c.batch.enabled() ? ", \"batch\": {\"count\": " + std::to_string(c.batch.count) +
+                                    ", \"micros\": " + std::to_string(c.batch.micros) + "}"
+                              : std::string()) +
+           "}";
   }
   return out + "\n  ]\n}\n";
 }
