@@ -1077,19 +1077,10 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
       dropped += count;
       continue;
     }
-    if (size + 12 > max_frame || count > UINT32_MAX - 1) {
-      /* Too big for one frame: item by item, in as many frames as needed. */
-      const char *p = (const char *)items;
-      for (uint64_t i = 0; i < count; ++i) {
-        uint32_t len = get32(p);
-        dfir_rt_net_send(channel, name, line, to, member, p + 4, len);
-        p += 4 + (uint64_t)len;
-      }
-      continue;
-    }
-    if (batching && batching[2 * channel] > 1) {
-      /* Batched: item by item into the open batch, which goes out when
-       * it is full or due. */
+    if (size + 12 > max_frame || count > UINT32_MAX - 1 || (batching && batching[2 * channel] > 1)) {
+      /* Item by item: too big for one frame (in as many frames as
+       * needed), or batched (into the open batch, which goes out when it
+       * is full or due). */
       const char *p = (const char *)items;
       for (uint64_t i = 0; i < count; ++i) {
         uint32_t len = get32(p);
