@@ -1,7 +1,6 @@
 // ir/Rewriter: every operation leaves a program that verifies once the
 // rewrite is complete, and erasing then compacting renumbers every reference.
-#include "frontend/Parser.h"
-#include "frontend/Sema.h"
+#include "test/unit/Lowered.h"
 #include "ir/Printer.h"
 #include "ir/Rewriter.h"
 #include "ir/Verifier.h"
@@ -12,16 +11,7 @@ using namespace dfir;
 
 namespace {
 
-std::unique_ptr<ir::Program> lower(const std::string &text) {
-  static SourceManager sm;
-  uint32_t f = sm.addBuffer("t.dfir", text);
-  DiagnosticEngine diags(sm);
-  CollectingConsumer c;
-  diags.addConsumer(&c);
-  auto ast = parseProgram(sm, f, diags);
-  if (!ast) return nullptr;
-  return lowerProgram(*ast, sm, diags);
-}
+using test::lower;
 
 ir::OpId opNamed(const ir::Program &p, const std::string &name) {
   for (size_t i = 0; i < p.ops.size(); ++i)

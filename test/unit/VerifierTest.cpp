@@ -1,7 +1,6 @@
 // One test per invariant of ir/Verifier.h: a valid program verifies, and
 // breaking the invariant by hand is reported with a message that names it.
-#include "frontend/Parser.h"
-#include "frontend/Sema.h"
+#include "test/unit/Lowered.h"
 #include "ir/Verifier.h"
 
 #include <gtest/gtest.h>
@@ -10,16 +9,7 @@ using namespace dfir;
 
 namespace {
 
-std::unique_ptr<ir::Program> lower(const std::string &text) {
-  static SourceManager sm; // programs keep pointers into nothing of it, but keep it alive
-  uint32_t f = sm.addBuffer("t.dfir", text);
-  DiagnosticEngine diags(sm);
-  CollectingConsumer c;
-  diags.addConsumer(&c);
-  auto ast = parseProgram(sm, f, diags);
-  if (!ast) return nullptr;
-  return lowerProgram(*ast, sm, diags);
-}
+using test::lower;
 
 int opNamed(const ir::Program &p, const std::string &name) {
   for (size_t i = 0; i < p.ops.size(); ++i)
