@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
+#include "ir/Builtins.h"
 
 #include <cmath>
 #include <functional>
@@ -20,26 +21,6 @@ using namespace ast;
 using Flavor = Inference::Flavor;
 
 namespace {
-
-struct BuiltinInfo {
-  const char *name;
-  int arity; // -1: variadic
-};
-
-const BuiltinInfo kBuiltins[] = {
-    {"len", 1},         {"hash", 1},       {"min", 2},         {"max", 2},
-    {"abs", 1},         {"to_str", 1},     {"parse_i64", 1},   {"parse_f64", 1},
-    {"split", 2},       {"trim", 1},       {"upper", 1},       {"lower", 1},
-    {"contains", 2},    {"starts_with", 2}, {"ends_with", 2},  {"format", -1},
-    {"print", 1},       {"println", 1},    {"eprintln", 1},    {"rand_u64", 0},
-    {"rand_f64", 0},    {"now_ms", 0},     {"member_id", 0},   {"cluster_size", 1},
-};
-
-const BuiltinInfo *findBuiltin(const std::string &name) {
-  for (auto &b : kBuiltins)
-    if (name == b.name) return &b;
-  return nullptr;
-}
 
 } // namespace
 

@@ -1,5 +1,7 @@
 #include "ir/ExprAnalysis.h"
 
+#include "ir/Builtins.h"
+
 #include <map>
 #include <string>
 
@@ -10,14 +12,8 @@ namespace {
 bool impureCall(const Expr &call) {
   const Expr &callee = *call.kids[0];
   if (callee.kind != Expr::Name) return false; // enum variant constructors
-  static const char *impure[] = {"print", "println", "eprintln", "rand_u64", "rand_f64", "now_ms"};
-  for (const char *name : impure)
-    if (callee.name == name) return true;
-  static const char *pure[] = {"len", "hash", "min", "max", "abs", "to_str", "parse_i64", "parse_f64", "split",
-                               "trim", "upper", "lower", "contains", "starts_with", "ends_with", "format",
-                               "member_id", "cluster_size", "Some"};
-  for (const char *name : pure)
-    if (callee.name == name) return false;
+  if (const BuiltinInfo *b = findBuiltin(callee.name)) return !b->pure;
+  if (callee.name == "Some") return false;
   return true; // an extern fn: C code may do anything
 }
 

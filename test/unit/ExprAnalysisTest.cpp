@@ -2,9 +2,12 @@
 // fields copy which parameter fields.
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
+#include "ir/Builtins.h"
 #include "ir/ExprAnalysis.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 using namespace dfir;
 
@@ -75,4 +78,22 @@ TEST(ExprAnalysis, CopiedPathOfKeyExtraction) {
   auto computed = mapClosure("[1]", "|x| x + 1");
   ASSERT_TRUE(computed->lambda);
   EXPECT_FALSE(ir::copiedPath(*computed->lambda).has_value());
+}
+
+// ir/Builtins.def is the one list of builtins: what the analyses call pure
+// is what the table says, for every row, and names are unique.
+TEST(ExprAnalysis, PurityOfBuiltinsComesFromTheTable) {
+  std::set<std::string> names;
+  for (const BuiltinInfo &b : allBuiltins()) {
+    EXPECT_TRUE(names.insert(b.name).second) << b.name;
+    EXPECT_EQ(findBuiltin(b.name), &b);
+    Expr call;
+    call.kind = Expr::Call;
+    auto callee = std::make_unique<Expr>();
+    callee->kind = Expr::Name;
+    callee->name = b.name;
+    call.kids.push_back(std::move(callee));
+    EXPECT_EQ(ir::isPure(call), b.pure) << b.name;
+  }
+  EXPECT_EQ(findBuiltin("no_such_builtin"), nullptr);
 }

@@ -1,0 +1,19 @@
+#include "ir/Builtins.h"
+
+namespace dfir {
+
+const std::vector<BuiltinInfo> &allBuiltins() {
+  static const std::vector<BuiltinInfo> table = {
+#define BUILTIN(ID, NAME, ARITY, EFFECT) {BuiltinId::ID, NAME, ARITY, #EFFECT[0] == 'P'},
+#include "ir/Builtins.def"
+  };
+  return table;
+}
+
+const BuiltinInfo *findBuiltin(const std::string &name) {
+  for (auto &b : allBuiltins())
+    if (name == b.name) return &b;
+  return nullptr;
+}
+
+} // namespace dfir
