@@ -97,76 +97,29 @@ llvm::StructType *Runtime::vecType() {
 #define DFIR_RT_FN(NAME, SYMBOL, RESULT, ...)                                                                 \
   llvm::FunctionCallee Runtime::NAME() {                                                                      \
     auto &ctx = m_.getContext();                                                                              \
-    auto *ptr = llvm::PointerType::getUnqual(ctx);                                                            \
-    auto *i32 = llvm::Type::getInt32Ty(ctx);                                                                  \
-    auto *i64 = llvm::Type::getInt64Ty(ctx);                                                                  \
-    auto *f64 = llvm::Type::getDoubleTy(ctx);                                                                 \
-    auto *voidTy = llvm::Type::getVoidTy(ctx);                                                                \
-    (void)ptr, (void)i32, (void)i64, (void)f64, (void)voidTy;                                                 \
-    return declare(SYMBOL, RESULT, {__VA_ARGS__});                                                            \
+    auto *Ptr = llvm::PointerType::getUnqual(ctx);                                                            \
+    auto *I32 = llvm::Type::getInt32Ty(ctx);                                                                  \
+    auto *I64 = llvm::Type::getInt64Ty(ctx);                                                                  \
+    auto *F32 = llvm::Type::getFloatTy(ctx);                                                                  \
+    auto *F64 = llvm::Type::getDoubleTy(ctx);                                                                 \
+    auto *Void = llvm::Type::getVoidTy(ctx);                                                                  \
+    (void)Ptr, (void)I32, (void)I64, (void)F32, (void)F64, (void)Void;                                        \
+    return declare(#SYMBOL, RESULT, {__VA_ARGS__});                                                           \
   }
-DFIR_RT_FN(vecPush, "dfir_rt_vec_push", voidTy, ptr, ptr, i64)
-DFIR_RT_FN(vecSwap, "dfir_rt_vec_swap", voidTy, ptr, ptr)
-DFIR_RT_FN(vecMove, "dfir_rt_vec_move", voidTy, ptr, ptr, i64)
-DFIR_RT_FN(vecReserve, "dfir_rt_vec_reserve", voidTy, ptr, i64)
-DFIR_RT_FN(write, "dfir_rt_write", voidTy, i32, ptr, i64)
-DFIR_RT_FN(writeI64, "dfir_rt_write_i64", voidTy, i32, i64)
-DFIR_RT_FN(writeU64, "dfir_rt_write_u64", voidTy, i32, i64)
-DFIR_RT_FN(writeF64, "dfir_rt_write_f64", voidTy, i32, f64)
-DFIR_RT_FN(writeF32, "dfir_rt_write_f32", voidTy, i32, llvm::Type::getFloatTy(ctx))
-DFIR_RT_FN(writeQuoted, "dfir_rt_write_quoted_parts", voidTy, i32, ptr, i64)
-DFIR_RT_FN(error, "dfir_rt_error", voidTy, ptr, i32, ptr)
-DFIR_RT_FN(scratch, "dfir_rt_scratch", ptr, i32, i64)
-DFIR_RT_FN(setInsert, "dfir_rt_set_insert", i32, ptr, ptr, i64)
-DFIR_RT_FN(setContains, "dfir_rt_set_contains", i32, ptr, ptr, i64)
-DFIR_RT_FN(mapInsert, "dfir_rt_map_insert", i32, ptr, ptr, i64, ptr, i64, i32)
-DFIR_RT_FN(mapFind, "dfir_rt_map_find", ptr, ptr, ptr, i64)
-DFIR_RT_FN(tableClear, "dfir_rt_table_clear", voidTy, ptr)
-DFIR_RT_FN(tableFree, "dfir_rt_table_free", voidTy, ptr)
-DFIR_RT_FN(vecFree, "dfir_rt_vec_free", voidTy, ptr)
-DFIR_RT_FN(takeString, "dfir_rt_take_string", voidTy, ptr, ptr)
-DFIR_RT_FN(alloc, "dfir_rt_alloc", ptr, i64)
-DFIR_RT_FN(mark, "dfir_rt_mark", ptr)
-DFIR_RT_FN(release, "dfir_rt_release", voidTy, ptr)
-DFIR_RT_FN(hashBytes, "dfir_rt_hash_bytes", i64, ptr, i64)
-DFIR_RT_FN(stdinNext, "dfir_rt_stdin_next", i32, ptr, ptr)
-DFIR_RT_FN(mapPut, "dfir_rt_map_put", voidTy, ptr, ptr, i64, ptr, i64)
-DFIR_RT_FN(tableNext, "dfir_rt_table_next", ptr, ptr, ptr)
-DFIR_RT_FN(entryKey, "dfir_rt_entry_key", ptr, ptr, ptr)
-DFIR_RT_FN(sort, "dfir_rt_sort", voidTy, ptr, i64, ptr)
-DFIR_RT_FN(sortI64, "dfir_rt_sort_i64", voidTy, ptr, i32)
-DFIR_RT_FN(readLines, "dfir_rt_file_read_lines", voidTy, ptr, i64, ptr, ptr, ptr, i32)
-DFIR_RT_FN(fileOpen, "dfir_rt_file_open", ptr, ptr, i64, ptr, i32)
-DFIR_RT_FN(fileWrite, "dfir_rt_file_write_line", voidTy, ptr, ptr, i64)
-DFIR_RT_FN(fileClose, "dfir_rt_file_close", voidTy, ptr)
-DFIR_RT_FN(send, "dfir_rt_send", voidTy, i32, ptr, i32, i32, i64, ptr, i64)
-DFIR_RT_FN(sendBatch, "dfir_rt_send_batch", voidTy, i32, ptr, i32, i32, ptr, i64, i64)
-DFIR_RT_FN(recv, "dfir_rt_recv", i32, i32, ptr, ptr, ptr)
-DFIR_RT_FN(memberId, "dfir_rt_member_id", i32)
-DFIR_RT_FN(clusterSize, "dfir_rt_cluster_size", i32, i32)
-DFIR_RT_FN(randU64, "dfir_rt_rand_u64", i64)
-DFIR_RT_FN(randF64, "dfir_rt_rand_f64", f64)
-DFIR_RT_FN(nowMs, "dfir_rt_now_ms", i64)
-DFIR_RT_FN(timerAdd, "dfir_rt_timer_add", i32, i64)
-DFIR_RT_FN(timerTake, "dfir_rt_timer_take", i64, i32)
-DFIR_RT_FN(parseI64, "dfir_rt_parse_i64", i32, ptr, i64, ptr)
-DFIR_RT_FN(parseF64, "dfir_rt_parse_f64", i32, ptr, i64, ptr)
+#include "backend-llvm/RuntimeCalls.def"
 
 llvm::FunctionCallee Runtime::strFn(const std::string &name) {
-  auto &ctx = m_.getContext();
-  auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  auto *i32 = llvm::Type::getInt32Ty(ctx);
-  auto *voidTy = llvm::Type::getVoidTy(ctx);
-  std::string symbol = "dfir_rt_str_" + name;
-  // Predicates and compare return i32; the others return through out-parameters.
-  if (name == "contains" || name == "starts_with" || name == "ends_with" || name == "compare")
-    return declare(symbol.c_str(), i32, {ptr, i64, ptr, i64});
-  if (name == "split") return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, i64, ptr, ptr});
-  if (name == "concat") return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, i64, ptr, ptr});
-  return declare(symbol.c_str(), voidTy, {ptr, i64, ptr, ptr}); // trim, lower, upper
+  if (name == "contains") return strContains();
+  if (name == "starts_with") return strStartsWith();
+  if (name == "ends_with") return strEndsWith();
+  if (name == "compare") return strCompare();
+  if (name == "split") return strSplit();
+  if (name == "concat") return strConcat();
+  if (name == "trim") return strTrim();
+  if (name == "lower") return strLower();
+  DFIR_CHECK(name == "upper", "a string function missing from backend-llvm/RuntimeCalls.def");
+  return strUpper();
 }
-#undef DFIR_RT_FN
 
 llvm::MDNode *Runtime::aliasTag(const char *name) {
   llvm::MDBuilder md(m_.getContext());

@@ -48,23 +48,10 @@ private:
 class Runtime {
 public:
   explicit Runtime(llvm::Module &m) : m_(m) {}
+  /// One per row of backend-llvm/RuntimeCalls.def (its C signature there).
+#define DFIR_RT_FN(NAME, SYMBOL, RESULT, ...) llvm::FunctionCallee NAME();
+#include "backend-llvm/RuntimeCalls.def"
   llvm::StructType *vecType();
-  llvm::FunctionCallee vecPush();
-  llvm::FunctionCallee vecSwap();
-  llvm::FunctionCallee vecMove(); // (to, from, i64 item size)
-  llvm::FunctionCallee vecReserve(); // (vec of bytes, i64 more)
-  llvm::FunctionCallee write();       // (i32 stream, ptr, i64 len)
-  llvm::FunctionCallee writeI64();    // (i32, i64)
-  llvm::FunctionCallee writeU64();    // (i32, i64)
-  llvm::FunctionCallee writeF64();    // (i32, double)
-  llvm::FunctionCallee writeF32();    // (i32, float)
-  llvm::FunctionCallee writeQuoted(); // (i32, ptr, i64)
-  llvm::FunctionCallee error();       // (ptr op, i32 line, ptr message)
-  llvm::FunctionCallee scratch();     // (i32 slot, i64 size) -> ptr
-  llvm::FunctionCallee setInsert();   // (ptr table*, ptr key, i64) -> i32
-  llvm::FunctionCallee setContains(); // (ptr table, ptr key, i64) -> i32
-  llvm::FunctionCallee mapInsert();   // (ptr table*, ptr, i64, ptr, i64, i32) -> i32
-  llvm::FunctionCallee mapFind();     // (ptr table, ptr, i64) -> ptr entry
   /// Type-based alias tags that keep the optimizer from assuming stores to
   /// operator state may change hash-table memory (and back): "state" (the
   /// location's state struct), "entry" (table entries) and "bytes" (values
@@ -74,38 +61,8 @@ public:
   /// (the entry layout is part of the runtime ABI).
   llvm::Value *entryCount(llvm::IRBuilder<> &b, llvm::Value *entry);
   llvm::Value *entryValue(llvm::IRBuilder<> &b, llvm::Value *entry, llvm::Value *index);
-  llvm::FunctionCallee tableClear();  // (ptr table)
-  llvm::FunctionCallee tableFree();   // (ptr table*)
-  llvm::FunctionCallee vecFree();     // (ptr vec)
-  llvm::FunctionCallee takeString();  // (ptr ptr*, ptr len*)
-  llvm::FunctionCallee alloc();       // (i64 size) -> ptr
-  llvm::FunctionCallee mark();        // () -> ptr
-  llvm::FunctionCallee release();     // (ptr mark)
-  llvm::FunctionCallee hashBytes();   // (ptr, i64) -> i64
   /// A runtime string function: `dfir_rt_str_<name>`.
   llvm::FunctionCallee strFn(const std::string &name);
-  llvm::FunctionCallee stdinNext();   // (ptr line*, ptr len*) -> i32
-  llvm::FunctionCallee mapPut();      // (ptr table*, ptr, i64, ptr, i64)
-  llvm::FunctionCallee tableNext();   // (ptr table, ptr cursor*) -> ptr entry
-  llvm::FunctionCallee entryKey();    // (ptr entry, ptr len*) -> ptr
-  llvm::FunctionCallee sort();        // (ptr vec, i64 size, ptr cmp)
-  llvm::FunctionCallee sortI64(); // (vec, i32 signed)
-  llvm::FunctionCallee readLines();   // (ptr, i64, ptr items*, ptr count*, ptr op, i32 line)
-  llvm::FunctionCallee fileOpen();    // (ptr, i64, ptr op, i32 line) -> ptr
-  llvm::FunctionCallee fileWrite();   // (ptr file, ptr, i64)
-  llvm::FunctionCallee fileClose();   // (ptr file)
-  llvm::FunctionCallee send();        // (i32 channel, ptr name, i32 line, i32 to, i64 member, ptr, i64)
-  llvm::FunctionCallee sendBatch();   // (i32 channel, ptr name, i32 line, i32 to, ptr items, i64 size, i64 count)
-  llvm::FunctionCallee recv();        // (i32 channel, ptr bytes*, ptr len*, ptr sender*) -> i32
-  llvm::FunctionCallee memberId();    // () -> i32
-  llvm::FunctionCallee clusterSize(); // (i32 location) -> i32
-  llvm::FunctionCallee randU64();
-  llvm::FunctionCallee randF64();
-  llvm::FunctionCallee nowMs();
-  llvm::FunctionCallee timerAdd();    // (i64 period) -> i32
-  llvm::FunctionCallee timerTake();   // (i32 id) -> i64
-  llvm::FunctionCallee parseI64();    // (ptr, i64, ptr out) -> i32
-  llvm::FunctionCallee parseF64();    // (ptr, i64, ptr out) -> i32
   /// A constant string's bytes (not NUL-terminated use; NUL added anyway).
   llvm::Constant *bytes(const std::string &text);
 
