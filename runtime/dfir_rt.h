@@ -6,6 +6,16 @@
  * object exports. Everything here is C11 and stable within one dfirc
  * version; docs/runtime.md documents it.
  *
+ * Threads: the runtime is single-threaded. Its state (output buffers, tick
+ * memory, standard input, timers, the random generator, and for a
+ * deployed instance its connections) is global to the process, and no
+ * function here may be called from two threads at once: call them only
+ * from the thread that runs the location (dfir_rt_run, dfir_rt_main or
+ * dfir_rt_run_system, which runs every instance of an embedded system on
+ * that one thread, one tick at a time). One process runs one system. The
+ * runtime starts no threads; its signal handlers (SIGTERM, SIGINT) only set
+ * a flag and write a byte to a pipe that wakes its poll loop.
+ *
  *===---------------------------------------------------------------------===*/
 #ifndef DFIR_RT_H
 #define DFIR_RT_H
