@@ -17,9 +17,8 @@
 //===----------------------------------------------------------------------===//
 #include "tools/dfirc/Driver.h"
 
-extern "C" {
-#include "rt_internal.h"
-}
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -29,6 +28,7 @@ extern "C" {
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -222,19 +222,6 @@ std::string describeExit(int status) {
 
 } // namespace
 
-/// Points the `key_file` of deploy text `text` at `path`.
-void setKeyFile(std::string &text, const std::string &path) {
-  size_t at = text.find("\"key_file\"");
-  if (at == std::string::npos) return;
-  size_t open = text.find('"', text.find(':', at + 10));
-  size_t close = open + 1;
-  while (close < text.size() && text[close] != '"') close += text[close] == '\\' ? 2 : 1;
-  if (open == std::string::npos || close >= text.size()) return;
-  std::string quoted = "\"";
-  for (char c : path) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-  text.replace(open, close + 1 - open, quoted + "\"");
-}
-
 int runLaunch(const LaunchOptions &opts) {
   std::string text;
   struct stat st;
@@ -247,41 +234,55 @@ int runLaunch(const LaunchOptions &opts) {
     std::fprintf(stderr, "dfirc: error: cannot read `%s`: %s\n", opts.deployFile.c_str(), std::strerror(errno));
     return kExitUserError;
   }
-  char error[240];
-  dfir_json *root = dfir_rt_json_parse(text.data(), text.size(), error, sizeof error);
-  std::unique_ptr<dfir_json, void (*)(dfir_json *)> freeRoot(root, dfir_rt_json_free);
-  const dfir_json *locations = root ? dfir_rt_json_get(root, "locations") : nullptr;
-  if (!locations || locations->kind != DFIR_JSON_ARRAY) {
+  // The deploy data, read and edited as data (instances themselves read the
+  // file with the runtime's own parser).
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  std::string why;
+  if (!parsed) why = llvm::toString(parsed.takeError());
+  llvm::json::Object *root = parsed ? parsed->getAsObject() : nullptr;
+  llvm::json::Array *locations = root ? root->getArray("locations") : nullptr;
+  if (!locations) {
     std::fprintf(stderr, "dfirc: error: `%s` is not a deploy file: %s\n", opts.deployFile.c_str(),
-                 root ? "it has no `locations` array" : error);
+                 !why.empty() ? why.c_str() : root ? "it has no `locations` array" : "it is not a JSON object");
     return kExitUserError;
   }
   std::string dir = opts.deployFile.find('/') == std::string::npos
                         ? "."
                         : opts.deployFile.substr(0, opts.deployFile.find_last_of('/'));
-  // Ports given as 0: free ones, in a private copy of the file.
-  std::string resolved = text, deployPath = opts.deployFile;
-  size_t at = 0;
+  // Instance addresses with port 0: free ports, in a private copy of the file.
+  std::string deployPath = opts.deployFile;
   bool rewritten = false;
   std::vector<int> reservations; // held until the instances are stopped
-  while ((at = resolved.find(":0\"", at)) != std::string::npos) {
-    int reservation = -1;
-    int port = freePort(&reservation);
-    reservations.push_back(reservation);
-    if (port < 0) {
-      std::fprintf(stderr, "dfirc: error: no free loopback port for an instance\n");
-      return kExitUserError;
+  for (llvm::json::Value &l : *locations) {
+    llvm::json::Array *instances = l.getAsObject() ? l.getAsObject()->getArray("instances") : nullptr;
+    if (!instances) continue;
+    for (llvm::json::Value &i : *instances) {
+      llvm::json::Object *instance = i.getAsObject();
+      std::optional<llvm::StringRef> address = instance ? instance->getString("address") : std::nullopt;
+      if (!address || !address->ends_with(":0")) continue;
+      int reservation = -1;
+      int port = freePort(&reservation);
+      reservations.push_back(reservation);
+      if (port < 0) {
+        std::fprintf(stderr, "dfirc: error: no free loopback port for an instance\n");
+        return kExitUserError;
+      }
+      (*instance)["address"] = address->drop_back(1).str() + std::to_string(port);
+      rewritten = true;
     }
-    resolved.replace(at + 1, 1, std::to_string(port));
-    rewritten = true;
   }
   // The copy lives elsewhere: a key file named relative to the original is
   // named by its full path in the copy.
-  const dfir_json *keyFile = dfir_rt_json_get(root, "key_file");
-  if (rewritten && keyFile && keyFile->kind == DFIR_JSON_STRING && keyFile->string[0] != '/') {
+  std::optional<llvm::StringRef> keyFile = root->getString("key_file");
+  if (rewritten && keyFile && !keyFile->starts_with("/")) {
     char *real = realpath(dir.c_str(), nullptr);
-    if (real) setKeyFile(resolved, std::string(real) + "/" + keyFile->string);
+    if (real) (*root)["key_file"] = std::string(real) + "/" + keyFile->str();
     std::free(real);
+  }
+  std::string resolved;
+  if (rewritten) {
+    llvm::raw_string_ostream os(resolved);
+    os << llvm::formatv("{0:2}", *parsed) << "\n";
   }
   // The copy with the picked ports goes to $TMPDIR (or /tmp).
   const char *tmpDir = std::getenv("TMPDIR");
@@ -309,25 +310,25 @@ int runLaunch(const LaunchOptions &opts) {
   std::signal(SIGPIPE, SIG_IGN);
   catchStopSignals();
   std::vector<Instance> all;
-  for (uint32_t l = 0; l < locations->count; ++l) {
-    const dfir_json *loc = &locations->items[l];
-    const dfir_json *name = dfir_rt_json_get(loc, "name"), *exe = dfir_rt_json_get(loc, "executable");
-    const dfir_json *instances = dfir_rt_json_get(loc, "instances");
-    if (!name || name->kind != DFIR_JSON_STRING || !exe || exe->kind != DFIR_JSON_STRING || !instances ||
-        instances->kind != DFIR_JSON_ARRAY) {
+  for (uint32_t l = 0; l < locations->size(); ++l) {
+    const llvm::json::Object *loc = (*locations)[l].getAsObject();
+    std::optional<llvm::StringRef> name = loc ? loc->getString("name") : std::nullopt;
+    std::optional<llvm::StringRef> exe = loc ? loc->getString("executable") : std::nullopt;
+    const llvm::json::Array *instances = loc ? loc->getArray("instances") : nullptr;
+    if (!name || !exe || !instances) {
       std::fprintf(stderr, "dfirc: error: `%s`: location %u needs `name`, `executable` and `instances`\n",
                    opts.deployFile.c_str(), l);
       stopAll(all);
       return kExitUserError;
     }
-    std::string program = exe->string[0] == '/' ? exe->string : dir + "/" + exe->string;
-    for (uint32_t i = 0; i < instances->count; ++i) {
+    std::string program = exe->starts_with("/") ? exe->str() : dir + "/" + exe->str();
+    for (uint32_t i = 0; i < instances->size(); ++i) {
       if (stopSignal) { // interrupted while starting them
         stopAll(all);
         return 128 + stopSignal;
       }
       Instance in;
-      in.label = std::string(name->string) + "/" + std::to_string(i);
+      in.label = name->str() + "/" + std::to_string(i);
       int out[2], err[2], control[2];
       if (pipe(out) != 0 || pipe(err) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, control) != 0) {
         std::fprintf(stderr, "dfirc: error: cannot create pipes\n");
@@ -343,7 +344,7 @@ int runLaunch(const LaunchOptions &opts) {
       for (int fd : {out[0], out[1], err[0], err[1], control[0], control[1]})
         if (fd > 3) posix_spawn_file_actions_addclose(&actions, fd);
       std::string id = std::to_string(i);
-      std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->string, "--id", id};
+      std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->str(), "--id", id};
       std::vector<char *> argv;
       for (auto &a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
