@@ -590,15 +590,12 @@ int runBuild(const BuildOptions &opts) {
     return writeOutput(opts.output, text) ? kExitOk : kExitUserError;
   }
   if (opts.emit.empty() || opts.emit == "obj" || opts.emit == "asm") return buildNative(opts);
-  int code = kExitOk;
-  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
-  if (!s) return code;
-  std::fwrite(s->printed.data(), 1, s->printed.size(), stdout);
-  // --emit=ir (and its older name ir-opt): the program as compiled, after
-  // the passes, as DFIR text that compiles again to the same program.
-  return writeOutput(opts.output, s->compiled) ? kExitOk : kExitUserError;
+  // --emit=ir (and its older name ir-opt): what `dfirc opt` writes.
+  return runOpt({opts.input, opts.output, opts.diag, opts.pipeline});
 }
 
+/// The program as compiled, after the passes, as DFIR text that compiles
+/// again to the same program; requested printouts first.
 int runOpt(const OptOptions &opts) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);

@@ -132,26 +132,24 @@ def fake_receiver(dir):
     return fake, src, conn
 
 
-def impostor(dir):
+def answer_hello(dir, reply):
+    """A fake receiver answers the sender's hello with `reply`; prints how the sender ends."""
     fake, src, conn = fake_receiver(dir)
     conn.recv(4096)
-    conn.sendall(b"\0" + os.urandom(64))  # a challenge whose MAC no key made
+    conn.sendall(reply)
     src.wait(timeout=30)
     print("sender exit:", src.returncode)
     sys.stdout.write(src.stderr.read())
     conn.close()
     fake.close()
+
+
+def impostor(dir):
+    answer_hello(dir, b"\0" + os.urandom(64))  # a challenge whose MAC no key made
 
 
 def garbage(dir):
-    fake, src, conn = fake_receiver(dir)
-    conn.recv(4096)
-    conn.sendall(b"\x07HTTP/1.1 400 Bad Request\r\n")
-    src.wait(timeout=30)
-    print("sender exit:", src.returncode)
-    sys.stdout.write(src.stderr.read())
-    conn.close()
-    fake.close()
+    answer_hello(dir, b"\x07HTTP/1.1 400 Bad Request\r\n")
 
 
 def unanswered(dir):
