@@ -21,14 +21,56 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
+
+# How long a test waits for an instance to get somewhere (start, connect, print). A cold machine (executables and
+# libraries not in the page cache) can take seconds to start one; nothing here waits for a fixed time instead.
+PATIENCE = 30
+
+
+class Reports:
+    """What an instance reports on its control socket, as it would to `dfirc launch` (connecting, running, idle
+    ...), read as it comes so that the instance never blocks on a full socket."""
+
+    def __init__(self, sock):
+        self.seen, self.changed = set(), threading.Condition()
+        threading.Thread(target=self.read, args=(sock,), daemon=True).start()
+
+    def read(self, sock):
+        for line in sock.makefile("rb"):
+            with self.changed:
+                self.seen.add(line.split()[0].decode() if line.split() else "")
+                self.changed.notify_all()
+
+    def wait(self, word):
+        with self.changed:
+            if not self.changed.wait_for(lambda: word in self.seen, PATIENCE):
+                raise SystemExit("the instance did not report `%s` within %d s" % (word, PATIENCE))
 
 
 def start(dir, location, id=0, env=None):
-    return subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
+    """Starts an instance; `proc.reports` are its control reports. `proc.reports.wait("running")` returns once it
+    has set itself up (its signal handlers too) and connected to its peers."""
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
                              "--location", location, "--id", str(id)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, **(env or {})))
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(theirs.fileno(),),
+                            env=dict(os.environ, DFIR_CONTROL_FD=str(theirs.fileno()), **(env or {})))
+    theirs.close()
+    proc.reports = Reports(ours)
+    return proc
+
+
+def line_within(stream, what):
+    """The next line of `stream`, waiting at most PATIENCE seconds for it."""
+    got = []
+    reader = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(PATIENCE)
+    if not got or not got[0]:
+        raise SystemExit("no %s within %d s" % (what, PATIENCE))
+    return got[0]
 
 
 def address(dir, location, id=0):
@@ -41,12 +83,13 @@ def address(dir, location, id=0):
 
 
 def connect(addr):
-    for _ in range(200):
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
         try:
             return socket.create_connection(addr, timeout=5)
         except OSError:
             time.sleep(0.02)
-    raise SystemExit("cannot connect to the instance")
+    raise SystemExit("cannot connect to the instance within %d s" % PATIENCE)
 
 
 def hello(deploy, location_index, member, channels, version=2):
@@ -339,17 +382,19 @@ def mismatch(dir1, dir2):
 def late(dir):
     # The sender starts first and retries until the receiver listens.
     source = start(dir, "source")
-    time.sleep(0.5)
+    source.reports.wait("connecting")
+    time.sleep(0.3)
     sink = start(dir, "sink")
-    time.sleep(1.0)
+    got = line_within(sink.stdout, "item at the sink") + line_within(sink.stdout, "second item at the sink")
     print("source running:", source.poll() is None)
     code, out, err = stop(sink)
     print("sink exit:", code)
-    sys.stdout.write(out)
+    sys.stdout.write(got + out)
     stop(source)
     # Stopped (SIGTERM) while still retrying: it exits at once, without error.
     waiting = start(dir, "source")
-    time.sleep(0.5)
+    waiting.reports.wait("connecting")
+    time.sleep(0.3)
     began = time.monotonic()
     code, out, err = stop(waiting)
     print("stopped while connecting: exit", code, "within 2 s:", time.monotonic() - began < 2)
@@ -366,8 +411,8 @@ def orphan(dir):
     args = [os.path.join(dir, "sink"), "--deploy", os.path.join(dir, "deploy.json"), "--location", "sink", "--id", "0"]
     # A control descriptor that is not open is ignored with a warning (and the instance must then be stopped).
     stray = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=dict(os.environ, DFIR_CONTROL_FD="999"))
-    time.sleep(0.3)
-    print("stray:", stop(stray)[2].strip())
+    warning = line_within(stray.stderr, "warning")
+    print("stray:", (warning + stop(stray)[2]).strip())
     sink = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, DFIR_CONTROL_FD=str(theirs.fileno())), pass_fds=(theirs.fileno(),))
     theirs.close()

@@ -26,14 +26,7 @@ import time
 
 import socket
 
-from faults import address, build, free_port
-
-
-def start(dir, location, env=None):
-    return subprocess.Popen([os.path.join(dir, location), "--deploy", os.path.join(dir, "deploy.json"),
-                             "--location", location, "--id", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, **(env or {})))
+from faults import address, build, free_port, start, PATIENCE
 
 
 class Last:
@@ -54,14 +47,15 @@ def sender(dir):
     dst = start(dir, "dst")
     src = start(dir, "src")
     received, made = Last(dst), Last(src)
-    time.sleep(1.5)
+    src.reports.wait("running")
+    time.sleep(1.0)
     src.send_signal(signal.SIGTERM)
     src.wait(timeout=30)
     made.thread.join()
     print("sender exit:", src.returncode, "stderr:", repr(src.stderr.read()))
     print("made some:", made.value > 10)
     sent = made.value * 1000
-    deadline = time.time() + 30
+    deadline = time.time() + PATIENCE
     while received.value < sent and time.time() < deadline:
         time.sleep(0.05)
     print("received all:", received.value == sent, received.value, sent)
@@ -76,7 +70,9 @@ def together(dir):
         dst = start(dir, "dst")
         src = start(dir, "src")
         Last(dst), Last(src)
-        time.sleep(0.4)
+        src.reports.wait("running")
+        dst.reports.wait("running")
+        time.sleep(0.1)
         src.send_signal(signal.SIGTERM)
         dst.send_signal(signal.SIGTERM)
         for p in (src, dst):
@@ -92,7 +88,8 @@ def stalled(dir):
     dst = start(dir, "dst")
     src = start(dir, "src", env={"DFIR_STOP_TIMEOUT_MS": "500"})
     Last(dst), Last(src)
-    time.sleep(0.5)
+    src.reports.wait("running")
+    time.sleep(0.3)
     dst.send_signal(signal.SIGSTOP)
     time.sleep(1.0)  # the sender fills its buffers
     src.send_signal(signal.SIGTERM)
@@ -169,7 +166,9 @@ def dropped(dir):
     gen = start(dir, "gen")
     relay = start(dir, "relay", env={"DFIR_STOP_TIMEOUT_MS": "3000"})
     sink = start(dir, "sink", env={"DFIR_STOP_TIMEOUT_MS": "300"})
-    time.sleep(0.8)
+    for p in (gen, relay):  # each connected to the next
+        p.reports.wait("running")
+    time.sleep(0.5)
     relay.send_signal(signal.SIGTERM)
     sink.send_signal(signal.SIGTERM)
     for name, p in (("sink", sink), ("relay", relay)):
