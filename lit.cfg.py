@@ -40,6 +40,7 @@ if getattr(config, "dfirc_sanitized", False):
 else:
     config.substitutions.append(("%valgrind", "valgrind -q --error-exitcode=9"))
 config.substitutions.append(("%src_root", src_root))
+config.substitutions.append(("%obj_root", obj_root))
 
 # `netns`: this run may create network namespaces (root, with `ip`): the
 # deployment test across namespaces needs it and is UNSUPPORTED otherwise.

@@ -1,0 +1,267 @@
+//===- Aggregates.h - fold, reduce, scan, fold_keyed, reduce_keyed, sort ---===//
+//
+// Part of ops/Ops.cpp (OpGen.h). Operators that combine the items of a tick
+// (or of all ticks, when 'static). The blocking ones emit in the `Blocking`
+// phase of their stratum, once all their input has arrived.
+//
+// A 'static accumulator whose value holds strings or lists is kept encoded
+// in a table (t0) between ticks: tick memory would not outlive it.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backend-llvm/ops/OpGen.h"
+
+namespace dfir::backend::ops {
+
+/// acc (and t0 for a 'static accumulator that points into memory).
+inline void layoutAccumulator(LocationCodegen &g, const Operator &op, OpState &s) {
+  s.acc = g.addField(g.types().lower(op.outTypes[0]));
+  if (LocationCodegen::isStatic(op) && g.holdsPointers(op.outTypes[0])) s.t0 = g.addTableField();
+}
+
+inline bool savesAccumulator(Site &x) { return LocationCodegen::isStatic(x.op) && x.st.t0 >= 0; }
+
+inline void restoreAccumulator(Site &x) {
+  auto &b = x.b;
+  Runtime &rt = x.g.rt();
+  llvm::Value *table = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
+  llvm::Value *entry = b.CreateCall(rt.mapFind(), {table, rt.bytes(""), b.getInt64(0)});
+  x.g.ifThen(b, b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0)), [&] {
+    llvm::Value *acc = x.gen().decode(rt.entryValue(b, entry, b.getInt64(0)), x.op.outTypes[0]);
+    b.CreateStore(acc, x.field(x.st.acc));
+  });
+}
+
+inline void saveAccumulator(Site &x) {
+  auto &b = x.b;
+  llvm::Value *acc = b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), x.field(x.st.acc));
+  auto [bytes, len] = x.gen().encode(acc, x.op.outTypes[0], 1);
+  b.CreateCall(x.g.rt().mapPut(), {x.field(x.st.t0), x.g.rt().bytes(""), b.getInt64(0), bytes, len});
+}
+
+/// The initial accumulator (`init` or `|| init`).
+inline llvm::Value *initialValue(Site &x) { return x.gen().call(*x.op.args[0], {}); }
+
+/// fold and scan: acc starts from the initial value when the location
+/// starts, and every tick unless 'static.
+struct FoldLike : Stateful {
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) { layoutAccumulator(g, op, s); }
+  static void init(Site &x) { x.b.CreateStore(initialValue(x), x.field(x.st.acc)); }
+  static void tickStart(Site &x) {
+    if (savesAccumulator(x))
+      restoreAccumulator(x);
+    else if (!LocationCodegen::isStatic(x.op))
+      x.b.CreateStore(initialValue(x), x.field(x.st.acc));
+  }
+  static llvm::Value *tickEnd(Site &x) {
+    if (savesAccumulator(x)) saveAccumulator(x);
+    return nullptr;
+  }
+};
+
+template <> struct OpGen<OpKind::Fold> : FoldLike {
+  static bool keepsPointers(LocationCodegen &g, const Operator &op, unsigned) {
+    return g.holdsPointers(op.outTypes[0]);
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    llvm::Value *slot = x.field(x.st.acc);
+    llvm::Type *t = x.g.types().lower(x.op.outTypes[0]);
+    x.b.CreateStore(x.gen().call(*x.op.args[1], {x.b.CreateLoad(t, slot), item}), slot);
+  }
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase == Phase::Blocking)
+      x.emit(0, x.b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), x.field(x.st.acc)));
+  }
+};
+
+/// Emits every running value.
+template <> struct OpGen<OpKind::Scan> : FoldLike {
+  static bool keepsPointers(LocationCodegen &g, const Operator &op, unsigned) {
+    return g.holdsPointers(op.args[0]->type) || g.holdsPointers(op.outTypes[0]);
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    llvm::Value *slot = x.field(x.st.acc);
+    llvm::Value *acc = x.gen().call(*x.op.args[1], {x.b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), slot), item});
+    x.b.CreateStore(acc, slot);
+    x.emit(0, acc);
+  }
+  static void pull(Site &, Phase, llvm::Value *) {}
+};
+
+/// acc, and has: whether acc holds a value yet.
+template <> struct OpGen<OpKind::Reduce> : Stateful {
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    layoutAccumulator(g, op, s);
+    s.has = g.addField(llvm::Type::getInt8Ty(g.context()));
+  }
+  static void tickStart(Site &x) {
+    if (savesAccumulator(x))
+      restoreAccumulator(x);
+    else if (!LocationCodegen::isStatic(x.op))
+      x.b.CreateStore(x.b.getInt8(0), x.field(x.st.has));
+  }
+  static llvm::Value *has(Site &x) {
+    return x.b.CreateICmpNE(x.b.CreateLoad(x.b.getInt8Ty(), x.field(x.st.has)), x.b.getInt8(0));
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    llvm::Value *slot = x.field(x.st.acc);
+    llvm::Type *t = x.g.types().lower(x.op.outTypes[0]);
+    llvm::BasicBlock *combine = x.block("combine"), *first = x.block("first"), *done = x.block("done");
+    b.CreateCondBr(has(x), combine, first);
+    b.SetInsertPoint(combine);
+    b.CreateStore(x.gen().call(*x.op.args[0], {b.CreateLoad(t, slot), item}), slot);
+    b.CreateBr(done);
+    b.SetInsertPoint(first);
+    b.CreateStore(item, slot);
+    b.CreateStore(b.getInt8(1), x.field(x.st.has));
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Blocking) return;
+    x.g.ifThen(x.b, has(x), [&] { x.emit(0, x.b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), x.field(x.st.acc))); });
+  }
+  static llvm::Value *tickEnd(Site &x) {
+    if (savesAccumulator(x)) x.g.ifThen(x.b, has(x), [&] { saveAccumulator(x); });
+    return nullptr;
+  }
+};
+
+/// t0: each key's accumulator, encoded.
+struct Keyed : Stateful {
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
+  static void tickStart(Site &x) {
+    if (!LocationCodegen::isStatic(x.op))
+      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
+  }
+  /// `combine` is the closure argument that merges a value into an
+  /// accumulator; `first` makes the accumulator of a new key.
+  static void update(Site &x, llvm::Value *item, const Expr &combine,
+                     const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    ExprCodegen gen = x.gen();
+    const Type *keyType = x.op.inTypes[0]->elems[0];
+    const Type *accType = x.op.outTypes[0]->elems[1];
+    llvm::Value *key = b.CreateExtractValue(item, {0});
+    llvm::Value *val = b.CreateExtractValue(item, {1});
+    llvm::Value *table = x.field(x.st.t0);
+    auto [kb, kl] = gen.encode(key, keyType, 0);
+    llvm::Value *entry = b.CreateCall(rt.mapFind(), {b.CreateLoad(b.getPtrTy(), table), kb, kl});
+    llvm::Value *known = b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0));
+    llvm::BasicBlock *old = x.block("stored"), *fresh = x.block("fresh"), *join = x.block("update");
+    b.CreateCondBr(known, old, fresh);
+    b.SetInsertPoint(old);
+    llvm::Value *storedBytes = rt.entryValue(b, entry, b.getInt64(0));
+    llvm::Value *combined = gen.call(combine, {gen.decode(storedBytes, accType), val});
+    if (gen.fixedEncodedSize(accType)) {
+      // Same size: updated in place in the table.
+      gen.encodeInto(storedBytes, combined, accType);
+      b.CreateBr(join);
+      b.SetInsertPoint(fresh);
+      llvm::Value *initial = first(gen, val);
+      auto [kb2, kl2] = gen.encode(key, keyType, 0);
+      auto [vb, vl] = gen.encode(initial, accType, 1);
+      b.CreateCall(rt.mapPut(), {table, kb2, kl2, vb, vl});
+      b.CreateBr(join);
+      b.SetInsertPoint(join);
+      return;
+    }
+    llvm::BasicBlock *oldEnd = b.GetInsertBlock();
+    b.CreateBr(join);
+    b.SetInsertPoint(fresh);
+    llvm::Value *initial = first(gen, val);
+    llvm::BasicBlock *freshEnd = b.GetInsertBlock();
+    b.CreateBr(join);
+    b.SetInsertPoint(join);
+    llvm::PHINode *acc = b.CreatePHI(combined->getType(), 2);
+    acc->addIncoming(combined, oldEnd);
+    acc->addIncoming(initial, freshEnd);
+    // Re-encode the key: the scratch slot may have been reused by the closure.
+    auto [kb2, kl2] = gen.encode(key, keyType, 0);
+    auto [vb, vl] = gen.encode(acc, accType, 1);
+    b.CreateCall(rt.mapPut(), {table, kb2, kl2, vb, vl});
+  }
+  /// Every (key, accumulator), emitted when the stratum's input is complete.
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Blocking) return;
+    auto &b = x.b;
+    ExprCodegen gen = x.gen();
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
+    llvm::Value *lenSlot = x.g.entryAlloca(b, b.getInt64Ty());
+    x.g.forEachEntry(b, table, "keyed", [&](llvm::Value *entry) {
+      const Type *out = x.op.outTypes[0];
+      llvm::Value *key = gen.decode(b.CreateCall(x.g.rt().entryKey(), {entry, lenSlot}), out->elems[0]);
+      llvm::Value *acc = gen.decode(x.g.rt().entryValue(b, entry, b.getInt64(0)), out->elems[1]);
+      x.emit(0, makePair(x, out, key, acc));
+    });
+  }
+};
+
+template <> struct OpGen<OpKind::FoldKeyed> : Keyed {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    const Expr &init = *x.op.args[0], &combine = *x.op.args[1];
+    update(x, item, combine, [&](ExprCodegen &gen, llvm::Value *val) { return gen.call(combine, {gen.call(init, {}), val}); });
+  }
+};
+
+template <> struct OpGen<OpKind::ReduceKeyed> : Keyed {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    update(x, item, *x.op.args[0], [](ExprCodegen &, llvm::Value *val) { return val; });
+  }
+};
+
+/// cur: the tick's items, sorted and emitted when they are all there.
+struct Sorted : Stateful {
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.cur = g.addVecField(); }
+  static void tickStart(Site &) {}
+  static void push(Site &x, unsigned, llvm::Value *item) { x.g.pushVec(x.b, x.state, x.st.cur, item); }
+  static void sortAndEmit(Site &x, llvm::Function *comparator) {
+    llvm::Type *t = x.g.types().lower(x.op.inTypes[0]);
+    x.b.CreateCall(x.g.rt().sort(), {x.field(x.st.cur), x.g.sizeOf(t), comparator});
+    x.g.emitVec(x.b, x.state, x.id, x.st.cur, x.op.inTypes[0]);
+  }
+  /// A comparator `int cmp(const void *a, const void *b)` of items ordered
+  /// by `order`.
+  static llvm::Function *comparator(Site &x, const std::function<llvm::Value *(ExprCodegen &, llvm::IRBuilder<> &,
+                                                                               llvm::Value *, llvm::Value *)> &order) {
+    llvm::LLVMContext &ctx = x.g.context();
+    auto *ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::Function *f = x.g.newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr, ptr}, false),
+                                        "cmp." + x.op.name, false);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+    ExprCodegen gen = x.g.exprGen(b, x.op);
+    llvm::Type *t = x.g.types().lower(x.op.inTypes[0]);
+    b.CreateRet(order(gen, b, b.CreateLoad(t, f->getArg(0)), b.CreateLoad(t, f->getArg(1))));
+    return f;
+  }
+};
+
+template <> struct OpGen<OpKind::Sort> : Sorted {
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Blocking) return;
+    const Type *it = x.op.inTypes[0];
+    if (it->kind == Type::Int && it->bits == 64) {
+      x.b.CreateCall(x.g.rt().sortI64(), {x.field(x.st.cur), x.b.getInt32(it->isSigned)});
+      x.g.emitVec(x.b, x.state, x.id, x.st.cur, it);
+      return;
+    }
+    sortAndEmit(x, comparator(x, [&](ExprCodegen &gen, llvm::IRBuilder<> &, llvm::Value *a, llvm::Value *c) {
+                  return gen.order(a, c, it);
+                }));
+  }
+};
+
+template <> struct OpGen<OpKind::SortByKey> : Sorted {
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Blocking) return;
+    const Expr &key = *x.op.args[0];
+    sortAndEmit(x, comparator(x, [&](ExprCodegen &gen, llvm::IRBuilder<> &, llvm::Value *a, llvm::Value *c) {
+                  return gen.order(gen.call(key, {a}), gen.call(key, {c}), key.kids[0]->type);
+                }));
+  }
+};
+
+} // namespace dfir::backend::ops

@@ -1,0 +1,126 @@
+//===- Elementwise.h - map, filter, filter_map, flat_map, flatten, ... ----===//
+//
+// Part of ops/Ops.cpp (OpGen.h). Operators that work on one item at a time:
+// the fused chains of the generated code. `enumerate` and `unique` keep a
+// counter or a set, and still pass each item on as it comes.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backend-llvm/ops/OpGen.h"
+#include "ir/ExprAnalysis.h"
+
+namespace dfir::backend::ops {
+
+template <> struct OpGen<OpKind::Map> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) { x.emit(0, x.gen().call(*x.op.args[0], {item})); }
+};
+
+template <> struct OpGen<OpKind::Filter> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    llvm::Value *keep = x.gen().call(*x.op.args[0], {item});
+    x.g.ifThen(x.b, keep, [&] { x.emit(0, item); });
+  }
+};
+
+template <> struct OpGen<OpKind::FilterMap> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    llvm::Value *o = x.gen().call(*x.op.args[0], {item});
+    x.g.ifThen(x.b, x.b.CreateExtractValue(o, {0}), [&] { x.emit(0, x.b.CreateExtractValue(o, {1})); });
+  }
+};
+
+template <> struct OpGen<OpKind::FlatMap> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    ExprCodegen gen = x.gen();
+    const Expr &fn = *x.op.args[0];
+    auto each = [&](llvm::Value *i) { x.emit(0, i); };
+    if (fn.kind == Expr::Lambda && fn.kids[0]->kind == Expr::Range) {
+      // `|x| lo..hi`: loop in place, no list.
+      const Expr &range = *fn.kids[0];
+      std::vector<llvm::Value *> bounds;
+      for (auto &k : range.kids) bounds.push_back(gen.callWith(fn, {item}, *k));
+      x.g.loop(b, bounds[0], bounds[1], each, range.kids[0]->type->isSigned);
+    } else if (fn.kind == Expr::Lambda && fn.kids[0]->kind == Expr::List && isPure(*fn.kids[0])) {
+      // `|x| [a, b]`: each element emitted as it is made, no list.
+      for (auto &element : fn.kids[0]->kids) x.emit(0, gen.callWith(fn, {item}, *element));
+    } else if (fn.kind == Expr::Lambda && fn.kids[0]->type->kind == Type::Range) {
+      // A range computed by the closure (`if c { 0..x } else { 0..1 }`).
+      llvm::Value *range = gen.call(fn, {item});
+      x.g.loop(b, b.CreateExtractValue(range, {0}), b.CreateExtractValue(range, {1}), each,
+               fn.kids[0]->type->elems[0]->isSigned);
+    } else {
+      x.g.emitElements(b, gen, x.state, x.id, gen.call(fn, {item}), x.op.outTypes[0]);
+    }
+  }
+};
+
+template <> struct OpGen<OpKind::Flatten> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    if (x.op.inTypes[0]->kind == Type::Option) {
+      x.g.ifThen(b, b.CreateExtractValue(item, {0}), [&] { x.emit(0, b.CreateExtractValue(item, {1})); });
+    } else {
+      ExprCodegen gen = x.gen();
+      x.g.emitElements(b, gen, x.state, x.id, item, x.op.outTypes[0]);
+    }
+  }
+};
+
+template <> struct OpGen<OpKind::Inspect> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    x.gen().call(*x.op.args[0], {item});
+    x.emit(0, item);
+  }
+};
+
+template <> struct OpGen<OpKind::Identity> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) { x.emit(0, item); }
+};
+
+template <> struct OpGen<OpKind::Assert> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    ExprCodegen gen = x.gen();
+    gen.runtimeError(x.b.CreateNot(gen.call(*x.op.args[0], {item})), "assertion failed");
+    x.emit(0, item);
+  }
+};
+
+/// acc: the next index; from 0 every tick unless 'static.
+template <> struct OpGen<OpKind::Enumerate> : Stateful {
+  static constexpr bool kStreams = true;
+  static bool keepsPointers(LocationCodegen &, const Operator &, unsigned) { return false; }
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) {
+    s.acc = g.addField(llvm::Type::getInt64Ty(g.context()));
+  }
+  static void tickStart(Site &x) {
+    if (!LocationCodegen::isStatic(x.op)) x.b.CreateStore(x.b.getInt64(0), x.field(x.st.acc));
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    llvm::Value *slot = x.field(x.st.acc);
+    llvm::Value *n = b.CreateLoad(b.getInt64Ty(), slot);
+    b.CreateStore(b.CreateAdd(n, b.getInt64(1)), slot);
+    x.emit(0, makePair(x, x.op.outTypes[0], n, item));
+  }
+  static void pull(Site &, Phase, llvm::Value *) {}
+};
+
+/// t0: the items seen (this tick, or ever when 'static).
+template <> struct OpGen<OpKind::Unique> : Stateful {
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
+  static void tickStart(Site &x) {
+    if (!LocationCodegen::isStatic(x.op))
+      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    auto [bytes, len] = x.gen().encode(item, x.op.inTypes[0], 0);
+    llvm::Value *added = b.CreateCall(x.g.rt().setInsert(), {x.field(x.st.t0), bytes, len});
+    x.g.ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] { x.emit(0, item); });
+  }
+  static void pull(Site &, Phase, llvm::Value *) {}
+};
+
+} // namespace dfir::backend::ops

@@ -1,0 +1,116 @@
+//===- Ops.cpp - The operators' hooks, dispatched by kind -----------------===//
+//
+// One exhaustive switch per hook, generated from ir/Operators.def: each case
+// calls the hook of `OpGen<OpKind::Id>` (OpGen.h). A row of Operators.def
+// without its OpGen specialization, or a specialization without one of the
+// hooks, does not compile (test/backend/op_hooks.test shows it).
+//
+//===----------------------------------------------------------------------===//
+#include "backend-llvm/ops/Aggregates.h"
+#include "backend-llvm/ops/Binary.h"
+#include "backend-llvm/ops/Elementwise.h"
+#include "backend-llvm/ops/Routing.h"
+#include "backend-llvm/ops/Sinks.h"
+#include "backend-llvm/ops/Sources.h"
+#include "backend-llvm/ops/Ticks.h"
+
+namespace dfir::backend {
+
+void Site::emit(unsigned port, llvm::Value *value) { g.emit(b, state, id, port, value); }
+llvm::Value *Site::field(int index) { return g.field(b, state, index); }
+ExprCodegen Site::gen() { return g.exprGen(b, op); }
+
+namespace ops {
+
+void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+  switch (op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::layout(g, op, s);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+void init(Site &site) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::init(site);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+void fini(Site &site) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::fini(site);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+void tickStart(Site &site) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::tickStart(site);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+void push(Site &site, unsigned port, llvm::Value *item) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::push(site, port, item);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+void pull(Site &site, Phase phase, llvm::Value *firstTick) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::pull(site, phase, firstTick);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+llvm::Value *tickEnd(Site &site) {
+  switch (site.op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::tickEnd(site);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+bool streams(OpKind kind) {
+  switch (kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::kStreams;
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+bool makesItems(OpKind kind) {
+  switch (kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::kMakesItems;
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+bool keepsPointers(LocationCodegen &g, const Operator &op, unsigned port) {
+  switch (op.kind) {
+#define OP(ID, ...)                                                                                                 \
+  case OpKind::ID: return OpGen<OpKind::ID>::keepsPointers(g, op, port);
+#include "ir/Operators.def"
+  }
+  DFIR_CHECK(false, "an operator kind outside Operators.def");
+}
+
+} // namespace ops
+} // namespace dfir::backend
