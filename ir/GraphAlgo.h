@@ -14,7 +14,7 @@ namespace dfir {
 std::vector<int> stronglyConnected(const std::vector<std::vector<int>> &succ);
 
 /// True for operators whose output belongs to the next tick.
-inline bool crossesTick(OpKind k) { return k == OpKind::DeferTick || k == OpKind::DeferTickLazy; }
+inline bool crossesTick(OpKind k) { return opInfo(k).crossesTick(); }
 
 namespace ir {
 /// Successor lists of the operator graph within one tick: edges leaving

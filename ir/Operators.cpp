@@ -26,9 +26,9 @@ static std::vector<ArgShape> parseArgs(const char *spec) {
 
 const std::vector<OpInfo> &allOperators() {
   static const std::vector<OpInfo> table = {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING)      \
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING, TICKS)                 \
   {OpKind::ID, NAME, InputShape::IN, OutputShape::OUT, parseArgs(ARGS), LIFETIMES, TYPES, BLOCKING,    \
-   Flow::FLOW, Partitioning::PART, Decoupling::DECOUPLING},
+   Flow::FLOW, Partitioning::PART, Decoupling::DECOUPLING, Ticks::TICKS},
 #include "ir/Operators.def"
   };
   return table;

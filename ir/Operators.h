@@ -7,7 +7,7 @@
 namespace dfir {
 
 enum class OpKind {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING) ID,
+#define OP(ID, ...) ID,
 #include "ir/Operators.def"
 };
 
@@ -16,6 +16,7 @@ enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional }
 enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
 enum class Decoupling { PerItem, Monotone, Accumulates, TickBound, Source };
+enum class Ticks { InTick, Wakes, Defers, DefersLazily };
 
 /// The shape of one operator argument.
 struct ArgShape {
@@ -35,6 +36,12 @@ struct OpInfo {
   Flow flow;
   Partitioning partitioning;
   Decoupling decoupling;
+  Ticks ticks;
+
+  /// Whether it emits its items in the next tick.
+  bool crossesTick() const { return ticks == Ticks::Defers || ticks == Ticks::DefersLazily; }
+  /// Whether it makes its location run a tick (items from outside, or for the next tick).
+  bool drivesTicks() const { return ticks == Ticks::Wakes || ticks == Ticks::Defers; }
 
   /// Ports past the mask's width (a `union` has any number) never block;
   /// shifting by them would be undefined.

@@ -81,18 +81,6 @@ bool allStatic(const ir::Operator &op) {
   return true;
 }
 
-/// Whether an operator makes its location tick (a message, an item for
-/// the next tick, a line of input, a timer).
-bool drivesTicks(const ir::Operator &op) {
-  switch (op.kind) {
-  case OpKind::Recv:
-  case OpKind::DeferTick:
-  case OpKind::SourceStdin:
-  case OpKind::SourceInterval: return true;
-  default: return false;
-  }
-}
-
 /// Whether everything operator `id` emits reaches a `unique::<'static>()`
 /// through pure per-item operators only (so repeats are dropped before
 /// anything can see them).
@@ -139,7 +127,44 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   case OpKind::AntiJoin:
   case OpKind::Difference: reemits = firstStatic; break; // the stored [pos]
   case OpKind::MultisetDelta: return true;              // compares with the tick before
-  default: return false;
+  // 'static state that only emits what arrives: a counter, a set, a
+  // running value, unmatched items.
+  case OpKind::Enumerate:
+  case OpKind::Unique:
+  case OpKind::Scan:
+  case OpKind::Zip:
+  // Nothing arrives, nothing leaves.
+  case OpKind::SourceIter:
+  case OpKind::SourceStdin:
+  case OpKind::SourceFile:
+  case OpKind::SourceInterval:
+  case OpKind::Initialize:
+  case OpKind::Recv:
+  case OpKind::Null:
+  case OpKind::ForEach:
+  case OpKind::DestFile:
+  case OpKind::Send:
+  case OpKind::Map:
+  case OpKind::Filter:
+  case OpKind::FilterMap:
+  case OpKind::FlatMap:
+  case OpKind::Flatten:
+  case OpKind::Inspect:
+  case OpKind::Identity:
+  case OpKind::DeferTick:
+  case OpKind::DeferTickLazy:
+  case OpKind::NextStratum:
+  case OpKind::Assert:
+  case OpKind::Sort:
+  case OpKind::SortByKey:
+  case OpKind::Union:
+  case OpKind::Chain:
+  case OpKind::CrossSingleton:
+  case OpKind::DeferSignal:
+  case OpKind::Tee:
+  case OpKind::Partition:
+  case OpKind::DemuxEnum:
+  case OpKind::Unzip: return false;
   }
   std::vector<int> seen;
   return reemits && !dedupedDownstream(p, id, seen);
@@ -182,10 +207,49 @@ std::string blocker(const ir::Program &p, int id) {
   case OpKind::Difference:
     return name + " removes what its `[neg]` input holds in the tick; after decoupling, an item may arrive before "
                   "the one that should remove it";
-  default:
-    return name + " depends on which items arrive together in one tick; after decoupling, items of one tick may "
-                  "arrive in different ticks";
+  case OpKind::Enumerate:
+  case OpKind::Scan:
+  case OpKind::NextStratum:
+  case OpKind::MultisetDelta:
+  case OpKind::Chain:
+  case OpKind::Zip:
+  case OpKind::CrossSingleton:
+  case OpKind::DeferSignal:
+  // (The kinds below are not TickBound: answered above.)
+  case OpKind::SourceIter:
+  case OpKind::SourceStdin:
+  case OpKind::SourceFile:
+  case OpKind::SourceInterval:
+  case OpKind::Initialize:
+  case OpKind::Recv:
+  case OpKind::Null:
+  case OpKind::ForEach:
+  case OpKind::DestFile:
+  case OpKind::Send:
+  case OpKind::Map:
+  case OpKind::Filter:
+  case OpKind::FilterMap:
+  case OpKind::FlatMap:
+  case OpKind::Flatten:
+  case OpKind::Inspect:
+  case OpKind::Identity:
+  case OpKind::Unique:
+  case OpKind::Persist:
+  case OpKind::DeferTick:
+  case OpKind::DeferTickLazy:
+  case OpKind::Assert:
+  case OpKind::Union:
+  case OpKind::Join:
+  case OpKind::JoinMultiset:
+  case OpKind::CrossJoin:
+  case OpKind::CrossJoinMultiset:
+  case OpKind::Tee:
+  case OpKind::Partition:
+  case OpKind::DemuxEnum:
+  case OpKind::Unzip: break;
   }
+  return name + " depends on which items arrive together in one tick; after decoupling, items of one tick may "
+                "arrive in different ticks";
 }
 } // namespace
 
@@ -323,7 +387,7 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   // many ticks ran must not be on a side whose ticks change.
   ir::OpId movedDriver, keptDriver;
   for (ir::OpId id : ops) {
-    if (!drivesTicks(p.ops[id])) continue;
+    if (!p.ops[id].info().drivesTicks()) continue;
     ir::OpId &d = moved[id] ? movedDriver : keptDriver;
     if (!d.valid()) d = id;
   }
