@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "support/Json.h"
 #include "support/SourceLoc.h"
 
 #include <cstdint>

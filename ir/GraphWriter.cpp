@@ -2,6 +2,7 @@
 
 #include "ir/GraphAlgo.h"
 #include "ir/Printer.h"
+#include "support/Json.h"
 
 #include <cstdio>
 #include <map>
@@ -158,48 +159,58 @@ std::string writeMermaid(const Program &p, const GraphLayout &layout) {
 
 // ----------------------------------------------------------------- json --
 
-std::string json(const std::string &s) { return "\"" + jsonEscape(s) + "\""; }
-
 std::string writeJson(const Program &p, const GraphLayout &layout) {
-  std::string out = "{\n  \"locations\": [";
-  for (size_t i = 0; i < p.locations.size(); ++i) {
-    const Location &l = p.locations[i];
-    out += std::string(i ? "," : "") + "\n    {\"name\": " + json(l.name) + ", \"kind\": \"" +
-           (l.isCluster ? "cluster" : "process") + "\", \"size\": " + std::to_string(l.size) + "}";
-  }
-  out += "\n  ],\n  \"operators\": [";
+  std::vector<JsonRecord> locations, operators, edges, channels;
+  for (const Location &l : p.locations)
+    locations.push_back(JsonRecord()
+                            .add("name", jsonString(l.name))
+                            .add("kind", l.isCluster ? "cluster" : "process")
+                            .add("size", static_cast<int64_t>(l.size)));
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Operator &op = p.ops[i];
-    out += std::string(i ? "," : "") + "\n    {\"id\": " + std::to_string(i) + ", \"name\": " + json(op.name) +
-           ", \"op\": " + json(op.info().name) + ", \"call\": " + json(printOperatorCall(p, op)) +
-           ", \"location\": " + json(p.locations[op.location].name) + ", \"stratum\": " +
-           std::to_string(layout.stratum[i]) + ", \"subgraph\": " + std::to_string(layout.subgraph[i]) + "}";
+    operators.push_back(JsonRecord()
+                            .add("id", static_cast<int64_t>(i))
+                            .add("name", jsonString(op.name))
+                            .add("op", op.info().name)
+                            .add("call", jsonString(printOperatorCall(p, op)))
+                            .add("location", jsonString(p.locations[op.location].name))
+                            .add("stratum", layout.stratum[i])
+                            .add("subgraph", layout.subgraph[i]));
   }
-  out += "\n  ],\n  \"edges\": [";
   for (size_t i = 0; i < p.edges.size(); ++i) {
     const Edge &e = p.edges[i];
     EdgeStyle style = styleOf(p, layout, static_cast<int>(i));
-    out += std::string(i ? "," : "") + "\n    {\"from\": " + std::to_string(e.from) + ", \"from_port\": " +
-           json(printOutputPort(p, e)) + ", \"to\": " + std::to_string(e.to) + ", \"to_port\": " +
-           json(printInputPort(p, e)) + ", \"type\": " + json(typeToString(e.type)) + ", \"blocking\": " +
-           (style == EdgeStyle::Blocking ? "true" : "false") + ", \"next_tick\": " +
-           (style == EdgeStyle::NextTick ? "true" : "false") + ", \"handoff\": " +
-           (layout.handoffEdges.count(static_cast<int>(i)) ? "true" : "false") + "}";
+    edges.push_back(JsonRecord()
+                        .add("from", static_cast<int64_t>(e.from))
+                        .add("from_port", jsonString(printOutputPort(p, e)))
+                        .add("to", static_cast<int64_t>(e.to))
+                        .add("to_port", jsonString(printInputPort(p, e)))
+                        .add("type", jsonString(typeToString(e.type)))
+                        .add("blocking", style == EdgeStyle::Blocking)
+                        .add("next_tick", style == EdgeStyle::NextTick)
+                        .add("handoff", layout.handoffEdges.count(static_cast<int>(i)) != 0));
   }
-  out += "\n  ],\n  \"channels\": [";
-  for (size_t i = 0; i < p.channels.size(); ++i) {
-    const Channel &c = p.channels[i];
-    const char *mode = c.mode == ChannelMode::Broadcast ? "broadcast" : c.mode == ChannelMode::Hash ? "hash" : "direct";
-    out += std::string(i ? "," : "") + "\n    {\"name\": " + json(c.name) + ", \"from\": " +
-           json(p.locations[c.from].name) + ", \"to\": " + json(p.locations[c.to].name) + ", \"mode\": \"" + mode +
-           "\", \"type\": " + json(typeToString(c.elem)) + ", \"send\": " + std::to_string(c.sendOp) +
-           ", \"recv\": " + std::to_string(c.recvOp) +
-           (c.batch.enabled() ? ", \"batch\": {\"count\": " + std::to_string(c.batch.count) +
-                                    ", \"micros\": " + std::to_string(c.batch.micros) + "}"
-                              : std::string()) +
-           "}";
+  for (const Channel &c : p.channels) {
+    JsonRecord channel;
+    channel.add("name", jsonString(c.name))
+        .add("from", jsonString(p.locations[c.from].name))
+        .add("to", jsonString(p.locations[c.to].name))
+        .add("mode", c.mode == ChannelMode::Broadcast ? "broadcast" : c.mode == ChannelMode::Hash ? "hash" : "direct")
+        .add("type", jsonString(typeToString(c.elem)))
+        .add("send", static_cast<int64_t>(c.sendOp))
+        .add("recv", static_cast<int64_t>(c.recvOp));
+    if (c.batch.enabled())
+      channel.add("batch", JsonRecord()
+                               .add("count", static_cast<int64_t>(c.batch.count))
+                               .add("micros", static_cast<int64_t>(c.batch.micros)));
+    channels.push_back(channel);
   }
-  return out + "\n  ]\n}\n";
+  return JsonDocument()
+      .add("locations", locations)
+      .add("operators", operators)
+      .add("edges", edges)
+      .add("channels", channels)
+      .str();
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 #include "support/Diagnostics.h"
 #include "support/Json.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <cstdio>
 
 namespace dfir {
@@ -152,33 +154,35 @@ void TextDiagnosticPrinter::print(const Diagnostic &d) {
 
 // ----------------------------------------------------------------- json --
 
-std::string JsonDiagnosticPrinter::toJson(const Diagnostic &d) const {
-  std::string out = "{\"severity\":\"";
-  out += severityName(d.severity);
-  out += "\",\"kind\":\"";
-  out += diagKindInfo(d.id).name;
-  out += "\",\"message\":\"" + jsonEscape(d.message) + "\"";
-  if (d.range.valid()) {
-    LineCol b = sm_.lineCol(d.range.begin);
-    LineCol e = sm_.lineCol(SourceLoc{d.range.begin.file, d.range.end});
-    out += ",\"file\":\"" + jsonEscape(sm_.name(d.range.begin.file)) + "\"";
-    out += ",\"line\":" + std::to_string(b.line) + ",\"column\":" + std::to_string(b.column);
-    out += ",\"end_line\":" + std::to_string(e.line) + ",\"end_column\":" + std::to_string(e.column);
-  }
-  if (!d.notes.empty()) {
-    out += ",\"notes\":[";
-    for (size_t i = 0; i < d.notes.size(); ++i) {
-      if (i) out += ",";
-      out += toJson(d.notes[i]);
+void JsonDiagnosticPrinter::write(llvm::json::OStream &o, const Diagnostic &d) const {
+  o.object([&] {
+    o.attribute("severity", severityName(d.severity));
+    o.attribute("kind", diagKindInfo(d.id).name);
+    o.attribute("message", jsonString(d.message));
+    if (d.range.valid()) {
+      LineCol b = sm_.lineCol(d.range.begin);
+      LineCol e = sm_.lineCol(SourceLoc{d.range.begin.file, d.range.end});
+      o.attribute("file", jsonString(sm_.name(d.range.begin.file)));
+      o.attribute("line", static_cast<int64_t>(b.line));
+      o.attribute("column", static_cast<int64_t>(b.column));
+      o.attribute("end_line", static_cast<int64_t>(e.line));
+      o.attribute("end_column", static_cast<int64_t>(e.column));
     }
-    out += "]";
-  }
-  out += "}";
-  return out;
+    if (!d.notes.empty())
+      o.attributeArray("notes", [&] {
+        for (const Diagnostic &n : d.notes) write(o, n);
+      });
+  });
 }
 
 void JsonDiagnosticPrinter::handle(const Diagnostic &d) {
-  std::string line = toJson(d) + "\n";
+  std::string line;
+  {
+    llvm::raw_string_ostream os(line);
+    llvm::json::OStream o(os);
+    write(o, d);
+  }
+  line += "\n";
   std::fputs(line.c_str(), out_);
 }
 

@@ -18,6 +18,10 @@
 #include <tuple>
 #include <vector>
 
+namespace llvm::json {
+class OStream;
+}
+
 namespace dfir {
 
 enum class Severity { Note, Warning, Error };
@@ -132,7 +136,7 @@ public:
   void handle(const Diagnostic &d) override;
 
 private:
-  std::string toJson(const Diagnostic &d) const;
+  void write(llvm::json::OStream &o, const Diagnostic &d) const;
   const SourceManager &sm_;
   std::FILE *out_;
 };

@@ -1,29 +1,60 @@
 #include "support/Json.h"
 
-#include <cstdio>
+#include "llvm/Support/raw_ostream.h"
 
 namespace dfir {
 
-std::string jsonEscape(std::string_view s) {
+llvm::json::Value jsonString(std::string_view s) {
+  llvm::StringRef text(s.data(), s.size());
+  return llvm::json::isUTF8(text) ? llvm::json::Value(text.str()) : llvm::json::Value(llvm::json::fixUTF8(text));
+}
+
+std::string jsonText(const llvm::json::Value &v) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-  }
+  llvm::raw_string_ostream os(out);
+  os << v;
   return out;
+}
+
+JsonRecord &JsonRecord::add(std::string_view key, const llvm::json::Value &v) {
+  fields_.emplace_back(jsonText(jsonString(key)), jsonText(v));
+  return *this;
+}
+
+JsonRecord &JsonRecord::add(std::string_view key, const JsonRecord &nested) {
+  fields_.emplace_back(jsonText(jsonString(key)), nested.str());
+  return *this;
+}
+
+JsonRecord &JsonRecord::add(std::string_view key, const std::vector<JsonRecord> &records) {
+  std::string list = "[";
+  for (size_t i = 0; i < records.size(); ++i) list += (i ? ", " : "") + records[i].str();
+  fields_.emplace_back(jsonText(jsonString(key)), list + "]");
+  return *this;
+}
+
+std::string JsonRecord::str() const {
+  std::string out = "{";
+  for (size_t i = 0; i < fields_.size(); ++i) out += (i ? ", " : "") + fields_[i].first + ": " + fields_[i].second;
+  return out + "}";
+}
+
+JsonDocument &JsonDocument::add(std::string_view key, const llvm::json::Value &v) {
+  fields_.emplace_back(jsonText(jsonString(key)), jsonText(v));
+  return *this;
+}
+
+JsonDocument &JsonDocument::add(std::string_view key, const std::vector<JsonRecord> &records) {
+  std::string list = "[";
+  for (size_t i = 0; i < records.size(); ++i) list += (i ? ",\n    " : "\n    ") + records[i].str();
+  fields_.emplace_back(jsonText(jsonString(key)), list + "\n  ]");
+  return *this;
+}
+
+std::string JsonDocument::str() const {
+  std::string out = "{";
+  for (size_t i = 0; i < fields_.size(); ++i) out += (i ? ",\n  " : "\n  ") + fields_[i].first + ": " + fields_[i].second;
+  return out + "\n}\n";
 }
 
 } // namespace dfir

@@ -1,5 +1,7 @@
 #include "tools/dfirc/Driver.h"
 
+#include "support/Json.h"
+
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
 #include "support/VerifyDiagnostics.h"
@@ -492,21 +494,6 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 /// DIR/deploy.key: a new random deployment key, 64 hexadecimal digits,
 /// readable by its owner only (docs/deployment.md).
 bool writeDeployKey(const std::string &path) {
@@ -541,30 +528,38 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
     return false;
   }
   if (!writeDeployKey(dir + "/deploy.key")) return false;
-  std::string out = "{\n  \"program\": " + jsonString(name) + ",\n";
-  out += "  \"fingerprint\": \"" + hex(fnv1a(s.compiled)) + "\",\n  \"key_file\": \"deploy.key\",\n  \"locations\": [";
+  std::vector<JsonRecord> locations, channels;
   uint32_t next = 0;
-  for (size_t l = 0; l < program.locations.size(); ++l) {
-    const ir::Location &loc = program.locations[l];
-    out += std::string(l ? "," : "") + "\n    {\"name\": " + jsonString(loc.name) +
-           ", \"cluster\": " + (loc.isCluster ? "true" : "false") + ", \"executable\": " + jsonString(loc.name) +
-           ", \"instances\": [";
+  for (const ir::Location &loc : program.locations) {
+    std::vector<JsonRecord> instances;
     for (uint32_t i = 0; i < static_cast<uint32_t>(loc.size); ++i, ++next)
-      out += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(i) + ", \"address\": \"127.0.0.1:" +
-             std::to_string(basePort ? basePort + next : 0) + "\"}";
-    out += "]}";
+      instances.push_back(JsonRecord()
+                              .add("id", static_cast<int64_t>(i))
+                              .add("address", "127.0.0.1:" + std::to_string(basePort ? basePort + next : 0)));
+    locations.push_back(JsonRecord()
+                            .add("name", jsonString(loc.name))
+                            .add("cluster", loc.isCluster)
+                            .add("executable", jsonString(loc.name))
+                            .add("instances", instances));
   }
-  out += "\n  ],\n  \"channels\": [";
-  for (size_t c = 0; c < program.channels.size(); ++c) {
-    const ir::Channel &ch = program.channels[c];
+  for (const ir::Channel &ch : program.channels) {
     std::vector<const Type *> seen;
     std::string spelled;
     spellType(ch.elem, *program.types, seen, spelled);
-    out += std::string(c ? "," : "") + "\n    {\"name\": " + jsonString(ch.name) + ", \"from\": " +
-           jsonString(program.locations[ch.from].name) + ", \"to\": " + jsonString(program.locations[ch.to].name) +
-           ", \"type\": " + jsonString(typeToString(ch.elem)) + ", \"fingerprint\": \"" + hex(fnv1a(spelled)) + "\"}";
+    channels.push_back(JsonRecord()
+                           .add("name", jsonString(ch.name))
+                           .add("from", jsonString(program.locations[ch.from].name))
+                           .add("to", jsonString(program.locations[ch.to].name))
+                           .add("type", jsonString(typeToString(ch.elem)))
+                           .add("fingerprint", hex(fnv1a(spelled))));
   }
-  out += "\n  ]\n}\n";
+  std::string out = JsonDocument()
+                        .add("program", jsonString(name))
+                        .add("fingerprint", hex(fnv1a(s.compiled)))
+                        .add("key_file", "deploy.key")
+                        .add("locations", locations)
+                        .add("channels", channels)
+                        .str();
   return writeOutput(dir + "/deploy.json", out);
 }
 
