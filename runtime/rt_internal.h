@@ -40,7 +40,7 @@ const dfir_json *dfir_rt_json_get(const dfir_json *object, const char *key);
 /* Frees a parsed value (NULL: nothing). */
 void dfir_rt_json_free(dfir_json *json);
 
-/* Deployed runs (rt_net.c): when active, send/recv, member_id and
+/* Deployed runs (rt_net.h and its files): when active, send/recv, member_id and
  * cluster_size go over TCP instead of the in-memory system. */
 extern int dfir_rt_net_active;
 void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member,
