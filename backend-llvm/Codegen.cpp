@@ -97,18 +97,12 @@ std::vector<const Expr *> LocationCodegen::childrenOf(const Expr &e) {
 void LocationCodegen::layoutState() {
   fields_.push_back(llvm::Type::getInt64Ty(ctx_)); // 0: ticks run so far
   for (int id : ops_) ops::layout(*this, p_.ops[id], state_[id]);
-  // Buffered edges: handoffs inside a cyclic stratum (the fixpoint loop
-  // delivers them), and edges into a later stratum's non-blocking input
-  // (delivered when that stratum starts; a blocking input instead
-  // accumulates as items arrive, and emits when its stratum starts).
+  // Buffered edges, as the subgraph analysis says: handoffs into a later
+  // stratum's non-blocking input (delivered when that stratum starts), and
+  // those of a cyclic stratum (delivered by its fixpoint loop).
   for (const passes::Handoff &h : in_.subgraphs.handoffs) {
-    const Edge &e = p_.edges[h.edge];
-    if (p_.ops[e.from].location != loc_ || crossesTick(p_.ops[e.from].kind)) continue;
-    bool sameStratum = in_.strata.stratum[e.from] == in_.strata.stratum[e.to];
-    bool fixpoint = sameStratum && in_.strata.cyclic[e.to];
-    bool later = !sameStratum &&
-                 (!p_.ops[e.to].info().isBlocking(e.toPort) || p_.ops[e.to].kind == OpKind::NextStratum);
-    if (!fixpoint && !later) continue;
+    if (h.delivery != passes::Delivery::Buffered && h.delivery != passes::Delivery::Fixpoint) continue;
+    if (p_.ops[p_.edges[h.edge].from].location != loc_) continue;
     Buffer buf{h.edge, addVecField(), addVecField()};
     buffers_.push_back(buf);
     bufferOf_[h.edge] = static_cast<int>(buffers_.size() - 1);

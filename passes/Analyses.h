@@ -37,9 +37,21 @@ struct Subgraph {
 enum class HandoffReason { Stratum, NextTick, PushToPull, Cycle };
 const char *handoffReasonName(HandoffReason r);
 
+/// How the code generator delivers the items of a handoff. Code is
+/// push-based throughout a stratum (docs/passes.md, "subgraphs"), so most
+/// handoffs need no buffer.
+enum class Delivery {
+  Pushed,   // as they are made: the consumer takes pushes (a blocking input accumulates them)
+  Buffered, // held until the consumer's (later) stratum starts: a non-blocking input
+  Fixpoint, // buffered, and delivered by the rounds of a cyclic stratum until none is left
+  Deferred, // held by the deferring operator itself for the next tick
+};
+const char *deliveryName(Delivery d);
+
 struct Handoff {
   int edge;
   HandoffReason reason;
+  Delivery delivery = Delivery::Pushed;
 };
 
 struct Subgraphs {

@@ -1,12 +1,15 @@
 //===- Subgraphs.cpp - In-out trees and handoffs --------------------------===//
 //
-// What it does: cuts each location's graph into subgraphs that compile to
-// one fused loop each. A subgraph is an in-out tree: a pull side, where
+// What it does: cuts each location's graph into subgraphs, the units of
+// Hydro's scheduler. A subgraph is an in-out tree: a pull side, where
 // several inputs merge (union, join...) and items are pulled towards a
 // pivot, then a push side, where items fan out (tee, partition...) and are
-// pushed to sinks. An edge is cut, with a handoff buffer, when it crosses a
-// stratum or a tick, when it goes from the push side back into a pull side,
-// and where a cycle within a stratum must be broken.
+// pushed to sinks. An edge is cut, as a handoff, when it crosses a stratum
+// or a tick, when it goes from the push side back into a pull side, and
+// where a cycle within a stratum must be broken. Each handoff says how the
+// code generator delivers it (`Delivery`): dfirc's code is push-based
+// across subgraphs, so only handoffs into a later stratum's non-blocking
+// input, and those of a cyclic stratum, get a buffer.
 // Assumes: Stratify's result for the same program.
 // Guarantees: every edge is either inside one subgraph or a handoff; the
 // edges inside a subgraph form no cycle; within a subgraph, no push-side
@@ -40,6 +43,16 @@ const char *handoffReasonName(HandoffReason r) {
   return "?";
 }
 
+const char *deliveryName(Delivery d) {
+  switch (d) {
+  case Delivery::Pushed: return "pushed";
+  case Delivery::Buffered: return "buffered";
+  case Delivery::Fixpoint: return "fixpoint";
+  case Delivery::Deferred: return "deferred";
+  }
+  return "?";
+}
+
 namespace {
 
 enum class Tone { Unknown, Pull, Push };
@@ -63,6 +76,7 @@ public:
         handoff(e, HandoffReason::PushToPull);
     }
     breakCycles();
+    for (Handoff &h : handoffs_) h.delivery = deliveryOf(p_.edges[h.edge]);
     Subgraphs g;
     g.handoffs = handoffs_;
     g.color.resize(n);
@@ -72,6 +86,16 @@ public:
   }
 
 private:
+  Delivery deliveryOf(const Edge &e) const {
+    const Operator &to = p_.ops[e.to];
+    if (crossesTick(p_.ops[e.from].kind)) return Delivery::Deferred;
+    if (s_.stratum[e.from] == s_.stratum[e.to]) return s_.cyclic[e.to] ? Delivery::Fixpoint : Delivery::Pushed;
+    // Into a later stratum: a blocking input takes items as they come (a
+    // fold accumulates); any other waits for its stratum (next_stratum's
+    // input is where the stratum is cut).
+    return !to.info().isBlocking(e.toPort) || to.kind == OpKind::NextStratum ? Delivery::Buffered : Delivery::Pushed;
+  }
+
   void handoff(size_t e, HandoffReason why) {
     if (cut_[e]) return;
     cut_[e] = true;
@@ -245,7 +269,7 @@ std::string printSubgraphs(const Program &p, const Subgraphs &g) {
       const Edge &e = p.edges[h.edge];
       if (p.ops[e.from].location != static_cast<int>(l)) continue;
       out += "  handoff: " + p.ops[e.from].name + ir::printOutputPort(p, e) + " -> " + ir::printInputPort(p, e) +
-             p.ops[e.to].name + " (" + handoffReasonName(h.reason) + ")\n";
+             p.ops[e.to].name + " (" + handoffReasonName(h.reason) + ", " + deliveryName(h.delivery) + ")\n";
     }
   }
   return out;
