@@ -1,3 +1,17 @@
+//===- ExprCodegen.cpp - Closures, values and their encodings in LLVM IR --===//
+//
+// How types lower (TypeLowering), the runtime's declarations (Runtime), and
+// the code of the closure language (ExprCodegen): expressions, patterns,
+// display, comparison and the canonical byte encoding (docs/backend.md).
+//
+// Longer than the usual 800 lines on purpose: every translation unit that
+// parses LLVM's IR headers costs seconds of build time, so the backend keeps
+// them few (this one, Codegen.cpp, ops/Ops.cpp and the JIT and object
+// emitters), and the expression code stays one unit rather than three. Its
+// sections (types, runtime, supported, expressions, encoding, patterns,
+// externs) are marked below.
+//
+//===----------------------------------------------------------------------===//
 #include "backend-llvm/ExprCodegen.h"
 
 #include "ir/Builtins.h"
