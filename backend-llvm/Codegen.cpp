@@ -59,7 +59,7 @@ void LocationCodegen::checkSupported(int id) {
     const Expr *e = a.get();
     if (op.kind == OpKind::FlatMap && e->kind == Expr::Lambda && e->kids[0]->kind == Expr::Range) {
       for (auto &p : e->params)
-        if (!types().lower(p.pattern->type)) unsupported(op, "values of type `" + typeToString(p.pattern->type) + "`");
+        if (!types().lower(p->type)) unsupported(op, "values of type `" + typeToString(p->type) + "`");
       for (auto &k : e->kids[0]->kids)
         if (auto what = ExprCodegen::unsupportedIn(*k, p_)) unsupported_.push_back({what->first, what->second});
       continue;
@@ -221,7 +221,10 @@ void LocationCodegen::followItems(int id, std::set<int> &seen, ItemMemory &m) {
 }
 
 bool LocationCodegen::allocates(const Expr &e) const {
-  if ((e.kind == Expr::Call || e.kind == Expr::Binary || e.kind == Expr::List) && holdsPointers(e.type)) return true;
+  bool call = e.kind == Expr::Builtin || e.kind == Expr::Extern || e.kind == Expr::Some || e.kind == Expr::Variant;
+  if ((call || e.kind == Expr::Binary || e.kind == Expr::List) && holdsPointers(e.type)) return true;
+  // A constant's value is computed where it is used.
+  if (e.kind == Expr::Const) return allocates(*p_.consts[e.index].value);
   for (auto &k : e.kids)
     if (allocates(*k)) return true;
   for (auto &st : e.stmts)

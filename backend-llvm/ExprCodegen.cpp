@@ -197,13 +197,6 @@ bool lowerable(const Type *t, bool top = true) {
 } // namespace
 
 namespace {
-const ir::ExternDecl *findExtern(const ir::Program &p, const Expr &callee) {
-  if (callee.kind != Expr::Name) return nullptr;
-  for (auto &x : p.externs)
-    if (x.name == callee.name) return &x;
-  return nullptr;
-}
-
 /// Types an extern fn takes and returns by value (docs/language.md,
 /// "Extern functions"); the others go through pointers.
 bool isScalar(const Type *t) {
@@ -213,27 +206,17 @@ bool isScalar(const Type *t) {
 
 std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(const Expr &e, const ir::Program &p) {
   auto no = [&](const std::string &what) { return std::make_pair(e.range, what); };
-  switch (e.kind) {
-  case Expr::Call: {
-    const Expr &callee = *e.kids[0];
-    if (findExtern(p, callee)) break;
-    bool known = callee.kind == Expr::Path; // an enum variant
-    known = known || (callee.kind == Expr::Name && (callee.name == "Some" || findBuiltin(callee.name)));
-    if (!known) return no("this call");
-    break;
-  }
-  default: break;
-  }
+  // Names of locations and channels are not values.
+  if (e.kind == Expr::Location || e.kind == Expr::Channel) return std::nullopt;
   if (e.kind != Expr::Lambda && !lowerable(e.type)) return no("values of type `" + typeToString(e.type) + "`");
   for (auto &p : e.params)
-    if (!lowerable(p.pattern->type)) return no("values of type `" + typeToString(p.pattern->type) + "`");
+    if (!lowerable(p->type)) return no("values of type `" + typeToString(p->type) + "`");
   for (auto &s : e.stmts)
     if (auto r = unsupportedIn(*s.expr, p)) return r;
   for (auto &a : e.arms)
     if (auto r = unsupportedIn(*a.body, p)) return r;
-  // A call's callee is a name, not a value.
-  for (size_t i = e.kind == Expr::Call ? 1 : 0; i < e.kids.size(); ++i)
-    if (auto r = unsupportedIn(*e.kids[i], p)) return r;
+  for (auto &k : e.kids)
+    if (auto r = unsupportedIn(*k, p)) return r;
   return std::nullopt;
 }
 
@@ -241,7 +224,7 @@ std::optional<std::pair<SourceRange, std::string>> ExprCodegen::unsupportedIn(co
 
 void ExprCodegen::bind(const Pattern &p, llvm::Value *v) {
   switch (p.kind) {
-  case Pattern::Bind: scopes_.back()[p.name] = v; return;
+  case Pattern::Bind: setLocal(p.slot, v); return;
   case Pattern::Tuple:
     for (unsigned i = 0; i < p.elems.size(); ++i) bind(*p.elems[i], b_.CreateExtractValue(v, {i}));
     return;
@@ -258,29 +241,23 @@ void ExprCodegen::bind(const Pattern &p, llvm::Value *v) {
   }
 }
 
-llvm::Value *ExprCodegen::lookup(const std::string &name) {
-  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
-    if (auto f = it->find(name); f != it->end()) return f->second;
-  for (auto &c : p_.consts)
-    if (c.name == name) return value(*c.value);
-  DFIR_CHECK(false, "a name the type checker resolved is not bound in code generation");
-  return nullptr;
+void ExprCodegen::setLocal(int slot, llvm::Value *v) {
+  std::vector<llvm::Value *> &frame = frames_.back();
+  if (static_cast<size_t>(slot) >= frame.size()) frame.resize(slot + 1, nullptr);
+  frame[slot] = v;
 }
 
 llvm::Value *ExprCodegen::call(const Expr &closure, const std::vector<llvm::Value *> &args) {
   if (closure.kind != Expr::Lambda) return value(closure);
-  scopes_.emplace_back();
-  for (size_t i = 0; i < closure.params.size() && i < args.size(); ++i) bind(*closure.params[i].pattern, args[i]);
-  llvm::Value *result = value(*closure.kids[0]);
-  scopes_.pop_back();
-  return result;
+  return callWith(closure, args, *closure.kids[0]);
 }
 
 llvm::Value *ExprCodegen::callWith(const Expr &closure, const std::vector<llvm::Value *> &args, const Expr &part) {
-  scopes_.emplace_back();
-  for (size_t i = 0; i < closure.params.size() && i < args.size(); ++i) bind(*closure.params[i].pattern, args[i]);
+  // Each call has its own locals: the closure numbers its slots from 0.
+  frames_.emplace_back(static_cast<size_t>(closure.slots), nullptr);
+  for (size_t i = 0; i < closure.params.size() && i < args.size(); ++i) bind(*closure.params[i], args[i]);
   llvm::Value *result = value(part);
-  scopes_.pop_back();
+  frames_.pop_back();
   return result;
 }
 
@@ -307,36 +284,43 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   case Expr::Str:
     return llvm::ConstantStruct::get(types_.strType(),
                                      {rt_.bytes(e.strValue), b_.getInt64(e.strValue.size())});
-  case Expr::Name:
-    if (e.name == "None" && e.type->kind == Type::Option) return optionValue(e.type, b_.getFalse(), nullptr);
-    return lookup(e.name);
-  case Expr::Path: {
-    const EnumInfo &info = types_.context().enumInfo(e.type->id);
-    return makeEnum(e.type, static_cast<unsigned>(info.variantIndex(e.name2)), {});
-  }
-  case Expr::Struct: {
-    const StructInfo &info = types_.context().structInfo(e.type->id);
-    llvm::Value *v = llvm::UndefValue::get(types_.lower(e.type));
-    for (size_t i = 0; i < e.kids.size(); ++i)
-      for (unsigned f = 0; f < info.fields.size(); ++f)
-        if (info.fields[f].first == e.fieldNames[i]) v = b_.CreateInsertValue(v, value(*e.kids[i]), {f});
+  case Expr::NoneValue: return optionValue(e.type, b_.getFalse(), nullptr);
+  case Expr::Local: {
+    llvm::Value *v = static_cast<size_t>(e.slot) < frames_.back().size() ? frames_.back()[e.slot] : nullptr;
+    DFIR_CHECK(v, "a local variable used before the code that binds it");
     return v;
   }
-  case Expr::Field: {
-    const Type *base = e.kids[0]->type;
-    const StructInfo &info = types_.context().structInfo(base->id);
-    for (unsigned f = 0; f < info.fields.size(); ++f)
-      if (info.fields[f].first == e.name) return b_.CreateExtractValue(value(*e.kids[0]), {f});
-    DFIR_CHECK(false, "a field the type checker resolved is missing");
-    return nullptr;
+  case Expr::Const: {
+    // A constant's value is computed where it is used, with its own locals.
+    frames_.emplace_back();
+    llvm::Value *v = value(*p_.consts[e.index].value);
+    frames_.pop_back();
+    return v;
   }
+  case Expr::Variant: {
+    std::vector<llvm::Value *> fields;
+    for (auto &k : e.kids) fields.push_back(value(*k));
+    return makeEnum(e.type, static_cast<unsigned>(e.index), fields);
+  }
+  case Expr::Some: return optionValue(e.type, b_.getTrue(), value(*e.kids[0]));
+  case Expr::Extern: return externCall(p_.externs[e.index], e);
+  case Expr::Builtin: return builtin(e);
+  case Expr::Location:
+  case Expr::Channel: break; // not values: read by their operator or builtin
+  case Expr::Struct: {
+    llvm::Value *v = llvm::UndefValue::get(types_.lower(e.type));
+    for (size_t i = 0; i < e.kids.size(); ++i)
+      v = b_.CreateInsertValue(v, value(*e.kids[i]), {static_cast<unsigned>(e.fields[i])});
+    return v;
+  }
+  case Expr::Field: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.index)});
   case Expr::Match: return matchExpr(e);
   case Expr::Tuple: {
     llvm::Value *t = llvm::UndefValue::get(types_.lower(e.type));
     for (unsigned i = 0; i < e.kids.size(); ++i) t = b_.CreateInsertValue(t, value(*e.kids[i]), {i});
     return t;
   }
-  case Expr::TupleIndex: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.intValue)});
+  case Expr::TupleIndex: return b_.CreateExtractValue(value(*e.kids[0]), {static_cast<unsigned>(e.index)});
   case Expr::Range: {
     llvm::Value *r = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), value(*e.kids[0]), {0});
     return b_.CreateInsertValue(r, value(*e.kids[1]), {1});
@@ -371,18 +355,13 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   case Expr::Cast: return cast(e);
   case Expr::If: return ifExpr(e);
   case Expr::Block: {
-    scopes_.emplace_back();
     for (auto &s : e.stmts) {
       llvm::Value *v = value(*s.expr);
-      if (s.isLet) bind(*s.pattern, v);
+      if (s.pattern) bind(*s.pattern, v);
     }
-    llvm::Value *result = e.hasTail ? value(*e.kids[0]) : llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
-    scopes_.pop_back();
-    return result;
+    return e.hasTail ? value(*e.kids[0]) : llvm::ConstantStruct::get(llvm::StructType::get(ctx), {});
   }
-  case Expr::Call: return builtin(e);
   case Expr::Lambda: return call(e, {});
-  default: break;
   }
   DFIR_CHECK(false, "an expression the code generator accepted has no code");
   return nullptr;
@@ -1183,13 +1162,11 @@ llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
   llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "match.end", f);
   std::vector<std::pair<llvm::Value *, llvm::BasicBlock *>> results;
   for (auto &arm : e.arms) {
-    scopes_.emplace_back();
     llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx, "arm.next", f);
     matchOrFail(*arm.pattern, v, next);
     llvm::Value *r = value(*arm.body);
     results.push_back({r, b_.GetInsertBlock()});
     b_.CreateBr(done);
-    scopes_.pop_back();
     b_.SetInsertPoint(next);
   }
   b_.CreateUnreachable();
@@ -1218,7 +1195,7 @@ void ExprCodegen::matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock
   switch (p.kind) {
   case Pattern::Wildcard:
   case Pattern::Unit: return;
-  case Pattern::Bind: scopes_.back()[p.name] = v; return;
+  case Pattern::Bind: setLocal(p.slot, v); return;
   case Pattern::Int: {
     llvm::Value *lit = llvm::ConstantInt::get(v->getType(), p.intValue);
     if (p.negative) lit = b_.CreateNeg(lit);
@@ -1238,15 +1215,12 @@ void ExprCodegen::matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock
     require(b_.CreateExtractValue(v, {0}), fail);
     matchOrFail(*p.elems[0], b_.CreateExtractValue(v, {1}), fail);
     return;
-  case Pattern::Struct: {
-    const StructInfo &info = types_.context().structInfo(t->id);
+  case Pattern::Struct:
     for (size_t i = 0; i < p.elems.size(); ++i)
-      for (unsigned f = 0; f < info.fields.size(); ++f)
-        if (info.fields[f].first == p.fieldNames[i]) matchOrFail(*p.elems[i], b_.CreateExtractValue(v, {f}), fail);
+      matchOrFail(*p.elems[i], b_.CreateExtractValue(v, {static_cast<unsigned>(p.fields[i])}), fail);
     return;
-  }
   case Pattern::Variant: {
-    unsigned variant = static_cast<unsigned>(types_.context().enumInfo(t->id).variantIndex(p.variant));
+    unsigned variant = static_cast<unsigned>(p.index);
     require(b_.CreateICmpEQ(b_.CreateExtractValue(v, {0}), b_.getInt32(variant)), fail);
     if (p.elems.empty()) return;
     llvm::Value *fields = variantFields(v, t, variant);
@@ -1272,7 +1246,7 @@ llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
   };
   for (size_t i = 0; i < x.params.size(); ++i) {
     const Type *t = x.params[i].second;
-    llvm::Value *v = value(*e.kids[i + 1]);
+    llvm::Value *v = value(*e.kids[i]);
     if (t->kind == Type::Str) {
       for (unsigned k = 0; k < 2; ++k) {
         args.push_back(b_.CreateExtractValue(v, {k}));
@@ -1319,45 +1293,34 @@ llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
   return b_.CreateInsertValue(call, copy, {0});
 }
 
+/// A call of a builtin of ir/Builtins.def: one case per row.
 llvm::Value *ExprCodegen::builtin(const Expr &e) {
-  if (e.kids[0]->kind == Expr::Path) {
-    const Expr &callee = *e.kids[0];
-    unsigned variant = static_cast<unsigned>(types_.context().enumInfo(e.type->id).variantIndex(callee.name2));
-    std::vector<llvm::Value *> fields;
-    for (size_t i = 1; i < e.kids.size(); ++i) fields.push_back(value(*e.kids[i]));
-    return makeEnum(e.type, variant, fields);
-  }
-  if (const ir::ExternDecl *x = findExtern(p_, *e.kids[0])) return externCall(*x, e);
-  const std::string &name = e.kids[0]->name;
-  if (name == "Some") return optionValue(e.type, b_.getTrue(), value(*e.kids[1]));
-  if (name == "member_id") return b_.CreateCall(rt_.memberId(), {});
-  if (name == "rand_u64") return b_.CreateCall(rt_.randU64(), {});
-  if (name == "rand_f64") return b_.CreateCall(rt_.randF64(), {});
-  if (name == "now_ms") return b_.CreateCall(rt_.nowMs(), {});
-  if (name == "cluster_size") {
-    const std::string &loc = e.kids[1]->name;
-    for (unsigned l = 0; l < p_.locations.size(); ++l)
-      if (p_.locations[l].name == loc) return b_.CreateCall(rt_.clusterSize(), {b_.getInt32(l)});
-    DFIR_CHECK(false, "cluster_size of a location the type checker resolved is missing");
-  }
-  if (name == "parse_i64" || name == "parse_f64") {
-    llvm::Value *s = value(*e.kids[1]);
-    llvm::Type *vt = name == "parse_i64" ? static_cast<llvm::Type *>(b_.getInt64Ty()) : b_.getDoubleTy();
+  auto unit = llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
+  auto arg = [&](size_t i) { return value(*e.kids[i]); };
+  switch (e.builtin) {
+  case BuiltinId::MemberId: return b_.CreateCall(rt_.memberId(), {});
+  case BuiltinId::RandU64: return b_.CreateCall(rt_.randU64(), {});
+  case BuiltinId::RandF64: return b_.CreateCall(rt_.randF64(), {});
+  case BuiltinId::NowMs: return b_.CreateCall(rt_.nowMs(), {});
+  case BuiltinId::ClusterSize: return b_.CreateCall(rt_.clusterSize(), {b_.getInt32(e.kids[0]->index)});
+  case BuiltinId::ParseI64:
+  case BuiltinId::ParseF64: {
+    bool isInt = e.builtin == BuiltinId::ParseI64;
+    llvm::Value *s = arg(0);
+    llvm::Type *vt = isInt ? static_cast<llvm::Type *>(b_.getInt64Ty()) : b_.getDoubleTy();
     llvm::Value *out = entryAlloca(vt);
-    llvm::Value *ok = b_.CreateCall(name == "parse_i64" ? rt_.parseI64() : rt_.parseF64(),
+    llvm::Value *ok = b_.CreateCall(isInt ? rt_.parseI64() : rt_.parseF64(),
                                     {b_.CreateExtractValue(s, {0}), b_.CreateExtractValue(s, {1}), out});
     return optionValue(e.type, b_.CreateICmpNE(ok, b_.getInt32(0)), b_.CreateLoad(vt, out));
   }
-  auto unit = llvm::ConstantStruct::get(llvm::StructType::get(b_.getContext()), {});
-  if (name == "format" || name == "to_str") {
+  case BuiltinId::ToStr:
+    display(3, arg(0), e.kids[0]->type, true);
+    return takeString();
+  case BuiltinId::Format: {
     // Arguments first: a nested format completes before this one starts.
     std::vector<llvm::Value *> args;
-    for (size_t i = name == "format" ? 2 : 1; i < e.kids.size(); ++i) args.push_back(value(*e.kids[i]));
-    if (name == "to_str") {
-      display(3, args[0], e.kids[1]->type, true);
-      return takeString();
-    }
-    const std::string &f = e.kids[1]->strValue;
+    for (size_t i = 1; i < e.kids.size(); ++i) args.push_back(arg(i));
+    const std::string &f = e.kids[0]->strValue;
     std::string text;
     size_t next = 0;
     for (size_t i = 0; i < f.size(); ++i) {
@@ -1366,7 +1329,7 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
       } else if (f[i] == '{' && i + 1 < f.size() && f[i + 1] == '}') {
         if (!text.empty()) writeText(3, text);
         text.clear();
-        display(3, args[next], e.kids[2 + next]->type, true);
+        display(3, args[next], e.kids[1 + next]->type, true);
         ++next;
         ++i;
       } else {
@@ -1376,24 +1339,31 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     if (!text.empty()) writeText(3, text);
     return takeString();
   }
-  if (name == "println" || name == "print" || name == "eprintln") {
-    int stream = name == "eprintln" ? 2 : 1;
-    display(stream, value(*e.kids[1]), e.kids[1]->type, true);
-    if (name != "print") writeText(stream, "\n");
+  case BuiltinId::Print:
+  case BuiltinId::Println:
+  case BuiltinId::Eprintln: {
+    int stream = e.builtin == BuiltinId::Eprintln ? 2 : 1;
+    display(stream, arg(0), e.kids[0]->type, true);
+    if (e.builtin != BuiltinId::Print) writeText(stream, "\n");
     return unit;
   }
-  const Type *t = e.kids[1]->type;
-  llvm::Value *a = value(*e.kids[1]);
-  if (name == "len") return b_.CreateExtractValue(a, {1});
-  if (name == "hash") {
-    auto [bytes, len] = encode(a, t, 3);
+  case BuiltinId::Len: return b_.CreateExtractValue(arg(0), {1});
+  case BuiltinId::Hash: {
+    auto [bytes, len] = encode(arg(0), e.kids[0]->type, 3);
     return b_.CreateCall(rt_.hashBytes(), {bytes, len});
   }
-  if (name == "trim" || name == "lower" || name == "upper") return strCall(name, {a});
-  if (name == "contains" || name == "starts_with" || name == "ends_with")
-    return b_.CreateICmpNE(strCall(name, {a, value(*e.kids[2])}), b_.getInt32(0));
-  if (name == "split") {
-    llvm::Value *sep = value(*e.kids[2]);
+  case BuiltinId::Trim:
+  case BuiltinId::Lower:
+  case BuiltinId::Upper: return strCall(e.name, {arg(0)});
+  case BuiltinId::Contains:
+  case BuiltinId::StartsWith:
+  case BuiltinId::EndsWith: {
+    llvm::Value *a = arg(0);
+    return b_.CreateICmpNE(strCall(e.name, {a, arg(1)}), b_.getInt32(0));
+  }
+  case BuiltinId::Split: {
+    llvm::Value *a = arg(0);
+    llvm::Value *sep = arg(1);
     llvm::Value *itemsSlot = entryAlloca(b_.getPtrTy());
     llvm::Value *countSlot = entryAlloca(b_.getInt64Ty());
     b_.CreateCall(rt_.strFn("split"), {b_.CreateExtractValue(a, {0}), b_.CreateExtractValue(a, {1}),
@@ -1403,16 +1373,23 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
                                              b_.CreateLoad(b_.getPtrTy(), itemsSlot), {0});
     return b_.CreateInsertValue(list, b_.CreateLoad(b_.getInt64Ty(), countSlot), {1});
   }
-  if (name == "abs") {
+  case BuiltinId::Abs: {
+    const Type *t = e.kids[0]->type;
+    llvm::Value *a = arg(0);
     if (t->isFloat()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
     if (!t->isSigned) return a;
     return b_.CreateSelect(b_.CreateICmpSLT(a, llvm::ConstantInt::get(a->getType(), 0)), b_.CreateNeg(a), a);
   }
-  // Every other row of ir/Builtins.def was handled above.
-  DFIR_CHECK(name == "min" || name == "max", "a builtin of ir/Builtins.def that the code generator does not compile");
-  llvm::Value *c = value(*e.kids[2]);
-  llvm::Value *less = b_.CreateICmpSLT(order(c, a, t), b_.getInt32(0)); // c < a
-  return name == "min" ? b_.CreateSelect(less, c, a) : b_.CreateSelect(less, a, c);
+  case BuiltinId::Min:
+  case BuiltinId::Max: {
+    llvm::Value *a = arg(0);
+    llvm::Value *c = arg(1);
+    llvm::Value *less = b_.CreateICmpSLT(order(c, a, e.kids[0]->type), b_.getInt32(0)); // c < a
+    return e.builtin == BuiltinId::Min ? b_.CreateSelect(less, c, a) : b_.CreateSelect(less, a, c);
+  }
+  }
+  DFIR_CHECK(false, "a builtin outside ir/Builtins.def");
+  return nullptr;
 }
 
 } // namespace dfir::backend

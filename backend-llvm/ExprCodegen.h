@@ -24,6 +24,9 @@
 
 namespace dfir::backend {
 
+using ir::Expr;
+using ir::Pattern;
+
 /// for (i = lo; i < hi; ++i) body(i), leaving the builder after the loop.
 void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool isSigned,
                  const std::function<void(llvm::Value *)> &body);
@@ -156,7 +159,8 @@ private:
                       const std::function<void(unsigned)> &body);
   llvm::Value *listOrder(llvm::Value *a, llvm::Value *b, const Type *t);
   void bind(const Pattern &p, llvm::Value *v);
-  llvm::Value *lookup(const std::string &name);
+  /// Binds local `slot` of the closure being generated.
+  void setLocal(int slot, llvm::Value *v);
 
   llvm::IRBuilder<> &b_;
   TypeLowering &types_;
@@ -165,7 +169,9 @@ private:
   const char *op_;
   unsigned line_;
   std::function<unsigned(SourceLoc)> lineOf_;
-  std::vector<std::map<std::string, llvm::Value *>> scopes_;
+  /// The locals of each closure being generated, innermost last, by slot
+  /// (a constant's value or a called closure gets a frame of its own).
+  std::vector<std::vector<llvm::Value *>> frames_{1};
 };
 
 } // namespace dfir::backend

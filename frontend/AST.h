@@ -8,7 +8,7 @@
 #pragma once
 
 #include "support/SourceManager.h"
-#include "ir/Expr.h"
+#include "frontend/Expr.h"
 
 #include <cstdint>
 #include <memory>

@@ -7,6 +7,7 @@
 // when it has one, otherwise `<operator>_<n>`.
 //
 //===----------------------------------------------------------------------===//
+#include "frontend/LowerExpr.h"
 #include "frontend/SemaContext.h"
 
 #include <set>
@@ -26,9 +27,16 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     d.range = e.nameRange;
     p->externs.push_back(std::move(d));
   }
-  for (auto &c : program.consts) p->consts.push_back({c.name, ctx.consts[c.name], std::move(c.value)});
-
   for (auto &l : ctx.locations) p->locations.push_back({l.name, l.isCluster, l.size, ctx.implicitMain, l.range});
+
+  // Closures refer to constants, externs and locations by index.
+  ClosureNames names;
+  for (size_t i = 0; i < program.consts.size(); ++i) names.consts[program.consts[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < p->externs.size(); ++i) names.externs[p->externs[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < p->locations.size(); ++i) names.locations[p->locations[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < ctx.channels.size(); ++i) names.channels[ctx.channels[i].decl->name] = static_cast<int>(i);
+  auto lower = [&](const ExprPtr &e) { return e ? lowerClosure(*e, names, *p->types) : nullptr; };
+  for (auto &c : program.consts) p->consts.push_back({c.name, ctx.consts[c.name], lower(c.value)});
 
   for (auto &c : ctx.channels) {
     ir::Channel ch;
@@ -38,7 +46,7 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     ch.mode = c.decl->mode == ast::ChannelDecl::Broadcast ? ir::ChannelMode::Broadcast
               : c.decl->mode == ast::ChannelDecl::Hash    ? ir::ChannelMode::Hash
                                                           : ir::ChannelMode::Direct;
-    ch.hashFn = std::move(c.decl->hashFn);
+    ch.hashFn = lower(c.decl->hashFn);
     ch.elem = c.elem;
     ch.batch = {static_cast<uint32_t>(c.decl->batchCount), static_cast<uint32_t>(c.decl->batchMicros)};
     ch.sendOp = ir::OpId(c.sendNode);
@@ -66,7 +74,9 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
       } while (taken[n.location].count(op.name));
       taken[n.location].insert(op.name);
     }
-    for (auto &a : n.call->args) op.args.push_back(std::move(a));
+    for (size_t i = 0; i < n.call->args.size(); ++i)
+      op.args.push_back(n.info->args[i].kind == ArgShape::Channel ? lowerChannelName(*n.call->args[i], names)
+                                                                  : lower(n.call->args[i]));
     for (auto &l : n.lifetimes)
       op.persistence.push_back(l == "static" ? ir::Persistence::Static : ir::Persistence::Tick);
     op.typeArg = n.typeGeneric ? ctx.infer.zonk(n.typeGeneric) : nullptr;

@@ -10,6 +10,8 @@ const std::vector<BuiltinInfo> &allBuiltins() {
   return table;
 }
 
+const BuiltinInfo &builtinInfo(BuiltinId id) { return allBuiltins()[static_cast<size_t>(id)]; }
+
 const BuiltinInfo *findBuiltin(const std::string &name) {
   for (auto &b : allBuiltins())
     if (name == b.name) return &b;

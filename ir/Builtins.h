@@ -19,6 +19,7 @@ struct BuiltinInfo {
 };
 
 const std::vector<BuiltinInfo> &allBuiltins();
+const BuiltinInfo &builtinInfo(BuiltinId id);
 /// Null when `name` is not a builtin.
 const BuiltinInfo *findBuiltin(const std::string &name);
 

@@ -56,54 +56,53 @@ const char *spelling(BinOp op) {
 
 const char *spelling(UnOp op) { return op == UnOp::Neg ? "-" : "!"; }
 
-namespace {
-template <class T> std::unique_ptr<T> cloneOrNull(const std::unique_ptr<T> &p) { return p ? clone(*p) : nullptr; }
-} // namespace
+namespace ir {
 
-std::unique_ptr<TypeExpr> clone(const TypeExpr &t) {
-  auto out = std::make_unique<TypeExpr>();
-  out->kind = t.kind;
-  out->range = t.range;
-  out->name = t.name;
-  for (auto &a : t.args) out->args.push_back(clone(*a));
-  return out;
-}
-
-std::unique_ptr<Pattern> clone(const Pattern &p) {
+PatternPtr clone(const Pattern &p) {
   auto out = std::make_unique<Pattern>();
-  *out = Pattern{p.kind,     p.range,      p.name,       p.variant,  p.hasArgs,    {},           p.fieldNames,
-                 p.fieldRanges, p.rest,    p.negative,   p.intValue, p.suffix,     p.floatValue, p.strValue,
-                 p.boolValue,  p.type};
+  out->kind = p.kind;
+  out->range = p.range;
+  out->slot = p.slot;
+  out->name = p.name;
+  out->index = p.index;
   for (auto &e : p.elems) out->elems.push_back(clone(*e));
+  out->fields = p.fields;
+  out->fieldNames = p.fieldNames;
+  out->rest = p.rest;
+  out->negative = p.negative;
+  out->intValue = p.intValue;
+  out->floatValue = p.floatValue;
+  out->strValue = p.strValue;
+  out->boolValue = p.boolValue;
+  out->type = p.type;
   return out;
 }
 
-std::unique_ptr<Expr> clone(const Expr &e) {
+ExprPtr clone(const Expr &e) {
   auto out = std::make_unique<Expr>();
   out->kind = e.kind;
   out->range = e.range;
+  out->slot = e.slot;
+  out->index = e.index;
+  out->builtin = e.builtin;
   out->name = e.name;
-  out->name2 = e.name2;
-  out->nameRange = e.nameRange;
   out->intValue = e.intValue;
-  out->suffix = e.suffix;
   out->floatValue = e.floatValue;
   out->strValue = e.strValue;
   out->boolValue = e.boolValue;
   out->binop = e.binop;
   out->unop = e.unop;
   for (auto &k : e.kids) out->kids.push_back(clone(*k));
+  out->fields = e.fields;
   out->fieldNames = e.fieldNames;
-  out->fieldRanges = e.fieldRanges;
-  out->castType = cloneOrNull(e.castType);
   for (auto &a : e.arms) out->arms.push_back({clone(*a.pattern), clone(*a.body)});
-  for (auto &s : e.stmts)
-    out->stmts.push_back({s.isLet, cloneOrNull(s.pattern), cloneOrNull(s.type), cloneOrNull(s.expr), s.range});
+  for (auto &s : e.stmts) out->stmts.push_back({s.pattern ? clone(*s.pattern) : nullptr, clone(*s.expr)});
   out->hasTail = e.hasTail;
-  for (auto &prm : e.params) out->params.push_back({clone(*prm.pattern), cloneOrNull(prm.type)});
+  for (auto &p : e.params) out->params.push_back(clone(*p));
+  out->slots = e.slots;
   out->type = e.type;
-  out->hadErrors = e.hadErrors;
   return out;
 }
 
+} // namespace ir
 } // namespace dfir

@@ -1,53 +1,30 @@
-//===- Expr.h - Typed closure expressions ---------------------------------===//
+//===- Expr.h - The IR's closures: typed, every name resolved --------------===//
 //
-// The expression tree of the closure language, shared by the frontend (which
-// builds it from the parse tree and types it) and the IR (which owns it once
-// the program is lowered, so passes can inspect closures: ExprAnalysis.h).
-// After semantic analysis every Expr and Pattern carries its Type.
+// The closures of operators, constants and channels once the program is
+// lowered: what passes inspect (ExprAnalysis.h), rewrite (Rewriter.h) and
+// the code generator compiles. Every reference is resolved: a local
+// variable is a slot of its closure, a constant or an extern function an
+// index into the program's tables, a builtin its BuiltinId, a field, an
+// enum variant or a location its index. Nothing here is syntax: no type
+// annotations (every node has its Type), no literal suffixes, no ranges of
+// names; names are kept only to print the program back as text. The
+// frontend lowers its syntax tree (frontend/Expr.h) into these
+// (frontend/LowerExpr.cpp).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/Builtins.h"
 #include "support/SourceLoc.h"
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace dfir {
 
 class Type;
-
-struct TypeExpr {
-  enum Kind { Unit, Tuple, List, Named } kind = Unit;
-  SourceRange range;
-  std::string name;                            // Named
-  std::vector<std::unique_ptr<TypeExpr>> args; // tuple elements, list element, generic args
-};
-using TypeExprPtr = std::unique_ptr<TypeExpr>;
-
-struct Pattern {
-  enum Kind { Wildcard, Bind, Int, Float, Str, Bool, Unit, Tuple, Some, None, Variant, Struct };
-  Kind kind = Wildcard;
-  SourceRange range;
-  std::string name;    // Bind: variable; Variant: enum; Struct: struct
-  std::string variant; // Variant
-  bool hasArgs = false;
-  std::vector<std::unique_ptr<Pattern>> elems; // tuple/variant/Some/struct field patterns
-  std::vector<std::string> fieldNames;         // Struct: field of each elems[i]
-  std::vector<SourceRange> fieldRanges;
-  bool rest = false; // Struct `..`
-  bool negative = false;
-  uint64_t intValue = 0;
-  std::string suffix;
-  double floatValue = 0;
-  std::string strValue;
-  bool boolValue = false;
-  const Type *type = nullptr; // set by Sema
-};
-using PatternPtr = std::unique_ptr<Pattern>;
 
 enum class BinOp { Mul, Div, Rem, Add, Sub, Shl, Shr, BitAnd, BitXor, BitOr, Eq, Ne, Lt, Le, Gt, Ge, And, Or };
 enum class UnOp { Neg, Not };
@@ -56,64 +33,98 @@ const char *spelling(UnOp op);
 /// A string literal as the language writes it, with escapes.
 std::string quoteString(const std::string &v);
 
+namespace ir {
+
+struct Pattern;
 struct Expr;
+using PatternPtr = std::unique_ptr<Pattern>;
 using ExprPtr = std::unique_ptr<Expr>;
+
+struct Pattern {
+  enum Kind { Wildcard, Bind, Int, Float, Str, Bool, Unit, Tuple, Some, None, Variant, Struct };
+  Kind kind = Wildcard;
+  SourceRange range;
+  int slot = -1;    // Bind: the local variable it binds (a slot of its closure)
+  std::string name; // Bind: the variable's name; Variant: the variant's (for printing)
+  int index = -1;   // Variant: the variant's index in the pattern's enum type
+  std::vector<PatternPtr> elems; // Tuple, Some, Variant (its fields), Struct (the fields matched)
+  std::vector<int> fields;       // Struct: the field index of each elems[i]
+  std::vector<std::string> fieldNames; // Struct: their names, for printing
+  bool rest = false;             // Struct: other fields ignored (`..`)
+  bool negative = false;         // Int: `-intValue`
+  uint64_t intValue = 0;
+  double floatValue = 0;
+  std::string strValue;
+  bool boolValue = false;
+  const Type *type = nullptr;
+};
 
 struct MatchArm {
   PatternPtr pattern;
   ExprPtr body;
 };
 
+/// A statement of a block: `let pattern = expr;` or `expr;`.
 struct BlockStmt {
-  bool isLet = false;
-  PatternPtr pattern; // let
-  TypeExprPtr type;   // let annotation
+  PatternPtr pattern; // null: an expression statement
   ExprPtr expr;
-  SourceRange range;
-};
-
-struct LambdaParam {
-  PatternPtr pattern;
-  TypeExprPtr type;
 };
 
 struct Expr {
   enum Kind {
-    Int, Float, Str, Bool, Unit, Name, Path, Tuple, List, Struct, Field, TupleIndex, Index,
-    Call, Unary, Binary, Cast, If, Match, Block, Lambda, Range
+    Int, Float, Str, Bool, Unit,
+    Local,     // a local variable: slot
+    Const,     // a constant: index into Program::consts
+    NoneValue, // `None`
+    Variant,   // an enum variant: index, its fields in kids (a unit variant has none)
+    Some,      // `Some(kids[0])`
+    Builtin,   // a call of builtin `builtin` on kids
+    Extern,    // a call of extern function `index` (Program::externs) on kids
+    Location,  // a location named where one is expected (`cluster_size(w)`): index
+    Channel,   // the channel named by `send(c)` or `recv(c)`: index into Program::channels
+    Tuple, List,
+    Struct,    // a struct value: kids are its fields, in the order of `fields`
+    Field,     // field `index` of kids[0]
+    TupleIndex, // element `index` of kids[0]
+    Index,     // kids[0][kids[1]]
+    Unary, Binary,
+    Cast,      // kids[0] as `type`
+    If,        // if kids[0] { kids[1] } else { kids[2] } (else optional)
+    Match,     // match kids[0] { arms }
+    Block,     // { stmts; kids[0] if hasTail }
+    Lambda,    // |params| kids[0]
+    Range,     // kids[0]..kids[1]
   };
   Kind kind = Unit;
-  SourceRange range;
-  std::string name;  // Name; Path: enum; Struct: type; Field: field; Call: unused
-  std::string name2; // Path: variant
-  SourceRange nameRange;
-  uint64_t intValue = 0; // Int; TupleIndex: index
-  std::string suffix;    // Int/Float literal suffix
+  SourceRange range; // for runtime errors (the line of a failing `/`) and diagnostics of passes
+  int slot = -1;     // Local
+  int index = -1;    // Const, Variant, Extern, Location, Channel, Field, TupleIndex
+  BuiltinId builtin = BuiltinId::Len;
+  std::string name;  // Local, Const, Extern, Builtin, Location, Channel, Field, Variant: the name, for printing
+  uint64_t intValue = 0;
   double floatValue = 0;
   std::string strValue;
   bool boolValue = false;
   BinOp binop = BinOp::Add;
   UnOp unop = UnOp::Neg;
-  // Children: Tuple/List elements; Struct field values; Field/TupleIndex base;
-  // Index base, index; Call callee, args...; Unary operand; Binary lhs, rhs;
-  // Cast operand; If cond, then, [else]; Match scrutinee; Block [tail];
-  // Lambda body; Range lo, hi.
   std::vector<ExprPtr> kids;
-  std::vector<std::string> fieldNames; // Struct
-  std::vector<SourceRange> fieldRanges;
-  TypeExprPtr castType;
+  std::vector<int> fields; // Struct: the field index of each kid
+  std::vector<std::string> fieldNames; // Struct: their names, for printing
   std::vector<MatchArm> arms;
-  std::vector<BlockStmt> stmts; // Block
-  bool hasTail = false;         // Block
-  std::vector<LambdaParam> params;
-  const Type *type = nullptr; // set by Sema
-  bool hadErrors = false;     // Match: its scrutinee or patterns were reported
+  std::vector<BlockStmt> stmts;
+  bool hasTail = false;
+  std::vector<PatternPtr> params; // Lambda
+  /// The root of a closure or value (an operator's argument, a constant's
+  /// value, a channel's hash function): how many local slots its patterns
+  /// number, 0..slots-1. Each root numbers its own.
+  int slots = 0;
+  const Type *type = nullptr;
 };
 
 /// Deep copies, types and source ranges included (a rewrite that needs the
 /// same closure twice, e.g. on each side of a cut).
-std::unique_ptr<TypeExpr> clone(const TypeExpr &t);
-std::unique_ptr<Pattern> clone(const Pattern &p);
-std::unique_ptr<Expr> clone(const Expr &e);
+PatternPtr clone(const Pattern &p);
+ExprPtr clone(const Expr &e);
 
+} // namespace ir
 } // namespace dfir

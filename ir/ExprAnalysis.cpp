@@ -3,25 +3,21 @@
 #include "ir/Builtins.h"
 
 #include <map>
-#include <string>
 
 namespace dfir::ir {
 
 namespace {
 
-bool impureCall(const Expr &call) {
-  const Expr &callee = *call.kids[0];
-  if (callee.kind != Expr::Name) return false; // enum variant constructors
-  if (const BuiltinInfo *b = findBuiltin(callee.name)) return !b->pure;
-  if (callee.name == "Some") return false;
-  return true; // an extern fn: C code may do anything
+bool impure(const Expr &e) {
+  if (e.kind == Expr::Extern) return true; // C code may do anything
+  return e.kind == Expr::Builtin && !builtinInfo(e.builtin).pure;
 }
 
-using Env = std::map<std::string, FieldPath>;
+using Env = std::map<int, FieldPath>; // by slot
 
 void bind(const Pattern &p, FieldPath path, Env &env) {
   switch (p.kind) {
-  case Pattern::Bind: env[p.name] = path; return;
+  case Pattern::Bind: env[p.slot] = path; return;
   case Pattern::Tuple:
     for (unsigned i = 0; i < p.elems.size(); ++i) {
       FieldPath sub = path;
@@ -35,15 +31,15 @@ void bind(const Pattern &p, FieldPath path, Env &env) {
 
 std::optional<FieldPath> pathOf(const Expr &e, const Env &env) {
   switch (e.kind) {
-  case Expr::Name: {
-    auto it = env.find(e.name);
+  case Expr::Local: {
+    auto it = env.find(e.slot);
     if (it == env.end()) return std::nullopt;
     return it->second;
   }
   case Expr::TupleIndex: {
     auto base = pathOf(*e.kids[0], env);
     if (!base) return std::nullopt;
-    base->push_back(static_cast<unsigned>(e.intValue));
+    base->push_back(static_cast<unsigned>(e.index));
     return base;
   }
   case Expr::Block:
@@ -55,14 +51,14 @@ std::optional<FieldPath> pathOf(const Expr &e, const Env &env) {
 
 bool paramEnv(const Expr &lambda, Env &env) {
   if (lambda.kind != Expr::Lambda || lambda.params.size() != 1) return false;
-  bind(*lambda.params[0].pattern, {}, env);
+  bind(*lambda.params[0], {}, env);
   return true;
 }
 
 } // namespace
 
 bool isPure(const Expr &e) {
-  if (e.kind == Expr::Call && impureCall(e)) return false;
+  if (impure(e)) return false;
   for (auto &k : e.kids)
     if (!isPure(*k)) return false;
   for (auto &s : e.stmts)

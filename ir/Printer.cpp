@@ -48,7 +48,10 @@ Prec precOf(const Expr &e) {
   case Expr::Field:
   case Expr::TupleIndex:
   case Expr::Index:
-  case Expr::Call: return kPostfix;
+  case Expr::Builtin:
+  case Expr::Extern:
+  case Expr::Some: return kPostfix;
+  case Expr::Variant: return e.kids.empty() ? kPrimary : kPostfix;
   default: return kPrimary;
   }
 }
@@ -99,10 +102,17 @@ std::string join(const std::vector<std::string> &parts, const char *sep) {
 
 std::string print(const Expr &e, Prec min);
 
+/// The arguments of a call, a variant or `Some`.
+std::string args(const Expr &e) {
+  std::vector<std::string> parts;
+  for (auto &k : e.kids) parts.push_back(print(*k, kLambda));
+  return join(parts, ", ");
+}
+
 std::string block(const Expr &e) {
   std::vector<std::string> parts;
   for (auto &s : e.stmts) {
-    if (s.isLet) {
+    if (s.pattern) {
       std::string t = s.pattern->type ? ": " + typeName(s.pattern->type) : "";
       parts.push_back("let " + printPattern(*s.pattern) + t + " = " + print(*s.expr, kLambda) + ";");
     } else {
@@ -121,8 +131,15 @@ std::string printImpl(const Expr &e) {
   case Expr::Str: return quoteString(e.strValue);
   case Expr::Bool: return e.boolValue ? "true" : "false";
   case Expr::Unit: return "()";
-  case Expr::Name: return e.name;
-  case Expr::Path: return e.name + "::" + e.name2;
+  case Expr::Local:
+  case Expr::Const:
+  case Expr::Location:
+  case Expr::Channel: return e.name;
+  case Expr::NoneValue: return "None";
+  case Expr::Variant: return e.type->name + "::" + e.name + (e.kids.empty() ? "" : "(" + args(e) + ")");
+  case Expr::Some: return "Some(" + args(e) + ")";
+  case Expr::Builtin:
+  case Expr::Extern: return e.name + "(" + args(e) + ")";
   case Expr::Tuple: {
     std::vector<std::string> parts;
     for (auto &k : e.kids) parts.push_back(print(*k, kLambda));
@@ -136,16 +153,11 @@ std::string printImpl(const Expr &e) {
   case Expr::Struct: {
     std::vector<std::string> parts;
     for (size_t i = 0; i < e.kids.size(); ++i) parts.push_back(e.fieldNames[i] + ": " + print(*e.kids[i], kLambda));
-    return parts.empty() ? e.name + " {}" : e.name + " { " + join(parts, ", ") + " }";
+    return parts.empty() ? e.type->name + " {}" : e.type->name + " { " + join(parts, ", ") + " }";
   }
   case Expr::Field: return print(*e.kids[0], kPostfix) + "." + e.name;
-  case Expr::TupleIndex: return print(*e.kids[0], kPostfix) + "." + std::to_string(e.intValue);
+  case Expr::TupleIndex: return print(*e.kids[0], kPostfix) + "." + std::to_string(e.index);
   case Expr::Index: return print(*e.kids[0], kPostfix) + "[" + print(*e.kids[1], kLambda) + "]";
-  case Expr::Call: {
-    std::vector<std::string> parts;
-    for (size_t i = 1; i < e.kids.size(); ++i) parts.push_back(print(*e.kids[i], kLambda));
-    return print(*e.kids[0], kPostfix) + "(" + join(parts, ", ") + ")";
-  }
   case Expr::Unary: {
     // `- -x`, not `--x`: keep two minus signs apart for the reader.
     std::string operand = print(*e.kids[0], kUnary);
@@ -173,8 +185,7 @@ std::string printImpl(const Expr &e) {
   case Expr::Block: return block(e);
   case Expr::Lambda: {
     std::vector<std::string> params;
-    for (auto &p : e.params)
-      params.push_back(printPattern(*p.pattern) + (p.pattern->type ? ": " + typeName(p.pattern->type) : ""));
+    for (auto &p : e.params) params.push_back(printPattern(*p) + (p->type ? ": " + typeName(p->type) : ""));
     if (params.empty()) return "|| " + print(*e.kids[0], kLambda);
     return "|" + join(params, ", ") + "| " + print(*e.kids[0], kLambda);
   }
@@ -246,14 +257,14 @@ std::string printPattern(const Pattern &p) {
   case Pattern::Some: return "Some(" + printPattern(*p.elems[0]) + ")";
   case Pattern::None: return "None";
   case Pattern::Variant: {
-    std::string s = p.name + "::" + p.variant;
+    std::string s = p.type->name + "::" + p.name;
     return p.elems.empty() ? s : s + "(" + join(elems(), ", ") + ")";
   }
   case Pattern::Struct: {
     std::vector<std::string> parts;
     for (size_t i = 0; i < p.elems.size(); ++i) parts.push_back(p.fieldNames[i] + ": " + printPattern(*p.elems[i]));
     if (p.rest) parts.push_back("..");
-    return parts.empty() ? p.name + " {}" : p.name + " { " + join(parts, ", ") + " }";
+    return parts.empty() ? p.type->name + " {}" : p.type->name + " { " + join(parts, ", ") + " }";
   }
   }
   return "_";

@@ -7,25 +7,37 @@
 namespace dfir::ir {
 
 namespace {
-std::unique_ptr<Expr> nameExpr(const std::string &name, const Type *t) {
+/// Local variable 0 of a closure of one parameter.
+std::unique_ptr<Expr> param(const std::string &name, const Type *t) {
   auto e = std::make_unique<Expr>();
-  e->kind = Expr::Name;
+  e->kind = Expr::Local;
+  e->slot = 0;
   e->name = name;
   e->type = t;
   return e;
 }
 
-std::unique_ptr<Expr> lambda(const std::string &param, const Type *paramType, std::unique_ptr<Expr> body) {
+/// `|name: paramType| body`, whose parameter is its only local (slot 0).
+std::unique_ptr<Expr> lambda(const std::string &name, const Type *paramType, std::unique_ptr<Expr> body) {
   auto e = std::make_unique<Expr>();
   e->kind = Expr::Lambda;
-  LambdaParam lp;
-  lp.pattern = std::make_unique<Pattern>();
-  lp.pattern->kind = Pattern::Bind;
-  lp.pattern->name = param;
-  lp.pattern->type = paramType;
-  e->params.push_back(std::move(lp));
+  auto p = std::make_unique<Pattern>();
+  p->kind = Pattern::Bind;
+  p->slot = 0;
+  p->name = name;
+  p->type = paramType;
+  e->params.push_back(std::move(p));
   e->type = body->type;
   e->kids.push_back(std::move(body));
+  e->slots = 1;
+  return e;
+}
+
+std::unique_ptr<Expr> channelArg(const std::string &name, ChanId channel) {
+  auto e = std::make_unique<Expr>();
+  e->kind = Expr::Channel;
+  e->index = channel;
+  e->name = name;
   return e;
 }
 } // namespace
@@ -122,14 +134,15 @@ void Rewriter::setEdgeTarget(EdgeId e, OpId to, unsigned toPort) {
 std::unique_ptr<Expr> Rewriter::pairWithMemberId(const Type *t) {
   TypeContext &tc = *p_.types;
   auto call = std::make_unique<Expr>();
-  call->kind = Expr::Call;
+  call->kind = Expr::Builtin;
+  call->builtin = BuiltinId::MemberId;
+  call->name = "member_id";
   call->type = tc.u32();
-  call->kids.push_back(nameExpr("member_id", nullptr));
   auto tuple = std::make_unique<Expr>();
   tuple->kind = Expr::Tuple;
   tuple->type = tc.tuple({tc.u32(), t});
   tuple->kids.push_back(std::move(call));
-  tuple->kids.push_back(nameExpr("x", t));
+  tuple->kids.push_back(param("x", t));
   return lambda("x", t, std::move(tuple));
 }
 
@@ -138,9 +151,9 @@ std::unique_ptr<Expr> Rewriter::dropMemberId(const Type *t) {
   const Type *pair = tc.tuple({tc.u32(), t});
   auto index = std::make_unique<Expr>();
   index->kind = Expr::TupleIndex;
-  index->intValue = 1;
+  index->index = 1;
   index->type = t;
-  index->kids.push_back(nameExpr("p", pair));
+  index->kids.push_back(param("p", pair));
   return lambda("p", pair, std::move(index));
 }
 
@@ -168,8 +181,8 @@ CutEdge Rewriter::cutEdge(EdgeId e, const std::string &channelName) {
 
   SourceRange at = p_.ops[edge.to].range;
   std::vector<std::unique_ptr<Expr>> sendArgs, recvArgs;
-  sendArgs.push_back(nameExpr(channelName, nullptr));
-  recvArgs.push_back(nameExpr(channelName, nullptr));
+  sendArgs.push_back(channelArg(channelName, cut.channel));
+  recvArgs.push_back(channelArg(channelName, cut.channel));
   cut.send = addOperator(OpKind::Send, fromLoc, freshOperatorName(fromLoc, "send"), std::move(sendArgs), {wire}, {}, at);
   cut.recv = addOperator(OpKind::Recv, toLoc, freshOperatorName(toLoc, "recv"), std::move(recvArgs), {}, {wire}, at);
   p_.ops[cut.send].channel = p_.ops[cut.recv].channel = cut.channel;
@@ -248,6 +261,9 @@ std::vector<OpId> Rewriter::compact() {
     for (EdgeId &e : op.inputs) e = remap(edgeId, e);
     for (EdgeId &e : op.outputs) e = remap(edgeId, e);
     op.channel = remap(chanId, op.channel);
+    // The argument of send/recv names its channel by index too.
+    for (auto &a : op.args)
+      if (a->kind == Expr::Channel) a->index = op.channel;
   }
   for (auto &e : edges) {
     e.from = opId[e.from];

@@ -39,6 +39,10 @@ private:
     if (op.args.size() != info.args.size())
       fail(name + ": has " + std::to_string(op.args.size()) + " arguments, the table says " +
            std::to_string(info.args.size()));
+    for (size_t i = 0; i < op.args.size() && i < info.args.size(); ++i)
+      if ((info.args[i].kind == ArgShape::Channel) !=
+              (op.args[i]->kind == Expr::Channel && op.args[i]->index == op.channel))
+        fail(name + ": argument " + std::to_string(i) + " does not name its channel as the table says");
     if (op.persistence.size() != info.maxLifetimes)
       fail(name + ": has " + std::to_string(op.persistence.size()) + " lifetimes, the table says " +
            std::to_string(info.maxLifetimes));

@@ -4,7 +4,8 @@
 // verifier checks, and every pass must preserve:
 //
 //  1. Operator table: every operator has as many arguments, lifetimes and
-//     type arguments as its row of ir/Operators.def says.
+//     type arguments as its row of ir/Operators.def says; an argument that
+//     names a channel (`send(c)`, `recv(c)`) names the operator's channel.
 //  2. Port arity: the number of input and output ports fits the operator's
 //     input and output shapes (e.g. `join` has exactly 2 inputs, `tee` at
 //     least one output, `demux_enum` one output per variant).

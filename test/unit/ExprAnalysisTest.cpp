@@ -17,7 +17,7 @@ namespace {
 struct Closure {
   SourceManager sm;
   std::unique_ptr<ir::Program> program;
-  const Expr *lambda = nullptr;
+  const ir::Expr *lambda = nullptr;
 };
 
 std::unique_ptr<Closure> mapClosure(const std::string &source, const std::string &fn) {
@@ -87,12 +87,10 @@ TEST(ExprAnalysis, PurityOfBuiltinsComesFromTheTable) {
   for (const BuiltinInfo &b : allBuiltins()) {
     EXPECT_TRUE(names.insert(b.name).second) << b.name;
     EXPECT_EQ(findBuiltin(b.name), &b);
-    Expr call;
-    call.kind = Expr::Call;
-    auto callee = std::make_unique<Expr>();
-    callee->kind = Expr::Name;
-    callee->name = b.name;
-    call.kids.push_back(std::move(callee));
+    ir::Expr call;
+    call.kind = ir::Expr::Builtin;
+    call.builtin = b.id;
+    EXPECT_EQ(&builtinInfo(b.id), &b);
     EXPECT_EQ(ir::isPure(call), b.pure) << b.name;
   }
   EXPECT_EQ(findBuiltin("no_such_builtin"), nullptr);

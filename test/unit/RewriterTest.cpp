@@ -138,8 +138,8 @@ TEST(Rewriter, ClosuresCloneDeeply) {
   ASSERT_TRUE(p);
   ir::OpId map = opNamed(*p, "map_0");
   ASSERT_TRUE(map.valid());
-  const Expr &original = *p->ops[map].args[0];
-  std::unique_ptr<Expr> copy = clone(original);
+  const ir::Expr &original = *p->ops[map].args[0];
+  std::unique_ptr<ir::Expr> copy = ir::clone(original);
   EXPECT_EQ(ir::printExpr(*copy), ir::printExpr(original));
   EXPECT_EQ(copy->type, original.type);
   // Deep: changing the copy leaves the original alone.
