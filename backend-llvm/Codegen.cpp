@@ -311,11 +311,12 @@ void LocationCodegen::whileMore(llvm::IRBuilder<> &b, const std::string &name, c
   b.SetInsertPoint(done);
 }
 
-void LocationCodegen::emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t) {
+void LocationCodegen::emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t,
+                                 llvm::Value *count) {
   ExprCodegen gen = exprGen(b, p_.ops[id]);
   llvm::Value *table = b.CreateLoad(b.getPtrTy(), field(b, state, tableField));
   llvm::Value *entry = b.CreateCall(rt_->mapFind(), {table, rt_->bytes(""), b.getInt64(0)});
-  llvm::Value *count = rt_->entryCount(b, entry);
+  if (!count) count = rt_->entryCount(b, entry);
   loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
     emit(b, state, id, 0, gen.decode(rt_->entryValue(b, entry, i), t));
   });
@@ -424,7 +425,7 @@ llvm::Function *LocationCodegen::defineTick() {
         ops::pull(s, phase, first);
       }
     };
-    for (Phase phase : {Phase::History, Phase::DeferredBlocking, Phase::PosHistory, Phase::Deferred, Phase::Sources,
+    for (Phase phase : {Phase::DeferredBlocking, Phase::History, Phase::PosHistory, Phase::Deferred, Phase::Sources,
                         Phase::Blocking})
       pullAll(phase);
     runFixpoint(b, state, st);

@@ -48,8 +48,9 @@ struct OpState {
 
 /// When, in a stratum of a tick, an operator's `pull` hook runs. In order:
 enum class Phase {
-  History,          // what 'static state re-emits before this tick's items
   DeferredBlocking, // items deferred from the last tick into blocking inputs
+  History,          // what 'static state stored before this tick re-emits
+                    // (after the blocking inputs it may meet are complete)
   PosHistory,       // [neg] is complete: a 'static [pos] re-emits
   Deferred,         // the other deferred items
   Sources,          // sources, messages, input lines, timers
@@ -120,8 +121,10 @@ public:
   /// Emits every element of a list value.
   void emitElements(llvm::IRBuilder<> &b, ExprCodegen &gen, llvm::Value *state, int id, llvm::Value *list,
                     const Type *elemType);
-  /// Emits every item stored in a table under the empty key.
-  void emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t);
+  /// Emits the items stored in a table under the empty key: all of them,
+  /// or the first `count`.
+  void emitStored(llvm::IRBuilder<> &b, llvm::Value *state, int id, int tableField, const Type *t,
+                  llvm::Value *count = nullptr);
 
   void ifThen(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<void()> &then);
   /// for (i = lo; i < hi; ++i) body(i), for 64-bit integers.

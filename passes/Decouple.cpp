@@ -191,63 +191,21 @@ std::string blocker(const ir::Program &p, int id) {
   }
   case Decoupling::TickBound: break;
   }
-  switch (op.kind) {
-  case OpKind::Fold:
-  case OpKind::Reduce:
-  case OpKind::FoldKeyed:
-  case OpKind::ReduceKeyed:
+  // The reason in the user's terms; any other operator that depends on its
+  // ticks gets the general one below.
+  OpKind k = op.kind;
+  if (k == OpKind::Fold || k == OpKind::Reduce || k == OpKind::FoldKeyed || k == OpKind::ReduceKeyed) {
     if (allStatic(op))
       return name + " emits its running result every tick: after decoupling, which items it has seen at each tick "
                     "would change";
     return name + " aggregates what arrives in one tick; after decoupling, items of one tick may arrive in "
                   "different ticks";
-  case OpKind::Sort:
-  case OpKind::SortByKey: return name + " orders the items of one tick; after decoupling, they may arrive in different ticks";
-  case OpKind::AntiJoin:
-  case OpKind::Difference:
+  }
+  if (k == OpKind::Sort || k == OpKind::SortByKey)
+    return name + " orders the items of one tick; after decoupling, they may arrive in different ticks";
+  if (k == OpKind::AntiJoin || k == OpKind::Difference)
     return name + " removes what its `[neg]` input holds in the tick; after decoupling, an item may arrive before "
                   "the one that should remove it";
-  case OpKind::Enumerate:
-  case OpKind::Scan:
-  case OpKind::NextStratum:
-  case OpKind::MultisetDelta:
-  case OpKind::Chain:
-  case OpKind::Zip:
-  case OpKind::CrossSingleton:
-  case OpKind::DeferSignal:
-  // (The kinds below are not TickBound: answered above.)
-  case OpKind::SourceIter:
-  case OpKind::SourceStdin:
-  case OpKind::SourceFile:
-  case OpKind::SourceInterval:
-  case OpKind::Initialize:
-  case OpKind::Recv:
-  case OpKind::Null:
-  case OpKind::ForEach:
-  case OpKind::DestFile:
-  case OpKind::Send:
-  case OpKind::Map:
-  case OpKind::Filter:
-  case OpKind::FilterMap:
-  case OpKind::FlatMap:
-  case OpKind::Flatten:
-  case OpKind::Inspect:
-  case OpKind::Identity:
-  case OpKind::Unique:
-  case OpKind::Persist:
-  case OpKind::DeferTick:
-  case OpKind::DeferTickLazy:
-  case OpKind::Assert:
-  case OpKind::Union:
-  case OpKind::Join:
-  case OpKind::JoinMultiset:
-  case OpKind::CrossJoin:
-  case OpKind::CrossJoinMultiset:
-  case OpKind::Tee:
-  case OpKind::Partition:
-  case OpKind::DemuxEnum:
-  case OpKind::Unzip: break;
-  }
   return name + " depends on which items arrive together in one tick; after decoupling, items of one tick may "
                 "arrive in different ticks";
 }

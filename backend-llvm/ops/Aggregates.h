@@ -132,10 +132,7 @@ template <> struct OpGen<OpKind::Reduce> : Stateful {
 /// t0: each key's accumulator, encoded.
 struct Keyed : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
-  static void tickStart(Site &x) {
-    if (!LocationCodegen::isStatic(x.op))
-      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
-  }
+  static void tickStart(Site &x) { clearUnlessStatic(x, x.st.t0); }
   /// `combine` is the closure argument that merges a value into an
   /// accumulator; `first` makes the accumulator of a new key.
   static void update(Site &x, llvm::Value *item, const Expr &combine,

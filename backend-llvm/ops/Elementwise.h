@@ -110,10 +110,7 @@ template <> struct OpGen<OpKind::Enumerate> : Stateful {
 /// t0: the items seen (this tick, or ever when 'static).
 template <> struct OpGen<OpKind::Unique> : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
-  static void tickStart(Site &x) {
-    if (!LocationCodegen::isStatic(x.op))
-      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
-  }
+  static void tickStart(Site &x) { clearUnlessStatic(x, x.st.t0); }
   static void push(Site &x, unsigned, llvm::Value *item) {
     auto &b = x.b;
     auto [bytes, len] = x.gen().encode(item, x.op.inTypes[0], 0);

@@ -76,6 +76,12 @@ struct Stateful {
   }
 };
 
+/// Empties a table at the start of a tick, unless the operator is 'static.
+inline void clearUnlessStatic(Site &x, int table) {
+  if (!LocationCodegen::isStatic(x.op))
+    x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(table))});
+}
+
 /// A struct of two values, as a pair or (key, value) tuple is lowered.
 inline llvm::Value *makePair(Site &x, const Type *t, llvm::Value *first, llvm::Value *second) {
   llvm::Value *out = llvm::UndefValue::get(x.g.types().lower(t));

@@ -98,13 +98,20 @@ template <> struct OpGen<OpKind::DeferSignal> : Stateful {
   }
 };
 
-/// t0: the items stored. What earlier ticks stored comes first (History);
-/// this tick's items are stored and passed on as they arrive.
+/// t0: the items stored; acc: how many of them were stored before this
+/// tick. Those are re-emitted (History); this tick's items are stored and
+/// passed on as they arrive, including what an upstream `persist` re-emits.
 template <> struct OpGen<OpKind::Persist> : Stateful {
-  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) {
+    s.t0 = g.addTableField();
+    s.acc = g.addField(llvm::Type::getInt64Ty(g.context()));
+  }
   static void tickStart(Site &x) {
-    if (!LocationCodegen::isStatic(x.op))
-      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
+    auto &b = x.b;
+    clearUnlessStatic(x, x.st.t0);
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
+    llvm::Value *entry = b.CreateCall(x.g.rt().mapFind(), {table, x.g.rt().bytes(""), b.getInt64(0)});
+    b.CreateStore(x.g.rt().entryCount(b, entry), x.field(x.st.acc));
   }
   static void push(Site &x, unsigned, llvm::Value *item) {
     auto &b = x.b;
@@ -113,7 +120,10 @@ template <> struct OpGen<OpKind::Persist> : Stateful {
     x.emit(0, item);
   }
   static void pull(Site &x, Phase phase, llvm::Value *) {
-    if (phase == Phase::History) x.g.emitStored(x.b, x.state, x.id, x.st.t0, x.op.inTypes[0]);
+    if (phase != Phase::History) return;
+    auto &b = x.b;
+    llvm::Value *count = b.CreateLoad(b.getInt64Ty(), x.field(x.st.acc));
+    x.g.emitStored(x.b, x.state, x.id, x.st.t0, x.op.inTypes[0], count);
   }
 };
 
