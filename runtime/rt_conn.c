@@ -236,7 +236,7 @@ static int read_frames(conn *c) {
   }
   if (c->stage == kAwaitProof) {
     if (b->len - b->off < kMac) return 1;
-    if (CRYPTO_memcmp(b->data + b->off, c->proof, kMac) != 0)
+    if (!dfir_net_same_secret((const unsigned char *)b->data + b->off, c->proof, kMac))
       return reject(c, "it could not prove that it holds the deployment key"), 0;
     b->off += kMac;
     c->stage = kAuthenticated;
@@ -327,7 +327,7 @@ static void read_reply(conn *c) {
   if (avail >= kChallenge && p[0] == 0 && c->stage != kAuthenticated) {
     unsigned char expect[kMac], proof[kMac];
     dfir_net_mac("dfir-accept", c->hello, c->hello_len, p + 1, kNonce, expect);
-    if (CRYPTO_memcmp(expect, p + 1 + kNonce, kMac) != 0)
+    if (!dfir_net_same_secret(expect, (const unsigned char *)p + 1 + kNonce, kMac))
       dfir_net_die("%s could not prove that it holds the deployment key: not connecting to it%s", who, "");
     /* Our proof goes where room was kept for it, right after the hello. */
     dfir_net_mac("dfir-connect", c->hello, c->hello_len, p + 1, kNonce, proof);

@@ -89,6 +89,45 @@ static void load_key(const dfir_json *root) {
     dfir_net_die("the key file `%s` does not hold a key of 64 hexadecimal digits%s", path, "");
 }
 
+/* libcrypto is loaded when a deployed instance starts, not linked into every
+ * executable: a program that never runs deployed does not pay the dynamic
+ * loader's relocations of it at start-up (about 2.5 M instructions), and
+ * the system's libcrypto (with its security updates) is the one used.
+ * DFIR_CRYPTO_LIBRARY names another file to load. */
+#define DFIR_STRINGIFY2(x) #x
+#define DFIR_STRINGIFY(x) DFIR_STRINGIFY2(x)
+static const char kCryptoLibrary[] = "libcrypto.so." DFIR_STRINGIFY(OPENSSL_VERSION_MAJOR);
+static __typeof__(&HMAC) hmac_fn;
+static __typeof__(&EVP_sha256) sha256_fn;
+static __typeof__(&RAND_bytes) rand_bytes_fn;
+
+static void *crypto_symbol(void *lib, const char *path, const char *name) {
+  void *f = dlsym(lib, name);
+  if (!f) dfir_net_die("the crypto library `%s` does not define %s", path, name);
+  return f;
+}
+
+void dfir_net_load_crypto(void) {
+  const char *path = getenv("DFIR_CRYPTO_LIBRARY");
+  if (!path || !*path) path = kCryptoLibrary;
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    dfir_net_die("cannot load the crypto library that authenticates peers (%s): %s", path, why ? why : "unknown error");
+  }
+  /* POSIX: a function pointer is stored through a void *. */
+  *(void **)&hmac_fn = crypto_symbol(lib, path, "HMAC");
+  *(void **)&sha256_fn = crypto_symbol(lib, path, "EVP_sha256");
+  *(void **)&rand_bytes_fn = crypto_symbol(lib, path, "RAND_bytes");
+}
+
+int dfir_net_same_secret(const unsigned char *a, const unsigned char *b, size_t n) {
+  /* In constant time: the difference is gathered over every byte. */
+  volatile unsigned char diff = 0;
+  for (size_t i = 0; i < n; ++i) diff |= (unsigned char)(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 /* HMAC-SHA256 under the deployment key of `label`, `a` and `b`. */
 void dfir_net_mac(const char *label, const void *a, size_t alen, const void *b, size_t blen, unsigned char *out) {
   size_t llen = strlen(label);
@@ -98,13 +137,13 @@ void dfir_net_mac(const char *label, const void *a, size_t alen, const void *b, 
   memcpy(msg + llen, a, alen);
   memcpy(msg + llen + alen, b, blen);
   unsigned int outlen = 0;
-  if (!HMAC(EVP_sha256(), deploy_key, sizeof deploy_key, msg, llen + alen + blen, out, &outlen) || outlen != kMac)
+  if (!hmac_fn || !hmac_fn(sha256_fn(), deploy_key, sizeof deploy_key, msg, llen + alen + blen, out, &outlen) || outlen != kMac)
     dfir_net_die("cannot compute an HMAC-SHA256 (OpenSSL failed)%s%s", "", "");
   free(msg);
 }
 
 void dfir_net_nonce(unsigned char *out) {
-  if (RAND_bytes(out, kNonce) != 1) dfir_net_die("cannot draw a random nonce (OpenSSL failed)%s%s", "", "");
+  if (!rand_bytes_fn || rand_bytes_fn(out, kNonce) != 1) dfir_net_die("cannot draw a random nonce (OpenSSL failed)%s%s", "", "");
 }
 
 /* HOST:PORT or [IPV6]:PORT, the port a decimal number from 1 to 65535. */

@@ -152,6 +152,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (strcmp(location_name, location->name) != 0)
     dfir_net_die("this executable runs location `%s`, not `%s`", location->name, location_name);
   dfir_net_read_deploy(location);
+  dfir_net_load_crypto();
   dfir_net.self_index = location->index;
   if (id >= dfir_net.locs[dfir_net.self_index].count) {
     char msg[64];

@@ -31,9 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
+#include <dlfcn.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/opensslv.h>
 #include <openssl/rand.h>
 
 enum {
@@ -194,6 +195,10 @@ extern dfir_net_state dfir_net;
 
 /* rt_deploy.c: the deploy file, the deployment key, peer authentication */
 DFIR_RT_NORETURN void dfir_net_die(const char *fmt, const char *a, const char *b);
+/* Loads libcrypto (or DFIR_CRYPTO_LIBRARY); dies saying why it cannot. */
+void dfir_net_load_crypto(void);
+/* Whether two secrets (MACs) are equal, compared in constant time. */
+int dfir_net_same_secret(const unsigned char *a, const unsigned char *b, size_t n);
 void dfir_net_mac(const char *label, const void *a, size_t alen, const void *b, size_t blen, unsigned char *out);
 void dfir_net_nonce(unsigned char *out);
 void dfir_net_read_deploy(const dfir_location *self);

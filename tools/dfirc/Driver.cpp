@@ -474,7 +474,7 @@ int buildNative(const BuildOptions &opts) {
     }
     std::vector<std::string> link = {kLinker, "-o", exe, object};
     link.insert(link.end(), opts.link.begin(), opts.link.end());
-    link.insert(link.end(), {runtimeArchive(), "-lcrypto", "-lm"});
+    link.insert(link.end(), {runtimeArchive(), "-lm"});
     if (*kLinkFlags) link.push_back(kLinkFlags);
     int rc = runCommand(link);
     if (rc != 0) {
