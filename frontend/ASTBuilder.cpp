@@ -534,6 +534,11 @@ private:
       for (auto *a : x->expr()) e->kids.push_back(expr(a));
       return e;
     }
+    if (auto *x = alt<DfirParser::RefExprContext>(c)) {
+      // `&x`, `&mut x`: reported, then read as `x`.
+      diags_.report(DiagID::err_rust_reference, r(x));
+      return expr(x->expr());
+    }
     if (auto *x = alt<DfirParser::UnaryExprContext>(c)) {
       auto e = make(Expr::Unary, r(x));
       e->unop = x->op->getText() == "-" ? UnOp::Neg : UnOp::Not;
@@ -633,14 +638,40 @@ private:
       for (auto *a : x->expr()) e->kids.push_back(expr(a));
       return e;
     }
+    if (auto *x = alt<DfirParser::MacroPrimaryContext>(c)) {
+      // `println!(...)`, `format!(...)`, `vec![...]`: reported, then read as
+      // the call (or for `vec!`, the list) it stands for.
+      std::string name = x->IDENT()->getText();
+      bool list = x->children.size() > 2 && x->children[2]->getText() == "[";
+      diags_.report(DiagID::err_rust_macro, r(x)) << (list ? std::string("[...]") : name + "(...)");
+      auto e = make(list ? Expr::List : Expr::Call, range);
+      if (!list) {
+        auto callee = make(Expr::Name, r(x->IDENT()));
+        callee->name = name;
+        callee->nameRange = r(x->IDENT());
+        e->kids.push_back(std::move(callee));
+      }
+      for (auto *a : x->expr()) e->kids.push_back(expr(a));
+      return e;
+    }
     if (auto *x = alt<DfirParser::StructPrimaryContext>(c)) {
       auto e = make(Expr::Struct, range);
       e->name = x->IDENT()->getText();
       e->nameRange = r(x->IDENT());
       for (auto *f : x->fieldInit()) {
-        e->fieldNames.push_back(f->IDENT()->getText());
+        std::string field = f->IDENT()->getText();
+        e->fieldNames.push_back(field);
         e->fieldRanges.push_back(r(f->IDENT()));
-        e->kids.push_back(expr(f->expr()));
+        if (f->expr()) {
+          e->kids.push_back(expr(f->expr()));
+          continue;
+        }
+        // `B { x }`: reported, then read as `B { x: x }`.
+        diags_.report(DiagID::err_field_shorthand, r(f->IDENT())) << field;
+        auto value = make(Expr::Name, r(f->IDENT()));
+        value->name = field;
+        value->nameRange = r(f->IDENT());
+        e->kids.push_back(std::move(value));
       }
       return e;
     }

@@ -401,6 +401,11 @@ const Type *ExprChecker::checkCall(Expr &e) {
     for (size_t i = 0; i < fields.size(); ++i) inf.expect(fields[i], check(*e.kids[i + 1]), e.kids[i + 1]->range);
     return it->second;
   }
+  if (callee.kind == Expr::Field) {
+    // `s.len()`: a Rust habit.
+    ctx_.diags.report(DiagID::err_method_call, callee.range) << callee.name << (nargs ? "x, ..." : "x");
+    return inf.errorType();
+  }
   if (callee.kind != Expr::Name) {
     ctx_.diags.report(DiagID::err_not_callable, callee.range);
     return inf.errorType();

@@ -253,10 +253,21 @@ private:
       return;
     case OpKind::Send:
       if (node.channel >= 0) {
-        const Type *want = sendType(ctx_.channels[node.channel]);
-        if (!inf_.unify(want, in0()))
-          ctx_.diags.report(DiagID::err_send_type, inRange(n, 0))
-              << ctx_.channels[node.channel].decl->name << inf_.display(want) << inf_.display(in0());
+        const ChannelInfo &ch = ctx_.channels[node.channel];
+        const Type *want = sendType(ch);
+        if (!inf_.unify(want, in0())) {
+          auto report = ctx_.diags.report(DiagID::err_send_type, inRange(n, 0));
+          report << ch.decl->name << inf_.display(want) << inf_.display(in0());
+          // `of T` names the items, not what `send` takes: say which it is.
+          if (ch.decl->elemType) {
+            std::string takes = want == ch.elem ? "`send(" + ch.decl->name + ")` takes items of that type"
+                                                : "to one member of cluster `" + ctx_.locations[ch.to].name +
+                                                      "`, `send(" + ch.decl->name + ")` takes `(member, item)` pairs, `" +
+                                                      inf_.display(want) + "`";
+            report.note(DiagID::note_channel_element, ch.decl->elemType->range)
+                << inf_.display(ch.elem) << ch.decl->name << takes;
+          }
+        }
       }
       return;
     case OpKind::Map: out(closure(n, 0, {in0()})); return;

@@ -107,6 +107,8 @@ expr
   | expr '[' expr ']'                                        # indexExpr
   | expr '(' ( expr ( ',' expr )* ','? )? ')'                # callExpr
   | op=( '-' | '!' ) expr                                    # unaryExpr
+  | '&' ( {_input->LT(1)->getText() == "mut"}? IDENT )? expr  # refExpr   // a Rust habit: an error
+
   | expr 'as' type                                           # castExpr
   | expr op=( '*' | '/' | '%' ) expr                         # binaryExpr
   | expr op=( '+' | '-' ) expr                               # binaryExpr
@@ -129,6 +131,8 @@ primary
   | '(' expr ')'                                             # parenPrimary
   | '(' expr ',' ( expr ( ',' expr )* ','? )? ')'            # tuplePrimary
   | '[' ( expr ( ',' expr )* ','? )? ']'                     # listPrimary
+  | IDENT '!' ( '(' ( expr ( ',' expr )* ','? )? ')'
+              | '[' ( expr ( ',' expr )* ','? )? ']' )      # macroPrimary    // a Rust habit: an error
   | IDENT '{' ( fieldInit ( ',' fieldInit )* ','? )? '}'     # structPrimary
   | IDENT '::' IDENT                                         # pathPrimary
   | IDENT                                                    # namePrimary
@@ -138,7 +142,7 @@ primary
   | block                                                    # blockPrimary
   ;
 
-fieldInit : IDENT ':' expr ;
+fieldInit : IDENT ( ':' expr )? ;   // without a value: a Rust habit, an error
 ifExpr    : 'if' expr block ( 'else' ( block | ifExpr ) )? ;
 matchArm  : pattern '=>' expr comma=','? ;   // a missing `,` is diagnosed later
 block     : '{' blockStmt* expr? '}' ;
