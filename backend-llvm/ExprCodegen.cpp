@@ -15,6 +15,7 @@
 #include "backend-llvm/ExprCodegen.h"
 
 #include "ir/Builtins.h"
+#include "ir/Format.h"
 #include "ir/Check.h"
 
 #include "dfir_rt.h"
@@ -1320,23 +1321,24 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     // Arguments first: a nested format completes before this one starts.
     std::vector<llvm::Value *> args;
     for (size_t i = 1; i < e.kids.size(); ++i) args.push_back(arg(i));
-    const std::string &f = e.kids[0]->strValue;
-    std::string text;
+    std::vector<FormatPiece> pieces;
+    std::string problem;
+    DFIR_CHECK(parseFormat(e.kids[0]->strValue, pieces, problem), "a format string the checker accepted does not parse");
     size_t next = 0;
-    for (size_t i = 0; i < f.size(); ++i) {
-      if ((f[i] == '{' || f[i] == '}') && i + 1 < f.size() && f[i + 1] == f[i]) {
-        text += f[i++];
-      } else if (f[i] == '{' && i + 1 < f.size() && f[i + 1] == '}') {
-        if (!text.empty()) writeText(3, text);
-        text.clear();
-        display(3, args[next], e.kids[1 + next]->type, true);
-        ++next;
-        ++i;
-      } else {
-        text += f[i];
+    for (const FormatPiece &p : pieces) {
+      if (!p.hole) {
+        writeText(3, p.text);
+        continue;
       }
+      const Type *t = e.kids[1 + next]->type;
+      llvm::Value *v = args[next++];
+      if (p.digits < 0) {
+        display(3, v, t, true);
+        continue;
+      }
+      if (t->bits == 32) v = b_.CreateFPExt(v, b_.getDoubleTy());
+      b_.CreateCall(rt_.writeF64Fixed(), {b_.getInt32(3), v, b_.getInt32(p.digits)});
     }
-    if (!text.empty()) writeText(3, text);
     return takeString();
   }
   case BuiltinId::Print:

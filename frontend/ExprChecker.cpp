@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
 #include "ir/Builtins.h"
+#include "ir/Format.h"
 
 #include <cmath>
 #include <functional>
@@ -32,7 +33,7 @@ namespace {
 
 namespace {
 
-enum class Need { Numeric, Integer, SignedOrFloat, Addable, IntOrBool, StrOrList };
+enum class Need { Numeric, Integer, SignedOrFloat, Addable, IntOrBool, StrOrList, Float };
 
 const char *needText(Need n) {
   switch (n) {
@@ -42,6 +43,7 @@ const char *needText(Need n) {
   case Need::Addable: return "a number or a `str`";
   case Need::IntOrBool: return "an integer or a `bool`";
   case Need::StrOrList: return "a `str` or a list";
+  case Need::Float: return "a float";
   }
   return "";
 }
@@ -64,6 +66,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
     case Need::Integer:
     case Need::IntOrBool: return isInt;
     case Need::StrOrList: return false;
+    case Need::Float: return !isInt;
     }
     return false;
   }
@@ -74,6 +77,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
   case Need::Addable: return t->isNumeric() || t->kind == Type::Str;
   case Need::IntOrBool: return t->isInt() || t->kind == Type::Bool;
   case Need::StrOrList: return t->kind == Type::Str || t->kind == Type::List;
+  case Need::Float: return t->isFloat();
   }
   return false;
 }
@@ -508,19 +512,26 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
       return tc.strType();
     }
     check(arg(0));
-    const std::string &f = arg(0).strValue;
-    size_t holes = 0;
-    for (size_t i = 0; i < f.size(); ++i) {
-      if (f[i] == '{' && i + 1 < f.size() && f[i + 1] == '{') { ++i; continue; }
-      if (f[i] == '}' && i + 1 < f.size() && f[i + 1] == '}') { ++i; continue; }
-      if (f[i] == '{' && i + 1 < f.size() && f[i + 1] == '}') { ++holes; ++i; continue; }
-      if (f[i] == '{' || f[i] == '}') {
-        ctx_.diags.report(DiagID::err_format_bad_brace, arg(0).range);
-        holes = e.kids.size() - 2;
-        break;
-      }
+    std::vector<FormatPiece> pieces;
+    std::string problem;
+    size_t holes = e.kids.size() - 2;
+    if (!parseFormat(arg(0).strValue, pieces, problem)) {
+      if (problem.empty()) ctx_.diags.report(DiagID::err_format_bad_brace, arg(0).range);
+      else ctx_.diags.report(DiagID::err_format_bad_spec, arg(0).range) << problem;
+    } else {
+      holes = 0;
+      for (auto &p : pieces) holes += p.hole;
     }
     for (size_t i = 2; i < e.kids.size(); ++i) check(*e.kids[i]);
+    // `{:.N}` formats a float.
+    size_t hole = 0;
+    for (auto &p : pieces) {
+      if (!p.hole) continue;
+      if (p.digits >= 0 && 2 + hole < e.kids.size())
+        require(ctx_, e.kids[2 + hole]->type, Need::Float, e.kids[2 + hole]->range,
+                "`{:." + std::to_string(p.digits) + "}`");
+      ++hole;
+    }
     if (holes != e.kids.size() - 2)
       ctx_.diags.report(DiagID::err_format_arg_count, e.range)
           << holes << (holes == 1 ? "" : "s") << (e.kids.size() - 2);

@@ -117,6 +117,11 @@ void dfir_rt_write_str(int stream, dfir_str s);
 void dfir_rt_write_i64(int stream, int64_t v);
 void dfir_rt_write_u64(int stream, uint64_t v);
 void dfir_rt_write_f64(int stream, double v);
+/* `v` with exactly `digits` digits after the point, 0 to
+ * DFIR_RT_MAX_FLOAT_DIGITS (`format("{:.2}", v)`); NaN, inf and -inf as
+ * dfir_rt_write_f64 writes them. */
+#define DFIR_RT_MAX_FLOAT_DIGITS 30
+void dfir_rt_write_f64_fixed(int stream, double v, int32_t digits);
 void dfir_rt_write_f32(int stream, float v);
 /* A string as it appears inside a composite value: quoted, with escapes. */
 void dfir_rt_write_quoted(int stream, dfir_str s);

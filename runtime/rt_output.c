@@ -182,6 +182,17 @@ static void write_float(int stream, double v, int single) {
 }
 
 void dfir_rt_write_f64(int stream, double v) { write_float(stream, v, 0); }
+
+void dfir_rt_write_f64_fixed(int stream, double v, int32_t digits) {
+  if (isnan(v) || isinf(v) || digits < 0 || digits > DFIR_RT_MAX_FLOAT_DIGITS) {
+    write_float(stream, v, 0);
+    return;
+  }
+  char buf[400]; /* the largest double has 309 digits before the point */
+  int n = snprintf(buf, sizeof buf, "%.*f", (int)digits, v);
+  if (n < 0) return;
+  dfir_rt_write(stream, buf, (uint64_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1));
+}
 void dfir_rt_write_f32(int stream, float v) { write_float(stream, v, 1); }
 
 void dfir_rt_write_quoted(int stream, dfir_str s) {
