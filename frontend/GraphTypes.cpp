@@ -312,6 +312,11 @@ private:
       out(in0());
       return;
     case OpKind::Enumerate: out(tc_.tuple({tc_.u64(), in0()})); return;
+    case OpKind::EnumerateKeyed: {
+      auto [k, v] = pair(n, in0(), inRange(n, 0), "input");
+      out(tc_.tuple({k, tc_.tuple({tc_.u64(), v})}));
+      return;
+    }
     case OpKind::Scan:
     case OpKind::Fold: {
       const Type *acc = value(n, 0);
@@ -346,6 +351,9 @@ private:
     case OpKind::CrossJoin:
     case OpKind::CrossJoinMultiset:
       if (I.size() == 2) out(tc_.tuple({I[0], I[1]}));
+      return;
+    case OpKind::ZipLongest:
+      if (I.size() == 2) out(tc_.tuple({tc_.option(I[0]), tc_.option(I[1])}));
       return;
     case OpKind::Join:
     case OpKind::JoinMultiset: {

@@ -130,6 +130,7 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   // 'static state that only emits what arrives: a counter, a set, a
   // running value, unmatched items.
   case OpKind::Enumerate:
+  case OpKind::EnumerateKeyed:
   case OpKind::Unique:
   case OpKind::Scan:
   case OpKind::Zip:
@@ -159,6 +160,7 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   case OpKind::SortByKey:
   case OpKind::Union:
   case OpKind::Chain:
+  case OpKind::ZipLongest:
   case OpKind::CrossSingleton:
   case OpKind::DeferSignal:
   case OpKind::Tee:

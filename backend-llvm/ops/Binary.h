@@ -150,7 +150,9 @@ template <> struct OpGen<OpKind::AntiJoin> : Negation<true> {};
 
 /// Pairs the n-th item of [0] with the n-th of [1]. cur and next hold the
 /// unmatched items of each side; acc and has the next unread one of each.
-template <> struct OpGen<OpKind::Zip> : Stateful {
+/// `zip_longest` pairs them as `Some`s, and once the stratum's input is
+/// complete (Release) pairs what is left of the longer side with `None`.
+template <bool Longest> struct Zipper : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) {
     s.cur = g.addVecField();
     s.next = g.addVecField();
@@ -214,15 +216,46 @@ template <> struct OpGen<OpKind::Zip> : Stateful {
     llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
     llvm::Value *other = b.CreateLoad(ot, b.CreateGEP(ot, data, {head}));
     b.CreateStore(b.CreateAdd(head, b.getInt64(1)), headSlot);
-    x.emit(0, makePair(x, x.op.outTypes[0], port == 0 ? item : other, port == 0 ? other : item));
+    llvm::Value *first = port == 0 ? item : other, *second = port == 0 ? other : item;
+    if (Longest) {
+      first = optional(x, 0, first);
+      second = optional(x, 1, second);
+    }
+    x.emit(0, makePair(x, x.op.outTypes[0], first, second));
     b.CreateBr(done);
     b.SetInsertPoint(wait);
     x.g.pushVec(b, x.state, mineVec, item);
     b.CreateBr(done);
     b.SetInsertPoint(done);
   }
-  static void pull(Site &, Phase, llvm::Value *) {}
+  /// `Some(v)` as element `side` of the output pair, or `None` for null.
+  static llvm::Value *optional(Site &x, unsigned side, llvm::Value *v) {
+    llvm::Type *t = x.g.types().lower(x.op.outTypes[0]->elems[side]);
+    if (!v) return llvm::Constant::getNullValue(t);
+    return x.b.CreateInsertValue(x.b.CreateInsertValue(llvm::UndefValue::get(t), x.b.getTrue(), {0}), v, {1});
+  }
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (!Longest || phase != Phase::Release) return;
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    for (unsigned side = 0; side < 2; ++side) {
+      llvm::Type *lt = x.g.types().lower(x.op.inTypes[side]);
+      llvm::Value *vec = x.field(side == 0 ? x.st.cur : x.st.next);
+      llvm::Value *headSlot = x.field(side == 0 ? x.st.acc : x.st.has);
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
+      x.g.loop(b, b.CreateLoad(b.getInt64Ty(), headSlot), len, [&](llvm::Value *i) {
+        llvm::Value *v = optional(x, side, b.CreateLoad(lt, b.CreateGEP(lt, data, {i})));
+        llvm::Value *none = optional(x, 1 - side, nullptr);
+        x.emit(0, makePair(x, x.op.outTypes[0], side == 0 ? v : none, side == 0 ? none : v));
+      });
+      b.CreateStore(len, headSlot);
+    }
+  }
 };
+
+template <> struct OpGen<OpKind::Zip> : Zipper<false> {};
+template <> struct OpGen<OpKind::ZipLongest> : Zipper<true> {};
 
 /// Pairs each [input] item with the first [single] item of the tick
 /// (acc; has: whether it came).

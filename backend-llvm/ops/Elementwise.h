@@ -107,6 +107,33 @@ template <> struct OpGen<OpKind::Enumerate> : Stateful {
   static void pull(Site &, Phase, llvm::Value *) {}
 };
 
+/// t0: per key, the next index (8 bytes); from 0 every tick unless 'static.
+template <> struct OpGen<OpKind::EnumerateKeyed> : Stateful {
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
+  static void tickStart(Site &x) { clearUnlessStatic(x, x.st.t0); }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    llvm::Value *key = b.CreateExtractValue(item, {0});
+    auto [kb, kl] = x.gen().encode(key, x.op.inTypes[0]->elems[0], 0);
+    llvm::Value *entry = b.CreateCall(rt.mapFind(), {b.CreateLoad(b.getPtrTy(), x.field(x.st.t0)), kb, kl});
+    llvm::Value *known = b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0));
+    llvm::Value *slot = x.g.entryAlloca(b, b.getInt64Ty());
+    b.CreateStore(b.getInt64(0), slot);
+    x.g.ifThen(b, known, [&] {
+      b.CreateStore(b.CreateAlignedLoad(b.getInt64Ty(), rt.entryValue(b, entry, b.getInt64(0)), llvm::MaybeAlign(1)),
+                    slot);
+    });
+    llvm::Value *n = b.CreateLoad(b.getInt64Ty(), slot);
+    b.CreateStore(b.CreateAdd(n, b.getInt64(1)), slot);
+    // Stored before the item goes on: what it sets off may reuse the scratch of the key.
+    b.CreateCall(rt.mapPut(), {x.field(x.st.t0), kb, kl, slot, b.getInt64(8)});
+    const Type *out = x.op.outTypes[0];
+    x.emit(0, makePair(x, out, key, makePair(x, out->elems[1], n, b.CreateExtractValue(item, {1}))));
+  }
+  static void pull(Site &, Phase, llvm::Value *) {}
+};
+
 /// t0: the items seen (this tick, or ever when 'static).
 template <> struct OpGen<OpKind::Unique> : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
