@@ -336,6 +336,7 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
     return b_.CreateInsertValue(list, b_.getInt64(e.kids.size()), {1});
   }
   case Expr::Index: {
+    if (e.kids[1]->kind == Expr::Range) return slice(e);
     llvm::Value *list = value(*e.kids[0]);
     llvm::Value *raw = value(*e.kids[1]);
     const Type *it = e.kids[1]->type;
@@ -654,8 +655,60 @@ llvm::Value *ExprCodegen::binary(const Expr &e) {
   llvm::Value *l = value(*e.kids[0]);
   llvm::Value *r = value(*e.kids[1]);
   if (e.kids[0]->type->kind == Type::Str && e.binop == BinOp::Add) return strCall("concat", {l, r});
+  if (e.kids[0]->type->kind == Type::List && e.binop == BinOp::Add) return concatLists(l, r, e.type);
   if (llvm::Value *c = compare(e.binop, e.kids[0]->type, l, r)) return c;
   return arithmetic(e, l, r);
+}
+
+/// `l[a..b]`: the elements a to b-1 of `l`, sharing its memory (lists are
+/// never changed in place); a bound below 0 or past the end, or `a > b`, is
+/// a runtime error.
+llvm::Value *ExprCodegen::slice(const Expr &e) {
+  llvm::Value *list = value(*e.kids[0]);
+  const Expr &range = *e.kids[1];
+  const Type *bt = range.kids[0]->type;
+  auto wide = [&](llvm::Value *v) {
+    return bt->isSigned ? b_.CreateSExtOrTrunc(v, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(v, b_.getInt64Ty());
+  };
+  llvm::Value *lo = wide(value(*range.kids[0])), *hi = wide(value(*range.kids[1]));
+  llvm::Value *count = b_.CreateExtractValue(list, {1});
+  // Unsigned compares: a negative bound is a huge one.
+  llvm::Value *bad = b_.CreateOr(b_.CreateICmpUGT(hi, count), b_.CreateICmpUGT(lo, hi));
+  runtimeError(bad, "list slice out of bounds", &e);
+  llvm::Type *elem = types_.lower(e.type->elems[0]);
+  llvm::Value *data = b_.CreateGEP(elem, b_.CreateExtractValue(list, {0}), {lo});
+  llvm::Value *out = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), data, {0});
+  return b_.CreateInsertValue(out, b_.CreateSub(hi, lo), {1});
+}
+
+/// Whether some element of `list` equals `v`.
+llvm::Value *ExprCodegen::listContains(llvm::Value *list, llvm::Value *v, const Type *listType) {
+  const Type *et = listType->elems[0];
+  llvm::Type *elem = types_.lower(et);
+  llvm::Value *found = entryAlloca(b_.getInt1Ty());
+  b_.CreateStore(b_.getFalse(), found);
+  llvm::Value *data = b_.CreateExtractValue(list, {0});
+  forEachIndex(b_.CreateExtractValue(list, {1}), [&](llvm::Value *i) {
+    llvm::Value *x = b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i}));
+    b_.CreateStore(b_.CreateOr(b_.CreateLoad(b_.getInt1Ty(), found), equalValues(x, v, et)), found);
+  });
+  return b_.CreateLoad(b_.getInt1Ty(), found);
+}
+
+/// `a + b` of lists: a new list in tick memory with the elements of `a`,
+/// then those of `b`.
+llvm::Value *ExprCodegen::concatLists(llvm::Value *a, llvm::Value *b, const Type *listType) {
+  llvm::Type *elem = types_.lower(listType->elems[0]);
+  uint64_t size = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(elem);
+  llvm::Value *na = b_.CreateExtractValue(a, {1}), *nb = b_.CreateExtractValue(b, {1});
+  llvm::Value *n = b_.CreateAdd(na, nb);
+  llvm::Value *data = b_.CreateCall(rt_.alloc(), {b_.CreateMul(n, b_.getInt64(size))});
+  b_.CreateMemCpy(data, llvm::MaybeAlign(1), b_.CreateExtractValue(a, {0}), llvm::MaybeAlign(1),
+                  b_.CreateMul(na, b_.getInt64(size)));
+  b_.CreateMemCpy(b_.CreateGEP(elem, data, {na}), llvm::MaybeAlign(1), b_.CreateExtractValue(b, {0}),
+                  llvm::MaybeAlign(1), b_.CreateMul(nb, b_.getInt64(size)));
+  llvm::Value *list = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(listType)), data, {0});
+  return b_.CreateInsertValue(list, n, {1});
 }
 
 llvm::Value *ExprCodegen::cast(const Expr &e) {
@@ -1358,6 +1411,8 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   case BuiltinId::Lower:
   case BuiltinId::Upper: return strCall(e.name, {arg(0)});
   case BuiltinId::Contains:
+    if (e.kids[0]->type->kind == Type::List) return listContains(arg(0), arg(1), e.kids[0]->type);
+    [[fallthrough]];
   case BuiltinId::StartsWith:
   case BuiltinId::EndsWith: {
     llvm::Value *a = arg(0);

@@ -40,7 +40,7 @@ const char *needText(Need n) {
   case Need::Numeric: return "a number";
   case Need::Integer: return "an integer";
   case Need::SignedOrFloat: return "a signed integer or a float";
-  case Need::Addable: return "a number or a `str`";
+  case Need::Addable: return "a number, a `str` or a list";
   case Need::IntOrBool: return "an integer or a `bool`";
   case Need::StrOrList: return "a `str` or a list";
   case Need::Float: return "a float";
@@ -74,7 +74,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
   case Need::Numeric: return t->isNumeric();
   case Need::Integer: return t->isInt();
   case Need::SignedOrFloat: return t->isFloat() || (t->isInt() && t->isSigned);
-  case Need::Addable: return t->isNumeric() || t->kind == Type::Str;
+  case Need::Addable: return t->isNumeric() || t->kind == Type::Str || t->kind == Type::List;
   case Need::IntOrBool: return t->isInt() || t->kind == Type::Bool;
   case Need::StrOrList: return t->kind == Type::Str || t->kind == Type::List;
   case Need::Float: return t->isFloat();
@@ -222,16 +222,18 @@ const Type *ExprChecker::checkImpl(Expr &e) {
   }
   case Expr::Index: {
     const Type *base = check(*e.kids[0]);
+    // `l[a..b]`: a slice, a list of the same type.
+    bool slice = e.kids[1]->kind == Expr::Range;
     const Type *index = check(*e.kids[1]);
-    require(ctx_, index, Need::Integer, e.kids[1]->range, "a list index");
+    if (!slice) require(ctx_, index, Need::Integer, e.kids[1]->range, "a list index");
     const Type *elem = inf.fresh();
     SourceRange range = e.kids[0]->range;
-    inf.defer(range, [&ctx = ctx_, base, elem, range] {
+    inf.defer(range, [&ctx = ctx_, base, elem, range, slice] {
       const Type *b = ctx.infer.resolve(base);
       if (ctx.infer.isError(b)) return ctx.infer.unify(elem, b);
       if (b->isVar()) return false;
       if (b->kind == Type::List) {
-        ctx.infer.expect(elem, b->elems[0], range);
+        ctx.infer.expect(elem, slice ? b : b->elems[0], range);
       } else {
         ctx.diags.report(DiagID::err_not_indexable, range) << ctx.infer.display(b);
         ctx.infer.unify(elem, ctx.infer.errorType());
@@ -480,7 +482,22 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     strArg(0);
     return tc.strType();
   }
-  if (name == "contains" || name == "starts_with" || name == "ends_with") {
+  if (name == "contains") {
+    // `contains(s, sub)` of strings, or `contains(l, x)` of a list and an element.
+    const Type *hay = check(arg(0));
+    const Type *needle = check(arg(1));
+    require(ctx_, hay, Need::StrOrList, arg(0).range, quoted);
+    SourceRange range = arg(1).range;
+    inf.defer(range, [&ctx = ctx_, hay, needle, range] {
+      const Type *h = ctx.infer.resolve(hay);
+      if (h->isVar()) return false;
+      if (h->kind == Type::List) ctx.infer.expect(h->elems[0], needle, range);
+      else if (h->kind == Type::Str) ctx.infer.expect(ctx.types.strType(), needle, range);
+      return true;
+    });
+    return tc.boolType();
+  }
+  if (name == "starts_with" || name == "ends_with") {
     strArg(0);
     strArg(1);
     return tc.boolType();
@@ -974,6 +991,14 @@ void checkRangePositions(const Expr &e, SemaContext &ctx, bool iterated) {
   case Expr::Block:
     for (auto &s : e.stmts) checkRangePositions(*s.expr, ctx, true);
     for (auto &k : e.kids) checkRangePositions(*k, ctx, iterated);
+    return;
+  case Expr::Index:
+    // A range written as the index slices the list.
+    checkRangePositions(*e.kids[0], ctx, false);
+    if (e.kids[1]->kind == Expr::Range)
+      for (auto &bound : e.kids[1]->kids) checkRangePositions(*bound, ctx, false);
+    else
+      checkRangePositions(*e.kids[1], ctx, false);
     return;
   default:
     for (auto &k : e.kids) checkRangePositions(*k, ctx, false);
