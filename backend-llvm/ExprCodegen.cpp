@@ -681,6 +681,34 @@ llvm::Value *ExprCodegen::slice(const Expr &e) {
   return b_.CreateInsertValue(out, b_.CreateSub(hi, lo), {1});
 }
 
+/// A sorted copy of `list` in tick memory (the runtime's stable merge sort,
+/// in the language's order).
+llvm::Value *ExprCodegen::sortedList(llvm::Value *list, const Type *listType) {
+  const Type *et = listType->elems[0];
+  llvm::Type *elem = types_.lower(et);
+  uint64_t size = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(elem);
+  llvm::Value *n = b_.CreateExtractValue(list, {1});
+  llvm::Value *bytes = b_.CreateMul(n, b_.getInt64(size));
+  llvm::Value *data = b_.CreateCall(rt_.alloc(), {bytes});
+  b_.CreateMemCpy(data, llvm::MaybeAlign(1), b_.CreateExtractValue(list, {0}), llvm::MaybeAlign(1), bytes);
+  // The runtime sorts a vector in place: this one borrows the copy.
+  llvm::Value *vec = entryAlloca(rt_.vecType());
+  b_.CreateStore(data, b_.CreateStructGEP(rt_.vecType(), vec, 0));
+  b_.CreateStore(n, b_.CreateStructGEP(rt_.vecType(), vec, 1));
+  b_.CreateStore(n, b_.CreateStructGEP(rt_.vecType(), vec, 2));
+  if (et->kind == Type::Int && et->bits == 64) {
+    b_.CreateCall(rt_.sortI64(), {vec, b_.getInt32(et->isSigned)});
+  } else {
+    auto *ptr = b_.getPtrTy();
+    llvm::Function *cmp = outlined("dfir.order." + typeToString(et), b_.getInt32Ty(), {ptr, ptr}, [&](llvm::Function *f) {
+      b_.CreateRet(order(b_.CreateLoad(elem, f->getArg(0)), b_.CreateLoad(elem, f->getArg(1)), et));
+    });
+    b_.CreateCall(rt_.sort(), {vec, b_.getInt64(size), cmp});
+  }
+  llvm::Value *out = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(listType)), data, {0});
+  return b_.CreateInsertValue(out, n, {1});
+}
+
 /// Whether some element of `list` equals `v`.
 llvm::Value *ExprCodegen::listContains(llvm::Value *list, llvm::Value *v, const Type *listType) {
   const Type *et = listType->elems[0];
@@ -1403,6 +1431,7 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     return unit;
   }
   case BuiltinId::Len: return b_.CreateExtractValue(arg(0), {1});
+  case BuiltinId::Sort: return sortedList(arg(0), e.type);
   case BuiltinId::Hash: {
     auto [bytes, len] = encode(arg(0), e.kids[0]->type, 3);
     return b_.CreateCall(rt_.hashBytes(), {bytes, len});

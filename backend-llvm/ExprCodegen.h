@@ -135,6 +135,7 @@ private:
   llvm::Value *builtin(const Expr &e);
   llvm::Value *concatLists(llvm::Value *a, llvm::Value *b, const Type *listType);
   llvm::Value *slice(const Expr &e);
+  llvm::Value *sortedList(llvm::Value *list, const Type *listType);
   llvm::Value *listContains(llvm::Value *list, llvm::Value *v, const Type *listType);
   llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);

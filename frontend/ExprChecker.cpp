@@ -497,6 +497,21 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     });
     return tc.boolType();
   }
+  if (name == "sort") {
+    // A new list: the elements in the language's order (stable).
+    const Type *list = check(arg(0));
+    const Type *elem = inf.fresh();
+    SourceRange range = arg(0).range;
+    inf.defer(range, [&ctx = ctx_, list, elem, range] {
+      const Type *l = ctx.infer.resolve(list);
+      if (ctx.infer.isError(l)) return ctx.infer.unify(elem, l);
+      if (l->isVar()) return false;
+      if (l->kind == Type::List) ctx.infer.expect(elem, l->elems[0], range);
+      else ctx.diags.report(DiagID::err_operand_type, range) << "`sort`" << ctx.infer.display(l) << "a list";
+      return true;
+    });
+    return tc.list(elem);
+  }
   if (name == "starts_with" || name == "ends_with") {
     strArg(0);
     strArg(1);
