@@ -358,11 +358,17 @@ void LocationCodegen::loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *h
 
 // -------------------------------------------------------- init, tick, fini --
 
-llvm::Function *LocationCodegen::defineInit() {
+/// `dfir.WHAT.LOCATION(state)`, one of the functions the descriptor names.
+llvm::Function *LocationCodegen::stateFunction(const char *what, llvm::Type *result) {
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
-  llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
-                                  "dfir.init." + p_.locations[loc_].name, false);
+  llvm::Function *f = newFunction(llvm::FunctionType::get(result, {ptr}, false),
+                                  std::string("dfir.") + what + "." + p_.locations[loc_].name, false);
   stateTaking_.insert(f);
+  return f;
+}
+
+llvm::Function *LocationCodegen::defineInit() {
+  llvm::Function *f = stateFunction("init", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   for (int id : ops_) {
     Site site{*this, b, f->getArg(0), id, p_.ops[id], state_[id]};
@@ -375,10 +381,7 @@ llvm::Function *LocationCodegen::defineInit() {
 /// Closes files and frees the vectors and tables of the state (what is
 /// in tick memory goes with the runtime's arenas).
 llvm::Function *LocationCodegen::defineFini() {
-  auto *ptr = llvm::PointerType::getUnqual(ctx_);
-  llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr}, false),
-                                  "dfir.fini." + p_.locations[loc_].name, false);
-  stateTaking_.insert(f);
+  llvm::Function *f = stateFunction("fini", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   for (int id : ops_) {
     Site site{*this, b, f->getArg(0), id, p_.ops[id], state_[id]};
@@ -403,10 +406,7 @@ int LocationCodegen::pullStratum(int id) const {
 /// blocking operators and again after the release; then every operator's
 /// tick end. Returns nonzero when deferred items wait for the next tick.
 llvm::Function *LocationCodegen::defineTick() {
-  auto *ptr = llvm::PointerType::getUnqual(ctx_);
-  llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx_), {ptr}, false),
-                                  "dfir.tick." + p_.locations[loc_].name, false);
-  stateTaking_.insert(f);
+  llvm::Function *f = stateFunction("tick", llvm::Type::getInt32Ty(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   llvm::Value *state = f->getArg(0);
   llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));

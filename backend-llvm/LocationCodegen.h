@@ -168,6 +168,7 @@ private:
   void definePush(int id, unsigned port);
   void followItems(int id, std::set<int> &seen, ItemMemory &m);
   bool allocates(const Expr &e) const;
+  llvm::Function *stateFunction(const char *what, llvm::Type *result);
   llvm::Function *defineInit();
   llvm::Function *defineFini();
   llvm::Function *defineTick();
