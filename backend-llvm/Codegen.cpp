@@ -358,6 +358,13 @@ void LocationCodegen::loop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *h
 
 // -------------------------------------------------------- init, tick, fini --
 
+void LocationCodegen::eachSite(llvm::IRBuilder<> &b, llvm::Value *state, const std::function<void(Site &)> &hook) {
+  for (int id : ops_) {
+    Site site{*this, b, state, id, p_.ops[id], state_[id]};
+    hook(site);
+  }
+}
+
 /// `dfir.WHAT.LOCATION(state)`, one of the functions the descriptor names.
 llvm::Function *LocationCodegen::stateFunction(const char *what, llvm::Type *result) {
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
@@ -370,10 +377,7 @@ llvm::Function *LocationCodegen::stateFunction(const char *what, llvm::Type *res
 llvm::Function *LocationCodegen::defineInit() {
   llvm::Function *f = stateFunction("init", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
-  for (int id : ops_) {
-    Site site{*this, b, f->getArg(0), id, p_.ops[id], state_[id]};
-    ops::init(site);
-  }
+  eachSite(b, f->getArg(0), [](Site &s) { ops::init(s); });
   b.CreateRetVoid();
   return f;
 }
@@ -383,10 +387,7 @@ llvm::Function *LocationCodegen::defineInit() {
 llvm::Function *LocationCodegen::defineFini() {
   llvm::Function *f = stateFunction("fini", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
-  for (int id : ops_) {
-    Site site{*this, b, f->getArg(0), id, p_.ops[id], state_[id]};
-    ops::fini(site);
-  }
+  eachSite(b, f->getArg(0), [](Site &s) { ops::fini(s); });
   for (int v : vecFields_) b.CreateCall(rt_->vecFree(), {field(b, f->getArg(0), v)});
   for (int t : tableFields_) b.CreateCall(rt_->tableFree(), {field(b, f->getArg(0), t)});
   b.CreateRetVoid();
@@ -412,10 +413,7 @@ llvm::Function *LocationCodegen::defineTick() {
   llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));
   llvm::Value *first = b.CreateICmpEQ(ticks, b.getInt64(0));
   auto site = [&](int id) { return Site{*this, b, state, id, p_.ops[id], state_[id]}; };
-  for (int id : ops_) {
-    Site s = site(id);
-    ops::tickStart(s);
-  }
+  eachSite(b, state, [](Site &s) { ops::tickStart(s); });
   int strata = in_.strata.numStrata[loc_];
   for (int st = 0; st < strata; ++st) {
     auto pullAll = [&](Phase phase) {
@@ -434,10 +432,9 @@ llvm::Function *LocationCodegen::defineTick() {
     runFixpoint(b, state, st);
   }
   llvm::Value *more = b.getFalse();
-  for (int id : ops_) {
-    Site s = site(id);
+  eachSite(b, state, [&](Site &s) {
     if (llvm::Value *waiting = ops::tickEnd(s)) more = b.CreateOr(more, waiting);
-  }
+  });
   b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
   b.CreateRet(b.CreateZExt(more, b.getInt32Ty()));
   return f;

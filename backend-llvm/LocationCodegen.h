@@ -169,6 +169,8 @@ private:
   void followItems(int id, std::set<int> &seen, ItemMemory &m);
   bool allocates(const Expr &e) const;
   llvm::Function *stateFunction(const char *what, llvm::Type *result);
+  /// Calls `hook` on every operator of the location, in order.
+  void eachSite(llvm::IRBuilder<> &b, llvm::Value *state, const std::function<void(Site &)> &hook);
   llvm::Function *defineInit();
   llvm::Function *defineFini();
   llvm::Function *defineTick();

@@ -26,9 +26,9 @@ static std::vector<ArgShape> parseArgs(const char *spec) {
 
 const std::vector<OpInfo> &allOperators() {
   static const std::vector<OpInfo> table = {
-#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING, TICKS)                 \
+#define OP(ID, NAME, IN, OUT, ARGS, LIFETIMES, TYPES, BLOCKING, FLOW, PART, DECOUPLING, TICKS, EMPTY)          \
   {OpKind::ID, NAME, InputShape::IN, OutputShape::OUT, parseArgs(ARGS), LIFETIMES, TYPES, BLOCKING,    \
-   Flow::FLOW, Partitioning::PART, Decoupling::DECOUPLING, Ticks::TICKS},
+   Flow::FLOW, Partitioning::PART, Decoupling::DECOUPLING, Ticks::TICKS, EmptyTick::EMPTY},
 #include "ir/Operators.def"
   };
   return table;

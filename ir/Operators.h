@@ -17,6 +17,7 @@ enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
 enum class Decoupling { PerItem, Monotone, Accumulates, TickBound, Source };
 enum class Ticks { InTick, Wakes, Defers, DefersLazily };
+enum class EmptyTick { Silent, Initial, State, PosState, Compares };
 
 /// The shape of one operator argument.
 struct ArgShape {
@@ -37,6 +38,7 @@ struct OpInfo {
   Partitioning partitioning;
   Decoupling decoupling;
   Ticks ticks;
+  EmptyTick emptyTick;
 
   /// Whether it emits its items in the next tick.
   bool crossesTick() const { return ticks == Ticks::Defers || ticks == Ticks::DefersLazily; }

@@ -111,62 +111,15 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   bool isStatic = allStatic(op);
   bool firstStatic = !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
   bool reemits = false;
-  switch (op.kind) {
-  case OpKind::Fold:
+  switch (op.info().emptyTick) {
+  case EmptyTick::Silent: return false;
+  case EmptyTick::Compares: return true;
+  case EmptyTick::Initial:
     if (!isStatic) return true; // its initial value, in a tick without items
     reemits = true;
     break;
-  case OpKind::Reduce:
-  case OpKind::FoldKeyed:
-  case OpKind::ReduceKeyed:
-  case OpKind::Persist:
-  case OpKind::Join:
-  case OpKind::JoinMultiset:
-  case OpKind::CrossJoin:
-  case OpKind::CrossJoinMultiset: reemits = isStatic; break;
-  case OpKind::AntiJoin:
-  case OpKind::Difference: reemits = firstStatic; break; // the stored [pos]
-  case OpKind::MultisetDelta: return true;              // compares with the tick before
-  // 'static state that only emits what arrives: a counter, a set, a
-  // running value, unmatched items.
-  case OpKind::Enumerate:
-  case OpKind::EnumerateKeyed:
-  case OpKind::Unique:
-  case OpKind::Scan:
-  case OpKind::Zip:
-  // Nothing arrives, nothing leaves.
-  case OpKind::SourceIter:
-  case OpKind::SourceStdin:
-  case OpKind::SourceFile:
-  case OpKind::SourceInterval:
-  case OpKind::Initialize:
-  case OpKind::Recv:
-  case OpKind::Null:
-  case OpKind::ForEach:
-  case OpKind::DestFile:
-  case OpKind::Send:
-  case OpKind::Map:
-  case OpKind::Filter:
-  case OpKind::FilterMap:
-  case OpKind::FlatMap:
-  case OpKind::Flatten:
-  case OpKind::Inspect:
-  case OpKind::Identity:
-  case OpKind::DeferTick:
-  case OpKind::DeferTickLazy:
-  case OpKind::NextStratum:
-  case OpKind::Assert:
-  case OpKind::Sort:
-  case OpKind::SortByKey:
-  case OpKind::Union:
-  case OpKind::Chain:
-  case OpKind::ZipLongest:
-  case OpKind::CrossSingleton:
-  case OpKind::DeferSignal:
-  case OpKind::Tee:
-  case OpKind::Partition:
-  case OpKind::DemuxEnum:
-  case OpKind::Unzip: return false;
+  case EmptyTick::State: reemits = isStatic; break;
+  case EmptyTick::PosState: reemits = firstStatic; break;
   }
   std::vector<int> seen;
   return reemits && !dedupedDownstream(p, id, seen);

@@ -115,6 +115,21 @@ TEST(Verifier, ChannelsHaveBothEnds) {
   EXPECT_TRUE(reports(*p, "its recv `send_0` (send) does not name it"));
 }
 
+// Invariant 1 also covers the argument of send/recv: it names the operator's own channel.
+TEST(Verifier, SendAndRecvNameTheirChannel) {
+  auto p = lower("process a;\nprocess b;\nchannel c: a -> b;\nchannel d: a -> b;\n"
+                 "a { source_iter([1]) -> send(c); source_iter([2]) -> send(d); }\n"
+                 "b { recv(c) -> for_each(|x| println(x)); recv(d) -> null(); }\n");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(ir::verify(*p).empty());
+  int send = opNamed(*p, "send_0");
+  ASSERT_NE(send, ir::kNone);
+  p->ops[send].args[0]->index = 1 - p->ops[send].args[0]->index;
+  EXPECT_TRUE(reports(*p, "`send_0` (send): argument 0 does not name its channel as the table says"));
+  p->ops[send].args[0]->kind = ir::Expr::Local;
+  EXPECT_TRUE(reports(*p, "`send_0` (send): argument 0 does not name its channel"));
+}
+
 TEST(Verifier, InTickCyclesAreMonotone) {
   auto p = lower("x = union() -> fold(0, |a, v| a + v) -> tee();\n"
                  "source_iter([1]) -> x;\n"

@@ -15,7 +15,7 @@ import sys
 obj, src, tmp, mode = sys.argv[1:5]
 os.makedirs(os.path.join(tmp, "ir"), exist_ok=True)
 table = open(os.path.join(src, "ir", "Operators.def")).read()
-row = 'OP(Probe, "probe", One, One, "", 0, 0, 0, Either, Stateless, PerItem, InTick)\n'
+row = 'OP(Probe, "probe", One, One, "", 0, 0, 0, Either, Stateless, PerItem, InTick, Silent)\n'
 open(os.path.join(tmp, "ir", "Operators.def"), "w").write(table.replace("#undef OP", row + "#undef OP"))
 
 ops = os.path.join(src, "backend-llvm", "ops", "Ops.cpp")
