@@ -15,26 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Transforms.h"
 
-#include <cerrno>
-#include <cstdlib>
-
 namespace dfir::passes {
-
-namespace {
-/// A decimal number from `lo` to `hi`; sets the usage error otherwise.
-bool number(const PassOption &o, uint64_t lo, uint64_t hi, const char *what, uint64_t &value,
-            TransformContext &ctx) {
-  const std::string &v = o.value;
-  bool digits = !v.empty() && v.size() <= 12 && v.find_first_not_of("0123456789") == std::string::npos;
-  value = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
-  if (!digits || value < lo || value > hi) {
-    ctx.usage = std::string("`batch`: ") + what + " must be a number from " + std::to_string(lo) + " to " +
-                std::to_string(hi) + ", not `" + v + "`";
-    return false;
-  }
-  return true;
-}
-} // namespace
 
 bool runBatch(ir::Program &p, const PassInvocation &inv, TransformContext &ctx) {
   if (!checkOptionKeys(inv, "channel count micros?", ctx)) return false;
@@ -51,9 +32,9 @@ bool runBatch(ir::Program &p, const PassInvocation &inv, TransformContext &ctx) 
     return false;
   }
   uint64_t count = 0, micros = 1000;
-  if (!number(*inv.find("count"), 1, ir::kMaxBatchCount, "the count", count, ctx)) return false;
+  if (!numberOption("batch", *inv.find("count"), 1, ir::kMaxBatchCount, "the count", count, ctx)) return false;
   if (auto *m = inv.find("micros"))
-    if (!number(*m, 0, ir::kMaxBatchMicros, "the delay in microseconds", micros, ctx)) return false;
+    if (!numberOption("batch", *m, 0, ir::kMaxBatchMicros, "the delay in microseconds", micros, ctx)) return false;
   p.channels[channel].batch = {static_cast<uint32_t>(count), static_cast<uint32_t>(micros)};
   return true;
 }

@@ -38,93 +38,14 @@
 
 #include "ir/ExprAnalysis.h"
 #include "ir/Rewriter.h"
+#include "passes/RewriteRules.h"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 namespace dfir::passes {
 
 namespace {
-std::string listOf(const std::vector<std::string> &names, size_t max = 20) {
-  std::string out;
-  for (size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > max) out += ", ... (" + std::to_string(names.size()) + " in all)";
-  return out;
-}
-
-bool isIdentifier(const std::string &s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  // Every word grammar/Dfir.g4 spells out.
-  static const char *keywords[] = {"process", "cluster", "channel", "type", "struct", "enum",      "extern", "fn",
-                                   "const",   "let",     "if",      "else", "match",  "true",      "false",  "as",
-                                   "Some",    "None",    "_",       "hash", "broadcast"};
-  return std::find(std::begin(keywords), std::end(keywords), s) == std::end(keywords);
-}
-
-/// `fold::<'static>`, `join::<'tick, 'static>`: the operator as written.
-std::string spelled(const ir::Operator &op) {
-  std::string s = op.info().name;
-  if (op.persistence.empty()) return s;
-  s += "::<";
-  for (size_t i = 0; i < op.persistence.size(); ++i)
-    s += std::string(i ? ", '" : "'") + ir::persistenceName(op.persistence[i]);
-  return s + ">";
-}
-
-bool allStatic(const ir::Operator &op) {
-  if (op.persistence.empty()) return false; // the default lifetime is 'tick
-  for (auto l : op.persistence)
-    if (l != ir::Persistence::Static) return false;
-  return true;
-}
-
-/// Whether everything operator `id` emits reaches a `unique::<'static>()`
-/// through pure per-item operators only (so repeats are dropped before
-/// anything can see them).
-bool dedupedDownstream(const ir::Program &p, int id, std::vector<int> &seen) {
-  if (std::find(seen.begin(), seen.end(), id) != seen.end()) return true; // a cycle: checked on its way in
-  seen.push_back(id);
-  for (int e : p.ops[id].outputs) {
-    if (e == ir::kNone) continue;
-    const ir::Operator &next = p.ops[p.edges[e].to];
-    if (next.kind == OpKind::Unique && allStatic(next)) continue;
-    if (next.kind == OpKind::Null) continue; // nothing sees what it drops
-    bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
-                next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
-                next.kind != OpKind::Null;
-    for (auto &a : next.args) pure = pure && ir::isPure(*a);
-    if (!pure || !dedupedDownstream(p, p.edges[e].to, seen)) return false;
-  }
-  return true;
-}
-
-/// Whether an operator emits in a tick in which nothing reaches it (or
-/// remembers that such a tick passed), so that how many ticks its location
-/// runs shows in the program's output. A 'static operator re-emits in such
-/// a tick what it emitted in the tick before, which a `unique::<'static>()`
-/// downstream drops.
-bool seesEmptyTicks(const ir::Program &p, int id) {
-  const ir::Operator &op = p.ops[id];
-  bool isStatic = allStatic(op);
-  bool firstStatic = !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
-  bool reemits = false;
-  switch (op.info().emptyTick) {
-  case EmptyTick::Silent: return false;
-  case EmptyTick::Compares: return true;
-  case EmptyTick::Initial:
-    if (!isStatic) return true; // its initial value, in a tick without items
-    reemits = true;
-    break;
-  case EmptyTick::State: reemits = isStatic; break;
-  case EmptyTick::PosState: reemits = firstStatic; break;
-  }
-  std::vector<int> seen;
-  return reemits && !dedupedDownstream(p, id, seen);
-}
-
 /// Why operator `id` cannot take items that arrive in other ticks than
 /// they were sent in; empty if it can.
 std::string blocker(const ir::Program &p, int id) {
@@ -139,8 +60,7 @@ std::string blocker(const ir::Program &p, int id) {
     if (!allStatic(op))
       return name + " keeps its state for one tick only: after decoupling, items that met in one tick may arrive "
                     "in different ticks (with `'static` state it would be monotone)";
-    std::vector<int> seen;
-    if (info.decoupling == Decoupling::Monotone || dedupedDownstream(p, id, seen)) return "";
+    if (info.decoupling == Decoupling::Monotone || dedupedDownstream(p, id)) return "";
     return name + " re-emits its whole result every tick: after decoupling it may run in more ticks and repeat "
                   "it; what it emits must reach `unique::<'static>()` through pure per-item operators only";
   }

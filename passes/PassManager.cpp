@@ -5,6 +5,7 @@
 #include "passes/Transforms.h"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace dfir::passes {
 
@@ -28,6 +29,7 @@ bool runTransform(TransformId id, ir::Program &p, const PassInvocation &inv, Tra
   switch (id) {
   case TransformId::Decouple: return runDecouple(p, inv, ctx);
   case TransformId::Batch: return runBatch(p, inv, ctx);
+  case TransformId::Partition: return runPartition(p, inv, ctx);
   }
   return false;
 }
@@ -177,6 +179,19 @@ bool parsePipeline(const std::string &text, SourceLoc base, std::vector<PassInvo
     }
     ++i;
   }
+}
+
+bool numberOption(const char *pass, const PassOption &o, uint64_t lo, uint64_t hi, const char *what, uint64_t &value,
+                  TransformContext &ctx) {
+  const std::string &v = o.value;
+  bool digits = !v.empty() && v.size() <= 12 && v.find_first_not_of("0123456789") == std::string::npos;
+  value = digits ? std::strtoull(v.c_str(), nullptr, 10) : 0;
+  if (!digits || value < lo || value > hi) {
+    ctx.usage = std::string("`") + pass + "`: " + what + " must be a number from " + std::to_string(lo) + " to " +
+                std::to_string(hi) + ", not `" + v + "`";
+    return false;
+  }
+  return true;
 }
 
 bool checkOptionKeys(const PassInvocation &inv, const char *known, TransformContext &ctx) {

@@ -30,7 +30,13 @@ struct TransformContext {
 /// sets `ctx.usage` otherwise.
 bool checkOptionKeys(const PassInvocation &inv, const char *known, TransformContext &ctx);
 
+/// Option `o` of transform `pass` as a decimal number from `lo` to `hi`;
+/// sets `ctx.usage` (naming it `what`) otherwise.
+bool numberOption(const char *pass, const PassOption &o, uint64_t lo, uint64_t hi, const char *what, uint64_t &value,
+                  TransformContext &ctx);
+
 bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
 bool runBatch(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
+bool runPartition(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
 
 } // namespace dfir::passes

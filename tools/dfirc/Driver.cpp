@@ -190,6 +190,37 @@ bool buildPipeline(Session &s, const PipelineOptions &popts, std::vector<passes:
     inv.options.push_back({"new", value.substr(eq + 1), range(base, off + eq + 1, off + value.size())});
     out.push_back(std::move(inv));
   }
+  if (!popts.replicate.empty() && popts.partition.size() != 1) {
+    error = popts.partition.empty()
+                ? "--replicate needs --partition: it names a channel whose items every instance of a partitioned "
+                  "location receives"
+                : "--replicate with several --partition flags: say which location each channel is replicated to "
+                  "with --passes='partition{location=LOC count=K replicate=CHAN}'";
+    return false;
+  }
+  for (auto &value : popts.partition) {
+    // LOC=K
+    std::string flag = "--partition " + value;
+    SourceLoc base = buffer(flag);
+    size_t off = 12, eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      error = "--partition: expected LOCATION=COUNT, found `" + value + "`";
+      return false;
+    }
+    passes::PassInvocation inv;
+    inv.name = "partition";
+    inv.range = range(base, 0, flag.size());
+    inv.options.push_back({"location", value.substr(0, eq), range(base, off, off + eq)});
+    inv.options.push_back({"count", value.substr(eq + 1), range(base, off + eq + 1, off + value.size())});
+    if (!popts.replicate.empty()) {
+      // Each channel as typed, in a buffer of its own flag.
+      std::string names;
+      for (auto &r : popts.replicate) names += (names.empty() ? "" : ",") + r;
+      SourceLoc rb = buffer("--replicate " + names);
+      inv.options.push_back({"replicate", names, range(rb, 12, 12 + names.size())});
+    }
+    out.push_back(std::move(inv));
+  }
   for (auto &value : popts.batch) {
     // CHAN=N[/MICROS]
     std::string flag = "--batch " + value;

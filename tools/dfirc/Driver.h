@@ -40,8 +40,9 @@ struct PipelineOptions {
   std::vector<std::string> printAnalysis, disablePass, printIrBefore, printIrAfter;
   bool printIrAfterAll = false;
   // Transforms, run in this order: each `--passes` pipeline, then every
-  // `--decouple LOC:SEL[,SEL...]=NEW`, then every `--batch CHAN=N[/MICROS]`.
-  std::vector<std::string> passes, decouple, batch;
+  // `--decouple LOC:SEL[,SEL...]=NEW`, then every `--partition LOC=K` (with
+  // every `--replicate CHAN`), then every `--batch CHAN=N[/MICROS]`.
+  std::vector<std::string> passes, decouple, partition, replicate, batch;
 };
 
 struct BuildOptions {

@@ -61,6 +61,9 @@ void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
   each("--decouple", p.decouple,
        "LOC:SEL[,SEL...]=NEW: move the selected operators of LOC (names or @LINE) and all downstream of them to a "
        "new location NEW");
+  each("--partition", p.partition,
+       "LOC=K: make LOC K instances (per member), routing what it receives by a key the compiler finds");
+  each("--replicate", p.replicate, "CHAN: with --partition, send channel CHAN's items to every instance");
   each("--batch", p.batch, "CHAN=N[/MICROS]: frame channel CHAN's items by N, or after MICROS us (default 1000)");
 }
 

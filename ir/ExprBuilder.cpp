@@ -1,0 +1,163 @@
+#include "ir/ExprBuilder.h"
+
+#include "ir/Check.h"
+
+namespace dfir::ir {
+
+namespace {
+ExprPtr node(Expr::Kind kind, const Type *t) {
+  auto e = std::make_unique<Expr>();
+  e->kind = kind;
+  e->type = t;
+  return e;
+}
+} // namespace
+
+ExprPtr ExprBuilder::local(int slot, const std::string &name, const Type *t) {
+  auto e = node(Expr::Local, t);
+  e->slot = slot;
+  e->name = name;
+  return e;
+}
+
+PatternPtr ExprBuilder::bind(int slot, const std::string &name, const Type *t) {
+  auto p = std::make_unique<Pattern>();
+  p->kind = Pattern::Bind;
+  p->slot = slot;
+  p->name = name;
+  p->type = t;
+  return p;
+}
+
+PatternPtr ExprBuilder::wildcard(const Type *t) {
+  auto p = std::make_unique<Pattern>();
+  p->kind = Pattern::Wildcard;
+  p->type = t;
+  return p;
+}
+
+ExprPtr ExprBuilder::integer(uint64_t value, const Type *t) {
+  auto e = node(Expr::Int, t);
+  e->intValue = value;
+  return e;
+}
+
+ExprPtr ExprBuilder::binary(BinOp op, ExprPtr a, ExprPtr b) {
+  bool isBool = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt ||
+                op == BinOp::Ge || op == BinOp::And || op == BinOp::Or;
+  auto e = node(Expr::Binary, isBool ? tc_.boolType() : a->type);
+  e->binop = op;
+  e->kids.push_back(std::move(a));
+  e->kids.push_back(std::move(b));
+  return e;
+}
+
+ExprPtr ExprBuilder::cast(ExprPtr inner, const Type *t) {
+  if (inner->type == t) return inner;
+  auto e = node(Expr::Cast, t);
+  e->kids.push_back(std::move(inner));
+  return e;
+}
+
+ExprPtr ExprBuilder::tuple(std::vector<ExprPtr> elems) {
+  std::vector<const Type *> types;
+  for (auto &k : elems) types.push_back(k->type);
+  auto e = node(Expr::Tuple, tc_.tuple(types));
+  e->kids = std::move(elems);
+  return e;
+}
+
+ExprPtr ExprBuilder::list(std::vector<ExprPtr> elems, const Type *elem) {
+  auto e = node(Expr::List, tc_.list(elem));
+  e->kids = std::move(elems);
+  return e;
+}
+
+ExprPtr ExprBuilder::path(ExprPtr e, const FieldPath &p) {
+  for (unsigned i : p) {
+    if (e->kind == Expr::Tuple && i < e->kids.size()) { // `(a, b).0` is `a`
+      ExprPtr kid = std::move(e->kids[i]);
+      e = std::move(kid);
+      continue;
+    }
+    DFIR_CHECK(e->type->kind == Type::Tuple && i < e->type->elems.size(), "a field path outside a tuple");
+    auto idx = node(Expr::TupleIndex, e->type->elems[i]);
+    idx->index = static_cast<int>(i);
+    idx->kids.push_back(std::move(e));
+    e = std::move(idx);
+  }
+  return e;
+}
+
+ExprPtr ExprBuilder::builtin(BuiltinId id, std::vector<ExprPtr> args, const Type *result) {
+  auto e = node(Expr::Builtin, result);
+  e->builtin = id;
+  e->name = builtinInfo(id).name;
+  e->kids = std::move(args);
+  return e;
+}
+
+ExprPtr ExprBuilder::clusterSize(int loc, const std::string &name) {
+  auto where = node(Expr::Location, nullptr);
+  where->index = loc;
+  where->name = name;
+  return builtin(BuiltinId::ClusterSize, vec(std::move(where)), tc_.u32());
+}
+
+ExprPtr ExprBuilder::let(PatternPtr pattern, ExprPtr value, ExprPtr body) {
+  auto e = node(Expr::Block, body->type);
+  BlockStmt s;
+  s.pattern = std::move(pattern);
+  s.expr = std::move(value);
+  e->stmts.push_back(std::move(s));
+  e->hasTail = true;
+  e->kids.push_back(std::move(body));
+  return e;
+}
+
+ExprPtr ExprBuilder::match(ExprPtr scrutinee, std::vector<MatchArm> arms) {
+  DFIR_CHECK(!arms.empty(), "a match without arms");
+  auto e = node(Expr::Match, arms[0].body->type);
+  e->kids.push_back(std::move(scrutinee));
+  e->arms = std::move(arms);
+  return e;
+}
+
+ExprPtr ExprBuilder::lambda(PatternPtr param, ExprPtr body, int slots) {
+  auto e = node(Expr::Lambda, body->type);
+  e->params.push_back(std::move(param));
+  e->kids.push_back(std::move(body));
+  e->slots = slots;
+  return e;
+}
+
+void shiftSlots(Pattern &p, int by) {
+  if (p.kind == Pattern::Bind) p.slot += by;
+  for (auto &k : p.elems) shiftSlots(*k, by);
+}
+
+void shiftSlots(Expr &e, int by) {
+  if (e.kind == Expr::Local) e.slot += by;
+  for (auto &k : e.kids) shiftSlots(*k, by);
+  for (auto &s : e.stmts) {
+    if (s.pattern) shiftSlots(*s.pattern, by);
+    shiftSlots(*s.expr, by);
+  }
+  for (auto &a : e.arms) {
+    shiftSlots(*a.pattern, by);
+    shiftSlots(*a.body, by);
+  }
+  for (auto &p : e.params) shiftSlots(*p, by);
+}
+
+ExprPtr ExprBuilder::apply(const Expr &fn, ExprPtr arg, int &nextSlot) {
+  DFIR_CHECK(fn.kind == Expr::Lambda && fn.params.size() == 1, "applying what is not a closure of one parameter");
+  PatternPtr param = clone(*fn.params[0]);
+  ExprPtr body = clone(*fn.kids[0]);
+  shiftSlots(*param, nextSlot);
+  shiftSlots(*body, nextSlot);
+  nextSlot += fn.slots;
+  return let(std::move(param), std::move(arg), std::move(body));
+}
+
+} // namespace dfir::ir

@@ -1,0 +1,1066 @@
+//===- Partition.cpp - One location as K instances, routed by key ----------===//
+//
+// `partition{location=L count=K replicate=C,...}` (`--partition L=K`,
+// `--replicate C`) makes location L (a process, or a cluster of n) a
+// cluster of n*K: old member m becomes members m*K .. m*K+K-1, and every
+// item L receives goes to the one of them that owns its key. Code outside
+// L keeps its meaning: senders keep their `send`, receivers of L's
+// channels see the old member ids, and inside L `member_id()` and
+// `cluster_size(L)` keep their old values (both become `/ K` of the new
+// ones).
+//
+// Where each item may go (co-hashing, "Optimizing Distributed Protocols
+// with Query Rewrites", SIGMOD 2024, section 5): an operator whose state
+// must see related items together (Partitioning ByKey or ByValue in
+// Operators.def) needs its key, at each input, to be a function of where
+// the items were routed. The key is followed back from the operator to the
+// items L receives (each `recv`, and each source of L, an *origin*):
+// through operators that pass items on unchanged, through closures that
+// copy fields (`|(k, v)| (v, k)`), through `unzip`, the key side of joins
+// and keyed folds, and `demux_enum` (whose variants are routed each by its
+// own key). Where a closure computes the key instead of copying it
+// (`|(k, v)| (k % 16, v)`), the route is that computation, written out as
+// a closure (partitioning with dependencies, section 5.2). Each origin is
+// routed by one key that every operator it reaches is satisfied with (a
+// key satisfies a need when it is a function of it: routing by `.0.1`
+// keeps together all that `.0` does), and every operator that meets items
+// of several inputs must see them routed by the same function of its key.
+//
+// Partial partitioning (section 5.3): a replicated channel reaches every
+// instance. It may only meet partitioned items in a `join` or `cross_join`
+// that keeps it (`'static` on its side), which is monotone: an instance
+// that has seen less of it than another emits a subset of what it will.
+// Operators that are not monotone in it (`anti_join`, `difference`,
+// `cross_singleton`) are refused; a coordinator for them is not provided.
+//
+// Refused, with the reason at the operator: an operator that needs every
+// item (Partitioning Global: `fold`, `sort`, `cross_join` without a
+// replicated side, ...); two needs no one key satisfies; a key that cannot
+// be followed back (`flat_map`, an aggregate); an operator whose output
+// shows how many ticks ran (each instance runs its own ticks); standard
+// input and timers (each instance would read or fire its own); writing a
+// file; and effects on replicated items (every instance would repeat them).
+//
+// The rewrite: each incoming channel becomes a direct one, its sender
+// computing the instance (`m * K + (hash(key) >> 32) % K`), or, for a
+// broadcast, each instance keeps the items it owns; replicated channels
+// reach all K instances of their member. Sources of L keep, on each
+// instance, the items it owns. The high half of the hash picks the
+// instance so that it does not repeat the low half a `hash(f)` channel
+// uses to pick the member.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Transforms.h"
+
+#include "ir/ExprAnalysis.h"
+#include "ir/ExprBuilder.h"
+#include "ir/Printer.h"
+#include "ir/Rewriter.h"
+#include "passes/RewriteRules.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <tuple>
+
+namespace dfir::passes {
+
+namespace {
+
+using ir::EdgeId;
+using ir::Expr;
+using ir::ExprPtr;
+using ir::FieldPath;
+using ir::OpId;
+
+/// One way to keep together what a need keeps together: the items' field
+/// at `path` (routing by it, or by any field inside it, is enough).
+/// `component` says which part of the needing operator's key it is, so
+/// that two inputs of one operator can be checked to be routed alike.
+struct Alt {
+  FieldPath path;
+  FieldPath component;
+};
+
+/// What an operator needs kept together, as a function of an origin's
+/// items: one of some fields (`alts`), or a computed hash (`fn`, a closure
+/// of the item returning `u64`, of the key's `fnComponent`). A guarded key
+/// concerns only the items whose value at `guardPath` is variant `variant`
+/// of an enum, and is a function of that variant's payload (what
+/// `demux_enum` emits for it). A route is a key with one alternative.
+struct Key {
+  std::vector<Alt> alts;
+  std::shared_ptr<const Expr> fn;
+  std::string fnText; // `fn` printed, to compare two
+  FieldPath fnComponent;
+  int variant = -1;
+  FieldPath guardPath;
+  const Type *guardEnum = nullptr;
+  bool guarded() const { return variant >= 0; }
+  bool sameGuard(const Key &o) const {
+    return variant == o.variant && (!guarded() || (guardPath == o.guardPath && guardEnum == o.guardEnum));
+  }
+};
+
+/// One operator's need at one of its inputs, followed back to an origin.
+struct Need {
+  OpId origin;
+  Key key;
+  OpId by;
+  unsigned port = 0;
+};
+
+/// Why a key could not be followed: the operator in the way and what it does.
+struct Lost {
+  OpId at;
+  std::string why;
+};
+
+std::string pathText(const FieldPath &p) {
+  if (p.empty()) return "the whole item";
+  std::string s = "`";
+  for (unsigned i : p) s += "." + std::to_string(i);
+  return s + "`";
+}
+
+bool isPrefix(const FieldPath &a, const FieldPath &b) {
+  return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+FieldPath concat(FieldPath a, const FieldPath &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+FieldPath tail(const FieldPath &p, size_t from) { return FieldPath(p.begin() + static_cast<long>(from), p.end()); }
+
+/// How routing by `r` keeps together all that need `k` does (`r` is a
+/// function of `k`'s value): the part of `k`'s operator's key it routes by
+/// and the path below it; nothing if it does not.
+struct Fit {
+  FieldPath component, below;
+  bool operator==(const Fit &o) const { return component == o.component && below == o.below; }
+};
+std::optional<Fit> fit(const Key &r, const Key &k) {
+  if (k.guarded() && !r.sameGuard(k)) return std::nullopt;
+  if (!k.guarded() && r.guarded()) { // routed by a payload of an enum at or below one of k's fields
+    for (auto &a : k.alts)
+      if (isPrefix(a.path, r.guardPath)) return Fit{a.component, {}};
+    return std::nullopt;
+  }
+  if (k.fn) {
+    if (r.fn && r.fnText == k.fnText) return Fit{k.fnComponent, {}};
+    return std::nullopt;
+  }
+  for (auto &a : k.alts) {
+    if (!r.fn && isPrefix(a.path, r.alts[0].path)) return Fit{a.component, tail(r.alts[0].path, a.path.size())};
+    if (a.path.empty()) return Fit{a.component, {}};
+  }
+  return std::nullopt;
+}
+
+class Partitioner {
+public:
+  Partitioner(ir::Program &p, const PassInvocation &inv, TransformContext &ctx)
+      : p_(p), inv_(inv), ctx_(ctx), sm_(ctx.diags.sourceManager()), b_(*p.types) {}
+  bool run();
+
+private:
+  ir::Program &p_;
+  const PassInvocation &inv_;
+  TransformContext &ctx_;
+  const SourceManager &sm_;
+  ir::ExprBuilder b_;
+  ir::LocId loc_;
+  uint64_t k_ = 0, n_ = 1;
+  bool wasCluster_ = false;
+  std::set<int> replicated_;   // channels
+  std::vector<OpId> origins_;  // recv and sources of loc_
+  std::vector<int> originOf_;  // per operator: its index in origins_, or -1
+  // Per edge of loc_: which kinds of origins reach it.
+  std::vector<bool> fromPartitioned_, fromReplicated_;
+  std::vector<Need> needs_;
+  bool failed_ = false;
+
+  const SourceRange &flagRange() const {
+    const PassOption *o = inv_.find("location");
+    return o ? o->range : inv_.range;
+  }
+  std::string at(OpId id) const { return "`" + spelled(p_.ops[id]) + "` at " + lineOf(sm_, p_.ops[id]); }
+  bool refuse(const std::string &summary, std::vector<std::pair<OpId, std::string>> notes) {
+    auto d = ctx_.diags.report(DiagID::err_partition_illegal, flagRange());
+    d << p_.locations[loc_].name << std::to_string(n_ * k_) << summary;
+    for (auto &[op, why] : notes) d.note(DiagID::note_partition, p_.ops[op].range) << why;
+    return false;
+  }
+  bool isOrigin(OpId id) const { return originOf_[id] >= 0; }
+  bool isReplicatedOrigin(OpId id) const {
+    const ir::Operator &op = p_.ops[id];
+    return op.kind == OpKind::Recv && replicated_.count(op.channel);
+  }
+  /// What is known of the items on an edge: reached by partitioned
+  /// origins, replicated ones, both or none.
+  bool partitioned(EdgeId e) const { return e.valid() && fromPartitioned_[e]; }
+  bool replicatedOnly(EdgeId e) const { return e.valid() && fromReplicated_[e] && !fromPartitioned_[e]; }
+  bool mixed(EdgeId e) const { return e.valid() && fromReplicated_[e] && fromPartitioned_[e]; }
+
+  bool parseOptions();
+  void findOrigins();
+  bool checkOperators();
+  bool checkOperator(OpId id);
+  void keyAt(OpId by, unsigned port, FieldPath key);
+  bool trace(EdgeId e, Key key, const Need &need, int depth, Lost &lost);
+  bool through(OpId id, unsigned outPort, const Key &key, std::vector<std::pair<unsigned, Key>> &ins, Lost &lost);
+  std::vector<std::tuple<unsigned, FieldPath, FieldPath>> fieldThrough(OpId id, unsigned outPort,
+                                                                      const FieldPath &path, std::string &why);
+  std::string keyText(const Key &k) const;
+  const Key &routeFor(const Need &n) const {
+    const Route &r = routes_[static_cast<size_t>(originOf_[n.origin])];
+    return n.key.guarded() ? r.variants.at(n.key.variant) : r.unguarded;
+  }
+  bool chooseRoutes();
+  std::string describe(const Key &k, OpId origin) const;
+  std::string originName(OpId origin) const;
+
+  // The rewrite.
+  struct Route {
+    Key unguarded;                  // for all items, or those of no guarded variant
+    std::map<int, Key> variants;    // by variant of the guard
+  };
+  std::vector<Route> routes_;
+  ExprPtr routeHash(size_t origin, std::function<ExprPtr(const FieldPath &)> field, std::function<ExprPtr()> whole,
+                    int &slot);
+  ExprPtr keyHash(const Key &k, std::function<ExprPtr(const FieldPath &)> field, std::function<ExprPtr()> whole,
+                  int &slot);
+  ExprPtr instanceOf(ExprPtr hash);
+  void rewrite();
+  void rewriteBuiltins();
+  OpId insertAfter(ir::Rewriter &rw, OpId op, OpKind kind, const std::string &base, ExprPtr fn, const Type *opOut,
+                   const Type *out);
+  void insertBefore(ir::Rewriter &rw, OpId op, OpKind kind, const std::string &base, ExprPtr fn, const Type *in);
+};
+
+bool Partitioner::parseOptions() {
+  if (!checkOptionKeys(inv_, "location count replicate?", ctx_)) return false;
+  const PassOption &locOpt = *inv_.find("location");
+  std::vector<std::string> names;
+  for (size_t l = 0; l < p_.locations.size(); ++l) {
+    if (p_.locations[l].name == locOpt.value) loc_ = ir::LocId(static_cast<int>(l));
+    names.push_back(p_.locations[l].name);
+  }
+  if (!loc_.valid()) {
+    ctx_.usage = "`partition`: the program has no location `" + locOpt.value + "`; its locations are " + listOf(names);
+    return false;
+  }
+  const ir::Location &l = p_.locations[loc_];
+  wasCluster_ = l.isCluster;
+  n_ = l.isCluster ? l.size : 1;
+  uint64_t most = std::max<uint64_t>(2, ir::kMaxClusterSize / n_);
+  if (!numberOption("partition", *inv_.find("count"), 2, most, "the count", k_, ctx_)) return false;
+  if (n_ * k_ > ir::kMaxClusterSize) {
+    ctx_.usage = "`partition`: `" + l.name + "` has " + std::to_string(n_) + " members; " + std::to_string(n_) +
+                 " x " + std::to_string(k_) + " instances pass the cluster limit of " +
+                 std::to_string(ir::kMaxClusterSize);
+    return false;
+  }
+  if (const PassOption *rep = inv_.find("replicate")) {
+    std::string v = rep->value;
+    for (size_t start = 0; start <= v.size();) {
+      size_t comma = std::min(v.find(',', start), v.size());
+      std::string name = v.substr(start, comma - start);
+      start = comma + 1;
+      int found = -1;
+      std::vector<std::string> into;
+      for (size_t c = 0; c < p_.channels.size(); ++c) {
+        if (p_.channels[c].name == name) found = static_cast<int>(c);
+        if (p_.channels[c].to == loc_) into.push_back(p_.channels[c].name);
+      }
+      std::string candidates =
+          into.empty() ? "; no channel goes to `" + l.name + "`" : "; the channels to `" + l.name + "` are " + listOf(into);
+      if (found < 0) {
+        ctx_.usage = "`partition`: the program has no channel `" + name + "` to replicate" + candidates;
+        return false;
+      }
+      if (p_.channels[found].to != loc_) {
+        ctx_.usage = "`partition`: channel `" + name + "` goes to `" + p_.locations[p_.channels[found].to].name +
+                     "`, not to `" + l.name + "`, so it cannot be replicated to its instances" + candidates;
+        return false;
+      }
+      replicated_.insert(found);
+    }
+  }
+  return true;
+}
+
+void Partitioner::findOrigins() {
+  originOf_.assign(p_.ops.size(), -1);
+  for (OpId id : p_.opsIn(loc_)) {
+    const ir::Operator &op = p_.ops[id];
+    if (op.info().decoupling != Decoupling::Source || op.kind == OpKind::Null) continue;
+    originOf_[id] = static_cast<int>(origins_.size());
+    origins_.push_back(id);
+  }
+  // Which kinds of origins reach each edge, a fixpoint over the
+  // location's cycles: what an operator emits comes from all its inputs,
+  // except that a join or cross join pairs a replicated side with its
+  // partitioned one where the partitioned items are.
+  fromPartitioned_.assign(p_.edges.size(), false);
+  fromReplicated_.assign(p_.edges.size(), false);
+  std::vector<OpId> ops = p_.opsIn(loc_);
+  for (size_t round = 0, changed = 1; changed && round < 2 * ops.size() + 4; ++round) {
+    changed = 0;
+    for (OpId id : ops) {
+      const ir::Operator &op = p_.ops[id];
+      bool part = false, rep = false;
+      if (isOrigin(id)) {
+        (isReplicatedOrigin(id) ? rep : part) = true;
+      } else {
+        for (EdgeId e : op.inputs) {
+          part = part || partitioned(e);
+          rep = rep || (e.valid() && fromReplicated_[e]);
+        }
+        bool twoSided = op.kind == OpKind::Join || op.kind == OpKind::JoinMultiset ||
+                        op.kind == OpKind::CrossJoin || op.kind == OpKind::CrossJoinMultiset;
+        if (twoSided && op.inputs.size() == 2 &&
+            ((replicatedOnly(op.inputs[0]) && partitioned(op.inputs[1]) && !mixed(op.inputs[1])) ||
+             (replicatedOnly(op.inputs[1]) && partitioned(op.inputs[0]) && !mixed(op.inputs[0]))))
+          rep = false;
+      }
+      for (EdgeId e : op.outputs) {
+        if (!e.valid() || (fromPartitioned_[e] == part && fromReplicated_[e] == rep)) continue;
+        fromPartitioned_[e] = part;
+        fromReplicated_[e] = rep;
+        changed = 1;
+      }
+    }
+  }
+}
+
+
+/// Whether an operator emits (some of) the items it is given, unchanged
+/// (`anti_join` and `difference` those of `[pos]`).
+bool passesItems(OpKind k) {
+  switch (k) {
+  case OpKind::Filter:
+  case OpKind::Inspect:
+  case OpKind::Identity:
+  case OpKind::Tee:
+  case OpKind::Persist:
+  case OpKind::DeferTick:
+  case OpKind::DeferTickLazy:
+  case OpKind::Unique:
+  case OpKind::MultisetDelta:
+  case OpKind::NextStratum:
+  case OpKind::Assert:
+  case OpKind::Sort:
+  case OpKind::SortByKey:
+  case OpKind::Partition:
+  case OpKind::Null:
+  case OpKind::Union:
+  case OpKind::Chain:
+  case OpKind::AntiJoin:
+  case OpKind::Difference: return true;
+  default: return false;
+  }
+}
+
+/// Where field `path` of what operator `id` emits at `outPort` comes from:
+/// per input, the field it copies (several for a tuple of copies: each is
+/// enough, `more` says which part of `path` each is). Empty with `why` set
+/// when no input field is copied.
+std::vector<std::tuple<unsigned, FieldPath, FieldPath>> Partitioner::fieldThrough(OpId id, unsigned outPort,
+                                                                                 const FieldPath &path,
+                                                                                 std::string &why) {
+  const ir::Operator &op = p_.ops[id];
+  std::vector<std::tuple<unsigned, FieldPath, FieldPath>> out;
+  const std::string name = at(id);
+  auto all = [&](FieldPath np) {
+    for (unsigned i = 0; i < op.inputs.size(); ++i)
+      if (partitioned(op.inputs[i])) out.push_back({i, np, {}});
+  };
+  auto one = [&](unsigned port, FieldPath np) { out.push_back({port, std::move(np), {}}); };
+  if (passesItems(op.kind)) {
+    for (unsigned i = 0; i < op.inputs.size(); ++i)
+      if (partitioned(op.inputs[i]) && !(i == 1 && (op.kind == OpKind::AntiJoin || op.kind == OpKind::Difference)))
+        one(i, path);
+    return out;
+  }
+  switch (op.kind) {
+  case OpKind::Unzip: one(0, concat({outPort}, path)); break;
+  case OpKind::Map: {
+    const Expr &f = *op.args[0];
+    auto copies = ir::fieldCopies(f);
+    if (f.kids[0]->kind == Expr::Tuple && !path.empty()) {
+      if (path[0] < copies.size() && copies[path[0]]) one(0, concat(*copies[path[0]], tail(path, 1)));
+    } else if (auto whole = ir::copiedPath(f)) {
+      one(0, concat(*whole, path));
+    } else if (f.kids[0]->kind == Expr::Tuple) {
+      // Equal tuples have each element equal: routing by any copied one is enough.
+      for (unsigned i = 0; i < copies.size(); ++i)
+        if (copies[i]) out.push_back({0, *copies[i], {i}});
+    }
+    if (out.empty()) why = name + " computes " + pathText(path) + " of its output";
+    break;
+  }
+  case OpKind::Join:
+  case OpKind::JoinMultiset:
+  case OpKind::CrossJoin:
+  case OpKind::CrossJoinMultiset: {
+    // A pair is made where its two items meet: a key of the pair can be
+    // routed only by what decides that place, the join key, or, when one
+    // side is replicated, the other side's fields.
+    bool cross = op.kind == OpKind::CrossJoin || op.kind == OpKind::CrossJoinMultiset;
+    int only = -1; // the one partitioned side, if the other is replicated
+    for (unsigned i = 0; i < 2; ++i)
+      if (replicatedOnly(op.inputs[1 - i])) only = static_cast<int>(i);
+    if (!cross && !path.empty() && path[0] == 0) {
+      all(path);
+    } else if (only >= 0 && !path.empty()) {
+      FieldPath side = cross ? FieldPath{static_cast<unsigned>(only)} : FieldPath{1, static_cast<unsigned>(only)};
+      if (isPrefix(side, path)) one(static_cast<unsigned>(only), concat(cross ? FieldPath{} : FieldPath{1}, tail(path, side.size())));
+    }
+    if (out.empty())
+      why = name + " makes pairs where its items meet; " + pathText(path) +
+            " of a pair does not decide that place" + (only >= 0 ? " (it comes from the replicated side)" : "");
+    break;
+  }
+  case OpKind::FoldKeyed:
+  case OpKind::ReduceKeyed:
+  case OpKind::EnumerateKeyed:
+    if (!path.empty() && path[0] == 0) one(0, path);
+    else if (op.kind == OpKind::EnumerateKeyed && path.size() >= 2 && path[0] == 1 && path[1] == 1)
+      one(0, concat({1}, tail(path, 2)));
+    if (out.empty())
+      why = name + " computes " + pathText(path) + " of its output from many items; no route of one item decides it";
+    break;
+  case OpKind::FlatMap:
+  case OpKind::Flatten:
+    why = name + " makes many items of each one; no key of its input decides where all of them go";
+    break;
+  case OpKind::FilterMap:
+  case OpKind::DemuxEnum: why = name + " computes its output"; break;
+  default: why = name + " computes its output from many items; no route of one item decides it"; break;
+  }
+  return out;
+}
+
+/// The keys at the inputs of operator `id` that `key`, of what it emits
+/// at `outPort`, is a function of.
+bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector<std::pair<unsigned, Key>> &ins,
+                          Lost &lost) {
+  const ir::Operator &op = p_.ops[id];
+  const std::string name = at(id);
+  auto fail = [&](const std::string &why) {
+    lost = {id, why};
+    return false;
+  };
+  std::string why;
+  if (key.guarded()) {
+    // The enum that `demux_enum` split must be a field of each origin's items.
+    auto from = fieldThrough(id, outPort, key.guardPath, why);
+    if (op.kind == OpKind::DemuxEnum)
+      return fail(name + " splits an enum that is a payload of another `demux_enum`'s variant");
+    for (auto &[port, path, more] : from) {
+      if (!more.empty()) continue;
+      Key k = key;
+      k.guardPath = path;
+      ins.push_back({port, std::move(k)});
+    }
+    if (ins.empty())
+      return fail(why.empty() ? name + " does not pass on the enum that `demux_enum` splits"
+                              : why + ", the enum that `demux_enum` splits; it must be a field of what `" +
+                                    p_.locations[loc_].name + "` receives");
+    return true;
+  }
+  if (key.fn && passesItems(op.kind)) {
+    std::string unused;
+    for (auto &[port, path, more] : fieldThrough(id, outPort, {}, unused)) ins.push_back({port, key});
+    return true;
+  }
+  if (op.kind == OpKind::DemuxEnum) {
+    Key k = key;
+    k.variant = static_cast<int>(outPort);
+    k.guardPath = {};
+    k.guardEnum = op.inTypes[0];
+    ins.push_back({0, std::move(k)});
+    return true;
+  }
+  if (!key.fn) {
+    std::map<unsigned, Key> byPort;
+    for (auto &a : key.alts) {
+      std::string w;
+      for (auto &[port, path, more] : fieldThrough(id, outPort, a.path, w))
+        byPort[port].alts.push_back({path, concat(a.component, more)});
+      if (why.empty()) why = w;
+    }
+    if (!byPort.empty()) {
+      for (auto &[port, k] : byPort) ins.push_back({port, std::move(k)});
+      return true;
+    }
+  }
+  // Partitioning with a dependency: route by what a closure computes.
+  const Alt *first = key.fn ? nullptr : &key.alts[0];
+  auto composed = [&](std::function<ExprPtr(ExprPtr, int &)> item) {
+    int slot = 1;
+    const Type *t = op.inTypes[0];
+    ExprPtr y = item(b_.local(0, "x", t), slot);
+    ExprPtr h = first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
+    Key k;
+    k.fnComponent = first ? first->component : key.fnComponent;
+    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "x", t), std::move(h), slot));
+    k.fnText = ir::printExpr(*k.fn);
+    ins.push_back({0, std::move(k)});
+    return true;
+  };
+  switch (op.kind) {
+  case OpKind::Map:
+    if (!ir::isPure(*op.args[0])) return fail(name + " computes the key with a closure that has effects");
+    return composed([&](ExprPtr x, int &slot) { return b_.apply(*op.args[0], std::move(x), slot); });
+  case OpKind::Unzip:
+    return composed([&](ExprPtr x, int &) { return b_.path(std::move(x), {outPort}); });
+  case OpKind::FilterMap: {
+    const Expr &f = *op.args[0];
+    if (!ir::isPure(f)) return fail(name + " computes the key with a closure that has effects");
+    // `match f(x) { Some(y) => key(y), _ => 0 }`: what it drops needs no place.
+    int slot = 1;
+    const Type *t = op.inTypes[0], *inner = op.outTypes[0];
+    int ySlot = slot++;
+    ExprPtr y = b_.local(ySlot, "y", inner);
+    ExprPtr some = first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
+    auto somePat = std::make_unique<ir::Pattern>();
+    somePat->kind = ir::Pattern::Some;
+    somePat->type = b_.types().option(inner);
+    somePat->elems.push_back(b_.bind(ySlot, "y", inner));
+    std::vector<ir::MatchArm> arms;
+    arms.push_back({std::move(somePat), std::move(some)});
+    arms.push_back({b_.wildcard(b_.types().option(inner)), b_.u64(0)});
+    ExprPtr h = b_.match(b_.apply(f, b_.local(0, "x", t), slot), std::move(arms));
+    Key k;
+    k.fnComponent = first ? first->component : key.fnComponent;
+    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "x", t), std::move(h), slot));
+    k.fnText = ir::printExpr(*k.fn);
+    ins.push_back({0, std::move(k)});
+    return true;
+  }
+  default: break;
+  }
+  if (why.empty()) fieldThrough(id, outPort, {}, why);
+  return fail(why);
+}
+
+std::string Partitioner::keyText(const Key &k) const {
+  std::string s;
+  if (k.fn) s = "`" + k.fnText + "`";
+  for (size_t i = 0; i < k.alts.size(); ++i) s += (i ? " or " : "") + pathText(k.alts[i].path);
+  if (!k.guarded()) return s;
+  const auto &info = p_.types->enumInfo(k.guardEnum->id);
+  return s + " of the `" + info.variants[static_cast<size_t>(k.variant)].name + "` payload" +
+         (k.guardPath.empty() ? std::string() : " of " + pathText(k.guardPath));
+}
+
+/// Follows `key` (of the items on edge `e`) back to the origins.
+bool Partitioner::trace(EdgeId e, Key key, const Need &need, int depth, Lost &lost) {
+  OpId from = p_.edges[e].from;
+  if (depth > 64) {
+    lost = {from, "the key changes on every round of a cycle through " + at(from)};
+    return false;
+  }
+  if (isOrigin(from)) {
+    Need n = need;
+    n.origin = from;
+    n.key = std::move(key);
+    std::string text = keyText(n.key);
+    for (auto &old : needs_) // a cycle may bring the same need back
+      if (old.origin == n.origin && old.by == n.by && old.port == n.port && keyText(old.key) == text) return true;
+    needs_.push_back(std::move(n));
+    return true;
+  }
+  std::vector<std::pair<unsigned, Key>> ins;
+  if (!through(from, p_.edges[e].fromPort, key, ins, lost)) return false;
+  for (auto &[port, k] : ins) {
+    EdgeId in = p_.ops[from].inputs[port];
+    if (replicatedOnly(in)) {
+      lost = {from, at(from) + " takes its key from replicated items, which every instance has; their place "
+                               "decides nothing"};
+      return false;
+    }
+    if (!partitioned(in)) continue;
+    if (!trace(in, std::move(k), need, depth + 1, lost)) return false;
+  }
+  return true;
+}
+
+void Partitioner::keyAt(OpId by, unsigned port, FieldPath key) {
+  Need n;
+  n.by = by;
+  n.port = port;
+  Key k;
+  k.alts.push_back({key, {}});
+  Lost lost;
+  if (!trace(p_.ops[by].inputs[port], k, n, 0, lost)) {
+    refuse("the key of " + at(by) + " cannot be followed back to what `" + p_.locations[loc_].name + "` receives",
+           {{by, at(by) + " needs its items with equal " + (key.empty() ? std::string("values") : pathText(key)) +
+                     " together"},
+            {lost.at, lost.why}});
+    failed_ = true;
+  }
+}
+
+bool Partitioner::checkOperator(OpId id) {
+  const ir::Operator &op = p_.ops[id];
+  const std::string name = at(id);
+  const std::string loc = p_.locations[loc_].name;
+  const std::string k = std::to_string(k_);
+  switch (op.kind) {
+  case OpKind::SourceStdin:
+    return refuse("every instance would read standard input", {{id, name + " reads standard input; " + k +
+                                                                        " instances of `" + loc +
+                                                                        "` cannot share it"}});
+  case OpKind::SourceInterval:
+    return refuse("every instance would keep its own timer",
+                  {{id, name + " emits at times of its own on each instance, which partitioning cannot route"}});
+  case OpKind::DestFile:
+    return refuse("every instance would write the file",
+                  {{id, name + " writes a file; " + k + " instances of `" + loc + "` would each write their part"}});
+  default: break;
+  }
+  if (isOrigin(id)) {
+    for (auto &a : op.args)
+      if (!ir::isPure(*a))
+        return refuse("every instance would compute the source", {{id, name + " has effects that every instance would repeat"}});
+    return true;
+  }
+  bool anyPartitioned = false, anyReplicated = false;
+  for (EdgeId e : op.inputs) {
+    anyPartitioned = anyPartitioned || partitioned(e);
+    anyReplicated = anyReplicated || (e.valid() && fromReplicated_[e]);
+  }
+  // Effects on replicated items would happen on every instance.
+  bool effect = op.kind == OpKind::ForEach || op.kind == OpKind::Send || op.kind == OpKind::Inspect;
+  for (auto &a : op.args) effect = effect || !ir::isPure(*a);
+  if (effect && anyReplicated)
+    return refuse("replicated items would be acted on by every instance",
+                  {{id, name + " has effects; the replicated items that reach it would cause them " + k +
+                            " times, once on each instance"}});
+  auto ticks = [&] {
+    return refuse("each instance runs its own ticks",
+                  {{id, name + " emits in every tick, even one in which nothing reaches it; each of the " + k +
+                            " instances runs its own ticks, so it would emit in other ticks than `" + loc + "` does"}});
+  };
+  if (!anyPartitioned) return anyReplicated && seesEmptyTicks(p_, id) ? ticks() : true;
+  const OpInfo &info = op.info();
+  bool twoSided = op.kind == OpKind::Join || op.kind == OpKind::JoinMultiset || op.kind == OpKind::CrossJoin ||
+                  op.kind == OpKind::CrossJoinMultiset;
+  auto lifetime = [&](unsigned port) {
+    return port < op.persistence.size() ? op.persistence[port] : ir::Persistence::Tick;
+  };
+  // One side replicated, kept: each instance holds all of it, and pairs
+  // it with its part of the other side, wherever that was routed.
+  bool replicatedSide = false;
+  for (unsigned port = 0; twoSided && port < 2; ++port) {
+    if (!replicatedOnly(op.inputs[port]) || !partitioned(op.inputs[1 - port])) continue;
+    if (lifetime(port) != ir::Persistence::Static)
+      return refuse("a replicated input meets partitioned items in state that forgets it",
+                    {{id, name + " keeps its input [" + std::to_string(port) + "] for one tick; instances "
+                              "receive replicated items in different ticks, so each would pair them with other "
+                              "items than `" + loc + "` does (keep that side `'static` to make it monotone)"}});
+    replicatedSide = true;
+  }
+  for (unsigned port = 0; !replicatedSide && port < op.inputs.size(); ++port) {
+    EdgeId e = op.inputs[port];
+    if (mixed(e) && info.partitioning != Partitioning::Stateless)
+      return refuse("replicated and partitioned items are mixed in one input",
+                    {{id, name + " takes replicated items, which every instance has, together with partitioned "
+                              "ones at input " + std::to_string(port) + "; its state would count the replicated "
+                              "ones " + k + " times"}});
+    if (replicatedOnly(e) && info.partitioning != Partitioning::Stateless)
+      return refuse("a replicated input is combined in a way that is not monotone",
+                    {{id, name + " combines replicated items with partitioned ones, and its output is not "
+                              "monotone in them: an instance that has received fewer of them than another "
+                              "would emit what `" + loc + "` could not (a coordinator for this is not provided)"}});
+  }
+  if (info.partitioning == Partitioning::Global && !replicatedSide)
+    return refuse("an operator needs every item",
+                  {{id, name + " combines every item it is given; partitioned items are spread over " + k +
+                            " instances" + (twoSided ? " (`--replicate` one side to give every instance all of it)" : "")}});
+  if (seesEmptyTicks(p_, id)) return ticks();
+  if (replicatedSide || (info.partitioning != Partitioning::ByKey && info.partitioning != Partitioning::ByValue))
+    return true;
+  for (unsigned port = 0; port < op.inputs.size(); ++port) {
+    bool whole = info.partitioning == Partitioning::ByValue || (op.kind == OpKind::AntiJoin && port == 1);
+    keyAt(id, port, whole ? FieldPath{} : FieldPath{0});
+    if (failed_) return false;
+  }
+  return true;
+}
+
+bool Partitioner::checkOperators() {
+  for (OpId id : p_.opsIn(loc_))
+    if (!checkOperator(id)) return false;
+  return true;
+}
+
+std::string Partitioner::originName(OpId origin) const {
+  const ir::Operator &o = p_.ops[origin];
+  return o.kind == OpKind::Recv ? "`" + p_.channels[o.channel].name + "`" : at(origin);
+}
+
+std::string Partitioner::describe(const Key &k, OpId origin) const { return keyText(k) + " of " + originName(origin); }
+
+bool Partitioner::chooseRoutes() {
+  routes_.assign(origins_.size(), {});
+  for (size_t o = 0; o < origins_.size(); ++o) {
+    if (isReplicatedOrigin(origins_[o])) continue;
+    std::vector<const Need *> mine;
+    for (auto &n : needs_)
+      if (n.origin == origins_[o]) mine.push_back(&n);
+    // A route for a group: one alternative of one of its needs that fits
+    // them all, the most specific first.
+    auto pick = [&](const std::vector<const Need *> &group, const std::vector<const Need *> &all, Key &out) {
+      std::vector<Key> cands;
+      for (const Need *n : group) {
+        if (n->key.fn) cands.push_back(n->key);
+        for (auto &a : n->key.alts) {
+          Key c = n->key;
+          c.alts = {a};
+          cands.push_back(std::move(c));
+        }
+      }
+      std::stable_sort(cands.begin(), cands.end(), [](const Key &a, const Key &b) {
+        return (a.fn ? 0 : a.alts[0].path.size()) > (b.fn ? 0 : b.alts[0].path.size());
+      });
+      for (const Key &c : cands) {
+        bool ok = true;
+        for (const Need *n : all) ok = ok && fit(c, n->key).has_value();
+        if (ok) {
+          out = c;
+          return true;
+        }
+      }
+      // Two that no one key satisfies.
+      const Need *a = all[0], *b2 = all.size() > 1 ? all[1] : all[0];
+      for (const Need *x : all)
+        for (const Need *y : all)
+          if (x != y && !fit(x->key, y->key) && !fit(y->key, x->key)) {
+            a = x;
+            b2 = y;
+          }
+      std::vector<std::pair<OpId, std::string>> notes = {{a->by, at(a->by) + " needs " + describe(a->key, a->origin)}};
+      if (b2 != a) notes.push_back({b2->by, at(b2->by) + " needs " + describe(b2->key, b2->origin)});
+      refuse("no one key of " + originName(origins_[o]) + " keeps together what its operators need together",
+             std::move(notes));
+      return false;
+    };
+    std::vector<const Need *> unguarded;
+    std::map<int, std::vector<const Need *>> byVariant;
+    const Need *firstGuard = nullptr;
+    for (const Need *n : mine) {
+      if (!n->key.guarded()) {
+        unguarded.push_back(n);
+        continue;
+      }
+      if (firstGuard && (firstGuard->key.guardPath != n->key.guardPath || firstGuard->key.guardEnum != n->key.guardEnum))
+        return refuse("its items are split by two different enums",
+                      {{firstGuard->by, at(firstGuard->by) + " needs " + describe(firstGuard->key, n->origin)},
+                       {n->by, at(n->by) + " needs " + describe(n->key, n->origin)}});
+      firstGuard = firstGuard ? firstGuard : n;
+      byVariant[n->key.variant].push_back(n);
+    }
+    Route &r = routes_[o];
+    r.unguarded.alts = {Alt{}}; // with no need, by the whole item
+    if (!unguarded.empty() && !pick(unguarded, unguarded, r.unguarded)) return false;
+    for (auto &[variant, group] : byVariant) {
+      std::vector<const Need *> all = group;
+      all.insert(all.end(), unguarded.begin(), unguarded.end());
+      if (!pick(group, all, r.variants[variant])) return false;
+    }
+  }
+  // Every operator that meets items of several needs must see them routed
+  // by one function of its key: the same part of it, and the same field
+  // below that part.
+  std::map<int, std::vector<const Need *>> byOperator;
+  for (auto &n : needs_) byOperator[n.by].push_back(&n);
+  for (auto &[op, list] : byOperator) {
+    if (list.size() < 2) continue;
+    std::optional<Fit> common;
+    bool same = true;
+    for (const Need *n : list) {
+      std::optional<Fit> f = fit(routeFor(*n), n->key);
+      same = same && f && (!common || *common == *f);
+      if (f) common = f;
+    }
+    if (same) continue;
+    std::vector<std::pair<OpId, std::string>> notes;
+    notes.push_back({OpId(op), at(OpId(op)) + " needs items with equal keys on one instance"});
+    for (const Need *n : list)
+      notes.push_back({n->origin, "its items from here would be routed by " + describe(routeFor(*n), n->origin) +
+                                      " for a key of " + keyText(n->key)});
+    return refuse("an operator would meet items routed by different functions of its key", std::move(notes));
+  }
+  return true;
+}
+
+ExprPtr Partitioner::keyHash(const Key &k, std::function<ExprPtr(const FieldPath &)> field,
+                             std::function<ExprPtr()> whole, int &slot) {
+  if (k.fn) return b_.apply(*k.fn, whole(), slot);
+  return b_.hash(field(k.alts[0].path));
+}
+
+ExprPtr Partitioner::routeHash(size_t origin, std::function<ExprPtr(const FieldPath &)> field,
+                               std::function<ExprPtr()> whole, int &slot) {
+  const Route &r = routes_[origin];
+  if (r.variants.empty()) return keyHash(r.unguarded, field, whole, slot);
+  // `match item.G { E::V(a, b) => hash(<V's key of (a, b)>), ..., _ => <the rest's> }`
+  const Key &any = r.variants.begin()->second;
+  const Type *enumType = any.guardEnum;
+  const auto &info = p_.types->enumInfo(enumType->id);
+  std::vector<ir::MatchArm> arms;
+  for (auto &[variant, key] : r.variants) {
+    const auto &v = info.variants[static_cast<size_t>(variant)];
+    auto pat = std::make_unique<ir::Pattern>();
+    pat->kind = ir::Pattern::Variant;
+    pat->index = variant;
+    pat->name = v.name;
+    pat->type = enumType;
+    std::vector<std::pair<int, const Type *>> locals;
+    for (size_t f = 0; f < v.fields.size(); ++f) {
+      int s = slot++;
+      pat->elems.push_back(b_.bind(s, "f" + std::to_string(f), v.fields[f]));
+      locals.push_back({s, v.fields[f]});
+    }
+    auto payload = [&, locals]() -> ExprPtr {
+      if (locals.empty()) {
+        auto u = std::make_unique<Expr>();
+        u->kind = Expr::Unit;
+        u->type = p_.types->unitType();
+        return u;
+      }
+      if (locals.size() == 1) return b_.local(locals[0].first, "f0", locals[0].second);
+      std::vector<ExprPtr> elems;
+      for (size_t f = 0; f < locals.size(); ++f)
+        elems.push_back(b_.local(locals[f].first, "f" + std::to_string(f), locals[f].second));
+      return b_.tuple(std::move(elems));
+    };
+    ExprPtr body = keyHash(key, [&](const FieldPath &fp) { return b_.path(payload(), fp); }, payload, slot);
+    arms.push_back({std::move(pat), std::move(body)});
+  }
+  if (r.variants.size() < info.variants.size())
+    arms.push_back({b_.wildcard(enumType), keyHash(r.unguarded, field, whole, slot)});
+  return b_.match(field(any.guardPath), std::move(arms));
+}
+
+/// `((hash >> 32) % K) as u32`: which of a member's K instances owns an item.
+ExprPtr Partitioner::instanceOf(ExprPtr hash) {
+  return b_.cast(b_.binary(BinOp::Rem, b_.binary(BinOp::Shr, std::move(hash), b_.u64(32)), b_.u64(k_)),
+                 p_.types->u32());
+}
+
+OpId Partitioner::insertAfter(ir::Rewriter &rw, OpId op, OpKind kind, const std::string &base, ExprPtr fn,
+                              const Type *opOut, const Type *out) {
+  ir::LocId where = p_.ops[op].location;
+  EdgeId e = p_.ops[op].outputs[0];
+  p_.ops[op].outTypes[0] = opOut;
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(fn));
+  OpId a = rw.addOperator(kind, where, rw.freshOperatorName(where, base), std::move(args), {opOut}, {out},
+                          p_.ops[op].range);
+  if (!e.valid()) {
+    p_.connect(op, 0, a, 0, opOut);
+    return a;
+  }
+  OpId target = p_.edges[e].to;
+  unsigned port = p_.edges[e].toPort;
+  p_.edges[e].type = opOut;
+  rw.setEdgeTarget(e, a, 0);
+  p_.connect(a, 0, target, port, out);
+  return a;
+}
+
+void Partitioner::insertBefore(ir::Rewriter &rw, OpId op, OpKind kind, const std::string &base, ExprPtr fn,
+                               const Type *in) {
+  ir::LocId where = p_.ops[op].location;
+  EdgeId e = p_.ops[op].inputs[0];
+  const Type *old = p_.edges[e].type;
+  std::vector<ExprPtr> args;
+  args.push_back(std::move(fn));
+  OpId a = rw.addOperator(kind, where, rw.freshOperatorName(where, base), std::move(args), {old}, {in},
+                          p_.ops[op].range);
+  rw.setEdgeTarget(e, a, 0);
+  p_.ops[op].inTypes[0] = in;
+  p_.connect(a, 0, op, 0, in);
+}
+
+void Partitioner::rewriteBuiltins() {
+  std::function<void(ExprPtr &, bool)> walk = [&](ExprPtr &e, bool inLoc) {
+    bool size = e->kind == Expr::Builtin && e->builtin == BuiltinId::ClusterSize && !e->kids.empty() &&
+                e->kids[0]->kind == Expr::Location && e->kids[0]->index == loc_;
+    bool member = inLoc && e->kind == Expr::Builtin && e->builtin == BuiltinId::MemberId;
+    if (size || member) {
+      e = b_.binary(BinOp::Div, std::move(e), b_.u32(k_));
+      return;
+    }
+    for (auto &k : e->kids) walk(k, inLoc);
+    for (auto &s : e->stmts) walk(s.expr, inLoc);
+    for (auto &a : e->arms) walk(a.body, inLoc);
+  };
+  for (auto &op : p_.ops)
+    for (auto &a : op.args) walk(a, op.location == loc_);
+  for (auto &c : p_.channels)
+    if (c.hashFn) walk(c.hashFn, c.from == loc_);
+  for (auto &c : p_.consts)
+    if (c.value) walk(c.value, false);
+}
+
+void Partitioner::rewrite() {
+  ir::Rewriter rw(p_);
+  TypeContext &tc = *p_.types;
+  const Type *u32 = tc.u32();
+  const std::string locName = p_.locations[loc_].name;
+  rewriteBuiltins();
+  // `(m * K + i, x)` for old member `m` and instance `i`.
+  auto dest = [&](ExprPtr member, ExprPtr instance) {
+    return b_.binary(BinOp::Add, b_.binary(BinOp::Mul, std::move(member), b_.u32(k_)), std::move(instance));
+  };
+  // The items an instance keeps: those whose instance is its own.
+  auto keepMine = [&](size_t origin, const Type *y) {
+    int slot = 1;
+    auto field = [&](const FieldPath &fp) { return b_.path(b_.local(0, "y", y), fp); };
+    auto whole = [&] { return b_.local(0, "y", y); };
+    ExprPtr mine = b_.binary(BinOp::Eq, instanceOf(routeHash(origin, field, whole, slot)),
+                             b_.binary(BinOp::Rem, b_.memberId(), b_.u32(k_)));
+    return b_.lambda(b_.bind(0, "y", y), std::move(mine), slot);
+  };
+
+  size_t numChannels = p_.channels.size();
+  // Items coming in.
+  for (size_t ci = 0; ci < numChannels; ++ci) {
+    ir::Channel &c = p_.channels[ci];
+    if (c.to != loc_) continue;
+    const Type *t = c.elem, *paired = tc.tuple({u32, t});
+    OpId send = c.sendOp, recv = c.recvOp;
+    size_t origin = static_cast<size_t>(originOf_[recv]);
+    bool senderCluster = c.from == loc_ ? wasCluster_ : p_.locations[c.from].isCluster;
+    ir::ChannelMode mode = c.mode;
+    if (replicated_.count(static_cast<int>(ci))) {
+      if (mode == ir::ChannelMode::Broadcast) continue;
+      if (mode == ir::ChannelMode::Direct && !wasCluster_) {
+        c.mode = ir::ChannelMode::Broadcast;
+        continue;
+      }
+      // To all K instances of the member: `[(m * K + 0, x), ...]`.
+      int slot = 1;
+      bool direct = mode == ir::ChannelMode::Direct;
+      const Type *in = direct ? paired : t;
+      auto item = [&] { return direct ? b_.path(b_.local(0, "p", in), {1}) : b_.local(0, "x", in); };
+      ExprPtr member;
+      int mSlot = -1;
+      if (direct) {
+        member = b_.path(b_.local(0, "p", in), {0});
+      } else {
+        ExprPtr h = b_.hash(b_.apply(*c.hashFn, item(), slot));
+        member = b_.cast(b_.binary(BinOp::Rem, std::move(h),
+                                   b_.cast(b_.binary(BinOp::Div, b_.clusterSize(loc_, locName), b_.u32(k_)), tc.u64())),
+                         u32);
+        mSlot = slot++;
+      }
+      std::vector<ExprPtr> all;
+      for (uint64_t i = 0; i < k_; ++i) {
+        ExprPtr m = mSlot >= 0 ? b_.local(mSlot, "m", u32) : ir::clone(*member);
+        all.push_back(b_.tuple(ir::ExprBuilder::vec(dest(std::move(m), b_.u32(i)), item())));
+      }
+      ExprPtr body = b_.list(std::move(all), paired);
+      if (mSlot >= 0) body = b_.let(b_.bind(mSlot, "m", u32), std::move(member), std::move(body));
+      ExprPtr fn = b_.lambda(b_.bind(0, direct ? "p" : "x", in), std::move(body), slot);
+      c.mode = ir::ChannelMode::Direct;
+      c.hashFn.reset();
+      insertBefore(rw, send, OpKind::FlatMap, "replicate", std::move(fn), paired);
+      continue;
+    }
+    if (mode == ir::ChannelMode::Broadcast) {
+      const Type *y = p_.ops[recv].outTypes[0];
+      insertAfter(rw, recv, OpKind::Filter, "keep", keepMine(origin, y), y, y);
+      continue;
+    }
+    // The sender picks the instance.
+    bool direct = mode == ir::ChannelMode::Direct && wasCluster_;
+    const Type *in = direct ? paired : t;
+    const char *pname = direct ? "p" : "x";
+    auto item = [&] { return direct ? b_.path(b_.local(0, pname, in), {1}) : b_.local(0, pname, in); };
+    // The item as `loc` sees it: with the sender's (old) member id when it is a cluster.
+    auto senderId = [&]() -> ExprPtr {
+      if (c.from == loc_) return b_.binary(BinOp::Div, b_.memberId(), b_.u32(k_));
+      return b_.memberId();
+    };
+    auto whole = [&]() -> ExprPtr {
+      if (!senderCluster) return item();
+      return b_.tuple(ir::ExprBuilder::vec(senderId(), item()));
+    };
+    auto field = [&](const FieldPath &fp) -> ExprPtr {
+      if (!senderCluster || fp.empty()) return b_.path(whole(), fp);
+      if (fp[0] == 0) return senderId();
+      return b_.path(item(), tail(fp, 1));
+    };
+    int slot = 1;
+    ExprPtr instance = instanceOf(routeHash(origin, field, whole, slot));
+    ExprPtr member;
+    if (mode == ir::ChannelMode::Hash) {
+      ExprPtr h = b_.hash(b_.apply(*c.hashFn, item(), slot));
+      member = b_.cast(b_.binary(BinOp::Rem, std::move(h),
+                                 b_.cast(b_.binary(BinOp::Div, b_.clusterSize(loc_, locName), b_.u32(k_)), tc.u64())),
+                       u32);
+    } else if (direct) {
+      member = b_.path(b_.local(0, pname, in), {0});
+    }
+    ExprPtr to = member ? dest(std::move(member), std::move(instance)) : std::move(instance);
+    ExprPtr fn = b_.lambda(b_.bind(0, pname, in), b_.tuple(ir::ExprBuilder::vec(std::move(to), item())), slot);
+    c.mode = ir::ChannelMode::Direct;
+    c.hashFn.reset();
+    insertBefore(rw, send, OpKind::Map, "route", std::move(fn), paired);
+  }
+  // Sources of `loc`: each instance keeps what it owns.
+  for (size_t o = 0; o < origins_.size(); ++o) {
+    OpId src = origins_[o];
+    if (p_.ops[src].kind == OpKind::Recv) continue;
+    const Type *y = p_.ops[src].outTypes[0];
+    insertAfter(rw, src, OpKind::Filter, "keep", keepMine(o, y), y, y);
+  }
+  // Items going out: receivers see the old member ids.
+  for (size_t ci = 0; ci < numChannels; ++ci) {
+    const ir::Channel &c = p_.channels[ci];
+    if (c.from != loc_) continue;
+    const Type *t = c.elem, *paired = tc.tuple({u32, t});
+    OpId recv = c.recvOp;
+    if (!wasCluster_) {
+      insertAfter(rw, recv, OpKind::Map, "from_member", rw.dropMemberId(t), paired, t);
+      continue;
+    }
+    ExprPtr old = b_.tuple(ir::ExprBuilder::vec(
+        b_.binary(BinOp::Div, b_.path(b_.local(0, "p", paired), {0}), b_.u32(k_)), b_.path(b_.local(0, "p", paired), {1})));
+    insertAfter(rw, recv, OpKind::Map, "from_member", b_.lambda(b_.bind(0, "p", paired), std::move(old), 1), paired,
+                paired);
+  }
+  ir::Location &l = p_.locations[loc_];
+  l.isCluster = true;
+  l.size = n_ * k_;
+  l.implicit = false;
+}
+
+bool Partitioner::run() {
+  if (!parseOptions()) return false;
+  findOrigins();
+  if (!checkOperators() || !chooseRoutes()) return false;
+  rewrite();
+  return true;
+}
+
+} // namespace
+
+bool runPartition(ir::Program &p, const PassInvocation &inv, TransformContext &ctx) {
+  Partitioner part(p, inv, ctx);
+  return part.run();
+}
+
+} // namespace dfir::passes
