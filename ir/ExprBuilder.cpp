@@ -80,6 +80,11 @@ ExprPtr ExprBuilder::path(ExprPtr e, const FieldPath &p) {
       e = std::move(kid);
       continue;
     }
+    if (e->kind == Expr::Block && e->hasTail) { // `{ ...; t }.0` is `{ ...; t.0 }`
+      e->kids[0] = path(std::move(e->kids[0]), {i});
+      e->type = e->kids[0]->type;
+      continue;
+    }
     DFIR_CHECK(e->type->kind == Type::Tuple && i < e->type->elems.size(), "a field path outside a tuple");
     auto idx = node(Expr::TupleIndex, e->type->elems[i]);
     idx->index = static_cast<int>(i);

@@ -258,8 +258,7 @@ bool Partitioner::parseOptions() {
   const ir::Location &l = p_.locations[loc_];
   wasCluster_ = l.isCluster;
   n_ = l.isCluster ? l.size : 1;
-  uint64_t most = std::max<uint64_t>(2, ir::kMaxClusterSize / n_);
-  if (!numberOption("partition", *inv_.find("count"), 2, most, "the count", k_, ctx_)) return false;
+  if (!numberOption("partition", *inv_.find("count"), 2, ir::kMaxClusterSize, "the count", k_, ctx_)) return false;
   if (n_ * k_ > ir::kMaxClusterSize) {
     ctx_.usage = "`partition`: `" + l.name + "` has " + std::to_string(n_) + " members; " + std::to_string(n_) +
                  " x " + std::to_string(k_) + " instances pass the cluster limit of " +
@@ -506,11 +505,11 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
   auto composed = [&](std::function<ExprPtr(ExprPtr, int &)> item) {
     int slot = 1;
     const Type *t = op.inTypes[0];
-    ExprPtr y = item(b_.local(0, "x", t), slot);
+    ExprPtr y = item(b_.local(0, "item", t), slot);
     ExprPtr h = first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
     Key k;
     k.fnComponent = first ? first->component : key.fnComponent;
-    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "x", t), std::move(h), slot));
+    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "item", t), std::move(h), slot));
     k.fnText = ir::printExpr(*k.fn);
     ins.push_back({0, std::move(k)});
     return true;
@@ -537,10 +536,10 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
     std::vector<ir::MatchArm> arms;
     arms.push_back({std::move(somePat), std::move(some)});
     arms.push_back({b_.wildcard(b_.types().option(inner)), b_.u64(0)});
-    ExprPtr h = b_.match(b_.apply(f, b_.local(0, "x", t), slot), std::move(arms));
+    ExprPtr h = b_.match(b_.apply(f, b_.local(0, "item", t), slot), std::move(arms));
     Key k;
     k.fnComponent = first ? first->component : key.fnComponent;
-    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "x", t), std::move(h), slot));
+    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "item", t), std::move(h), slot));
     k.fnText = ir::printExpr(*k.fn);
     ins.push_back({0, std::move(k)});
     return true;
