@@ -68,6 +68,34 @@ bool isPure(const Expr &e) {
   return true;
 }
 
+namespace {
+void reads(const Expr &e, Env &env, std::vector<FieldPath> &out) {
+  if (auto p = pathOf(e, env)) {
+    out.push_back(*p);
+    return;
+  }
+  if (e.kind == Expr::Block) {
+    for (auto &s : e.stmts) {
+      auto p = s.pattern ? pathOf(*s.expr, env) : std::nullopt;
+      if (p) bind(*s.pattern, *p, env); // its variables stand for parts of the parameter
+      else reads(*s.expr, env, out);
+    }
+    if (e.hasTail) reads(*e.kids[0], env, out);
+    return;
+  }
+  for (auto &k : e.kids) reads(*k, env, out);
+  for (auto &a : e.arms) reads(*a.body, env, out);
+}
+} // namespace
+
+std::optional<std::vector<FieldPath>> fieldsRead(const Expr &lambda) {
+  Env env;
+  if (!paramEnv(lambda, env)) return std::nullopt;
+  std::vector<FieldPath> out;
+  reads(*lambda.kids[0], env, out);
+  return out;
+}
+
 std::optional<FieldPath> copiedPath(const Expr &lambda) {
   Env env;
   if (!paramEnv(lambda, env)) return std::nullopt;

@@ -28,6 +28,11 @@ bool isPure(const Expr &e);
 /// result copies unchanged (`|x| x` -> `[]`, `|(k, _)| k` -> `[0]`), if any.
 std::optional<FieldPath> copiedPath(const Expr &lambda);
 
+/// For a closure of one parameter: the parts of the parameter it reads (a
+/// variable bound to a part stands for it; `[]` when it reads it whole).
+/// Its result is a function of these.
+std::optional<std::vector<FieldPath>> fieldsRead(const Expr &lambda);
+
 /// For a closure of one parameter returning a tuple: per element of the
 /// result, the part of the parameter it copies, if any. A closure that does
 /// not return a tuple literal gives one entry for the whole result.

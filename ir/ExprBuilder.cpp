@@ -155,8 +155,69 @@ void shiftSlots(Expr &e, int by) {
   for (auto &p : e.params) shiftSlots(*p, by);
 }
 
+namespace {
+/// Small enough to copy where it is used: variables, their fields,
+/// `member_id()`, and tuples of these.
+bool copyable(const Expr &e) {
+  switch (e.kind) {
+  case Expr::Local: return true;
+  case Expr::TupleIndex: return copyable(*e.kids[0]);
+  case Expr::Builtin: return e.builtin == BuiltinId::MemberId;
+  case Expr::Tuple:
+    for (auto &k : e.kids)
+      if (!copyable(*k)) return false;
+    return true;
+  default: return false;
+  }
+}
+
+/// The variables a pattern of only names, `_` and tuples binds, with the
+/// field of the matched value each stands for; false for other patterns.
+bool fieldsBound(const Pattern &p, FieldPath at, std::vector<std::pair<int, FieldPath>> &out) {
+  switch (p.kind) {
+  case Pattern::Wildcard: return true;
+  case Pattern::Bind: out.push_back({p.slot, at}); return true;
+  case Pattern::Tuple:
+    for (unsigned i = 0; i < p.elems.size(); ++i) {
+      FieldPath sub = at;
+      sub.push_back(i);
+      if (!fieldsBound(*p.elems[i], sub, out)) return false;
+    }
+    return true;
+  default: return false;
+  }
+}
+} // namespace
+
+/// Replaces each use of a variable of `vars` by its field of `value`.
+void ExprBuilder::substitute(ExprPtr &e, const std::vector<std::pair<int, FieldPath>> &vars, const Expr &value) {
+  if (e->kind == Expr::Local)
+    for (auto &[slot, at] : vars)
+      if (slot == e->slot) {
+        e = path(clone(value), at);
+        return;
+      }
+  for (auto &k : e->kids) substitute(k, vars, value);
+  for (auto &st : e->stmts) substitute(st.expr, vars, value);
+  for (auto &a : e->arms) substitute(a.body, vars, value);
+  if (e->kind == Expr::TupleIndex && e->kids[0]->kind == Expr::Tuple) { // `(a, b).1` is `b`
+    ExprPtr inner = std::move(e->kids[0]->kids[static_cast<size_t>(e->index)]);
+    e = std::move(inner);
+  }
+}
+
 ExprPtr ExprBuilder::apply(const Expr &fn, ExprPtr arg, int &nextSlot) {
   DFIR_CHECK(fn.kind == Expr::Lambda && fn.params.size() == 1, "applying what is not a closure of one parameter");
+  std::vector<std::pair<int, FieldPath>> vars;
+  if (copyable(*arg) && fieldsBound(*fn.params[0], {}, vars)) {
+    // `|(a, b)| a + b` applied to `x` is `x.0 + x.1`.
+    ExprPtr body = clone(*fn.kids[0]);
+    shiftSlots(*body, nextSlot);
+    for (auto &v : vars) v.first += nextSlot;
+    nextSlot += fn.slots;
+    substitute(body, vars, *arg);
+    return body;
+  }
   PatternPtr param = clone(*fn.params[0]);
   ExprPtr body = clone(*fn.kids[0]);
   shiftSlots(*param, nextSlot);

@@ -48,10 +48,12 @@ public:
   /// `|param| body`, a root numbering `slots` locals.
   ExprPtr lambda(PatternPtr param, ExprPtr body, int slots);
 
-  /// The body of a one-parameter `lambda` applied to `arg`:
-  /// `{ let <its parameter> = arg; <its body> }`, its locals renumbered
-  /// from `nextSlot` (which moves past them), so that it can be placed in
-  /// another closure.
+  /// The body of a one-parameter `lambda` applied to `arg`, its locals
+  /// renumbered from `nextSlot` (which moves past them), so that it can be
+  /// placed in another closure: `{ let <its parameter> = arg; <its body> }`,
+  /// or, when `arg` is a variable or a field of one (or a tuple of them)
+  /// and the parameter a name or a tuple of names, its body with `arg`'s
+  /// fields in their place.
   ExprPtr apply(const Expr &lambda, ExprPtr arg, int &nextSlot);
 
   static std::vector<ExprPtr> vec(ExprPtr a) {
@@ -67,6 +69,7 @@ public:
 
 private:
   TypeContext &tc_;
+  void substitute(ExprPtr &e, const std::vector<std::pair<int, FieldPath>> &vars, const Expr &value);
 };
 
 /// Adds `by` to every slot that `e` (and its patterns) binds or reads.

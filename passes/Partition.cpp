@@ -142,22 +142,34 @@ FieldPath tail(const FieldPath &p, size_t from) { return FieldPath(p.begin() + s
 /// and the path below it; nothing if it does not.
 struct Fit {
   FieldPath component, below;
-  bool operator==(const Fit &o) const { return component == o.component && below == o.below; }
+  std::string via; // a route computed from the field, as printed
+  bool operator==(const Fit &o) const { return component == o.component && below == o.below && via == o.via; }
 };
+
+/// Whether closure `fn` reads its parameter only inside field `path`
+/// (so that what it computes is a function of that field).
+bool readsOnlyUnder(const Expr &fn, const FieldPath &path) {
+  auto read = ir::fieldsRead(fn);
+  if (!read) return false;
+  for (auto &r : *read)
+    if (!isPrefix(path, r)) return false;
+  return true;
+}
 std::optional<Fit> fit(const Key &r, const Key &k) {
   if (k.guarded() && !r.sameGuard(k)) return std::nullopt;
   if (!k.guarded() && r.guarded()) { // routed by a payload of an enum at or below one of k's fields
     for (auto &a : k.alts)
-      if (isPrefix(a.path, r.guardPath)) return Fit{a.component, {}};
+      if (isPrefix(a.path, r.guardPath)) return Fit{a.component, {}, {}};
     return std::nullopt;
   }
   if (k.fn) {
-    if (r.fn && r.fnText == k.fnText) return Fit{k.fnComponent, {}};
+    if (r.fn && r.fnText == k.fnText) return Fit{k.fnComponent, {}, {}};
     return std::nullopt;
   }
   for (auto &a : k.alts) {
-    if (!r.fn && isPrefix(a.path, r.alts[0].path)) return Fit{a.component, tail(r.alts[0].path, a.path.size())};
-    if (a.path.empty()) return Fit{a.component, {}};
+    if (!r.fn && isPrefix(a.path, r.alts[0].path)) return Fit{a.component, tail(r.alts[0].path, a.path.size()), {}};
+    if (r.fn && readsOnlyUnder(*r.fn, a.path)) return Fit{a.component, {}, r.fnText};
+    if (a.path.empty()) return Fit{a.component, {}, {}};
   }
   return std::nullopt;
 }
