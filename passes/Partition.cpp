@@ -243,6 +243,7 @@ private:
     std::map<int, Key> variants;    // by variant of the guard
   };
   std::vector<Route> routes_;
+  std::function<ExprPtr()> locMember_; // the old member of `loc` an item goes to, where a route is computed
   ExprPtr routeHash(size_t origin, std::function<ExprPtr(const FieldPath &)> field, std::function<ExprPtr()> whole,
                     int &slot);
   ExprPtr keyHash(const Key &k, std::function<ExprPtr(const FieldPath &)> field, std::function<ExprPtr()> whole,
@@ -816,7 +817,27 @@ bool Partitioner::chooseRoutes() {
 
 ExprPtr Partitioner::keyHash(const Key &k, std::function<ExprPtr(const FieldPath &)> field,
                              std::function<ExprPtr()> whole, int &slot) {
-  if (k.fn) return b_.apply(*k.fn, whole(), slot);
+  if (k.fn) {
+    // A key computed by closures of `loc` means by `member_id()` the old
+    // member the item goes to, and by `cluster_size(loc)` the old size.
+    ExprPtr fn = ir::clone(*k.fn);
+    std::function<void(ExprPtr &)> localize = [&](ExprPtr &e) {
+      if (e->kind == Expr::Builtin && e->builtin == BuiltinId::MemberId) {
+        e = locMember_();
+        return;
+      }
+      if (e->kind == Expr::Builtin && e->builtin == BuiltinId::ClusterSize && e->kids[0]->kind == Expr::Location &&
+          e->kids[0]->index == loc_) {
+        e = b_.binary(BinOp::Div, std::move(e), b_.u32(k_));
+        return;
+      }
+      for (auto &kid : e->kids) localize(kid);
+      for (auto &st : e->stmts) localize(st.expr);
+      for (auto &a : e->arms) localize(a.body);
+    };
+    localize(fn->kids[0]);
+    return b_.apply(*fn, whole(), slot);
+  }
   return b_.hash(field(k.alts[0].path));
 }
 
@@ -938,6 +959,7 @@ void Partitioner::rewrite() {
   // The items an instance keeps: those whose instance is its own.
   auto keepMine = [&](size_t origin, const Type *y) {
     int slot = 1;
+    locMember_ = [&] { return b_.binary(BinOp::Div, b_.memberId(), b_.u32(k_)); };
     auto field = [&](const FieldPath &fp) { return b_.path(b_.local(0, "y", y), fp); };
     auto whole = [&] { return b_.local(0, "y", y); };
     ExprPtr mine = b_.binary(BinOp::Eq, instanceOf(routeHash(origin, field, whole, slot)),
@@ -1015,16 +1037,18 @@ void Partitioner::rewrite() {
       return b_.path(item(), tail(fp, 1));
     };
     int slot = 1;
+    auto oldMember = [&]() -> ExprPtr {
+      if (mode == ir::ChannelMode::Hash) {
+        ExprPtr h = b_.hash(b_.apply(*c.hashFn, item(), slot));
+        ExprPtr n = b_.cast(b_.binary(BinOp::Div, b_.clusterSize(loc_, locName), b_.u32(k_)), tc.u64());
+        return b_.cast(b_.binary(BinOp::Rem, std::move(h), std::move(n)), u32);
+      }
+      if (direct) return b_.path(b_.local(0, pname, in), {0});
+      return b_.u32(0);
+    };
+    locMember_ = oldMember;
     ExprPtr instance = instanceOf(routeHash(origin, field, whole, slot));
-    ExprPtr member;
-    if (mode == ir::ChannelMode::Hash) {
-      ExprPtr h = b_.hash(b_.apply(*c.hashFn, item(), slot));
-      member = b_.cast(b_.binary(BinOp::Rem, std::move(h),
-                                 b_.cast(b_.binary(BinOp::Div, b_.clusterSize(loc_, locName), b_.u32(k_)), tc.u64())),
-                       u32);
-    } else if (direct) {
-      member = b_.path(b_.local(0, pname, in), {0});
-    }
+    ExprPtr member = wasCluster_ ? oldMember() : nullptr;
     ExprPtr to = member ? dest(std::move(member), std::move(instance)) : std::move(instance);
     ExprPtr fn = b_.lambda(b_.bind(0, pname, in), b_.tuple(ir::ExprBuilder::vec(std::move(to), item())), slot);
     c.mode = ir::ChannelMode::Direct;

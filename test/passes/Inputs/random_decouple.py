@@ -186,4 +186,5 @@ def main():
     print("random decouple: %d accepted, %d refused, all kept the sorted output" % (accepted, refused))
 
 
-main()
+if __name__ == "__main__":
+    main()
