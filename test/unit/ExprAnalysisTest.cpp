@@ -4,6 +4,8 @@
 #include "frontend/Sema.h"
 #include "ir/Builtins.h"
 #include "ir/ExprAnalysis.h"
+#include "ir/ExprBuilder.h"
+#include "ir/Printer.h"
 
 #include <gtest/gtest.h>
 
@@ -94,4 +96,45 @@ TEST(ExprAnalysis, PurityOfBuiltinsComesFromTheTable) {
     EXPECT_EQ(ir::isPure(call), b.pure) << b.name;
   }
   EXPECT_EQ(findBuiltin("no_such_builtin"), nullptr);
+}
+
+// What a closure reads of its parameter: the fields it names, through
+// variables bound to them; the whole parameter when it uses it whole.
+TEST(ExprAnalysis, FieldsRead) {
+  auto len = mapClosure("[(1, \"a\")]", "|(n, w)| len(w) + 1");
+  ASSERT_TRUE(len->lambda);
+  auto read = ir::fieldsRead(*len->lambda);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, (std::vector<ir::FieldPath>{{1}}));
+  auto let = mapClosure("[((1, 2), 3)]", "|p| { let q = p.0; q.1 * 2 }");
+  ASSERT_TRUE(let->lambda);
+  read = ir::fieldsRead(*let->lambda);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, (std::vector<ir::FieldPath>{{0, 1}}));
+  auto whole = mapClosure("[(1, 2)]", "|p| hash(p)");
+  ASSERT_TRUE(whole->lambda);
+  read = ir::fieldsRead(*whole->lambda);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, (std::vector<ir::FieldPath>{{}}));
+}
+
+// A closure applied to a variable's field is its body with the field in
+// place of the parameter; applied to anything else, a block binding it.
+// Either way its locals move past those of the closure it goes into.
+TEST(ExprBuilder, ApplySubstitutesFieldsOrBinds) {
+  auto c = mapClosure("[(1, 2)]", "|(a, b)| a * 10 + b");
+  ASSERT_TRUE(c->lambda);
+  ir::ExprBuilder b(*c->program->types);
+  const Type *pair = c->lambda->params[0]->type;
+  int slot = 1;
+  ir::ExprPtr onField = b.apply(*c->lambda, b.local(0, "x", pair), slot);
+  EXPECT_EQ(ir::printExpr(*onField), "x.0 * 10i64 + x.1");
+  EXPECT_EQ(slot, 1 + c->lambda->slots);
+  int slot2 = 1;
+  ir::ExprPtr onCall = b.apply(*c->lambda, b.builtin(BuiltinId::Sort, {}, pair), slot2);
+  EXPECT_EQ(onCall->kind, ir::Expr::Block);
+  EXPECT_EQ(onCall->stmts[0].pattern->elems[0]->slot, 1); // `a`, renumbered
+  // A path into a tuple literal takes the element.
+  ir::ExprPtr first = b.path(b.tuple(ir::ExprBuilder::vec(b.u32(7), b.u64(9))), {1});
+  EXPECT_EQ(ir::printExpr(*first), "9u64");
 }
