@@ -91,16 +91,8 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   const PassOption &locOpt = *inv.find("location"), &selOpt = *inv.find("select"), &newOpt = *inv.find("new");
   const SourceManager &sm = ctx.diags.sourceManager();
 
-  ir::LocId loc;
-  std::vector<std::string> locNames;
-  for (size_t l = 0; l < p.locations.size(); ++l) {
-    if (p.locations[l].name == locOpt.value) loc = ir::LocId(static_cast<int>(l));
-    locNames.push_back(p.locations[l].name);
-  }
-  if (!loc.valid()) {
-    ctx.usage = "`decouple`: the program has no location `" + locOpt.value + "`; its locations are " + listOf(locNames);
-    return false;
-  }
+  ir::LocId loc = locationOption(p, "decouple", locOpt, ctx);
+  if (!loc.valid()) return false;
   std::vector<ir::OpId> ops = p.opsIn(loc);
   std::vector<std::string> opNames;
   for (int id : ops) opNames.push_back(p.ops[id].name);

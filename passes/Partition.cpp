@@ -258,16 +258,8 @@ private:
 
 bool Partitioner::parseOptions() {
   if (!checkOptionKeys(inv_, "location count replicate?", ctx_)) return false;
-  const PassOption &locOpt = *inv_.find("location");
-  std::vector<std::string> names;
-  for (size_t l = 0; l < p_.locations.size(); ++l) {
-    if (p_.locations[l].name == locOpt.value) loc_ = ir::LocId(static_cast<int>(l));
-    names.push_back(p_.locations[l].name);
-  }
-  if (!loc_.valid()) {
-    ctx_.usage = "`partition`: the program has no location `" + locOpt.value + "`; its locations are " + listOf(names);
-    return false;
-  }
+  loc_ = locationOption(p_, "partition", *inv_.find("location"), ctx_);
+  if (!loc_.valid()) return false;
   const ir::Location &l = p_.locations[loc_];
   wasCluster_ = l.isCluster;
   n_ = l.isCluster ? l.size : 1;
@@ -515,11 +507,12 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
   }
   // Partitioning with a dependency: route by what a closure computes.
   const Alt *first = key.fn ? nullptr : &key.alts[0];
-  auto composed = [&](std::function<ExprPtr(ExprPtr, int &)> item) {
-    int slot = 1;
-    const Type *t = op.inTypes[0];
-    ExprPtr y = item(b_.local(0, "item", t), slot);
-    ExprPtr h = first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
+  const Type *t = op.inTypes.empty() ? nullptr : op.inTypes[0];
+  int slot = 1; // slot 0: the item
+  auto keyOf = [&](ExprPtr y) {
+    return first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
+  };
+  auto composed = [&](ExprPtr h) {
     Key k;
     k.fnComponent = first ? first->component : key.fnComponent;
     k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "item", t), std::move(h), slot));
@@ -530,32 +523,23 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
   switch (op.kind) {
   case OpKind::Map:
     if (!ir::isPure(*op.args[0])) return fail(name + " computes the key with a closure that has effects");
-    return composed([&](ExprPtr x, int &slot) { return b_.apply(*op.args[0], std::move(x), slot); });
-  case OpKind::Unzip:
-    return composed([&](ExprPtr x, int &) { return b_.path(std::move(x), {outPort}); });
+    return composed(keyOf(b_.apply(*op.args[0], b_.local(0, "item", t), slot)));
+  case OpKind::Unzip: return composed(keyOf(b_.path(b_.local(0, "item", t), {outPort})));
   case OpKind::FilterMap: {
     const Expr &f = *op.args[0];
     if (!ir::isPure(f)) return fail(name + " computes the key with a closure that has effects");
     // `match f(x) { Some(y) => key(y), _ => 0 }`: what it drops needs no place.
-    int slot = 1;
-    const Type *t = op.inTypes[0], *inner = op.outTypes[0];
+    const Type *inner = op.outTypes[0], *option = b_.types().option(inner);
     int ySlot = slot++;
-    ExprPtr y = b_.local(ySlot, "y", inner);
-    ExprPtr some = first ? b_.hash(b_.path(std::move(y), first->path)) : b_.apply(*key.fn, std::move(y), slot);
+    ExprPtr some = keyOf(b_.local(ySlot, "y", inner));
     auto somePat = std::make_unique<ir::Pattern>();
     somePat->kind = ir::Pattern::Some;
-    somePat->type = b_.types().option(inner);
+    somePat->type = option;
     somePat->elems.push_back(b_.bind(ySlot, "y", inner));
     std::vector<ir::MatchArm> arms;
     arms.push_back({std::move(somePat), std::move(some)});
-    arms.push_back({b_.wildcard(b_.types().option(inner)), b_.u64(0)});
-    ExprPtr h = b_.match(b_.apply(f, b_.local(0, "item", t), slot), std::move(arms));
-    Key k;
-    k.fnComponent = first ? first->component : key.fnComponent;
-    k.fn = std::shared_ptr<const Expr>(b_.lambda(b_.bind(0, "item", t), std::move(h), slot));
-    k.fnText = ir::printExpr(*k.fn);
-    ins.push_back({0, std::move(k)});
-    return true;
+    arms.push_back({b_.wildcard(option), b_.u64(0)});
+    return composed(b_.match(b_.apply(f, b_.local(0, "item", t), slot), std::move(arms)));
   }
   default: break;
   }

@@ -194,6 +194,16 @@ bool numberOption(const char *pass, const PassOption &o, uint64_t lo, uint64_t h
   return true;
 }
 
+ir::LocId locationOption(const ir::Program &p, const char *pass, const PassOption &o, TransformContext &ctx) {
+  std::string names;
+  for (size_t l = 0; l < p.locations.size(); ++l) {
+    if (p.locations[l].name == o.value) return ir::LocId(static_cast<int>(l));
+    names += (l ? ", " : "") + p.locations[l].name;
+  }
+  ctx.usage = std::string("`") + pass + "`: the program has no location `" + o.value + "`; its locations are " + names;
+  return ir::LocId();
+}
+
 bool checkOptionKeys(const PassInvocation &inv, const char *known, TransformContext &ctx) {
   std::vector<std::pair<std::string, bool>> keys; // name, required
   std::string spec = known, word, list;

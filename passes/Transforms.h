@@ -35,6 +35,10 @@ bool checkOptionKeys(const PassInvocation &inv, const char *known, TransformCont
 bool numberOption(const char *pass, const PassOption &o, uint64_t lo, uint64_t hi, const char *what, uint64_t &value,
                   TransformContext &ctx);
 
+/// The location option `o` of transform `pass` names; none (with
+/// `ctx.usage` naming the candidates) if it names none.
+ir::LocId locationOption(const ir::Program &p, const char *pass, const PassOption &o, TransformContext &ctx);
+
 bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
 bool runBatch(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
 bool runPartition(ir::Program &p, const PassInvocation &inv, TransformContext &ctx);
