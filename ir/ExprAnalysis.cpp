@@ -25,6 +25,13 @@ void bind(const Pattern &p, FieldPath path, Env &env) {
       bind(*p.elems[i], sub, env);
     }
     return;
+  case Pattern::Struct:
+    for (size_t i = 0; i < p.elems.size(); ++i) {
+      FieldPath sub = path;
+      sub.push_back(static_cast<unsigned>(p.fields[i]));
+      bind(*p.elems[i], sub, env);
+    }
+    return;
   default: return; // other patterns bind nothing a path can describe
   }
 }
@@ -36,7 +43,8 @@ std::optional<FieldPath> pathOf(const Expr &e, const Env &env) {
     if (it == env.end()) return std::nullopt;
     return it->second;
   }
-  case Expr::TupleIndex: {
+  case Expr::TupleIndex:
+  case Expr::Field: {
     auto base = pathOf(*e.kids[0], env);
     if (!base) return std::nullopt;
     base->push_back(static_cast<unsigned>(e.index));
@@ -106,6 +114,15 @@ std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda) {
   Env env;
   if (!paramEnv(lambda, env)) return {};
   const Expr &body = *lambda.kids[0];
+  if (body.kind == Expr::Struct) { // by field index, in declaration order
+    std::vector<std::optional<FieldPath>> out;
+    for (size_t i = 0; i < body.kids.size(); ++i) {
+      size_t f = static_cast<size_t>(body.fields[i]);
+      if (out.size() <= f) out.resize(f + 1);
+      out[f] = pathOf(*body.kids[i], env);
+    }
+    return out;
+  }
   if (body.kind != Expr::Tuple) return {pathOf(body, env)};
   std::vector<std::optional<FieldPath>> out;
   for (auto &k : body.kids) out.push_back(pathOf(*k, env));

@@ -17,8 +17,9 @@
 
 namespace dfir::ir {
 
-/// A position inside a value: tuple indexes from the outside in (`[]` is
-/// the whole value, `[1, 0]` is `.1.0`).
+/// A position inside a value: tuple indexes, or struct field indexes in
+/// declaration order, from the outside in (`[]` is the whole value,
+/// `[1, 0]` is `.1.0`).
 using FieldPath = std::vector<unsigned>;
 
 /// True when evaluating `e` has no effect besides computing its value.
@@ -33,7 +34,8 @@ std::optional<FieldPath> copiedPath(const Expr &lambda);
 /// Its result is a function of these.
 std::optional<std::vector<FieldPath>> fieldsRead(const Expr &lambda);
 
-/// For a closure of one parameter returning a tuple: per element of the
+/// For a closure of one parameter returning a tuple (or a struct: by field
+/// index): per element of the
 /// result, the part of the parameter it copies, if any. A closure that does
 /// not return a tuple literal gives one entry for the whole result.
 std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda);

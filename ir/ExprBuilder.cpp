@@ -85,6 +85,24 @@ ExprPtr ExprBuilder::path(ExprPtr e, const FieldPath &p) {
       e->type = e->kids[0]->type;
       continue;
     }
+    if (e->type->kind == Type::Struct) {
+      const StructInfo &info = tc_.structInfo(e->type->id);
+      DFIR_CHECK(i < info.fields.size(), "a field path outside a struct");
+      if (e->kind == Expr::Struct) { // `S { a: x, b: y }.b` is `y`
+        size_t k = 0;
+        while (k < e->kids.size() && e->fields[k] != static_cast<int>(i)) ++k;
+        DFIR_CHECK(k < e->kids.size(), "a struct value without one of its fields");
+        ExprPtr kid = std::move(e->kids[k]);
+        e = std::move(kid);
+        continue;
+      }
+      auto field = node(Expr::Field, info.fields[i].second);
+      field->index = static_cast<int>(i);
+      field->name = info.fields[i].first;
+      field->kids.push_back(std::move(e));
+      e = std::move(field);
+      continue;
+    }
     DFIR_CHECK(e->type->kind == Type::Tuple && i < e->type->elems.size(), "a field path outside a tuple");
     auto idx = node(Expr::TupleIndex, e->type->elems[i]);
     idx->index = static_cast<int>(i);
@@ -157,13 +175,15 @@ void shiftSlots(Expr &e, int by) {
 
 namespace {
 /// Small enough to copy where it is used: variables, their fields,
-/// `member_id()`, and tuples of these.
+/// `member_id()`, and tuples and structs of these.
 bool copyable(const Expr &e) {
   switch (e.kind) {
   case Expr::Local: return true;
-  case Expr::TupleIndex: return copyable(*e.kids[0]);
+  case Expr::TupleIndex:
+  case Expr::Field: return copyable(*e.kids[0]);
   case Expr::Builtin: return e.builtin == BuiltinId::MemberId;
   case Expr::Tuple:
+  case Expr::Struct:
     for (auto &k : e.kids)
       if (!copyable(*k)) return false;
     return true;
@@ -178,9 +198,10 @@ bool fieldsBound(const Pattern &p, FieldPath at, std::vector<std::pair<int, Fiel
   case Pattern::Wildcard: return true;
   case Pattern::Bind: out.push_back({p.slot, at}); return true;
   case Pattern::Tuple:
+  case Pattern::Struct:
     for (unsigned i = 0; i < p.elems.size(); ++i) {
       FieldPath sub = at;
-      sub.push_back(i);
+      sub.push_back(p.kind == Pattern::Struct ? static_cast<unsigned>(p.fields[i]) : i);
       if (!fieldsBound(*p.elems[i], sub, out)) return false;
     }
     return true;
@@ -200,10 +221,9 @@ void ExprBuilder::substitute(ExprPtr &e, const std::vector<std::pair<int, FieldP
   for (auto &k : e->kids) substitute(k, vars, value);
   for (auto &st : e->stmts) substitute(st.expr, vars, value);
   for (auto &a : e->arms) substitute(a.body, vars, value);
-  if (e->kind == Expr::TupleIndex && e->kids[0]->kind == Expr::Tuple) { // `(a, b).1` is `b`
-    ExprPtr inner = std::move(e->kids[0]->kids[static_cast<size_t>(e->index)]);
-    e = std::move(inner);
-  }
+  if ((e->kind == Expr::TupleIndex && e->kids[0]->kind == Expr::Tuple) ||
+      (e->kind == Expr::Field && e->kids[0]->kind == Expr::Struct)) // `(a, b).1` is `b`
+    e = path(std::move(e->kids[0]), {static_cast<unsigned>(e->index)});
 }
 
 ExprPtr ExprBuilder::apply(const Expr &fn, ExprPtr arg, int &nextSlot) {

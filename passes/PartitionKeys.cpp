@@ -119,11 +119,12 @@ std::vector<std::tuple<unsigned, FieldPath, FieldPath>> Partitioner::fieldThroug
   case OpKind::Map: {
     const Expr &f = *op.args[0];
     auto copies = ir::fieldCopies(f);
-    if (f.kids[0]->kind == Expr::Tuple && !path.empty()) {
+    bool built = f.kids[0]->kind == Expr::Tuple || f.kids[0]->kind == Expr::Struct;
+    if (built && !path.empty()) {
       if (path[0] < copies.size() && copies[path[0]]) one(0, concat(*copies[path[0]], tail(path, 1)));
     } else if (auto whole = ir::copiedPath(f)) {
       one(0, concat(*whole, path));
-    } else if (f.kids[0]->kind == Expr::Tuple) {
+    } else if (built) {
       // Equal tuples have each element equal: routing by any copied one is enough.
       for (unsigned i = 0; i < copies.size(); ++i)
         if (copies[i]) out.push_back({0, *copies[i], {i}});
