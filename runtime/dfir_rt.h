@@ -30,6 +30,12 @@ extern "C" {
 #define DFIR_RT_NORETURN _Noreturn
 #endif
 
+/* The exit status of a program stopped by a runtime error (division by
+ * zero, an index out of range, a missing file, no such destination member,
+ * out of memory): distinct from a compiler's 1 (errors in the program) and
+ * 2 (usage), so `dfirc run` tells them apart. */
+#define DFIR_RT_EXIT_RUNTIME_ERROR 3
+
 /* ---- strings ----------------------------------------------------------- */
 
 /* An immutable UTF-8 string: `len` bytes at `ptr` (not NUL-terminated). */

@@ -11,14 +11,14 @@
 DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *message) {
   dfir_rt_flush();
   fprintf(stderr, "dfir: runtime error in `%s` (line %u): %s\n", op, (unsigned)line, message);
-  exit(1);
+  exit(DFIR_RT_EXIT_RUNTIME_ERROR);
 }
 
 int dfir_rt_run(const dfir_location *location) {
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) {
     fprintf(stderr, "dfir: out of memory allocating the state of `%s`\n", location->name);
-    return 1;
+    return DFIR_RT_EXIT_RUNTIME_ERROR;
   }
   location->init(state);
   /* The first tick runs the bounded sources; later ticks run while the

@@ -66,7 +66,7 @@ static uint64_t next_random(void) {
 
 static void out_of_memory(const char *what) {
   fprintf(stderr, "dfir: out of memory %s\n", what);
-  exit(1);
+  exit(DFIR_RT_EXIT_RUNTIME_ERROR);
 }
 
 static uint64_t inbound_key(uint32_t channel, uint32_t sender) { return ((uint64_t)channel << 32) | sender; }

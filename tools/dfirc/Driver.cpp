@@ -429,23 +429,64 @@ std::unique_ptr<backend::JitSession> startJit(unsigned optLevel) {
 
 namespace {
 
-/// The runtime archive: next to this dfirc (`bin/../lib`), as built or installed.
-std::string runtimeArchive() {
+/// The directory of this dfirc.
+std::string selfDir() {
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
-  dir = dir.substr(0, dir.rfind('/'));
-  return dir + "/../lib/libdfir_rt.a";
+  return dir.substr(0, dir.rfind('/'));
+}
+
+#ifndef DFIRC_INSTALL_LIBDIR
+#define DFIRC_INSTALL_LIBDIR "lib"
+#endif
+
+/// The runtime archive: in `--runtime-dir`, in `$DFIR_RUNTIME_DIR`, or
+/// next to this dfirc: `bin/../lib` as built, `bin/../<libdir>` as
+/// installed. Empty (with `searched` listing the places) if none has it.
+std::string runtimeArchive(const std::string &given, std::string &searched) {
+  std::vector<std::string> dirs;
+  if (!given.empty()) {
+    dirs = {given};
+  } else if (const char *env = std::getenv("DFIR_RUNTIME_DIR"); env && *env) {
+    dirs = {env};
+  } else {
+    std::string self = selfDir();
+    dirs = {self + "/../" DFIRC_INSTALL_LIBDIR, self + "/../lib"};
+  }
+  for (auto &dir : dirs) {
+    std::string path = dir + "/libdfir_rt.a";
+    if (access(path.c_str(), R_OK) == 0) return path;
+    if (searched.find(path) == std::string::npos) searched += (searched.empty() ? "`" : ", `") + path + "`";
+  }
+  return "";
 }
 
 #ifndef DFIRC_LINKER
 #define DFIRC_LINKER "cc"
 #define DFIRC_LINK_FLAGS ""
 #endif
-/// What links executables: `cc`, or in a sanitizer build of dfirc the
-/// compiler and flags its (instrumented) runtime archive needs.
-constexpr const char *kLinker = DFIRC_LINKER;
-constexpr const char *kLinkFlags = DFIRC_LINK_FLAGS;
+/// What links executables: `--linker`, `$CC`, or `cc` (in a sanitizer
+/// build of dfirc, the compiler its instrumented runtime archive was built
+/// with), and in a sanitizer build the flags that archive needs.
+std::vector<std::string> linkerCommand(const std::string &given) {
+  std::string command = given;
+  if (command.empty())
+    if (const char *cc = std::getenv("CC"); cc && *cc) command = cc;
+  if (command.empty()) command = DFIRC_LINKER;
+  // `CC` may carry flags (`ccache gcc`, `gcc -m64`): words split on spaces.
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : command + " " DFIRC_LINK_FLAGS " ") {
+    if (c != ' ') {
+      word += c;
+    } else if (!word.empty()) {
+      words.push_back(word);
+      word.clear();
+    }
+  }
+  return words;
+}
 
 /// Runs a command; returns its exit status (or -1 if it could not start).
 int runCommand(const std::vector<std::string> &argv) {
@@ -485,6 +526,14 @@ int buildNative(const BuildOptions &opts) {
     }
     return kExitOk;
   }
+  std::string searched, runtime = runtimeArchive(opts.runtimeDir, searched);
+  if (runtime.empty()) {
+    std::fprintf(stderr,
+                 "dfirc: error: cannot find the runtime archive: no %s; give its directory with `--runtime-dir` or "
+                 "`DFIR_RUNTIME_DIR`\n",
+                 searched.c_str());
+    return kExitUserError;
+  }
   std::string dir = opts.output == "-" ? "." : opts.output;
   // Like `mkdir -p`.
   for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
@@ -503,14 +552,15 @@ int buildNative(const BuildOptions &opts) {
       std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
       return kExitUserError;
     }
-    std::vector<std::string> link = {kLinker, "-o", exe, object};
+    std::vector<std::string> link = linkerCommand(opts.linker);
+    std::string linker = link[0];
+    link.insert(link.end(), {"-o", exe, object});
     link.insert(link.end(), opts.link.begin(), opts.link.end());
-    link.insert(link.end(), {runtimeArchive(), "-lm"});
-    if (*kLinkFlags) link.push_back(kLinkFlags);
+    link.insert(link.end(), {runtime, "-lm"});
     int rc = runCommand(link);
     if (rc != 0) {
-      std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), kLinker,
-                   rc < 0 ? " (is a C compiler installed?)" : "");
+      std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), linker.c_str(),
+                   rc < 0 ? " (is a C compiler installed? `--linker` or `CC` names another)" : "");
       return kExitUserError;
     }
   }
@@ -655,11 +705,16 @@ int runRun(const RunOptions &opts) {
   std::fputs(s->printed.c_str(), stderr); // stdout is the program's
   const ir::Program &program = *s->program;
   auto jit = startJit(opts.optLevel);
-  for (auto &lib : opts.load)
+  for (auto &given : opts.load) {
+    // A bare name of a file here is that file (dlopen would search only
+    // the system's directories); other bare names are the system's.
+    struct stat st;
+    std::string lib = given.find('/') == std::string::npos && stat(given.c_str(), &st) == 0 ? "./" + given : given;
     if (auto err = jit->loadLibrary(lib)) {
       std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
       return kExitUserError;
     }
+  }
   // After code generation (which reports what it cannot compile), before
   // the JIT would fail on a missing symbol: name the declaration of every
   // extern fn the generated code calls that nothing defines.

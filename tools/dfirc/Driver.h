@@ -52,6 +52,8 @@ struct BuildOptions {
   unsigned optLevel = 2;
   std::vector<std::string> link; // extra inputs of the link (objects, archives, C files, -lNAME)
   unsigned basePort = 7400;       // deploy.json: instance k listens on basePort + k (0: chosen at launch)
+  std::string runtimeDir;         // where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or next to dfirc)
+  std::string linker;             // what links executables (default: $CC, or cc)
   DiagOptions diag;
   PipelineOptions pipeline;
 };

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstring>
 #include <functional>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -70,7 +71,7 @@ void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
 void addOptLevel(CLI::App *cmd, unsigned &level) {
   cmd->add_option_function<std::string>(
          "-O", [&level](const std::string &l) { level = static_cast<unsigned>(std::stoul(l)); },
-         "Optimization level: -O0, -O1, -O2 (default), -O3")
+         "Optimization level: -O0, -O1, -O2 (default; a bare -O too), -O3")
       ->check(CLI::IsMember({"0", "1", "2", "3"}));
 }
 
@@ -108,6 +109,10 @@ int runWithBigStack(std::function<int()> fn) {
 
 int main(int argc, char **argv) {
   installCrashHandlers();
+  // A bare `-O` is `-O2`, as for clang.
+  static char o2[] = "-O2";
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "-O") == 0) argv[i] = o2;
   CLI::App app{"dfirc: a compiler for DFIR dataflow programs", "dfirc"};
   app.set_version_flag("--version", std::string("dfirc ") + DFIRC_VERSION);
   app.require_subcommand(1);
@@ -137,6 +142,10 @@ int main(int argc, char **argv) {
                        "deploy.json: instance k of the program listens on 127.0.0.1:(N + k); 0: ports chosen by "
                        "`dfirc launch` (default 7400)")
       ->check(CLI::Range(0, 65535));
+  buildCmd->add_option("--runtime-dir", build.runtimeDir,
+                       "DIR: where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or the lib directory next to dfirc's)");
+  buildCmd->add_option("--linker", build.linker,
+                       "CMD: the C compiler that links executables (default: $CC, or cc)");
   addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
