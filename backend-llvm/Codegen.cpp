@@ -533,7 +533,7 @@ llvm::GlobalVariable *LocationCodegen::defineDescriptor(const std::string &name,
                llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar,
                batchVar});
   return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
-                                  descriptorName(name));
+                                  in_.descriptorSymbol.empty() ? descriptorName(name) : in_.descriptorSymbol);
 }
 
 std::unique_ptr<llvm::Module> generateLocation(const CodegenInput &in, int location, llvm::LLVMContext &ctx,

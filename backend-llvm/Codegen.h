@@ -7,7 +7,7 @@
 // per-item call. Sources start the pushes, blocking operators emit when
 // their stratum starts, and `tick()` runs the strata in order
 // (docs/backend.md). The module exports one `dfir_location` descriptor
-// (runtime/dfir_rt.h) named `dfir_location_<name>`.
+// (runtime/dfir_rt.h), named `dfir_location_<name>` or as the driver asks.
 //
 // Only llvm/IR types appear here; the JIT and object emission live in
 // their own files.
@@ -44,6 +44,8 @@ struct CodegenInput {
   std::function<unsigned(SourceLoc)> lineOf;
   /// Also define `int main(int, char **)` running the location (executables).
   bool withMain = false;
+  /// The name of the exported descriptor; empty: `descriptorName(location)`.
+  std::string descriptorSymbol = {};
   /// Identify the build to its peers (docs/deployment.md): a hash of the
   /// whole program, and per channel a hash of its element type.
   uint64_t fingerprint = 0;

@@ -55,14 +55,19 @@ llvm::Error ObjectEmitter::emit(llvm::Module &m, const std::string &path, bool a
   m.setTargetTriple(impl_->tm->getTargetTriple().str());
   m.setDataLayout(impl_->layout);
   optimizeModule(m, impl_->optLevel, impl_->tm.get());
+  // Emitted into memory first: an object file is written with seeks, and
+  // `-` (standard output) may be a pipe.
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream buffer(bytes);
+  llvm::legacy::PassManager pm;
+  auto kind = assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile;
+  if (impl_->tm->addPassesToEmitFile(pm, buffer, nullptr, kind))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the target cannot emit this file type");
+  pm.run(m);
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
   if (ec) return llvm::createStringError(ec, "cannot write `%s`: %s", path.c_str(), ec.message().c_str());
-  llvm::legacy::PassManager pm;
-  auto kind = assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile;
-  if (impl_->tm->addPassesToEmitFile(pm, out, nullptr, kind))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the target cannot emit this file type");
-  pm.run(m);
+  out.write(bytes.data(), bytes.size());
   out.flush();
   if (out.has_error()) {
     std::error_code err = out.error();

@@ -19,8 +19,9 @@ function(dfir_add_program name)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}")
   add_custom_command(
     OUTPUT "${out}/deploy.json"
-    COMMAND Dfir::dfirc build "${source}" -o "${out}" ${ARG_OPTIONS}
+    COMMAND Dfir::dfirc build "${source}" -o "${out}" -MD ${ARG_OPTIONS}
     DEPENDS "${source}" Dfir::dfirc
+    DEPFILE "${out}/deploy.json.d"
     COMMENT "dfirc build ${ARG_SOURCE}"
     VERBATIM)
   add_custom_target(${name} ALL DEPENDS "${out}/deploy.json")

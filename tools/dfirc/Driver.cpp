@@ -22,6 +22,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -385,10 +386,11 @@ void spellType(const Type *t, const TypeContext &types, std::vector<const Type *
 }
 
 std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
-                                       bool withMain = false, int location = 0) {
+                                       bool withMain = false, int location = 0, const std::string &symbol = "") {
   const ir::Program &program = *s.program;
   backend::CodegenInput in{program, s.analyses->strata(), s.analyses->subgraphs(),
                            [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
+  in.descriptorSymbol = symbol;
   in.fingerprint = fnv1a(s.compiled);
   for (auto &c : program.channels) {
     std::vector<const Type *> seen;
@@ -411,15 +413,60 @@ std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const
   return module;
 }
 
-bool singleLocation(const ir::Program &program, const char *command) {
-  if (program.locations.size() == 1) return true;
-  std::fprintf(stderr,
-               "dfirc: error: `%s` writes the code of one location, and this program has %zu; build it without "
-               "`--emit` for one object and executable per location\n",
-               command, program.locations.size());
-  return false;
+/// The locations `--emit=KIND` writes: the one `--location` names, the
+/// program's only one, or (for objects only) every one. Empty after an
+/// error.
+std::vector<int> emittedLocations(const ir::Program &program, const BuildOptions &opts) {
+  std::vector<int> all;
+  std::string names;
+  for (size_t l = 0; l < program.locations.size(); ++l) {
+    if (opts.location.empty() || program.locations[l].name == opts.location) all.push_back(static_cast<int>(l));
+    names += (l ? ", " : "") + program.locations[l].name;
+  }
+  if (all.empty()) {
+    std::fprintf(stderr, "dfirc: error: `--location %s`: the program has no such location; its locations are %s\n",
+                 opts.location.c_str(), names.c_str());
+  } else if (all.size() > 1 && opts.emit != "obj") {
+    std::fprintf(stderr,
+                 "dfirc: error: `build --emit=%s` writes the code of one location, and this program has %zu (%s); "
+                 "name one with `--location`\n",
+                 opts.emit.c_str(), all.size(), names.c_str());
+    all.clear();
+  }
+  return all;
 }
 
+/// An identifier from any text: other characters become `_`.
+std::string identifier(const std::string &text) {
+  std::string id;
+  for (char c : text) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "_" + id;
+  return id;
+}
+
+/// The file name of `path` without its directory and `.dfir`.
+std::string stemOf(const std::string &path) {
+  std::string stem = path.substr(path.find_last_of('/') + 1);
+  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".dfir") == 0) stem.resize(stem.size() - 5);
+  return stem;
+}
+
+/// Writes a make-style depfile (`-MD`, `-MF`): `target` depends on the
+/// program's source.
+bool writeDepfile(const BuildOptions &opts, const std::string &target) {
+  if (!opts.depfile && opts.depfileName.empty()) return true;
+  auto escape = [](const std::string &path) {
+    std::string out;
+    for (char c : path) {
+      if (c == ' ' || c == '#') out += '\\';
+      if (c == '$') out += '$';
+      out += c;
+    }
+    return out;
+  };
+  std::string name = opts.depfileName.empty() ? target + ".d" : opts.depfileName;
+  return writeOutput(name, escape(target) + ": " + escape(opts.input) + "\n");
+}
 std::unique_ptr<backend::JitSession> startJit(unsigned optLevel) {
   auto jit = backend::JitSession::create(optLevel);
   if (!jit) internalError("cannot start the JIT: " + llvm::toString(jit.takeError()));
@@ -500,8 +547,19 @@ int runCommand(const std::vector<std::string> &argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Creates `dir` and its parents, like `mkdir -p`.
+bool makeDirectory(const std::string &dir) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
+    mkdir(dir.substr(0, slash).c_str(), 0777);
+  if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "dfirc: error: cannot create directory `%s`: %s\n", dir.c_str(), std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
 /// `build` without --emit: DIR/<location>.o and the executable DIR/<location>;
-/// --emit=obj|asm: one file at -o.
+/// --emit=obj|asm: one file at -o, or with several locations DIR/<location>.o.
 bool writeDeployFile(Session &s, const std::string &name, const std::string &dir, unsigned basePort);
 
 int buildNative(const BuildOptions &opts) {
@@ -510,19 +568,39 @@ int buildNative(const BuildOptions &opts) {
   if (!s) return code;
   std::fputs(s->printed.c_str(), stderr); // stdout may be the output
   const ir::Program &program = *s->program;
-  if (!opts.emit.empty() && !singleLocation(program, ("build --emit=" + opts.emit).c_str())) return kExitUserError;
   auto emitter = backend::ObjectEmitter::create(opts.optLevel);
   if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
-  auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), opts.emit.empty());
-  if (!module) return kExitUserError;
   if (!opts.emit.empty()) {
-    if (opts.output == "-") {
-      std::fprintf(stderr, "dfirc: error: `--emit=%s` needs an output file: `-o FILE`\n", opts.emit.c_str());
-      return kExitUserError;
+    // Objects to link into a program of one's own: no `main`, the
+    // descriptor named `<prefix>_location`.
+    std::vector<int> locations = emittedLocations(program, opts);
+    if (locations.empty()) return kExitUserError;
+    bool several = locations.size() > 1;
+    if (opts.output.empty() && opts.emit == "obj") {
+      std::fprintf(stderr, "dfirc: error: `--emit=obj` needs an output: `-o FILE`, `-o DIR` for several locations, "
+                           "or `-o -` for standard output\n");
+      return kExitUsage;
     }
-    if (auto err = (*emitter)->emit(*module, opts.output, opts.emit == "asm")) {
-      std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
-      return kExitUserError;
+    if (several && opts.output == "-") {
+      std::fprintf(stderr, "dfirc: error: `--emit=obj` writes %zu objects, one per location; `-o DIR` names their "
+                           "directory (or `--location` one of them)\n", locations.size());
+      return kExitUsage;
+    }
+    std::string out = opts.output.empty() ? "-" : opts.output;
+    std::string dir = out;
+    if (several && !makeDirectory(dir)) return kExitUserError;
+    for (int l : locations) {
+      const std::string &name = program.locations[l].name;
+      std::string prefix = opts.prefix.empty() ? identifier(stemOf(opts.input) + "_" + name)
+                                               : several ? opts.prefix + "_" + identifier(name) : opts.prefix;
+      auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, l, prefix + "_location");
+      if (!module) return kExitUserError;
+      std::string file = several ? dir + "/" + name + ".o" : out;
+      if (auto err = (*emitter)->emit(*module, file, opts.emit == "asm")) {
+        std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+        return kExitUserError;
+      }
+      if (file != "-" && !writeDepfile(opts, file)) return kExitUserError;
     }
     return kExitOk;
   }
@@ -534,17 +612,12 @@ int buildNative(const BuildOptions &opts) {
                  searched.c_str());
     return kExitUserError;
   }
-  std::string dir = opts.output == "-" ? "." : opts.output;
-  // Like `mkdir -p`.
-  for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
-    mkdir(dir.substr(0, slash).c_str(), 0777);
-  if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "dfirc: error: cannot create directory `%s`: %s\n", dir.c_str(), std::strerror(errno));
-    return kExitUserError;
-  }
+  std::string dir = opts.output.empty() || opts.output == "-" ? "." : opts.output;
+  if (!makeDirectory(dir)) return kExitUserError;
+  std::unique_ptr<llvm::Module> module;
   // One object and one executable per location.
   for (size_t l = 0; l < program.locations.size(); ++l) {
-    if (l > 0) module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), true, static_cast<int>(l));
+    module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), true, static_cast<int>(l));
     if (!module) return kExitUserError;
     const std::string &name = program.locations[l].name;
     std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
@@ -564,9 +637,9 @@ int buildNative(const BuildOptions &opts) {
       return kExitUserError;
     }
   }
-  std::string stem = opts.input.substr(opts.input.find_last_of('/') + 1);
-  stem = stem.substr(0, stem.rfind(".dfir"));
-  return writeDeployFile(*s, stem, dir, opts.basePort) ? kExitOk : kExitUserError;
+  return writeDeployFile(*s, stemOf(opts.input), dir, opts.basePort) && writeDepfile(opts, dir + "/deploy.json")
+             ? kExitOk
+             : kExitUserError;
 }
 
 std::string hex(uint64_t v) {
@@ -652,22 +725,23 @@ int runBuild(const BuildOptions &opts) {
     auto s = compile(opts.input, opts.diag, opts.pipeline, code);
     if (!s) return code;
     std::fputs(s->printed.c_str(), stderr);
-    if (!singleLocation(*s->program, "build --emit=llvm")) return kExitUserError;
+    std::vector<int> locations = emittedLocations(*s->program, opts);
+    if (locations.empty()) return kExitUserError;
     // The IR `dfirc build` compiles: optimized for the same target.
     auto emitter = backend::ObjectEmitter::create(opts.optLevel);
     if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
-    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout());
+    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, locations[0]);
     if (!module) return kExitUserError;
     (*emitter)->optimize(*module);
     std::string text;
     llvm::raw_string_ostream os(text);
     module->print(os, nullptr);
     os.flush();
-    return writeOutput(opts.output, text) ? kExitOk : kExitUserError;
+    return writeOutput(opts.output.empty() ? "-" : opts.output, text) ? kExitOk : kExitUserError;
   }
   if (opts.emit.empty() || opts.emit == "obj" || opts.emit == "asm") return buildNative(opts);
   // --emit=ir (and its older name ir-opt): what `dfirc opt` writes.
-  return runOpt({opts.input, opts.output, opts.diag, opts.pipeline});
+  return runOpt({opts.input, opts.output.empty() ? "-" : opts.output, opts.diag, opts.pipeline});
 }
 
 /// The program as compiled, after the passes, as DFIR text that compiles

@@ -47,13 +47,17 @@ struct PipelineOptions {
 
 struct BuildOptions {
   std::string input;
-  std::string output = "-"; // `-`: standard output
+  std::string output;       // -o; none: the current directory, or standard output for text
   std::string emit;         // ir | ir-opt | llvm
   unsigned optLevel = 2;
   std::vector<std::string> link; // extra inputs of the link (objects, archives, C files, -lNAME)
   unsigned basePort = 7400;       // deploy.json: instance k listens on basePort + k (0: chosen at launch)
   std::string runtimeDir;         // where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or next to dfirc)
   std::string linker;             // what links executables (default: $CC, or cc)
+  std::string location;           // --emit: only this location
+  std::string prefix;             // --emit=obj|asm: the descriptor is `<prefix>_location`
+  bool depfile = false;           // -MD: write a make-style depfile
+  std::string depfileName;        // -MF FILE: its name (default: the output's, plus `.d`)
   DiagOptions diag;
   PipelineOptions pipeline;
 };

@@ -109,10 +109,14 @@ int runWithBigStack(std::function<int()> fn) {
 
 int main(int argc, char **argv) {
   installCrashHandlers();
-  // A bare `-O` is `-O2`, as for clang.
-  static char o2[] = "-O2";
-  for (int i = 1; i < argc; ++i)
+  // As for clang: a bare `-O` is `-O2`; gcc's `-MD` and `-MF` (CLI11 takes
+  // one letter after a single dash).
+  static char o2[] = "-O2", md[] = "--MD", mf[] = "--MF";
+  for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-O") == 0) argv[i] = o2;
+    if (std::strcmp(argv[i], "-MD") == 0) argv[i] = md;
+    if (std::strcmp(argv[i], "-MF") == 0) argv[i] = mf;
+  }
   CLI::App app{"dfirc: a compiler for DFIR dataflow programs", "dfirc"};
   app.set_version_flag("--version", std::string("dfirc ") + DFIRC_VERSION);
   app.require_subcommand(1);
@@ -142,6 +146,13 @@ int main(int argc, char **argv) {
                        "deploy.json: instance k of the program listens on 127.0.0.1:(N + k); 0: ports chosen by "
                        "`dfirc launch` (default 7400)")
       ->check(CLI::Range(0, 65535));
+  buildCmd->add_option("--location", build.location, "NAME: with --emit, only this location");
+  buildCmd->add_option("--prefix", build.prefix,
+                       "P: with --emit=obj or asm, the location's descriptor is `P_location` (default: "
+                       "<file>_<location>; with several locations, P_<location>)");
+  // `-MD` and `-MF` as gcc spells them (turned into these before parsing).
+  buildCmd->add_flag("--MD", build.depfile, "-MD: also write a make-style depfile: the output's name plus `.d`");
+  buildCmd->add_option("--MF", build.depfileName, "-MF FILE: write the depfile here (implies -MD)");
   buildCmd->add_option("--runtime-dir", build.runtimeDir,
                        "DIR: where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or the lib directory next to dfirc's)");
   buildCmd->add_option("--linker", build.linker,
