@@ -14,6 +14,7 @@
 #include "ir/GraphAlgo.h"
 
 #include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/DIBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Verifier.h"
@@ -47,6 +48,7 @@ std::unique_ptr<llvm::Module> LocationCodegen::run(const llvm::DataLayout &layou
   if (in_.withMain) defineMain(desc);
   if (!unsupported_.empty()) return nullptr;
   tagMemoryAccesses();
+  if (in_.debugInfo) addLineTables();
   return std::move(module_);
 }
 void LocationCodegen::unsupported(const Operator &op, const std::string &what) { unsupported_.push_back({op.range, what}); }
@@ -156,6 +158,37 @@ void LocationCodegen::tagMemoryAccesses() {
       }
     }
   }
+}
+
+void LocationCodegen::addLineTables() {
+  llvm::DIBuilder di(*module_);
+  std::string path = in_.sourcePath.empty() ? "<program>.dfir" : in_.sourcePath;
+  size_t slash = path.rfind('/');
+  llvm::DIFile *file = slash == std::string::npos ? di.createFile(path, ".")
+                                                  : di.createFile(path.substr(slash + 1), path.substr(0, slash));
+  di.createCompileUnit(llvm::dwarf::DW_LANG_C, file, "dfirc", true, "", 0);
+  std::map<const llvm::Function *, unsigned> lines;
+  for (auto &[key, f] : push_) lines[f] = lineOf(p_.ops[key.first]);
+  const Location &l = p_.locations[loc_];
+  unsigned home = l.range.valid() ? in_.lineOf(l.range.begin) : ops_.empty() ? 1 : lineOf(p_.ops[ops_.front()]);
+  llvm::DISubroutineType *type = di.createSubroutineType(di.getOrCreateTypeArray({}));
+  for (llvm::Function &f : *module_) {
+    if (f.isDeclaration()) continue;
+    auto it = lines.find(&f);
+    unsigned line = it != lines.end() && it->second ? it->second : home;
+    auto flags = llvm::DISubprogram::SPFlagDefinition | llvm::DISubprogram::SPFlagOptimized;
+    if (f.hasLocalLinkage()) flags |= llvm::DISubprogram::SPFlagLocalToUnit;
+    llvm::DISubprogram *sp = di.createFunction(file, f.getName(), f.getName(), file, line, type, line,
+                                               llvm::DINode::FlagZero, flags);
+    f.setSubprogram(sp);
+    llvm::DILocation *at = llvm::DILocation::get(ctx_, line, 0, sp);
+    for (llvm::BasicBlock &bb : f)
+      for (llvm::Instruction &inst : bb)
+        if (!inst.getDebugLoc()) inst.setDebugLoc(at);
+  }
+  di.finalize();
+  module_->addModuleFlag(llvm::Module::Warning, "Debug Info Version", llvm::DEBUG_METADATA_VERSION);
+  module_->addModuleFlag(llvm::Module::Warning, "Dwarf Version", 5);
 }
 
 void LocationCodegen::declarePushFunctions() {

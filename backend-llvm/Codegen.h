@@ -46,6 +46,10 @@ struct CodegenInput {
   bool withMain = false;
   /// The name of the exported descriptor; empty: `descriptorName(location)`.
   std::string descriptorSymbol = {};
+  /// Emit DWARF line tables (`-g`): each operator's code at its line of
+  /// `sourcePath`, so that debuggers and profilers show DFIR lines.
+  bool debugInfo = false;
+  std::string sourcePath = {};
   /// Identify the build to its peers (docs/deployment.md): a hash of the
   /// whole program, and per channel a hash of its element type.
   uint64_t fingerprint = 0;

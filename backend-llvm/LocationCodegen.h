@@ -103,6 +103,9 @@ public:
   llvm::Value *field(llvm::IRBuilder<> &b, llvm::Value *state, int index);
 
   llvm::Function *newFunction(llvm::FunctionType *ty, const std::string &name, bool exported);
+  /// `-g`: a subprogram for every function, each instruction at the line
+  /// of the operator whose code it is (others at the location's).
+  void addLineTables();
   ExprCodegen exprGen(llvm::IRBuilder<> &b, const ir::Operator &op);
 
   /// Sends `value` out of output `port` of operator `id`.

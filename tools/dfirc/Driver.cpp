@@ -143,6 +143,7 @@ namespace {
 /// One file taken through the frontend and the pass pipeline; owns what
 /// later stages need to report diagnostics at the user's text.
 struct Session {
+  std::string input; // the source file, as named on the command line
   SourceManager sm;
   std::unique_ptr<DiagnosticEngine> diags;
   std::unique_ptr<DiagnosticConsumer> printer;
@@ -251,6 +252,7 @@ bool buildPipeline(Session &s, const PipelineOptions &popts, std::vector<passes:
 std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
                                  int &exitCode) {
   auto s = std::make_unique<Session>();
+  s->input = input;
   std::string error;
   auto file = s->sm.addFile(input, error);
   if (!file) {
@@ -386,11 +388,14 @@ void spellType(const Type *t, const TypeContext &types, std::vector<const Type *
 }
 
 std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const llvm::DataLayout &layout,
-                                       bool withMain = false, int location = 0, const std::string &symbol = "") {
+                                       bool withMain = false, int location = 0, const std::string &symbol = "",
+                                       bool debugInfo = false) {
   const ir::Program &program = *s.program;
   backend::CodegenInput in{program, s.analyses->strata(), s.analyses->subgraphs(),
                            [&](SourceLoc l) { return s.sm.lineCol(l).line; }, withMain};
   in.descriptorSymbol = symbol;
+  in.debugInfo = debugInfo;
+  in.sourcePath = s.input;
   in.fingerprint = fnv1a(s.compiled);
   for (auto &c : program.channels) {
     std::vector<const Type *> seen;
@@ -593,7 +598,8 @@ int buildNative(const BuildOptions &opts) {
       const std::string &name = program.locations[l].name;
       std::string prefix = opts.prefix.empty() ? identifier(stemOf(opts.input) + "_" + name)
                                                : several ? opts.prefix + "_" + identifier(name) : opts.prefix;
-      auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, l, prefix + "_location");
+      auto module =
+          generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, l, prefix + "_location", opts.debugInfo);
       if (!module) return kExitUserError;
       std::string file = several ? dir + "/" + name + ".o" : out;
       if (auto err = (*emitter)->emit(*module, file, opts.emit == "asm")) {
@@ -617,7 +623,7 @@ int buildNative(const BuildOptions &opts) {
   std::unique_ptr<llvm::Module> module;
   // One object and one executable per location.
   for (size_t l = 0; l < program.locations.size(); ++l) {
-    module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), true, static_cast<int>(l));
+    module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), true, static_cast<int>(l), "", opts.debugInfo);
     if (!module) return kExitUserError;
     const std::string &name = program.locations[l].name;
     std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
@@ -730,7 +736,7 @@ int runBuild(const BuildOptions &opts) {
     // The IR `dfirc build` compiles: optimized for the same target.
     auto emitter = backend::ObjectEmitter::create(opts.optLevel);
     if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
-    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, locations[0]);
+    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, locations[0], "", opts.debugInfo);
     if (!module) return kExitUserError;
     (*emitter)->optimize(*module);
     std::string text;

@@ -57,6 +57,7 @@ struct BuildOptions {
   std::string location;           // --emit: only this location
   std::string prefix;             // --emit=obj|asm: the descriptor is `<prefix>_location`
   bool depfile = false;           // -MD: write a make-style depfile
+  bool debugInfo = false;         // -g: DWARF line tables at the program's lines
   std::string depfileName;        // -MF FILE: its name (default: the output's, plus `.d`)
   DiagOptions diag;
   PipelineOptions pipeline;

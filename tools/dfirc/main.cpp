@@ -147,6 +147,7 @@ int main(int argc, char **argv) {
                        "`dfirc launch` (default 7400)")
       ->check(CLI::Range(0, 65535));
   buildCmd->add_option("--location", build.location, "NAME: with --emit, only this location");
+  buildCmd->add_flag("-g", build.debugInfo, "Emit DWARF line tables: each operator's code at its line of the source");
   buildCmd->add_option("--prefix", build.prefix,
                        "P: with --emit=obj or asm, the location's descriptor is `P_location` (default: "
                        "<file>_<location>; with several locations, P_<location>)");
