@@ -43,6 +43,66 @@ bool allStatic(const ir::Operator &op) {
 }
 
 namespace {
+ir::Persistence lifetime(const ir::Operator &op, unsigned port) {
+  return port < op.persistence.size() ? op.persistence[port] : ir::Persistence::Tick;
+}
+
+/// Whether an operator emits in a tick in which nothing reaches it (before
+/// anything downstream drops repeats).
+bool emitsWhenIdle(const ir::Operator &op) {
+  bool firstStatic = !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
+  switch (op.info().emptyTick) {
+  case EmptyTick::Silent: return false;
+  case EmptyTick::Compares:
+  case EmptyTick::Initial: return true;
+  case EmptyTick::State: return allStatic(op);
+  case EmptyTick::PosState: return firstStatic;
+  }
+  return true;
+}
+
+/// Whether items reach edge `e` only in ticks in which something reached
+/// the operators upstream of it: none of them emits when idle.
+bool quiet(const ir::Program &p, int e, std::vector<int> &seen) {
+  int from = p.edges[e].from;
+  if (std::find(seen.begin(), seen.end(), from) != seen.end()) return true;
+  seen.push_back(from);
+  if (emitsWhenIdle(p.ops[from])) return false;
+  for (int in : p.ops[from].inputs)
+    if (in != ir::kNone && !quiet(p, in, seen)) return false;
+  return true;
+}
+
+/// Whether what reaches input `port` of `op` shows in its output only in
+/// ticks in which its other input has items, and that input is quiet: the
+/// `'tick` side of a join or cross join whose other side is `'tick` too,
+/// the `[neg]` of an `anti_join` or `difference` whose `[pos]` is `'tick`,
+/// the `[single]` of a `cross_singleton`. What is re-emitted there in a
+/// tick without such items makes no output.
+bool gated(const ir::Program &p, const ir::Operator &op, unsigned port) {
+  unsigned other = 1 - port;
+  switch (op.kind) {
+  case OpKind::Join:
+  case OpKind::JoinMultiset:
+  case OpKind::CrossJoin:
+  case OpKind::CrossJoinMultiset:
+    if (lifetime(op, 0) != ir::Persistence::Tick || lifetime(op, 1) != ir::Persistence::Tick) return false;
+    break;
+  case OpKind::AntiJoin:
+  case OpKind::Difference:
+    if (port != 1 || lifetime(op, 0) != ir::Persistence::Tick || lifetime(op, 1) != ir::Persistence::Tick)
+      return false;
+    break;
+  case OpKind::CrossSingleton:
+    if (port != 1) return false;
+    break;
+  default: return false;
+  }
+  if (other >= op.inputs.size() || op.inputs[other] == ir::kNone) return false;
+  std::vector<int> seen;
+  return quiet(p, op.inputs[other], seen);
+}
+
 bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
   if (std::find(seen.begin(), seen.end(), id) != seen.end()) return true; // a cycle: checked on its way in
   seen.push_back(id);
@@ -51,6 +111,7 @@ bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
     const ir::Operator &next = p.ops[p.edges[e].to];
     if (next.kind == OpKind::Unique && allStatic(next)) continue;
     if (next.kind == OpKind::Null) continue; // nothing sees what it drops
+    if (gated(p, next, p.edges[e].toPort)) continue;
     bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
                 next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
                 next.kind != OpKind::Null;
@@ -67,20 +128,12 @@ bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
 // drops.
 bool seesEmptyTicks(const ir::Program &p, int id) {
   const ir::Operator &op = p.ops[id];
-  bool isStatic = allStatic(op);
-  bool firstStatic = !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
-  bool reemits = false;
-  switch (op.info().emptyTick) {
-  case EmptyTick::Silent: return false;
-  case EmptyTick::Compares: return true;
-  case EmptyTick::Initial:
-    if (!isStatic) return true; // its initial value, in a tick without items
-    reemits = true;
-    break;
-  case EmptyTick::State: reemits = isStatic; break;
-  case EmptyTick::PosState: reemits = firstStatic; break;
-  }
-  return reemits && !dedupedDownstream(p, id);
+  if (!emitsWhenIdle(op)) return false;
+  // A `'tick` fold's initial value, or a comparison with the tick before,
+  // is new output in every tick; re-emitted `'static` state is a repeat.
+  bool repeats = op.info().emptyTick != EmptyTick::Compares &&
+                 (op.info().emptyTick != EmptyTick::Initial || allStatic(op));
+  return !repeats || !dedupedDownstream(p, id);
 }
 
 

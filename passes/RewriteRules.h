@@ -24,8 +24,9 @@ std::string spelled(const ir::Operator &op);
 /// Every lifetime it takes is `'static` (the default is `'tick`).
 bool allStatic(const ir::Operator &op);
 /// Whether everything operator `id` emits reaches a `unique::<'static>()`
-/// (or `null()`) through pure per-item operators only, so that repeats are
-/// dropped before anything can see them.
+/// (or `null()`, or an input of a join whose other input gates it: see
+/// RewriteRules.cpp, `gated`) through pure per-item operators only, so
+/// that repeats are dropped before anything can see them.
 bool dedupedDownstream(const ir::Program &p, int id);
 /// Whether an operator emits in a tick in which nothing reaches it (or
 /// remembers that such a tick passed), so that how many ticks its location
