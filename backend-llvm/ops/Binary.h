@@ -259,28 +259,62 @@ template <> struct OpGen<OpKind::ZipLongest> : Zipper<true> {};
 
 /// Pairs each [input] item with the first [single] item of the tick
 /// (acc; has: whether it came).
+/// acc: the single value; has: whether acc holds one; next: whether one
+/// came in this tick (the first of a tick wins). With 'static the value
+/// stays until a later tick brings another; t0 keeps it encoded between
+/// ticks when it points into tick memory.
 template <> struct OpGen<OpKind::CrossSingleton> : Stateful {
+  static const Type *single(const Operator &op) { return op.inTypes[1]; }
+  static bool saves(Site &x) { return LocationCodegen::isStatic(x.op) && x.st.t0 >= 0; }
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
-    s.acc = g.addField(g.types().lower(op.inTypes[1]));
+    s.acc = g.addField(g.types().lower(single(op)));
     s.has = g.addField(llvm::Type::getInt8Ty(g.context()));
+    s.next = g.addField(llvm::Type::getInt8Ty(g.context()));
+    if (LocationCodegen::isStatic(op) && g.holdsPointers(single(op))) s.t0 = g.addTableField();
   }
-  static void tickStart(Site &x) { x.b.CreateStore(x.b.getInt8(0), x.field(x.st.has)); }
+  static void tickStart(Site &x) {
+    auto &b = x.b;
+    b.CreateStore(b.getInt8(0), x.field(x.st.next));
+    if (!LocationCodegen::isStatic(x.op)) {
+      b.CreateStore(b.getInt8(0), x.field(x.st.has));
+      return;
+    }
+    if (!saves(x)) return;
+    Runtime &rt = x.g.rt();
+    llvm::Value *entry = b.CreateCall(rt.mapFind(), {b.CreateLoad(b.getPtrTy(), x.field(x.st.t0)), rt.bytes(""),
+                                                     b.getInt64(0)});
+    x.g.ifThen(b, b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0)), [&] {
+      b.CreateStore(x.gen().decode(rt.entryValue(b, entry, b.getInt64(0)), single(x.op)), x.field(x.st.acc));
+    });
+  }
   static void push(Site &x, unsigned port, llvm::Value *item) {
     auto &b = x.b;
-    llvm::Value *has = b.CreateLoad(b.getInt8Ty(), x.field(x.st.has));
     if (port == 1) {
-      x.g.ifThen(b, b.CreateICmpEQ(has, b.getInt8(0)), [&] {
+      llvm::Value *fresh = b.CreateLoad(b.getInt8Ty(), x.field(x.st.next));
+      x.g.ifThen(b, b.CreateICmpEQ(fresh, b.getInt8(0)), [&] {
         b.CreateStore(item, x.field(x.st.acc));
         b.CreateStore(b.getInt8(1), x.field(x.st.has));
+        b.CreateStore(b.getInt8(1), x.field(x.st.next));
       });
       return;
     }
+    llvm::Value *has = b.CreateLoad(b.getInt8Ty(), x.field(x.st.has));
     x.g.ifThen(b, b.CreateICmpNE(has, b.getInt8(0)), [&] {
-      llvm::Value *single = b.CreateLoad(x.g.types().lower(x.op.inTypes[1]), x.field(x.st.acc));
-      x.emit(0, makePair(x, x.op.outTypes[0], item, single));
+      llvm::Value *value = b.CreateLoad(x.g.types().lower(single(x.op)), x.field(x.st.acc));
+      x.emit(0, makePair(x, x.op.outTypes[0], item, value));
     });
   }
   static void pull(Site &, Phase, llvm::Value *) {}
+  static llvm::Value *tickEnd(Site &x) {
+    if (!saves(x)) return nullptr;
+    auto &b = x.b;
+    x.g.ifThen(b, b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), x.field(x.st.next)), b.getInt8(0)), [&] {
+      llvm::Value *value = b.CreateLoad(x.g.types().lower(single(x.op)), x.field(x.st.acc));
+      auto [bytes, len] = x.gen().encode(value, single(x.op), 1);
+      b.CreateCall(x.g.rt().mapPut(), {x.field(x.st.t0), x.g.rt().bytes(""), b.getInt64(0), bytes, len});
+    });
+    return nullptr;
+  }
 };
 
 } // namespace dfir::backend::ops
