@@ -317,7 +317,29 @@ private:
       out(tc_.tuple({k, tc_.tuple({tc_.u64(), v})}));
       return;
     }
-    case OpKind::Scan:
+    case OpKind::Scan: {
+      // The closure returns the new accumulator, or an `Option` of it:
+      // `None` stops the scan (for the tick, or for good when 'static).
+      const Type *acc = value(n, 0);
+      const Type *result = closure(n, 1, {acc, in0()});
+      const Type *r = inf_.resolve(result), *a = inf_.resolve(acc);
+      if (r->kind == Type::Option && a->kind != Type::Option) {
+        if (!inf_.unify(r->elems[0], acc)) {
+          Expr &f = *node.call->args[1];
+          ctx_.diags.report(DiagID::err_scan_result, f.kind == Expr::Lambda ? f.kids[0]->range : f.range)
+              << inf_.display(acc) << inf_.display(result);
+        }
+        out(acc);
+        return;
+      }
+      if (!inf_.unify(acc, result)) {
+        Expr &f = *node.call->args[1];
+        ctx_.diags.report(DiagID::err_scan_result, f.kind == Expr::Lambda ? f.kids[0]->range : f.range)
+            << inf_.display(acc) << inf_.display(result);
+      }
+      out(acc);
+      return;
+    }
     case OpKind::Fold: {
       const Type *acc = value(n, 0);
       closureResult(n, 1, acc, closure(n, 1, {acc, in0()}));

@@ -75,16 +75,47 @@ template <> struct OpGen<OpKind::Fold> : FoldLike {
   }
 };
 
-/// Emits every running value.
+/// Emits every running value. A closure that returns `Option` stops the
+/// scan with `None`: `has` then says it stopped (until the next tick, or
+/// for good when 'static).
 template <> struct OpGen<OpKind::Scan> : FoldLike {
+  static bool stops(const Operator &op) { return op.args[1]->type != op.outTypes[0]; }
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    layoutAccumulator(g, op, s);
+    if (stops(op)) s.has = g.addField(llvm::Type::getInt8Ty(g.context()));
+  }
+  static void tickStart(Site &x) {
+    FoldLike::tickStart(x);
+    if (stops(x.op) && !LocationCodegen::isStatic(x.op)) x.b.CreateStore(x.b.getInt8(0), x.field(x.st.has));
+  }
   static bool keepsPointers(LocationCodegen &g, const Operator &op, unsigned) {
     return g.holdsPointers(op.args[0]->type) || g.holdsPointers(op.outTypes[0]);
   }
   static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
     llvm::Value *slot = x.field(x.st.acc);
-    llvm::Value *acc = x.gen().call(*x.op.args[1], {x.b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), slot), item});
-    x.b.CreateStore(acc, slot);
-    x.emit(0, acc);
+    llvm::Type *t = x.g.types().lower(x.op.outTypes[0]);
+    if (!stops(x.op)) {
+      llvm::Value *acc = x.gen().call(*x.op.args[1], {b.CreateLoad(t, slot), item});
+      b.CreateStore(acc, slot);
+      x.emit(0, acc);
+      return;
+    }
+    llvm::Value *stopped = b.CreateICmpNE(b.CreateLoad(b.getInt8Ty(), x.field(x.st.has)), b.getInt8(0));
+    x.g.ifThen(b, b.CreateNot(stopped), [&] {
+      llvm::Value *next = x.gen().call(*x.op.args[1], {b.CreateLoad(t, slot), item});
+      llvm::BasicBlock *go = x.block("scan.go"), *stop = x.block("scan.stop"), *done = x.block("scan.done");
+      b.CreateCondBr(b.CreateExtractValue(next, {0}), go, stop);
+      b.SetInsertPoint(go);
+      llvm::Value *acc = b.CreateExtractValue(next, {1});
+      b.CreateStore(acc, slot);
+      x.emit(0, acc);
+      b.CreateBr(done);
+      b.SetInsertPoint(stop);
+      b.CreateStore(b.getInt8(1), x.field(x.st.has));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    });
   }
   static void pull(Site &, Phase, llvm::Value *) {}
 };
