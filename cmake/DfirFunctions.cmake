@@ -7,15 +7,22 @@
 #   server=2`, `--link spin.o`, `-O3`, ...). The target NAME builds it; the
 #   directory is in its property DFIR_OUTPUT_DIR.
 
+# The absolute path of SOURCE, after checking that it was given and that
+# nothing else was.
+function(_dfir_checked_source fn name given unparsed out)
+  if(NOT given)
+    message(FATAL_ERROR "${fn}(${name}): SOURCE is required")
+  endif()
+  if(unparsed)
+    message(FATAL_ERROR "${fn}(${name}): unknown arguments ${unparsed}")
+  endif()
+  get_filename_component(path "${given}" ABSOLUTE)
+  set(${out} "${path}" PARENT_SCOPE)
+endfunction()
+
 function(dfir_add_program name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SOURCE" "OPTIONS")
-  if(NOT ARG_SOURCE)
-    message(FATAL_ERROR "dfir_add_program(${name}): SOURCE is required")
-  endif()
-  if(ARG_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "dfir_add_program(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
-  endif()
-  get_filename_component(source "${ARG_SOURCE}" ABSOLUTE)
+  _dfir_checked_source(dfir_add_program "${name}" "${ARG_SOURCE}" "${ARG_UNPARSED_ARGUMENTS}" source)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}")
   add_custom_command(
     OUTPUT "${out}/deploy.json"
@@ -38,13 +45,7 @@ endfunction()
 
 function(dfir_add_library name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SOURCE;LOCATION;PREFIX" "OPTIONS")
-  if(NOT ARG_SOURCE)
-    message(FATAL_ERROR "dfir_add_library(${name}): SOURCE is required")
-  endif()
-  if(ARG_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "dfir_add_library(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
-  endif()
-  get_filename_component(source "${ARG_SOURCE}" ABSOLUTE)
+  _dfir_checked_source(dfir_add_library "${name}" "${ARG_SOURCE}" "${ARG_UNPARSED_ARGUMENTS}" source)
   get_filename_component(stem "${ARG_SOURCE}" NAME_WE)
   set(location main)
   if(ARG_LOCATION)
