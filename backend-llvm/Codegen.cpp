@@ -508,6 +508,62 @@ void LocationCodegen::runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int 
 
 // ------------------------------------------------------------ descriptor --
 
+unsigned LocationCodegen::hostIndex(int id) const {
+  unsigned index = 0;
+  for (int other : ops_) {
+    if (other == id) return index;
+    if (p_.ops[other].kind == p_.ops[id].kind) ++index;
+  }
+  DFIR_CHECK(false, "a host channel outside its location");
+  return 0;
+}
+
+llvm::Function *LocationCodegen::defineStreamPush(int id) {
+  const Operator &op = p_.ops[id];
+  auto *ptr = llvm::PointerType::getUnqual(ctx_);
+  llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, ptr}, false),
+                                  "dfir.push." + std::to_string(hostIndex(id)), false);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+  ExprCodegen gen = exprGen(b, op);
+  const Type *t = op.outTypes[0];
+  llvm::Value *item = b.CreateLoad(types().lower(t), f->getArg(0));
+  llvm::Value *vec = f->getArg(1);
+  llvm::Value *size = gen.encodedLength(item, t);
+  llvm::Value *need = b.CreateAdd(size, b.getInt64(4));
+  b.CreateCall(rt_->vecReserve(), {vec, need});
+  llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
+  llvm::Value *used = b.CreateLoad(b.getInt64Ty(), lenSlot);
+  llvm::Value *at = b.CreateGEP(b.getInt8Ty(), b.CreateLoad(ptr, b.CreateStructGEP(rt_->vecType(), vec, 0)), {used});
+  b.CreateAlignedStore(b.CreateTrunc(size, b.getInt32Ty()), at, llvm::MaybeAlign(1));
+  gen.encodeInto(b.CreateGEP(b.getInt8Ty(), at, {b.getInt64(4)}), item, t);
+  b.CreateStore(b.CreateAdd(used, need), lenSlot);
+  b.CreateRetVoid();
+  return f;
+}
+
+std::pair<llvm::Constant *, llvm::Constant *> LocationCodegen::defineHostChannels() {
+  auto *ptr = llvm::PointerType::getUnqual(ctx_);
+  auto *entryTy = llvm::StructType::get(ctx_, {ptr, ptr});
+  llvm::IRBuilder<> names(ctx_);
+  std::vector<llvm::Constant *> streams, sinks;
+  for (int id : ops_) {
+    const Operator &op = p_.ops[id];
+    if (op.kind != OpKind::SourceStream && op.kind != OpKind::DestSink) continue;
+    llvm::Constant *name = names.CreateGlobalStringPtr(op.args[0]->strValue, "dfir.host_name", 0, module_.get());
+    if (op.kind == OpKind::SourceStream)
+      streams.push_back(llvm::ConstantStruct::get(entryTy, {name, defineStreamPush(id)}));
+    else
+      sinks.push_back(name);
+  }
+  auto table = [&](llvm::Type *elem, const std::vector<llvm::Constant *> &items, const char *what) -> llvm::Constant * {
+    if (items.empty()) return llvm::ConstantPointerNull::get(ptr);
+    auto *ty = llvm::ArrayType::get(elem, items.size());
+    return new llvm::GlobalVariable(*module_, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(ty, items), what);
+  };
+  return {table(entryTy, streams, "dfir.streams"), table(ptr, sinks, "dfir.sinks")};
+}
+
 void LocationCodegen::defineMain(llvm::GlobalVariable *desc) {
   auto *i32 = llvm::Type::getInt32Ty(ctx_);
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
@@ -522,7 +578,14 @@ llvm::GlobalVariable *LocationCodegen::defineDescriptor(const std::string &name,
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
   auto *i64 = llvm::Type::getInt64Ty(ctx_);
   auto *i32 = llvm::Type::getInt32Ty(ctx_);
-  auto *descTy = llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr, ptr});
+  auto *descTy =
+      llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr, ptr, i32, ptr, i32, ptr});
+  unsigned nstreams = 0, nsinks = 0;
+  for (int id : ops_) {
+    nstreams += p_.ops[id].kind == OpKind::SourceStream;
+    nsinks += p_.ops[id].kind == OpKind::DestSink;
+  }
+  auto [streams, sinks] = defineHostChannels();
   bool readsStdin = false;
   for (int id : ops_) readsStdin = readsStdin || p_.ops[id].kind == OpKind::SourceStdin;
   llvm::Constant *nameStr = llvm::IRBuilder<>(ctx_).CreateGlobalStringPtr(name, "dfir.name", 0, module_.get());
@@ -564,7 +627,7 @@ llvm::GlobalVariable *LocationCodegen::defineDescriptor(const std::string &name,
                llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
                llvm::ConstantInt::get(i64, in_.fingerprint), printsVar,
                llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar,
-               batchVar});
+               batchVar, llvm::ConstantInt::get(i32, nstreams), streams, llvm::ConstantInt::get(i32, nsinks), sinks});
   return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                   in_.descriptorSymbol.empty() ? descriptorName(name) : in_.descriptorSymbol);
 }

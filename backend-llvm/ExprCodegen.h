@@ -110,6 +110,11 @@ public:
   llvm::Value *copyToTick(llvm::Value *v, const Type *t) { return decode(encode(v, t, 2).first, t); }
   /// for (i = 0; i < count; ++i) body(i).
   void forEachIndex(llvm::Value *count, const std::function<void(llvm::Value *)> &body);
+  /// Writes `v` on `stream` (1: standard output) as `println` does.
+  void printLine(int stream, llvm::Value *v, const Type *t) {
+    display(stream, v, t, true);
+    writeText(stream, "\n");
+  }
   /// The language's total order: an i32 <0, 0 or >0.
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`,

@@ -94,6 +94,9 @@ public:
   /// or when a later stratum starts) rather than pushed directly.
   bool isBuffered(int edge) const { return bufferOf_.count(edge) != 0; }
   unsigned lineOf(const ir::Operator &op) const { return in_.lineOf(op.range.begin); }
+  /// The index of a `source_stream` among the location's streams, or of a
+  /// `dest_sink` among its sinks (program order): the runtime's numbering.
+  unsigned hostIndex(int id) const;
 
   // State fields, while `layout` hooks run.
   int addField(llvm::Type *t);
@@ -182,6 +185,10 @@ private:
   /// operator that crosses ticks, its successor's.
   int pullStratum(int id) const;
   void defineMain(llvm::GlobalVariable *desc);
+  /// The descriptor's tables of host channels: {streams, sinks}.
+  std::pair<llvm::Constant *, llvm::Constant *> defineHostChannels();
+  /// `void push(const T *item, dfir_vec *out)` for a `source_stream`.
+  llvm::Function *defineStreamPush(int id);
   llvm::GlobalVariable *defineDescriptor(const std::string &name, llvm::Function *init, llvm::Function *tick,
                                          llvm::Function *fini, const llvm::DataLayout &layout);
 

@@ -349,7 +349,9 @@ private:
       node.typeGeneric = t;
     }
     if (typeArgs < info.typeGenerics)
-      ctx_.diags.report(DiagID::err_missing_type_argument, call.nameRange) << info.name;
+      ctx_.diags.report(DiagID::err_missing_type_argument, call.nameRange)
+          << info.name << (info.kind == OpKind::DemuxEnum ? "MyEnum" : "MyType")
+          << (info.kind == OpKind::SourceStream ? "\"name\"" : "");
     if (lifetimes.size() > info.maxLifetimes) {
       if (info.maxLifetimes == 0)
         ctx_.diags.report(DiagID::err_lifetimes_not_allowed, call.genericsRange) << info.name;

@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaContext.h"
 
+#include <cctype>
 #include <deque>
+#include <map>
 
 namespace dfir {
 
@@ -33,6 +35,7 @@ public:
       rule(n);
     }
     checkConstValues(p_, ctx_);
+    hostNamesUnique();
     inf_.solve();
     for (auto &e : ctx_.edges) e.type = inf_.zonk(ctx_.nodes[e.from].outTypes[e.outIndex]);
     for (auto &e : ctx_.edges) {
@@ -149,6 +152,37 @@ private:
         << ctx_.nodes[n].info->name << inf_.display(expected) << inf_.display(found);
   }
 
+  /// The name of a host channel (`source_stream`, `dest_sink`): a string
+  /// literal that is a C identifier, since the generated header spells it.
+  void hostName(int n) {
+    valueArg(n, 0, tc_.strType());
+    const Expr &e = *ctx_.nodes[n].call->args[0];
+    if (e.kind != Expr::Str) {
+      ctx_.diags.report(DiagID::err_host_name_literal, e.range) << ctx_.nodes[n].info->name;
+      return;
+    }
+    bool ok = !e.strValue.empty() && !std::isdigit(static_cast<unsigned char>(e.strValue[0]));
+    for (char c : e.strValue) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!ok) ctx_.diags.report(DiagID::err_host_name_identifier, e.range) << e.strValue;
+  }
+
+  /// Host channel names are unique per location: the host pushes into, or
+  /// listens to, each by its name, and the header names its item type.
+  void hostNamesUnique() {
+    std::map<std::pair<int, std::string>, int> seen;
+    for (size_t n = 0; n < ctx_.nodes.size(); ++n) {
+      const GraphNode &node = ctx_.nodes[n];
+      if (node.info->kind != OpKind::SourceStream && node.info->kind != OpKind::DestSink) continue;
+      if (node.call->args.size() != 1 || node.call->args[0]->kind != Expr::Str) continue;
+      const Expr &e = *node.call->args[0];
+      auto [it, fresh] = seen.emplace(std::make_pair(node.location, e.strValue), static_cast<int>(n));
+      if (fresh) continue;
+      (ctx_.diags.report(DiagID::err_host_name_duplicate, e.range)
+       << ctx_.locations[node.location].name << e.strValue << ctx_.nodes[it->second].info->name)
+          .note(DiagID::note_previous_definition, ctx_.nodes[it->second].call->args[0]->range);
+    }
+  }
+
   void valueArg(int n, size_t arg, const Type *expected) {
     const Type *t = value(n, arg);
     Expr &e = *ctx_.nodes[n].call->args[arg];
@@ -245,6 +279,11 @@ private:
     case OpKind::Recv:
       if (node.channel >= 0) out(recvType(ctx_.channels[node.channel]));
       return;
+    case OpKind::SourceStream:
+      hostName(n);
+      if (node.typeGeneric) out(node.typeGeneric);
+      return;
+    case OpKind::DestSink: hostName(n); return;
     case OpKind::Null: return;
     case OpKind::ForEach: closure(n, 0, {in0()}); return;
     case OpKind::DestFile:

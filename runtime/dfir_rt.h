@@ -261,6 +261,15 @@ enum {
 #define DFIR_WIRE_MAX_COUNT (64u << 20) /* elements of a received list */
 #define DFIR_WIRE_MAX_EMPTY 65536u      /* elements of a received list whose elements take no bytes */
 
+/* A host channel `source_stream::<T>("name")` (docs/embedding.md): its
+ * name, and the generated function that appends the value of type T at
+ * `item` (laid out as the generated header declares it) to `out` as the
+ * stream queues it: a 4-byte length, then its encoding. */
+typedef struct dfir_host_stream {
+  const char *name;
+  void (*push)(const void *item, dfir_vec *out);
+} dfir_host_stream;
+
 typedef struct dfir_location {
   const char *name;
   uint64_t state_size;
@@ -279,6 +288,10 @@ typedef struct dfir_location {
    * or T microseconds before a deployed sender frames them; N = 0: framed
    * at the end of each tick */
   const uint32_t *channel_batch;
+  uint32_t nstreams;                /* its `source_stream`s, in program order */
+  const dfir_host_stream *streams;
+  uint32_t nsinks;                  /* its `dest_sink`s: their names */
+  const char *const *sinks;
 } dfir_location;
 
 /* Runs one instance of a location until it is idle; returns the process
@@ -318,6 +331,65 @@ int dfir_rt_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *
 /* The running instance's member id, and the size of location `location`. */
 uint32_t dfir_rt_member_id(void);
 uint32_t dfir_rt_cluster_size(uint32_t location);
+
+/* ---- host channels (generated code) ------------------------------------ */
+
+/* The next item the host pushed into stream `stream` before this tick: 1
+ * and its encoded bytes, or 0 when there is none (always 0 outside an
+ * embedding instance: a standalone run has no host). */
+int dfir_rt_stream_next(uint32_t stream, const void **bytes, uint64_t *len);
+/* Hands `item` (laid out as the generated header declares the sink's type)
+ * to the host's callback for sink `sink`: 1 if there is one, else 0, and
+ * the generated code prints the item as `println` would. */
+int dfir_rt_sink(uint32_t sink, const void *item);
+
+/* ---- embedding: a location inside a host program (docs/embedding.md) --- */
+
+/* One instance of a location, run by the host, tick by tick. The header
+ * `dfirc build --emit=header` writes for the location wraps these in typed
+ * functions (`<prefix>_create`, `<prefix>_push_<stream>`,
+ * `<prefix>_on_<sink>`).
+ *
+ * Threads: every function below, and the callbacks they make, run on the
+ * thread that calls them; an instance and the runtime may be used by one
+ * thread at a time (the runtime has process-wide state: output buffers,
+ * timers, the random generator, a deployment's connections). Several
+ * instances may live in one process and tick in turn; at most one may join
+ * a deployment. A callback may push into any instance (the item waits for
+ * that instance's next tick) but may not tick, run, join or free one. */
+typedef struct dfir_instance dfir_instance;
+typedef void (*dfir_sink_fn)(void *context, const void *item);
+
+/* The error of the last call that failed (0, NULL or -1), or "". */
+const char *dfir_last_error(void);
+/* A new instance of `location`, not yet started; NULL (and
+ * dfir_last_error) if `fingerprint`, the one the header was generated
+ * with, is not the object's: the header and the object come from
+ * different builds of the program. */
+dfir_instance *dfir_instance_new(const dfir_location *location, uint64_t fingerprint);
+void dfir_instance_free(dfir_instance *instance);
+/* Queues a copy of `*item` (strings and lists included) for the stream
+ * named `stream`: the next tick emits it. 0, or -1 for no such stream. */
+int dfir_instance_push(dfir_instance *instance, const char *stream, const void *item);
+/* Calls `fn(context, item)` for every item that reaches the sink named
+ * `sink`, during the tick (the item and what it points to are valid during
+ * the call only); NULL `fn`: print them again. 0, or -1 for no such sink. */
+int dfir_instance_on(dfir_instance *instance, const char *sink, dfir_sink_fn fn, void *context);
+/* Runs one tick (the first one starts the instance): 1 when more work is
+ * waiting (items deferred to the next tick, or pushed meanwhile), 0 when
+ * idle, -1 on misuse (see dfir_last_error). Timers (`source_interval`)
+ * count the periods that ended since the last tick; standard input
+ * (`source_stdin`) gives the lines already available. */
+int dfir_instance_tick(dfir_instance *instance);
+/* Ticks until idle: nothing deferred and nothing pushed. 0, or -1. */
+int dfir_instance_run(dfir_instance *instance);
+/* Runs the instance as member `id` of its location in the deploy file
+ * `deploy` (docs/deployment.md), as the location's executable does with
+ * `--deploy FILE --location NAME --id N`, until the deployment stops it:
+ * sink callbacks run meanwhile, and what they push is emitted in the next
+ * tick. The instance must not have ticked. Returns the executable's exit
+ * status (0), or -1 on misuse. */
+int dfir_instance_join(dfir_instance *instance, const char *deploy, uint32_t id);
 
 #ifdef __cplusplus
 }

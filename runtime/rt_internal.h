@@ -9,6 +9,7 @@
 typedef struct dfir_arenas dfir_arenas;
 dfir_arenas *dfir_rt_arenas_new(void);
 void dfir_rt_arenas_use(dfir_arenas *a);
+void dfir_rt_arenas_free(dfir_arenas *a);
 
 int dfir_rt_stdin_batch(int wait_ms);
 int dfir_rt_stdin_done(void);
@@ -52,6 +53,12 @@ uint32_t dfir_rt_net_member_id(void);
 uint32_t dfir_rt_net_cluster_size(uint32_t location);
 /* Runs `location` as instance `id` of the deploy file `path`. */
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id);
+
+/* The embedding host (rt_host.c) of a deployed instance: its pushed items
+ * become the next tick's (called before each tick), and whether it pushed
+ * any since the last tick. */
+void dfir_rt_host_before_tick(void);
+int dfir_rt_host_pending(void);
 
 /* Received items (rt_wire.c): 1 if `bytes[0, len)` is exactly one
  * well-formed value of the type of wire schema `schema` (dfir_rt.h); else 0

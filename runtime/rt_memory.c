@@ -31,6 +31,23 @@ dfir_arenas *dfir_rt_arenas_new(void) {
 
 void dfir_rt_arenas_use(dfir_arenas *a) { active = a ? a : &default_arenas; }
 
+static void free_chunks(chunk *c) {
+  while (c) {
+    chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+}
+
+void dfir_rt_arenas_free(dfir_arenas *a) {
+  if (!a || a == &default_arenas) return;
+  if (active == a) active = &default_arenas;
+  free_chunks(a->arenas[0]);
+  free_chunks(a->arenas[1]);
+  free(a->spare);
+  free(a);
+}
+
 void *dfir_rt_alloc(uint64_t size) {
   size = (size + 15) & ~(uint64_t)15;
   chunk *c = active->arenas[active->current];
@@ -81,11 +98,6 @@ void dfir_rt_release(void *mark) {
 void dfir_rt_tick_done(void) {
   /* The arena of the tick before this one is no longer referenced. */
   active->current ^= 1;
-  chunk *c = active->arenas[active->current];
-  while (c) {
-    chunk *next = c->next;
-    free(c);
-    c = next;
-  }
+  free_chunks(active->arenas[active->current]);
   active->arenas[active->current] = NULL;
 }

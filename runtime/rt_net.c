@@ -228,6 +228,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     for (uint32_t c = 0; c < dfir_net.nchans; ++c) queued |= dfir_net.inboxes[c].queued.len > dfir_net.inboxes[c].queued.off;
     int stdin_open = !dfir_net.stopping && location->reads_stdin && !dfir_rt_stdin_done();
     int timers = !dfir_net.stopping && dfir_rt_timers_active();
+    queued |= dfir_rt_host_pending();
     int work = dfir_net.stopping ? queued : first || more || queued;
     if (dfir_net.stopping && !work) {
       shut_outgoing();
@@ -300,6 +301,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       in->at = in->current.off;
       in->left = 0;
     }
+    dfir_rt_host_before_tick();
     more = location->tick(state);
     first = 0;
     dfir_rt_tick_done();

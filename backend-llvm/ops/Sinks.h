@@ -1,4 +1,4 @@
-//===- Sinks.h - null, for_each, dest_file, send --------------------------===//
+//===- Sinks.h - null, for_each, dest_sink, dest_file, send ---------------===//
 //
 // Part of ops/Ops.cpp (OpGen.h). Where items leave the dataflow.
 //
@@ -16,6 +16,18 @@ template <> struct OpGen<OpKind::Null> : Stream {
 
 template <> struct OpGen<OpKind::ForEach> : Stream {
   static void push(Site &x, unsigned, llvm::Value *item) { x.gen().call(*x.op.args[0], {item}); }
+};
+
+/// To the host's callback, laid out as the generated header says; without
+/// one, printed as `println` would.
+template <> struct OpGen<OpKind::DestSink> : Stream {
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    llvm::Value *slot = x.g.entryAlloca(b, item->getType());
+    b.CreateStore(item, slot);
+    llvm::Value *taken = b.CreateCall(x.g.rt().sink(), {b.getInt32(x.g.hostIndex(x.id)), slot});
+    x.g.ifThen(b, b.CreateICmpEQ(taken, b.getInt32(0)), [&] { x.gen().printLine(1, item, x.op.inTypes[0]); });
+  }
 };
 
 /// acc: the open file.

@@ -158,4 +158,27 @@ template <> struct OpGen<OpKind::Recv> : Source {
   }
 };
 
+template <> struct OpGen<OpKind::SourceStream> : Source {
+  static constexpr bool kMakesItems = true;
+  /// What the host pushed since the last tick, in order (none without a
+  /// host).
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Sources) return;
+    auto &b = x.b;
+    ExprCodegen gen = x.gen();
+    llvm::Value *bytesSlot = x.g.entryAlloca(b, b.getPtrTy());
+    llvm::Value *lenSlot = x.g.entryAlloca(b, b.getInt64Ty());
+    x.g.releasingEachItem(b, x.id, [&] {
+      x.g.whileMore(
+          b, "stream",
+          [&] {
+            llvm::Value *got =
+                b.CreateCall(x.g.rt().streamNext(), {b.getInt32(x.g.hostIndex(x.id)), bytesSlot, lenSlot});
+            return b.CreateICmpNE(got, b.getInt32(0));
+          },
+          [&] { x.emit(0, gen.decode(b.CreateLoad(b.getPtrTy(), bytesSlot), x.op.outTypes[0])); });
+    });
+  }
+};
+
 } // namespace dfir::backend::ops

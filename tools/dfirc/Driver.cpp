@@ -9,6 +9,7 @@
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
 #include "backend-llvm/Codegen.h"
+#include "backend-llvm/HostHeader.h"
 #include "backend-llvm/Jit.h"
 #include "backend-llvm/ObjectEmitter.h"
 #include "dfir_rt.h"
@@ -456,6 +457,13 @@ std::string stemOf(const std::string &path) {
   return stem;
 }
 
+/// The names of a location's object and header start with this:
+/// `--prefix`, by default the file's name and the location's.
+std::string prefixOf(const BuildOptions &opts, const std::string &location, bool several) {
+  if (opts.prefix.empty()) return identifier(stemOf(opts.input) + "_" + location);
+  return several ? opts.prefix + "_" + identifier(location) : opts.prefix;
+}
+
 /// Writes a make-style depfile (`-MD`, `-MF`): `target` depends on the
 /// program's source.
 bool writeDepfile(const BuildOptions &opts, const std::string &target) {
@@ -596,8 +604,7 @@ int buildNative(const BuildOptions &opts) {
     if (several && !makeDirectory(dir)) return kExitUserError;
     for (int l : locations) {
       const std::string &name = program.locations[l].name;
-      std::string prefix = opts.prefix.empty() ? identifier(stemOf(opts.input) + "_" + name)
-                                               : several ? opts.prefix + "_" + identifier(name) : opts.prefix;
+      std::string prefix = prefixOf(opts, name, several);
       auto module =
           generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, l, prefix + "_location", opts.debugInfo);
       if (!module) return kExitUserError;
@@ -723,6 +730,29 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
   return writeOutput(dir + "/deploy.json", out);
 }
 
+/// `--emit=header`: the C header of one location (docs/embedding.md).
+int buildHeader(const BuildOptions &opts) {
+  int code = kExitOk;
+  auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+  if (!s) return code;
+  std::fputs(s->printed.c_str(), stderr);
+  std::vector<int> locations = emittedLocations(*s->program, opts);
+  if (locations.empty()) return kExitUserError;
+  int l = locations[0];
+  std::string source = s->input.substr(s->input.find_last_of('/') + 1);
+  backend::HostHeaderInput in{*s->program, l, prefixOf(opts, s->program->locations[l].name, false), source,
+                              fnv1a(s->compiled), [&](SourceLoc at) { return s->sm.lineCol(at).line; }};
+  std::optional<backend::HostHeaderError> error;
+  std::string text = backend::hostHeader(in, error);
+  if (error) {
+    s->diags->report(DiagID::err_no_c_layout, error->range) << error->message;
+    return kExitUserError;
+  }
+  std::string out = opts.output.empty() ? "-" : opts.output;
+  if (!writeOutput(out, text)) return kExitUserError;
+  return out == "-" || writeDepfile(opts, out) ? kExitOk : kExitUserError;
+}
+
 } // namespace
 
 int runBuild(const BuildOptions &opts) {
@@ -746,6 +776,7 @@ int runBuild(const BuildOptions &opts) {
     return writeOutput(opts.output.empty() ? "-" : opts.output, text) ? kExitOk : kExitUserError;
   }
   if (opts.emit.empty() || opts.emit == "obj" || opts.emit == "asm") return buildNative(opts);
+  if (opts.emit == "header") return buildHeader(opts);
   // --emit=ir (and its older name ir-opt): what `dfirc opt` writes.
   return runOpt({opts.input, opts.output.empty() ? "-" : opts.output, opts.diag, opts.pipeline});
 }

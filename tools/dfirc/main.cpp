@@ -137,8 +137,9 @@ int main(int argc, char **argv) {
   buildCmd->add_option("-o", build.output, "Output directory, or file with --emit (`-`: standard output)");
   buildCmd->add_option("--emit", build.emit,
                        "ir: the program as compiled (after the passes) as canonical DFIR text; ir-opt: the same; llvm: the optimized "
-                       "LLVM IR; asm, obj: assembly or an object file (default: DIR/<location>.o and an executable)")
-      ->check(CLI::IsMember({"ir", "ir-opt", "llvm", "asm", "obj"}));
+                       "LLVM IR; asm, obj: assembly or an object file; header: the C header of a location for a host program "
+                       "(default: DIR/<location>.o and an executable)")
+      ->check(CLI::IsMember({"ir", "ir-opt", "llvm", "asm", "obj", "header"}));
   buildCmd->add_option("--link", build.link,
                        "FILE: also link this object, archive, C source or -lNAME into the executable (extern fns)")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -149,7 +150,8 @@ int main(int argc, char **argv) {
   buildCmd->add_option("--location", build.location, "NAME: with --emit, only this location");
   buildCmd->add_flag("-g", build.debugInfo, "Emit DWARF line tables: each operator's code at its line of the source");
   buildCmd->add_option("--prefix", build.prefix,
-                       "P: with --emit=obj or asm, the location's descriptor is `P_location` (default: "
+                       "P: with --emit=obj, asm or header, the location's descriptor is `P_location` and the header's names "
+                       "start with `P_` (default: "
                        "<file>_<location>; with several locations, P_<location>)");
   // `-MD` and `-MF` as gcc spells them (turned into these before parsing).
   buildCmd->add_flag("--MD", build.depfile, "-MD: also write a make-style depfile: the output's name plus `.d`");
