@@ -43,12 +43,15 @@ config.substitutions.append(("%src_root", src_root))
 config.substitutions.append(("%obj_root", obj_root))
 # A C compiler that links with this build's runtime archive (instrumented in
 # a sanitizer build): %cc_compiler alone, %cc with the flags the archive
-# needs, %cmake_cc the same for a CMake project. Longest names first.
+# needs, %cmake_cc the same for a CMake project, %cxx a C++ compiler with
+# those flags. Longest names first.
 c_compiler = getattr(config, "dfirc_c_compiler", "") or "cc"
+cxx_compiler = getattr(config, "dfirc_cxx_compiler", "") or "c++"
 c_flags = "-fsanitize=address,undefined" if getattr(config, "dfirc_sanitized", False) else ""
 config.substitutions.append(("%cc_compiler", c_compiler))
 config.substitutions.append(("%cmake_cc", "-DCMAKE_C_COMPILER=%s '-DCMAKE_C_FLAGS=%s'" % (c_compiler, c_flags)))
 config.substitutions.append(("%cc", (c_compiler + " " + c_flags).strip()))
+config.substitutions.append(("%cxx", (cxx_compiler + " " + c_flags).strip()))
 
 # `netns`: this run may create network namespaces (root, with `ip`): the
 # deployment test across namespaces needs it and is UNSUPPORTED otherwise.

@@ -155,8 +155,13 @@ private:
   /// The name of a host channel (`source_stream`, `dest_sink`): a string
   /// literal that is a C identifier, since the generated header spells it.
   void hostName(int n) {
-    valueArg(n, 0, tc_.strType());
+    const Type *t = value(n, 0);
     const Expr &e = *ctx_.nodes[n].call->args[0];
+    if (!inf_.unify(tc_.strType(), t)) {
+      ctx_.diags.report(DiagID::err_arg_type, e.range)
+          << ctx_.nodes[n].info->name << inf_.display(tc_.strType()) << inf_.display(t);
+      return;
+    }
     if (e.kind != Expr::Str) {
       ctx_.diags.report(DiagID::err_host_name_literal, e.range) << ctx_.nodes[n].info->name;
       return;

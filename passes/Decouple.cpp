@@ -197,6 +197,17 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
         reached[p.edges[e].to] = true;
         order.push_back(p.edges[e].to);
       }
+  // A host channel belongs to the location its host embeds: moving it
+  // would take it out of that location's header.
+  for (ir::OpId id : ops) {
+    const ir::Operator &op = p.ops[id];
+    if (!moved[id] || (op.kind != OpKind::SourceStream && op.kind != OpKind::DestSink)) continue;
+    (ctx.diags.report(DiagID::err_decouple_host, selOpt.range) << locOpt.value << op.name)
+            .note(DiagID::note_decouple_blocker, op.range)
+        << "`" + spelled(op) + "` is a host channel of `" + locOpt.value +
+               "`: the program that embeds that location pushes into it or listens to it, so it cannot move";
+    return false;
+  }
   for (ir::OpId id : order) {
     std::string why = blocker(p, id);
     if (why.empty()) continue;

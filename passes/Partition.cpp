@@ -161,6 +161,11 @@ bool Partitioner::checkOperator(OpId id) {
   case OpKind::SourceInterval:
     return refuse("every instance would keep its own timer",
                   {{id, name + " emits at times of its own on each instance, which partitioning cannot route"}});
+  case OpKind::SourceStream:
+  case OpKind::DestSink:
+    return refuse("a host embeds one instance", {{id, name + " is a host channel: the program that embeds `" + loc +
+                                                          "` pushes into it or listens to it, and " + k +
+                                                          " instances cannot share one host"}});
   case OpKind::DestFile:
     return refuse("every instance would write the file",
                   {{id, name + " writes a file; " + k + " instances of `" + loc + "` would each write their part"}});

@@ -114,7 +114,7 @@ bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
     if (gated(p, next, p.edges[e].toPort)) continue;
     bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
                 next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
-                next.kind != OpKind::Null;
+                next.kind != OpKind::DestSink && next.kind != OpKind::Null;
     for (auto &a : next.args) pure = pure && ir::isPure(*a);
     if (!pure || !dedupedFrom(p, p.edges[e].to, seen)) return false;
   }
