@@ -49,7 +49,8 @@ c_compiler = getattr(config, "dfirc_c_compiler", "") or "cc"
 cxx_compiler = getattr(config, "dfirc_cxx_compiler", "") or "c++"
 c_flags = "-fsanitize=address,undefined" if getattr(config, "dfirc_sanitized", False) else ""
 config.substitutions.append(("%cc_compiler", c_compiler))
-config.substitutions.append(("%cmake_cc", "-DCMAKE_C_COMPILER=%s '-DCMAKE_C_FLAGS=%s'" % (c_compiler, c_flags)))
+config.substitutions.append(("%cmake_cc", "-DCMAKE_C_COMPILER=%s '-DCMAKE_C_FLAGS=%s' -DCMAKE_CXX_COMPILER=%s "
+                              "'-DCMAKE_CXX_FLAGS=%s'" % (c_compiler, c_flags, cxx_compiler, c_flags)))
 config.substitutions.append(("%cc", (c_compiler + " " + c_flags).strip()))
 config.substitutions.append(("%cxx", (cxx_compiler + " " + c_flags).strip()))
 
