@@ -316,7 +316,11 @@ std::string HeaderWriter::run(std::optional<HostHeaderError> &error) {
   out += " *   dfir_instance_tick(i) / dfir_instance_run(i) / dfir_instance_join(i, deploy, id);\n";
   out += " *   dfir_instance_free(i);\n";
   out += " *\n";
-  out += " * Threads, memory and errors: dfir_rt.h and docs/embedding.md. */\n";
+  out += " * Threads: one thread at a time may call these and the runtime (its state is per\n";
+  out += " * process); callbacks run on that thread, inside dfir_instance_tick/run/join. A\n";
+  out += " * callback may push into any instance (for its next tick), but not tick, run, join\n";
+  out += " * or free one. Pushes copy the item; a callback's item is valid during the call.\n";
+  out += " * More in dfir_rt.h and docs/embedding.md. */\n";
   out += "#ifndef " + guard + "\n#define " + guard + "\n\n";
   out += "#include <dfir_rt.h>\n\n";
   out += "#ifndef __cplusplus\n#include <stdbool.h>\n#endif\n";

@@ -746,6 +746,7 @@ int buildHeader(const BuildOptions &opts) {
   std::string text = backend::hostHeader(in, error);
   if (error) {
     s->diags->report(DiagID::err_no_c_layout, error->range) << error->message;
+    logEmittedKinds(*s->diags);
     return kExitUserError;
   }
   std::string out = opts.output.empty() ? "-" : opts.output;
