@@ -254,7 +254,8 @@ void LocationCodegen::followItems(int id, std::set<int> &seen, ItemMemory &m) {
 }
 
 bool LocationCodegen::allocates(const Expr &e) const {
-  bool call = e.kind == Expr::Builtin || e.kind == Expr::Extern || e.kind == Expr::Some || e.kind == Expr::Variant;
+  bool call = e.kind == Expr::Builtin || e.kind == Expr::Extern || e.kind == Expr::Function || e.kind == Expr::Some ||
+              e.kind == Expr::Variant;
   if ((call || e.kind == Expr::Binary || e.kind == Expr::List) && holdsPointers(e.type)) return true;
   // A constant's value is computed where it is used.
   if (e.kind == Expr::Const) return allocates(*p_.consts[e.index].value);

@@ -305,6 +305,7 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
   }
   case Expr::Some: return optionValue(e.type, b_.getTrue(), value(*e.kids[0]));
   case Expr::Extern: return externCall(p_.externs[e.index], e);
+  case Expr::Function: return functionCall(e);
   case Expr::Builtin: return builtin(e);
   case Expr::Location:
   case Expr::Channel: break; // not values: read by their operator or builtin
@@ -1316,6 +1317,41 @@ void ExprCodegen::matchOrFail(const Pattern &p, llvm::Value *v, llvm::BasicBlock
 /// integers extended as the C ABI asks), `str` as a pointer and a length,
 /// and a `str` result as a `dfir_str` struct whose bytes are copied into
 /// tick memory at once.
+/// A `fn`: one internal function per module, made at its first call (so
+/// recursion finds it), its parameters and result lowered as values. Its
+/// entry checks the stack: a recursion that would overflow it stops the
+/// program with a runtime error naming the function, not a signal.
+llvm::Value *ExprCodegen::functionCall(const Expr &e) {
+  const ir::FunctionDecl &fn = p_.functions[e.index];
+  std::vector<llvm::Type *> params;
+  for (auto &[name, t] : fn.params) params.push_back(types_.lower(t));
+  llvm::Function *f = outlined("dfir.fn." + fn.name, types_.lower(fn.result), params, [&](llvm::Function *f) {
+    std::string label = "fn " + fn.name;
+    const char *op = op_;
+    unsigned line = line_;
+    op_ = label.c_str();
+    line_ = lineOf_ ? lineOf_(fn.range.begin) : line_;
+    llvm::Module &m = *f->getParent();
+    auto *floorVar = m.getOrInsertGlobal("dfir_rt_stack_floor", b_.getInt64Ty());
+    llvm::Value *frame = b_.CreateIntrinsic(llvm::Intrinsic::frameaddress, {b_.getPtrTy()}, {b_.getInt32(0)});
+    llvm::Value *deep = b_.CreateICmpULT(b_.CreatePtrToInt(frame, b_.getInt64Ty()), b_.CreateLoad(b_.getInt64Ty(), floorVar));
+    runtimeError(deep, "stack overflow: the calls of `" + fn.name + "` nest too deeply for the stack");
+    std::vector<llvm::Value *> args;
+    for (auto &a : f->args()) args.push_back(&a);
+    // A new stack of closure frames: the function sees only its parameters.
+    std::vector<std::vector<llvm::Value *>> outer;
+    outer.swap(frames_);
+    frames_.emplace_back();
+    b_.CreateRet(callWith(*fn.body, args, *fn.body->kids[0]));
+    frames_.swap(outer);
+    op_ = op;
+    line_ = line;
+  });
+  std::vector<llvm::Value *> args;
+  for (auto &k : e.kids) args.push_back(value(*k));
+  return b_.CreateCall(f, args);
+}
+
 llvm::Value *ExprCodegen::externCall(const ir::ExternDecl &x, const Expr &e) {
   llvm::LLVMContext &ctx = b_.getContext();
   std::vector<llvm::Type *> params;

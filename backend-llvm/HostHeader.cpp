@@ -243,10 +243,15 @@ void HeaderWriter::hostChannels(std::string &out) {
       out += "\n/* dest_sink(\"" + name + "\") at " + where + ", items of type `" + typeToString(t) +
              "`: the callback sees each during the tick (copy what it keeps). */\n";
       out += "typedef " + (t->kind == Type::Unit ? std::string("void") : spell(t)) + " " + item + ";\n";
-      out += "typedef void (*" + P + "_" + name + "_fn)(void *context, const " + item + " *item);\n";
-      out += "static inline int " + P + "_on_" + name + "(dfir_instance *instance, " + P + "_" + name +
-             "_fn fn, void *context) {\n  return dfir_instance_on(instance, \"" + name +
-             "\", (dfir_sink_fn)fn, context);\n}\n";
+      std::string fn = P + "_" + name + "_fn";
+      out += "typedef void (*" + fn + ")(void *context, const " + item + " *item);\n";
+      // The runtime stores the callback generically; this converts it back
+      // to its own type for each call.
+      out += "static inline void " + P + "_call_" + name + "(dfir_any_fn fn, void *context, const void *item) {\n" +
+             "  ((" + fn + ")fn)(context, (const " + item + " *)item);\n}\n";
+      out += "static inline int " + P + "_on_" + name + "(dfir_instance *instance, " + fn +
+             " fn, void *context) {\n  return dfir_instance_on_call(instance, \"" + name + "\", " + P + "_call_" +
+             name + ", (dfir_any_fn)fn, context);\n}\n";
     }
   }
 }

@@ -45,6 +45,9 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   };
 #define DFIR_RT_SYMBOL(NAME) add(#NAME, &NAME);
 #include "dfir_rt_symbols.def"
+  // The one variable: what `fn`s compare their frame with.
+  map[jit.mangleAndIntern("dfir_rt_stack_floor")] = {llvm::orc::ExecutorAddr::fromPtr(&dfir_rt_stack_floor),
+                                                     llvm::JITSymbolFlags::Exported};
   return map;
 }
 } // namespace

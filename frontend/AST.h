@@ -69,6 +69,16 @@ struct ExternFn {
   TypeExprPtr result; // null: returns ()
 };
 
+/// `fn name(a: T, ...) -> R { body }`: a pure function callable from every
+/// closure.
+struct FnDef {
+  std::string name;
+  SourceRange nameRange, range;
+  std::vector<FieldDecl> params;
+  TypeExprPtr result; // null: returns ()
+  ExprPtr body;       // a closure of the parameters whose body is the block
+};
+
 struct ConstDef {
   std::string name;
   SourceRange nameRange, range;
@@ -158,6 +168,7 @@ struct Program {
   std::vector<StructDef> structs;
   std::vector<EnumDef> enums;
   std::vector<ExternFn> externs;
+  std::vector<FnDef> functions;
   std::vector<ConstDef> consts;
   std::vector<LocationDecl> locations;
   std::vector<ChannelDecl> channels;

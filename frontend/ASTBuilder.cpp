@@ -97,6 +97,26 @@ private:
         d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
       if (x->type()) d.result = type(x->type());
       p.externs.push_back(std::move(d));
+    } else if (auto *x = c->fnDef()) {
+      FnDef d;
+      d.name = x->IDENT()->getText();
+      d.nameRange = r(x->IDENT());
+      d.range = r(x);
+      for (auto *prm : x->externParam())
+        d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+      if (x->type()) d.result = type(x->type());
+      // Checked and lowered as a closure of its parameters.
+      d.body = make(Expr::Lambda, r(x));
+      for (auto &prm : d.params) {
+        LambdaParam lp;
+        lp.pattern = std::make_unique<Pattern>();
+        lp.pattern->kind = Pattern::Bind;
+        lp.pattern->name = prm.name;
+        lp.pattern->range = prm.range;
+        d.body->params.push_back(std::move(lp));
+      }
+      d.body->kids.push_back(block(x->block()));
+      p.functions.push_back(std::move(d));
     } else if (auto *x = c->constDef()) {
       ConstDef d;
       d.name = x->IDENT()->getText();

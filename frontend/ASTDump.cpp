@@ -32,6 +32,18 @@ public:
         for (auto &t : v.types) type(3, *t);
       }
     }
+    for (auto &d : p.functions) {
+      line(1, "FnDef " + d.name, d.nameRange);
+      for (auto &f : d.params) {
+        line(2, "Param " + f.name, f.range);
+        type(3, *f.type);
+      }
+      if (d.result) {
+        line(2, "Result");
+        type(3, *d.result);
+      }
+      expr(2, *d.body->kids[0]);
+    }
     for (auto &d : p.externs) {
       line(1, "ExternFn " + d.name, d.nameRange);
       for (auto &f : d.params) {

@@ -83,6 +83,19 @@ public:
       sig.result = e.result ? ctx_.resolveType(*e.result) : ctx_.types.unitType();
       ctx_.externs[e.name] = sig;
     }
+    for (auto &f : p_.functions) {
+      ExternSig sig;
+      sig.range = f.nameRange;
+      for (auto &prm : f.params) sig.params.push_back(ctx_.resolveType(*prm.type));
+      sig.result = f.result ? ctx_.resolveType(*f.result) : ctx_.types.unitType();
+      ctx_.functions[f.name] = sig;
+      if (findBuiltin(f.name)) ctx_.diags.report(DiagID::err_fn_builtin_name, f.nameRange) << f.name;
+      std::map<std::string, SourceRange> seen;
+      for (auto &prm : f.params)
+        if (auto [it, fresh] = seen.emplace(prm.name, prm.range); !fresh)
+          (ctx_.diags.report(DiagID::err_duplicate_param, prm.range) << prm.name << f.name)
+              .note(DiagID::note_previous_definition, it->second);
+    }
     for (auto &c : p_.consts) ctx_.consts[c.name] = ctx_.resolveType(*c.type);
     checkConstCycles();
     locations();
@@ -95,6 +108,18 @@ public:
       ExprChecker ec(ctx, -1);
       const Type *t = ec.check(*c.value);
       ctx.infer.expect(ctx.consts[c.name], t, c.value->range);
+    }
+    // Function bodies: a closure of the declared parameter types whose
+    // value is the declared result.
+    for (auto &f : p.functions) {
+      ExprChecker ec(ctx, -1);
+      ec.inFunction(f.name);
+      const ExternSig &sig = ctx.functions[f.name];
+      const Type *t = ec.checkClosure(*f.body, sig.params);
+      const ast::Expr &block = *f.body->kids[0];
+      SourceRange at = block.kind == ast::Expr::Block && !block.kids.empty() ? block.kids.back()->range : block.range;
+      if (!ctx.infer.unify(sig.result, t))
+        ctx.diags.report(DiagID::err_fn_result, at) << f.name << ctx.infer.display(sig.result) << ctx.infer.display(t);
     }
   }
 
@@ -142,6 +167,7 @@ private:
                          ctx_.enumDefs[e.name] = &e;
                        }});
     for (auto &e : p_.externs) items.push_back({e.nameRange, e.name, false, [] {}});
+    for (auto &f : p_.functions) items.push_back({f.nameRange, f.name, false, [] {}});
     for (auto &c : p_.consts) items.push_back({c.nameRange, c.name, false, [&] { ctx_.constDefs[c.name] = &c; }});
     for (auto &l : p_.locations) items.push_back({l.nameRange, l.name, false, [] {}});
     for (auto &c : p_.channels) items.push_back({c.nameRange, c.name, false, [] {}});

@@ -318,7 +318,7 @@ const Type *ExprChecker::lookupName(Expr &e) {
   if (auto c = ctx_.consts.find(e.name); c != ctx_.consts.end()) return c->second;
   if (e.name == "None") return ctx_.types.option(ctx_.infer.fresh());
   const char *what = nullptr;
-  if (e.name == "Some" || findBuiltin(e.name) || ctx_.externs.count(e.name)) what = "a function; call it";
+  if (e.name == "Some" || findBuiltin(e.name) || ctx_.externs.count(e.name) || ctx_.functions.count(e.name)) what = "a function; call it";
   else if (ctx_.pipelineNameLocations.count(e.name))
     what = "a pipeline, not a value; values reach a closure through its parameters";
   else if (ctx_.locationIndex.count(e.name) && !ctx_.implicitMain) what = "a location, not a value";
@@ -425,13 +425,21 @@ const Type *ExprChecker::checkCall(Expr &e) {
     if (!argCount("Some", 1)) return tc.option(inf.fresh());
     return tc.option(check(*e.kids[1]));
   }
+  if (auto fn = ctx_.functions.find(name); fn != ctx_.functions.end()) {
+    if (!argCount(name, fn->second.params.size())) return fn->second.result;
+    for (size_t i = 0; i < fn->second.params.size(); ++i)
+      inf.expect(fn->second.params[i], check(*e.kids[i + 1]), e.kids[i + 1]->range);
+    return fn->second.result;
+  }
   if (auto ext = ctx_.externs.find(name); ext != ctx_.externs.end()) {
+    if (!function_.empty()) ctx_.diags.report(DiagID::err_fn_effect, callee.range) << name << function_;
     if (!argCount(name, ext->second.params.size())) return ext->second.result;
     for (size_t i = 0; i < ext->second.params.size(); ++i)
       inf.expect(ext->second.params[i], check(*e.kids[i + 1]), e.kids[i + 1]->range);
     return ext->second.result;
   }
   if (const BuiltinInfo *b = findBuiltin(name)) {
+    if (!function_.empty() && !b->pure) ctx_.diags.report(DiagID::err_fn_effect, callee.range) << name << function_;
     if (b->arity >= 0 && !argCount(name, static_cast<size_t>(b->arity))) return inf.errorType();
     return checkBuiltin(e, name);
   }
@@ -526,7 +534,9 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
   if (name == "member_id") {
     if (location_ < 0 || !ctx_.locations[location_].isCluster)
       ctx_.diags.report(DiagID::err_member_id_outside_cluster, e.range)
-          << (location_ < 0 ? std::string("a `const`") : "process `" + ctx_.locations[location_].name + "`");
+          << (!function_.empty() ? "`fn " + function_ + "` (pass the id as a parameter)"
+              : location_ < 0   ? std::string("a `const`")
+                                : "process `" + ctx_.locations[location_].name + "`");
     return tc.u32();
   }
   if (name == "cluster_size") {

@@ -360,9 +360,9 @@ private:
             << info.name << info.maxLifetimes << lifetimes.size();
       lifetimes.resize(info.maxLifetimes);
     }
-    if (info.kind == OpKind::Persist) {
+    if (info.kind == OpKind::Persist || info.kind == OpKind::PersistMut || info.kind == OpKind::PersistMutKeyed) {
       for (auto &l : lifetimes)
-        if (l == "tick") ctx_.diags.report(DiagID::err_persist_needs_static, call.genericsRange);
+        if (l == "tick") ctx_.diags.report(DiagID::err_persist_needs_static, call.genericsRange) << info.name;
       lifetimes = {"static"};
     }
     if (info.maxLifetimes > 0) {

@@ -51,6 +51,7 @@ public:
       for (auto &a : n.call->args) ExprChecker::finalize(*a, ctx_);
     }
     for (auto &c : p_.consts) ExprChecker::finalize(*c.value, ctx_);
+    for (auto &f : p_.functions) ExprChecker::finalize(*f.body, ctx_);
     for (auto &c : ctx_.channels) {
       c.elem = inf_.zonk(c.elem);
       if (c.decl->hashFn) ExprChecker::finalize(*c.decl->hashFn, ctx_);
@@ -194,6 +195,44 @@ private:
     if (!inf_.unify(expected, t))
       ctx_.diags.report(DiagID::err_arg_type, e.range)
           << ctx_.nodes[n].info->name << inf_.display(expected) << inf_.display(t);
+  }
+
+  /// What `persist_mut` stores from an enum `{ Persist(T), Delete(T) }`, or
+  /// `persist_mut_keyed` from `{ Persist(K, V), Delete(K) }`: `T` or `(K, V)`.
+  /// The enum is the program's own (any name, these two variants).
+  const Type *persistMutable(int n) {
+    bool keyed = ctx_.nodes[n].info->kind == OpKind::PersistMutKeyed;
+    const char *op = ctx_.nodes[n].info->name;
+    const Type *in = ctx_.nodes[n].inTypes.empty() ? inf_.fresh() : ctx_.nodes[n].inTypes[0];
+    const Type *result = inf_.fresh();
+    SourceRange range = inRange(n, 0);
+    inf_.defer(range, [this, in, result, range, keyed, op] {
+      const Type *t = inf_.resolve(in);
+      if (inf_.isError(t)) return inf_.unify(result, t);
+      if (t->isVar()) return false;
+      bool ok = t->kind == Type::Enum;
+      const VariantInfo *put = nullptr, *del = nullptr;
+      if (ok) {
+        const EnumInfo &info = tc_.enumInfo(t->id);
+        int p = info.variantIndex("Persist"), d = info.variantIndex("Delete");
+        ok = info.variants.size() == 2 && p >= 0 && d >= 0;
+        if (ok) {
+          put = &info.variants[p];
+          del = &info.variants[d];
+          ok = put->fields.size() == (keyed ? 2u : 1u) && del->fields.size() == 1 &&
+               inf_.unify(put->fields[0], del->fields[0]);
+        }
+      }
+      if (!ok) {
+        ctx_.diags.report(DiagID::err_persist_mut_input, range)
+            << op << (keyed ? "`Persist(K, V)` and `Delete(K)`" : "`Persist(T)` and `Delete(T)`") << inf_.display(t);
+        inf_.unify(result, inf_.errorType());
+        return true;
+      }
+      inf_.expect(result, keyed ? tc_.tuple({put->fields[0], put->fields[1]}) : put->fields[0], range);
+      return true;
+    });
+    return result;
   }
 
   /// Elements of a list or range (and, for `flatten`, an Option).
@@ -344,6 +383,8 @@ private:
       closure(n, 0, {in0()});
       out(in0());
       return;
+    case OpKind::PersistMut:
+    case OpKind::PersistMutKeyed: out(persistMutable(n)); return;
     case OpKind::Identity:
     case OpKind::Unique:
     case OpKind::Persist:

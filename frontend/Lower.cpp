@@ -33,10 +33,21 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
   ClosureNames names;
   for (size_t i = 0; i < program.consts.size(); ++i) names.consts[program.consts[i].name] = static_cast<int>(i);
   for (size_t i = 0; i < p->externs.size(); ++i) names.externs[p->externs[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < program.functions.size(); ++i) names.functions[program.functions[i].name] = static_cast<int>(i);
   for (size_t i = 0; i < p->locations.size(); ++i) names.locations[p->locations[i].name] = static_cast<int>(i);
   for (size_t i = 0; i < ctx.channels.size(); ++i) names.channels[ctx.channels[i].decl->name] = static_cast<int>(i);
   auto lower = [&](const ExprPtr &e) { return e ? lowerClosure(*e, names, *p->types) : nullptr; };
   for (auto &c : program.consts) p->consts.push_back({c.name, ctx.consts[c.name], lower(c.value)});
+  for (auto &f : program.functions) {
+    ir::FunctionDecl d;
+    d.name = f.name;
+    const ExternSig &sig = ctx.functions[f.name];
+    for (size_t i = 0; i < f.params.size(); ++i) d.params.emplace_back(f.params[i].name, sig.params[i]);
+    d.result = sig.result;
+    d.body = lower(f.body);
+    d.range = f.nameRange;
+    p->functions.push_back(std::move(d));
+  }
 
   for (auto &c : ctx.channels) {
     ir::Channel ch;

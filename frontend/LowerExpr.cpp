@@ -177,6 +177,10 @@ private:
       out = make(ir::Expr::Variant, e);
       out->index = variantOf(e.type, callee.name2);
       out->name = callee.name2;
+    } else if (auto f = names_.functions.find(callee.name); f != names_.functions.end()) {
+      out = make(ir::Expr::Function, e);
+      out->index = f->second;
+      out->name = callee.name;
     } else if (auto x = names_.externs.find(callee.name); x != names_.externs.end()) {
       out = make(ir::Expr::Extern, e);
       out->index = x->second;

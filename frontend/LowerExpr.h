@@ -14,7 +14,7 @@ class TypeContext;
 /// What the names of a program's closures may refer to besides their own
 /// locals: indexes into ir::Program's tables.
 struct ClosureNames {
-  std::map<std::string, int> consts, externs, locations, channels;
+  std::map<std::string, int> consts, externs, functions, locations, channels;
 };
 
 /// The IR form of a checked closure, value or constant expression; its

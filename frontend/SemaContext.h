@@ -95,6 +95,7 @@ struct SemaContext {
   std::map<std::string, const ast::ConstDef *> constDefs;
   std::map<std::string, SourceRange> itemRanges; // every item name, for duplicates
   std::map<std::string, ExternSig> externs;
+  std::map<std::string, ExternSig> functions; // `fn` items: their signatures
   std::map<std::string, const Type *> consts;
   std::vector<LocationInfo> locations;
   std::map<std::string, int> locationIndex;
@@ -132,6 +133,8 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx);
 class ExprChecker {
 public:
   ExprChecker(SemaContext &ctx, int location) : ctx_(ctx), location_(location) {}
+  /// Checks the body of `fn name`: pure, and bound to no location.
+  void inFunction(const std::string &name) { function_ = name; }
   /// Infers `e`; the result may contain inference variables.
   const Type *check(ast::Expr &e);
   /// Checks a closure against parameter types; returns its body's type.
@@ -160,6 +163,7 @@ private:
 
   SemaContext &ctx_;
   int location_;
+  std::string function_; // inside `fn function_`: effects are errors
   // Each scope's names (so one pattern binds a name once) and, per name, its
   // bindings innermost last: a lookup costs the same however many scopes
   // are open (a block opens one per `let`: 50,000 of them took 7 s).

@@ -35,6 +35,7 @@ item
   | structDef
   | enumDef
   | externFn
+  | fnDef
   | constDef
   | processDecl
   | clusterDecl
@@ -51,6 +52,7 @@ variantDecl : IDENT ( '(' type ( ',' type )* ','? ')' )? ;
 externFn    : 'extern' 'fn' IDENT '(' ( externParam ( ',' externParam )* ','? )? ')'
               ( '->' type )? ';' ;
 externParam : IDENT ':' type ;
+fnDef       : 'fn' IDENT '(' ( externParam ( ',' externParam )* ','? )? ')' ( '->' type )? block ;
 constDef    : 'const' IDENT ':' type '=' expr ';' ;
 processDecl : 'process' IDENT ';' ;
 clusterDecl : 'cluster' IDENT ( '[' INT ']' )? ';' ;

@@ -80,6 +80,7 @@ struct Expr {
     Some,      // `Some(kids[0])`
     Builtin,   // a call of builtin `builtin` on kids
     Extern,    // a call of extern function `index` (Program::externs) on kids
+    Function,  // a call of `fn` `index` (Program::functions) on kids
     Location,  // a location named where one is expected (`cluster_size(w)`): index
     Channel,   // the channel named by `send(c)` or `recv(c)`: index into Program::channels
     Tuple, List,
@@ -98,9 +99,9 @@ struct Expr {
   Kind kind = Unit;
   SourceRange range; // for runtime errors (the line of a failing `/`) and diagnostics of passes
   int slot = -1;     // Local
-  int index = -1;    // Const, Variant, Extern, Location, Channel, Field, TupleIndex
+  int index = -1;    // Const, Variant, Extern, Function, Location, Channel, Field, TupleIndex
   BuiltinId builtin = BuiltinId::Len;
-  std::string name;  // Local, Const, Extern, Builtin, Location, Channel, Field, Variant: the name, for printing
+  std::string name;  // Local, Const, Extern, Function, Builtin, Location, Channel, Field, Variant: the name, for printing
   uint64_t intValue = 0;
   double floatValue = 0;
   std::string strValue;

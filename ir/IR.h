@@ -116,6 +116,16 @@ struct ExternDecl {
   SourceRange range; // of the name in the declaration
 };
 
+/// `fn name(a: T, ...) -> R { ... }`: a pure function of the program,
+/// callable from every closure (Expr::Function).
+struct FunctionDecl {
+  std::string name;
+  std::vector<std::pair<std::string, const Type *>> params;
+  const Type *result = nullptr;
+  std::unique_ptr<Expr> body; // a Lambda of the parameters (Bind patterns, slots 0..n-1 first)
+  SourceRange range;          // of the name in the declaration
+};
+
 struct ConstDecl {
   std::string name;
   const Type *type = nullptr;
@@ -125,6 +135,7 @@ struct ConstDecl {
 struct Program {
   std::unique_ptr<TypeContext> types = std::make_unique<TypeContext>();
   std::vector<ExternDecl> externs;
+  std::vector<FunctionDecl> functions;
   std::vector<ConstDecl> consts;
   std::vector<Location> locations;
   std::vector<Channel> channels;

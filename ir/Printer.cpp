@@ -50,6 +50,7 @@ Prec precOf(const Expr &e) {
   case Expr::Index:
   case Expr::Builtin:
   case Expr::Extern:
+  case Expr::Function:
   case Expr::Some: return kPostfix;
   case Expr::Variant: return e.kids.empty() ? kPrimary : kPostfix;
   default: return kPrimary;
@@ -139,7 +140,8 @@ std::string printImpl(const Expr &e) {
   case Expr::Variant: return e.type->name + "::" + e.name + (e.kids.empty() ? "" : "(" + args(e) + ")");
   case Expr::Some: return "Some(" + args(e) + ")";
   case Expr::Builtin:
-  case Expr::Extern: return e.name + "(" + args(e) + ")";
+  case Expr::Extern:
+  case Expr::Function: return e.name + "(" + args(e) + ")";
   case Expr::Tuple: {
     std::vector<std::string> parts;
     for (auto &k : e.kids) parts.push_back(print(*k, kLambda));
@@ -314,6 +316,15 @@ std::string printProgram(const Program &p) {
     decls.push_back("extern fn " + x.name + "(" + join(params, ", ") + ")" + r + ";");
   }
   for (auto &c : p.consts) decls.push_back("const " + c.name + ": " + typeToString(c.type) + " = " + printExpr(*c.value) + ";");
+  for (auto &f : p.functions) {
+    std::vector<std::string> params;
+    for (auto &[name, t] : f.params) params.push_back(name + ": " + typeToString(t));
+    std::string r = f.result && f.result->kind != Type::Unit ? " -> " + typeToString(f.result) : "";
+    const Expr &body = *f.body->kids[0];
+    std::string text = printExpr(body);
+    if (body.kind != Expr::Block) text = "{ " + text + " }";
+    decls.push_back("fn " + f.name + "(" + join(params, ", ") + ")" + r + " " + text);
+  }
   for (auto &l : p.locations) {
     if (l.implicit) continue;
     decls.push_back(l.isCluster ? "cluster " + l.name + "[" + std::to_string(l.size) + "];" : "process " + l.name + ";");

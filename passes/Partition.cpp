@@ -376,6 +376,8 @@ void Partitioner::rewriteBuiltins() {
     if (c.hashFn) walk(c.hashFn, c.from == loc_);
   for (auto &c : p_.consts)
     if (c.value) walk(c.value, false);
+  for (auto &f : p_.functions)
+    if (f.body) walk(f.body, false);
 }
 
 void Partitioner::rewrite() {

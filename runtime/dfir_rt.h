@@ -107,6 +107,13 @@ void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const voi
 const void *dfir_rt_table_next(dfir_table *table, uint64_t *cursor);
 const void *dfir_rt_entry_key(const void *entry, uint64_t *klen);
 
+/* Removes `key` and its values (persist_mut's `Delete`): 1 if it was there.
+ * Iteration skips removed keys; a key inserted again takes its old place in
+ * the order. When removed keys outnumber the live ones, the table is
+ * rebuilt and their memory given back: entry, key and value pointers of the
+ * table are then invalid. */
+int dfir_rt_table_remove(dfir_table *table, const void *key, uint64_t len);
+
 /* Empties a table (keeping its memory) / frees it. */
 void dfir_rt_table_clear(dfir_table *table);
 void dfir_rt_table_free(dfir_table **table);
@@ -225,6 +232,13 @@ void dfir_rt_release(void *mark);
 void dfir_rt_tick_done(void);
 
 /* ---- errors ------------------------------------------------------------ */
+
+/* The lowest address the running thread's stack may reach with room left
+ * to report an error: every `fn` compares its frame with it on entry, and a
+ * call below it is the runtime error "stack overflow" at that function
+ * instead of a signal. Set by the runtime before the first tick on the
+ * thread that ticks (0: no check). */
+extern uint64_t dfir_rt_stack_floor;
 
 /* Reports a runtime error of the operator `op` written at `line` of the
  * program and ends the process with exit status 1. Never returns. */
@@ -359,6 +373,11 @@ int dfir_rt_sink(uint32_t sink, const void *item);
  * that instance's next tick) but may not tick, run, join or free one. */
 typedef struct dfir_instance dfir_instance;
 typedef void (*dfir_sink_fn)(void *context, const void *item);
+/* A callback of any type, as C stores function pointers generically; a
+ * `dfir_sink_call` converts it back to its own type and calls it (the
+ * generated header makes one per sink, so every call has the right type). */
+typedef void (*dfir_any_fn)(void);
+typedef void (*dfir_sink_call)(dfir_any_fn fn, void *context, const void *item);
 
 /* The error of the last call that failed (0, NULL or -1), or "". */
 const char *dfir_last_error(void);
@@ -375,6 +394,10 @@ int dfir_instance_push(dfir_instance *instance, const char *stream, const void *
  * `sink`, during the tick (the item and what it points to are valid during
  * the call only); NULL `fn`: print them again. 0, or -1 for no such sink. */
 int dfir_instance_on(dfir_instance *instance, const char *sink, dfir_sink_fn fn, void *context);
+/* The same for a typed callback: the sink's items go to `call(fn, context,
+ * item)` (NULL `fn`: print them again). */
+int dfir_instance_on_call(dfir_instance *instance, const char *sink, dfir_sink_call call, dfir_any_fn fn,
+                          void *context);
 /* Runs one tick (the first one starts the instance): 1 when more work is
  * waiting (items deferred to the next tick, or pushed meanwhile), 0 when
  * idle, -1 on misuse (see dfir_last_error). Timers (`source_interval`)

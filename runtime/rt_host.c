@@ -9,7 +9,8 @@
 #include <string.h>
 
 typedef struct {
-  dfir_sink_fn fn;
+  dfir_sink_call call;
+  dfir_any_fn fn;
   void *context;
 } sink;
 
@@ -126,7 +127,15 @@ int dfir_instance_push(dfir_instance *inst, const char *stream, const void *item
   return 0;
 }
 
+/* An untyped callback, called with its own type. */
+static void call_untyped(dfir_any_fn fn, void *context, const void *item) { ((dfir_sink_fn)fn)(context, item); }
+
 int dfir_instance_on(dfir_instance *inst, const char *name, dfir_sink_fn fn, void *context) {
+  return dfir_instance_on_call(inst, name, call_untyped, (dfir_any_fn)fn, context);
+}
+
+int dfir_instance_on_call(dfir_instance *inst, const char *name, dfir_sink_call call, dfir_any_fn fn,
+                          void *context) {
   if (!inst || !name) return fail("no instance or no sink name given");
   const dfir_location *loc = inst->location;
   int s = find(loc->sinks, loc->nsinks, sizeof(const char *), name);
@@ -135,6 +144,7 @@ int dfir_instance_on(dfir_instance *inst, const char *name, dfir_sink_fn fn, voi
     list_names(loc->sinks, loc->nsinks, sizeof(const char *), names, sizeof names);
     return fail("location `%s` has no `dest_sink` named `%s` (its sinks: %s)", loc->name, name, names);
   }
+  inst->sinks[s].call = call;
   inst->sinks[s].fn = fn;
   inst->sinks[s].context = context;
   return 0;
@@ -177,10 +187,10 @@ int dfir_rt_stream_next(uint32_t stream, const void **bytes, uint64_t *len) {
 }
 
 int dfir_rt_sink(uint32_t index, const void *item) {
-  if (!host || index >= host->location->nsinks || !host->sinks[index].fn) return 0;
+  if (!host || index >= host->location->nsinks || !host->sinks[index].fn || !host->sinks[index].call) return 0;
   /* What the callback prints comes after what the tick printed before. */
   dfir_rt_flush();
-  host->sinks[index].fn(host->sinks[index].context, item);
+  host->sinks[index].call(host->sinks[index].fn, host->sinks[index].context, item);
   return 1;
 }
 
@@ -199,6 +209,7 @@ int dfir_instance_tick(dfir_instance *inst) {
   if (inst->joined) return fail("the instance of `%s` has joined a deployment", inst->location->name);
   const char *why = not_standalone(inst);
   if (why) return fail("location `%s` cannot tick in a host alone: %s", inst->location->name, why);
+  dfir_rt_stack_guard(); /* this thread's stack */
   dfir_rt_arenas_use(inst->arenas);
   uint32_t owner = dfir_rt_timer_owner;
   dfir_rt_timer_owner = inst->timer_owner;

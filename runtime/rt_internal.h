@@ -11,6 +11,9 @@ dfir_arenas *dfir_rt_arenas_new(void);
 void dfir_rt_arenas_use(dfir_arenas *a);
 void dfir_rt_arenas_free(dfir_arenas *a);
 
+/* Sets dfir_rt_stack_floor for the calling thread's stack. */
+void dfir_rt_stack_guard(void);
+
 int dfir_rt_stdin_batch(int wait_ms);
 int dfir_rt_stdin_done(void);
 int dfir_rt_timers_active(void);

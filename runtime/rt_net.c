@@ -146,6 +146,7 @@ static void net_free(void) {
 }
 
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id) {
+  dfir_rt_stack_guard();
   dfir_net.deploy_path = path;
   dfir_net.self_loc = location;
   dfir_net.batching = location->channel_batch;

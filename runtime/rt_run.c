@@ -1,9 +1,11 @@
 /* Runtime errors and the tick loop of one location instance. */
+#define _GNU_SOURCE /* pthread_getattr_np */
 #include "dfir_rt.h"
 
 #include "rt_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,24 @@ DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *m
   exit(DFIR_RT_EXIT_RUNTIME_ERROR);
 }
 
+uint64_t dfir_rt_stack_floor;
+
+/* Room kept below the floor: enough for the error report (stdio, a
+ * message) after a function's frame stopped at it. */
+enum { kStackReserve = 256 * 1024 };
+
+void dfir_rt_stack_guard(void) {
+  pthread_attr_t attr;
+  void *low = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  if (pthread_attr_getstack(&attr, &low, &size) == 0 && size > 2 * (size_t)kStackReserve)
+    dfir_rt_stack_floor = (uint64_t)(uintptr_t)low + kStackReserve;
+  pthread_attr_destroy(&attr);
+}
+
 int dfir_rt_run(const dfir_location *location) {
+  dfir_rt_stack_guard();
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) {
     fprintf(stderr, "dfir: out of memory allocating the state of `%s`\n", location->name);

@@ -206,6 +206,7 @@ static message **gather(uint32_t r, message **all) {
 
 int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
                        uint32_t nchannels, uint64_t seed) {
+  dfir_rt_stack_guard();
   nlocs = nlocations;
   nchans = nchannels;
   rng = seed;

@@ -18,6 +18,7 @@ typedef struct entry {
   char **values;
   uint64_t *vlens;
   uint64_t vcap; /* bytes available at values[0], for map_put to reuse */
+  uint64_t dead; /* removed (dfir_rt_table_remove): no values, skipped by iteration */
 } entry;
 
 /* Generated code reads `count` and `values` directly (dfir_rt.h). */
@@ -51,6 +52,7 @@ struct dfir_table {
   uint64_t cap; /* a power of two */
   entry *entries;
   uint64_t used, entries_cap;
+  uint64_t dead; /* removed entries still in `entries` */
   chunk *chunks;
 };
 
@@ -159,7 +161,15 @@ static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t l
   uint64_t hash = key_hash(key, len);
   slot *s = probe(t, key, len, hash);
   *added = !s->index;
-  if (s->index) return &t->entries[s->index - 1];
+  if (s->index) {
+    entry *e = &t->entries[s->index - 1];
+    if (e->dead) { /* a removed key comes back (at its old place in the order) */
+      e->dead = 0;
+      --t->dead;
+      *added = 1;
+    }
+    return e;
+  }
   if (t->used == UINT32_MAX) dfir_rt_error("runtime", 0, "a hash table holds more than 4294967295 keys");
   if (t->used == t->entries_cap) {
     t->entries_cap = t->entries_cap ? t->entries_cap * 2 : 8;
@@ -265,12 +275,8 @@ void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const voi
 
 const void *dfir_rt_table_next(dfir_table *t, uint64_t *cursor) {
   if (!t) return NULL;
+  while (*cursor < t->used && t->entries[*cursor].dead) ++*cursor;
   return *cursor < t->used ? &t->entries[(*cursor)++] : NULL;
-}
-
-const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
-  *klen = ((const entry *)e)->klen;
-  return ((const entry *)e)->key;
 }
 
 static void release(dfir_table *t) {
@@ -281,11 +287,57 @@ static void release(dfir_table *t) {
   }
 }
 
+/* Rebuilds `t` with its live entries only, in their order: what removed
+ * keys and values held is given back. */
+static void compact(dfir_table *t) {
+  dfir_table *fresh = NULL;
+  for (uint64_t i = 0; i < t->used; ++i) {
+    entry *e = &t->entries[i];
+    if (e->dead) continue;
+    int added;
+    entry *n = find_or_add(&fresh, e->key, e->klen, &added);
+    for (uint64_t v = 0; v < e->count; ++v) {
+      reserve_value(fresh, n);
+      n->values[n->count] = copy(fresh, e->values[v], e->vlens[v]);
+      n->vlens[n->count] = e->vlens[v];
+      n->count += 1;
+    }
+    n->vcap = n->count ? n->vlens[0] : 0;
+  }
+  release(t);
+  free(t->slots);
+  free(t->entries);
+  if (fresh) {
+    *t = *fresh;
+    free(fresh);
+  } else {
+    memset(t, 0, sizeof *t);
+  }
+}
+
+int dfir_rt_table_remove(dfir_table *t, const void *key, uint64_t len) {
+  entry *e = lookup(t, key, len);
+  if (!e || e->dead) return 0;
+  e->dead = 1;
+  e->count = 0;
+  e->cap = 0; /* its arrays stay in the chunks until a compaction */
+  e->vcap = 0;
+  ++t->dead;
+  if (t->dead > 64 && t->dead * 2 > t->used) compact(t);
+  return 1;
+}
+
+const void *dfir_rt_entry_key(const void *e, uint64_t *klen) {
+  *klen = ((const entry *)e)->klen;
+  return ((const entry *)e)->key;
+}
+
 void dfir_rt_table_clear(dfir_table *t) {
   if (!t) return;
   release(t);
   memset(t->slots, 0, t->cap * sizeof(slot));
   t->used = 0;
+  t->dead = 0;
 }
 
 void dfir_rt_table_free(dfir_table **table) {

@@ -127,6 +127,69 @@ template <> struct OpGen<OpKind::Persist> : Stateful {
   }
 };
 
+/// `persist_mut` and `persist_mut_keyed` (always `'static`). t0 maps each
+/// stored value to one unit per copy (`persist_mut`), or each key to its
+/// values (`persist_mut_keyed`); `Delete` removes the entry. Its input is
+/// blocking: the tick's changes are all applied before it emits.
+struct PersistMutable : Stateful {
+  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
+  static void tickStart(Site &) {}
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    ExprCodegen gen = x.gen();
+    const Type *en = x.op.inTypes[0];
+    const EnumInfo &info = x.g.program().types->enumInfo(en->id);
+    unsigned persist = static_cast<unsigned>(info.variantIndex("Persist"));
+    unsigned remove = static_cast<unsigned>(info.variantIndex("Delete"));
+    bool keyed = x.op.kind == OpKind::PersistMutKeyed;
+    llvm::Value *tag = b.CreateExtractValue(item, {0});
+    llvm::BasicBlock *store = x.block("persist"), *drop = x.block("delete"), *done = x.block("persisted");
+    b.CreateCondBr(b.CreateICmpEQ(tag, b.getInt32(persist)), store, drop);
+    b.SetInsertPoint(store);
+    llvm::Value *fields = gen.variantFields(item, en, persist);
+    const auto &pf = info.variants[persist].fields;
+    auto [kb, kl] = gen.encode(b.CreateExtractValue(fields, {0}), pf[0], 0);
+    if (keyed) {
+      auto [vb, vl] = gen.encode(b.CreateExtractValue(fields, {1}), pf[1], 1);
+      b.CreateCall(rt.mapInsert(), {x.field(x.st.t0), kb, kl, vb, vl, b.getInt32(1)});
+    } else {
+      b.CreateCall(rt.mapInsert(), {x.field(x.st.t0), kb, kl, rt.bytes(""), b.getInt64(0), b.getInt32(1)});
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(drop);
+    llvm::Value *gone = gen.variantFields(item, en, remove);
+    auto [db, dl] = gen.encode(b.CreateExtractValue(gone, {0}), info.variants[remove].fields[0], 0);
+    b.CreateCall(rt.tableRemove(), {b.CreateLoad(b.getPtrTy(), x.field(x.st.t0)), db, dl});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+  /// Everything stored, grouped by value (or key) in the order each was
+  /// first stored.
+  static void pull(Site &x, Phase phase, llvm::Value *) {
+    if (phase != Phase::Blocking) return;
+    auto &b = x.b;
+    ExprCodegen gen = x.gen();
+    const Type *out = x.op.outTypes[0];
+    bool keyed = x.op.kind == OpKind::PersistMutKeyed;
+    llvm::Value *table = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
+    llvm::Value *lenSlot = x.g.entryAlloca(b, b.getInt64Ty());
+    x.g.forEachEntry(b, table, "stored", [&](llvm::Value *entry) {
+      llvm::Value *key = gen.decode(b.CreateCall(x.g.rt().entryKey(), {entry, lenSlot}), keyed ? out->elems[0] : out);
+      x.g.loop(b, b.getInt64(0), x.g.rt().entryCount(b, entry), [&](llvm::Value *i) {
+        if (!keyed) {
+          x.emit(0, key);
+          return;
+        }
+        llvm::Value *value = gen.decode(x.g.rt().entryValue(b, entry, i), out->elems[1]);
+        x.emit(0, makePair(x, out, key, value));
+      });
+    });
+  }
+};
+template <> struct OpGen<OpKind::PersistMut> : PersistMutable {};
+template <> struct OpGen<OpKind::PersistMutKeyed> : PersistMutable {};
+
 /// Its input edge is buffered into the next stratum; it passes items on.
 template <> struct OpGen<OpKind::NextStratum> : Stateful {
   static void layout(LocationCodegen &, const Operator &, OpState &) {}

@@ -158,6 +158,50 @@ TEST(Runtime, MapPutReplacesGrowingAndShrinkingValues) {
   dfir_rt_table_free(&map);
 }
 
+// persist_mut's `Delete`: removed keys disappear from lookups and iteration,
+// come back where they were when inserted again, and once they outnumber
+// the live keys the table is rebuilt without them, values intact.
+TEST(Runtime, RemovedKeysLeaveLookupsAndIteration) {
+  dfir_table *map = nullptr;
+  auto keys = [&] {
+    std::vector<int> out;
+    uint64_t cursor = 0;
+    while (const void *e = dfir_rt_table_next(map, &cursor)) {
+      uint64_t len = 0;
+      int k = 0;
+      std::memcpy(&k, dfir_rt_entry_key(e, &len), sizeof k);
+      out.push_back(k);
+    }
+    return out;
+  };
+  for (int i = 0; i < 4; ++i) dfir_rt_map_insert(&map, &i, sizeof i, "v", 1, 1);
+  int two = 2, nine = 9;
+  EXPECT_EQ(dfir_rt_table_remove(map, &two, sizeof two), 1);
+  EXPECT_EQ(dfir_rt_table_remove(map, &two, sizeof two), 0);
+  EXPECT_EQ(dfir_rt_table_remove(map, &nine, sizeof nine), 0);
+  EXPECT_EQ(dfir_rt_entry_count(dfir_rt_map_find(map, &two, sizeof two)), 0u);
+  EXPECT_EQ(keys(), (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(dfir_rt_map_insert(&map, &two, sizeof two, "w", 1, 1), 1);
+  EXPECT_EQ(keys(), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(dfir_rt_entry_count(dfir_rt_map_find(map, &two, sizeof two)), 1u);
+  // Many removals: the table compacts; what is left keeps its values.
+  for (int i = 4; i < 1000; ++i) dfir_rt_map_insert(&map, &i, sizeof i, &i, sizeof i, 1);
+  for (int i = 0; i < 1000; ++i)
+    if (i % 10 != 7) dfir_rt_table_remove(map, &i, sizeof i);
+  std::vector<int> left = keys();
+  ASSERT_EQ(left.size(), 100u);
+  for (size_t j = 0; j < left.size(); ++j) {
+    EXPECT_EQ(left[j], static_cast<int>(j * 10 + 7));
+    uint64_t len = 0;
+    int v = 0;
+    const void *e = dfir_rt_map_find(map, &left[j], sizeof left[j]);
+    ASSERT_EQ(dfir_rt_entry_count(e), 1u);
+    std::memcpy(&v, dfir_rt_entry_value(e, 0, &len), sizeof v);
+    EXPECT_EQ(v, left[j]);
+  }
+  dfir_rt_table_free(&map);
+}
+
 TEST(Runtime, MultimapsKeepDistinctOrAllValues) {
   dfir_table *map = nullptr;
   EXPECT_EQ(dfir_rt_map_insert(&map, "k", 1, "x", 1, 0), 1);
