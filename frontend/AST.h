@@ -162,13 +162,33 @@ struct LocationBlock {
   std::vector<Statement> statements;
 };
 
+/// `subgraph name(p: T, ...) [in, ...] -> [out, ...] { statements }`: a
+/// piece of dataflow instantiated where its name is used as an operator
+/// (frontend/Instantiate.cpp).
+struct SubgraphDef {
+  std::string name;
+  SourceRange nameRange, range;
+  std::vector<FieldDecl> params;
+  std::vector<std::pair<std::string, SourceRange>> inputs, outputs;
+  std::vector<Statement> statements; // as parsed once (each instance parses its body again)
+  SourceRange open, close;           // the body's braces
+};
+
+/// `import "file.dfir";`: the path as written (relative to the importing file).
+struct ImportDecl {
+  std::string path;
+  SourceRange range, pathRange;
+};
+
 struct Program {
   uint32_t file = 0;
+  std::vector<ImportDecl> imports;
   std::vector<TypeDef> typeDefs;
   std::vector<StructDef> structs;
   std::vector<EnumDef> enums;
   std::vector<ExternFn> externs;
   std::vector<FnDef> functions;
+  std::vector<SubgraphDef> subgraphs;
   std::vector<ConstDef> consts;
   std::vector<LocationDecl> locations;
   std::vector<ChannelDecl> channels;

@@ -97,6 +97,21 @@ private:
         d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
       if (x->type()) d.result = type(x->type());
       p.externs.push_back(std::move(d));
+    } else if (auto *x = c->subgraphDef()) {
+      SubgraphDef d;
+      d.name = x->name->getText();
+      d.nameRange = r(x->name);
+      d.range = r(x);
+      for (auto *prm : x->externParam())
+        d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+      for (auto *t : x->ins) d.inputs.push_back({t->getText(), r(t)});
+      for (auto *t : x->outs) d.outputs.push_back({t->getText(), r(t)});
+      for (auto *st : x->statement()) d.statements.push_back(statement(st));
+      d.open = r(x->open);
+      d.close = r(x->close);
+      p.subgraphs.push_back(std::move(d));
+    } else if (auto *x = c->importDecl()) {
+      p.imports.push_back({stringLiteral(x->STRING()->getSymbol()), r(x), r(x->STRING())});
     } else if (auto *x = c->fnDef()) {
       FnDef d;
       d.name = x->IDENT()->getText();

@@ -44,6 +44,16 @@ public:
       }
       expr(2, *d.body->kids[0]);
     }
+    for (auto &d : p.subgraphs) {
+      line(1, "Subgraph " + d.name, d.nameRange);
+      for (auto &f : d.params) {
+        line(2, "Param " + f.name, f.range);
+        type(3, *f.type);
+      }
+      for (auto &[n, r] : d.inputs) line(2, "Input " + n, r);
+      for (auto &[n, r] : d.outputs) line(2, "Output " + n, r);
+      for (auto &st : d.statements) statement(2, st);
+    }
     for (auto &d : p.externs) {
       line(1, "ExternFn " + d.name, d.nameRange);
       for (auto &f : d.params) {

@@ -168,6 +168,7 @@ private:
                        }});
     for (auto &e : p_.externs) items.push_back({e.nameRange, e.name, false, [] {}});
     for (auto &f : p_.functions) items.push_back({f.nameRange, f.name, false, [] {}});
+    for (auto &g : p_.subgraphs) items.push_back({g.nameRange, g.name, false, [] {}});
     for (auto &c : p_.consts) items.push_back({c.nameRange, c.name, false, [&] { ctx_.constDefs[c.name] = &c; }});
     for (auto &l : p_.locations) items.push_back({l.nameRange, l.name, false, [] {}});
     for (auto &c : p_.channels) items.push_back({c.nameRange, c.name, false, [] {}});

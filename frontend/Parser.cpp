@@ -311,7 +311,7 @@ private:
 /// nesting level, or at a line that begins like an item (`x =`, `process`,
 /// ...), whichever comes first. Always moves past `start`.
 size_t resync(antlr4::BufferedTokenStream &ts, size_t start, size_t error) {
-  static const char *itemKeywords[] = {"type", "struct", "enum", "extern", "fn", "const",
+  static const char *itemKeywords[] = {"import", "type", "struct", "enum", "extern", "fn", "subgraph", "const",
                                        "process", "cluster", "channel"};
   auto visible = [&](size_t i) {
     for (; i < ts.size(); ++i)

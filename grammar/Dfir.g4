@@ -31,11 +31,13 @@ grammar Dfir;
 program : item* EOF ;
 
 item
-  : typeDef
+  : importDecl
+  | typeDef
   | structDef
   | enumDef
   | externFn
   | fnDef
+  | subgraphDef
   | constDef
   | processDecl
   | clusterDecl
@@ -44,6 +46,7 @@ item
   | statement
   ;
 
+importDecl  : 'import' STRING ';' ;
 typeDef     : 'type' IDENT '=' type ';' ;
 structDef   : 'struct' IDENT '{' ( fieldDecl ( ',' fieldDecl )* ','? )? '}' ;
 fieldDecl   : IDENT ':' type ;
@@ -52,6 +55,9 @@ variantDecl : IDENT ( '(' type ( ',' type )* ','? ')' )? ;
 externFn    : 'extern' 'fn' IDENT '(' ( externParam ( ',' externParam )* ','? )? ')'
               ( '->' type )? ';' ;
 externParam : IDENT ':' type ;
+subgraphDef : 'subgraph' name=IDENT ( '(' ( externParam ( ',' externParam )* ','? )? ')' )?
+              '[' ( ins+=IDENT ( ',' ins+=IDENT )* )? ']' '->' '[' ( outs+=IDENT ( ',' outs+=IDENT )* )? ']'
+              open='{' statement* close='}' ;
 fnDef       : 'fn' IDENT '(' ( externParam ( ',' externParam )* ','? )? ')' ( '->' type )? block ;
 constDef    : 'const' IDENT ':' type '=' expr ';' ;
 processDecl : 'process' IDENT ';' ;

@@ -2,6 +2,8 @@
 
 #include "support/Json.h"
 
+#include "frontend/Imports.h"
+#include "frontend/Instantiate.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
 #include "support/VerifyDiagnostics.h"
@@ -89,8 +91,7 @@ bool useColor(const DiagOptions &o) {
 }
 
 /// Runs the requested stages on one buffer; returns false on user errors.
-bool processBuffer(const CheckOptions &opts, const SourceManager &sm, uint32_t file,
-                   DiagnosticEngine &diags) {
+bool processBuffer(const CheckOptions &opts, SourceManager &sm, uint32_t file, DiagnosticEngine &diags) {
   if (opts.emit == "tokens") {
     std::string out;
     bool ok = dumpTokens(sm, file, diags, out);
@@ -99,6 +100,9 @@ bool processBuffer(const CheckOptions &opts, const SourceManager &sm, uint32_t f
   }
   auto program = parseProgram(sm, file, diags);
   if (!program) return false;
+  std::vector<std::string> imported;
+  if (!resolveImports(*program, sm, diags, imported)) return false;
+  if (opts.emit != "ast" && !instantiateSubgraphs(*program, sm, diags)) return false;
   if (opts.emit == "ast") {
     std::string dump = ast::dumpAST(*program, sm);
     std::fwrite(dump.data(), 1, dump.size(), stdout);
@@ -152,6 +156,7 @@ struct Session {
   std::unique_ptr<passes::AnalysisManager> analyses;
   std::string printed;  // requested analysis and IR printouts
   std::string compiled; // the IR as compiled (after the passes), as text: the build's fingerprint
+  std::vector<std::string> imported; // files read for `import`s
 };
 
 /// The transforms the command line asks for, in order (PipelineOptions).
@@ -280,7 +285,9 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
     exitCode = kExitUsage;
     return nullptr;
   }
-  if (auto ast = parseProgram(s->sm, *file, *s->diags)) s->program = lowerProgram(*ast, s->sm, *s->diags);
+  if (auto ast = parseProgram(s->sm, *file, *s->diags))
+    if (resolveImports(*ast, s->sm, *s->diags, s->imported) && instantiateSubgraphs(*ast, s->sm, *s->diags))
+      s->program = lowerProgram(*ast, s->sm, *s->diags);
   if (!s->program || s->diags->hasErrors()) {
     s->diags->finish();
     logEmittedKinds(*s->diags);
@@ -465,8 +472,8 @@ std::string prefixOf(const BuildOptions &opts, const std::string &location, bool
 }
 
 /// Writes a make-style depfile (`-MD`, `-MF`): `target` depends on the
-/// program's source.
-bool writeDepfile(const BuildOptions &opts, const std::string &target) {
+/// program's source and the files it imports.
+bool writeDepfile(const BuildOptions &opts, const std::string &target, const std::vector<std::string> &imported) {
   if (!opts.depfile && opts.depfileName.empty()) return true;
   auto escape = [](const std::string &path) {
     std::string out;
@@ -478,7 +485,9 @@ bool writeDepfile(const BuildOptions &opts, const std::string &target) {
     return out;
   };
   std::string name = opts.depfileName.empty() ? target + ".d" : opts.depfileName;
-  return writeOutput(name, escape(target) + ": " + escape(opts.input) + "\n");
+  std::string deps = escape(opts.input);
+  for (auto &f : imported) deps += " " + escape(f);
+  return writeOutput(name, escape(target) + ": " + deps + "\n");
 }
 std::unique_ptr<backend::JitSession> startJit(unsigned optLevel) {
   auto jit = backend::JitSession::create(optLevel);
@@ -613,7 +622,7 @@ int buildNative(const BuildOptions &opts) {
         std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
         return kExitUserError;
       }
-      if (file != "-" && !writeDepfile(opts, file)) return kExitUserError;
+      if (file != "-" && !writeDepfile(opts, file, s->imported)) return kExitUserError;
     }
     return kExitOk;
   }
@@ -650,7 +659,7 @@ int buildNative(const BuildOptions &opts) {
       return kExitUserError;
     }
   }
-  return writeDeployFile(*s, stemOf(opts.input), dir, opts.basePort) && writeDepfile(opts, dir + "/deploy.json")
+  return writeDeployFile(*s, stemOf(opts.input), dir, opts.basePort) && writeDepfile(opts, dir + "/deploy.json", s->imported)
              ? kExitOk
              : kExitUserError;
 }
@@ -751,7 +760,7 @@ int buildHeader(const BuildOptions &opts) {
   }
   std::string out = opts.output.empty() ? "-" : opts.output;
   if (!writeOutput(out, text)) return kExitUserError;
-  return out == "-" || writeDepfile(opts, out) ? kExitOk : kExitUserError;
+  return out == "-" || writeDepfile(opts, out, s->imported) ? kExitOk : kExitUserError;
 }
 
 } // namespace
