@@ -75,7 +75,7 @@ void LocationCodegen::checkSupported(int id) {
     if (!types().lower(t)) unsupported(op, "values of type `" + typeToString(t) + "`");
 }
 bool LocationCodegen::holdsPointers(const Type *t) const {
-  if (t->kind == Type::Str || t->kind == Type::List) return true;
+  if (t->kind == Type::Str || t->kind == Type::List || t->kind == Type::Map) return true;
   for (const Type *e : t->elems)
     if (holdsPointers(e)) return true;
   if (t->kind == Type::Struct)

@@ -57,6 +57,7 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     }
     return llvm::StructType::get(ctx_, elems);
   }
+  case Type::Map: return lower(t->elems[2]); // its entries, a list
   case Type::List:
     // A pointer and a count whatever the element: this is also what lets a
     // struct contain a list of itself (`struct Tree { kids: [Tree] }`).
@@ -187,6 +188,7 @@ bool lowerable(const Type *t, bool top = true) {
   case Type::Tuple:
   case Type::List:
   case Type::Option:
+  case Type::Map:
     for (const Type *e : t->elems)
       if (!lowerable(e, false)) return false;
     return true;
@@ -432,6 +434,8 @@ bool isComparison(BinOp op) {
 } // namespace
 
 llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
+  if (t->kind == Type::Map) return order(a, b, t->elems[2]); // as its sorted entries
+
   // Lexicographic over fields: the first that differs decides.
   auto fieldsOrder = [&](llvm::Value *fa, llvm::Value *fb, const std::vector<const Type *> &fields) {
     llvm::Value *result = b_.getInt32(0);
@@ -724,6 +728,142 @@ llvm::Value *ExprCodegen::listContains(llvm::Value *list, llvm::Value *v, const 
   return b_.CreateLoad(b_.getInt1Ty(), found);
 }
 
+/// Where key `k` is in a map: its index, or -(i + 1) where it would go at
+/// index i (a binary search by the language's order).
+llvm::Value *ExprCodegen::mapFind(llvm::Value *map, llvm::Value *k, const Type *mapType) {
+  llvm::Type *lt = types_.lower(mapType);
+  llvm::Type *kt = types_.lower(mapType->elems[0]);
+  std::string name = "dfir.map.find." + typeToString(mapType);
+  llvm::Function *fn = outlined(name, b_.getInt64Ty(), {lt, kt}, [&](llvm::Function *self) {
+    llvm::Type *entry = types_.lower(mapType->elems[2]->elems[0]);
+    llvm::Value *data = b_.CreateExtractValue(self->getArg(0), {0});
+    llvm::Value *lo = entryAlloca(b_.getInt64Ty()), *hi = entryAlloca(b_.getInt64Ty());
+    b_.CreateStore(b_.getInt64(0), lo);
+    b_.CreateStore(b_.CreateExtractValue(self->getArg(0), {1}), hi);
+    auto &ctx = b_.getContext();
+    llvm::BasicBlock *test = llvm::BasicBlock::Create(ctx, "search", self);
+    llvm::BasicBlock *probe = llvm::BasicBlock::Create(ctx, "probe", self);
+    llvm::BasicBlock *below = llvm::BasicBlock::Create(ctx, "below", self);
+    llvm::BasicBlock *notBelow = llvm::BasicBlock::Create(ctx, "not.below", self);
+    llvm::BasicBlock *above = llvm::BasicBlock::Create(ctx, "above", self);
+    llvm::BasicBlock *found = llvm::BasicBlock::Create(ctx, "found", self);
+    llvm::BasicBlock *absent = llvm::BasicBlock::Create(ctx, "absent", self);
+    b_.CreateBr(test);
+    b_.SetInsertPoint(test);
+    llvm::Value *l = b_.CreateLoad(b_.getInt64Ty(), lo), *h = b_.CreateLoad(b_.getInt64Ty(), hi);
+    b_.CreateCondBr(b_.CreateICmpULT(l, h), probe, absent);
+    b_.SetInsertPoint(probe);
+    llvm::Value *mid = b_.CreateAdd(l, b_.CreateLShr(b_.CreateSub(h, l), 1));
+    llvm::Value *key = b_.CreateExtractValue(b_.CreateLoad(entry, b_.CreateGEP(entry, data, {mid})), {0});
+    llvm::Value *c = order(key, self->getArg(1), mapType->elems[0]);
+    b_.CreateCondBr(b_.CreateICmpSLT(c, b_.getInt32(0)), below, notBelow);
+    b_.SetInsertPoint(below);
+    b_.CreateStore(b_.CreateAdd(mid, b_.getInt64(1)), lo);
+    b_.CreateBr(test);
+    b_.SetInsertPoint(notBelow);
+    b_.CreateCondBr(b_.CreateICmpSGT(c, b_.getInt32(0)), above, found);
+    b_.SetInsertPoint(above);
+    b_.CreateStore(mid, hi);
+    b_.CreateBr(test);
+    b_.SetInsertPoint(found);
+    b_.CreateRet(mid);
+    b_.SetInsertPoint(absent);
+    b_.CreateRet(b_.CreateSub(b_.getInt64(-1), b_.CreateLoad(b_.getInt64Ty(), lo)));
+  });
+  return b_.CreateCall(fn, {map, k});
+}
+
+/// `insert`, `get`, `remove`, `keys`, `values`. A changed map is a new one
+/// in tick memory (maps are values: the old one is unchanged).
+llvm::Value *ExprCodegen::mapBuiltin(const Expr &e) {
+  const Type *mt = e.kids[0]->type;
+  const Type *entryType = mt->elems[2]->elems[0];
+  llvm::Type *entry = types_.lower(entryType);
+  uint64_t size = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(entry);
+  llvm::Value *map = value(*e.kids[0]);
+  llvm::Value *data = b_.CreateExtractValue(map, {0}), *n = b_.CreateExtractValue(map, {1});
+  auto bytes = [&](llvm::Value *count) { return b_.CreateMul(count, b_.getInt64(size)); };
+  auto at = [&](llvm::Value *base, llvm::Value *i) { return b_.CreateGEP(entry, base, {i}); };
+  auto makeMap = [&](llvm::Value *ptr, llvm::Value *count) {
+    llvm::Value *m = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(mt)), ptr, {0});
+    return b_.CreateInsertValue(m, count, {1});
+  };
+  auto copy = [&](llvm::Value *to, llvm::Value *from, llvm::Value *count) {
+    b_.CreateMemCpy(to, llvm::MaybeAlign(1), from, llvm::MaybeAlign(1), bytes(count));
+  };
+  if (e.builtin == BuiltinId::Keys || e.builtin == BuiltinId::Values) {
+    unsigned field = e.builtin == BuiltinId::Keys ? 0 : 1;
+    llvm::Type *elem = types_.lower(mt->elems[field]);
+    uint64_t esize = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(elem);
+    llvm::Value *out = b_.CreateCall(rt_.alloc(), {b_.CreateMul(n, b_.getInt64(esize))});
+    forEachIndex(n, [&](llvm::Value *i) {
+      b_.CreateStore(b_.CreateExtractValue(b_.CreateLoad(entry, at(data, i)), {field}), b_.CreateGEP(elem, out, {i}));
+    });
+    llvm::Value *list = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), out, {0});
+    return b_.CreateInsertValue(list, n, {1});
+  }
+  llvm::Value *k = value(*e.kids[1]);
+  llvm::Value *i = mapFind(map, k, mt);
+  llvm::Value *there = b_.CreateICmpSGE(i, b_.getInt64(0));
+  if (e.builtin == BuiltinId::Get) {
+    llvm::Value *slot = entryAlloca(types_.lower(e.type));
+    b_.CreateStore(optionValue(e.type, b_.getFalse(), nullptr), slot);
+    llvm::Value *index = i;
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *yes = llvm::BasicBlock::Create(b_.getContext(), "get.found", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "get.done", f);
+    b_.CreateCondBr(there, yes, done);
+    b_.SetInsertPoint(yes);
+    llvm::Value *v = b_.CreateExtractValue(b_.CreateLoad(entry, at(data, index)), {1});
+    b_.CreateStore(optionValue(e.type, b_.getTrue(), v), slot);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    return b_.CreateLoad(types_.lower(e.type), slot);
+  }
+  llvm::Value *result = entryAlloca(types_.lower(mt));
+  b_.CreateStore(map, result);
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *hit = llvm::BasicBlock::Create(b_.getContext(), "map.hit", f);
+  llvm::BasicBlock *miss = llvm::BasicBlock::Create(b_.getContext(), "map.miss", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "map.done", f);
+  llvm::Value *kv = nullptr;
+  if (e.builtin == BuiltinId::Insert) {
+    kv = b_.CreateInsertValue(llvm::UndefValue::get(entry), k, {0});
+    kv = b_.CreateInsertValue(kv, value(*e.kids[2]), {1});
+  }
+  b_.CreateCondBr(there, hit, miss);
+  if (e.builtin == BuiltinId::Insert) {
+    // Present: a copy with its value replaced.
+    b_.SetInsertPoint(hit);
+    llvm::Value *same = b_.CreateCall(rt_.alloc(), {bytes(n)});
+    copy(same, data, n);
+    b_.CreateStore(kv, at(same, i));
+    b_.CreateStore(makeMap(same, n), result);
+    b_.CreateBr(done);
+    // Absent: one more entry, at its place.
+    b_.SetInsertPoint(miss);
+    llvm::Value *pos = b_.CreateSub(b_.getInt64(-1), i);
+    llvm::Value *grown = b_.CreateCall(rt_.alloc(), {bytes(b_.CreateAdd(n, b_.getInt64(1)))});
+    copy(grown, data, pos);
+    b_.CreateStore(kv, at(grown, pos));
+    copy(at(grown, b_.CreateAdd(pos, b_.getInt64(1))), at(data, pos), b_.CreateSub(n, pos));
+    b_.CreateStore(makeMap(grown, b_.CreateAdd(n, b_.getInt64(1))), result);
+    b_.CreateBr(done);
+  } else { // Remove
+    b_.SetInsertPoint(hit);
+    llvm::Value *m1 = b_.CreateSub(n, b_.getInt64(1));
+    llvm::Value *shrunk = b_.CreateCall(rt_.alloc(), {bytes(b_.CreateSelect(b_.CreateICmpEQ(m1, b_.getInt64(0)), b_.getInt64(1), m1))});
+    copy(shrunk, data, i);
+    copy(at(shrunk, i), at(data, b_.CreateAdd(i, b_.getInt64(1))), b_.CreateSub(m1, i));
+    b_.CreateStore(makeMap(shrunk, m1), result);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(miss);
+    b_.CreateBr(done);
+  }
+  b_.SetInsertPoint(done);
+  return b_.CreateLoad(types_.lower(mt), result);
+}
+
 /// `a + b` of lists: a new list in tick memory with the elements of `a`,
 /// then those of `b`.
 llvm::Value *ExprCodegen::concatLists(llvm::Value *a, llvm::Value *b, const Type *listType) {
@@ -900,6 +1040,36 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     }
     writeText(stream, t->elems.size() == 1 ? ",)" : ")");
     return;
+  case Type::Map: {
+    // `{k: v, ...}`, by key.
+    llvm::Type *lt = types_.lower(t);
+    std::string name = "dfir.display." + std::to_string(stream) + "." + typeToString(t);
+    llvm::Function *fn = outlined(name, b_.getVoidTy(), {lt}, [&](llvm::Function *self) {
+      const Type *entryType = t->elems[2]->elems[0];
+      llvm::Type *entry = types_.lower(entryType);
+      llvm::Value *map = self->getArg(0);
+      llvm::Value *data = b_.CreateExtractValue(map, {0});
+      writeText(stream, "{");
+      forEachIndex(b_.CreateExtractValue(map, {1}), [&](llvm::Value *i) {
+        llvm::Function *f = b_.GetInsertBlock()->getParent();
+        llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
+        llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
+        b_.CreateCondBr(b_.CreateICmpNE(i, b_.getInt64(0)), sep, item);
+        b_.SetInsertPoint(sep);
+        writeText(stream, ", ");
+        b_.CreateBr(item);
+        b_.SetInsertPoint(item);
+        llvm::Value *kv = b_.CreateLoad(entry, b_.CreateGEP(entry, data, {i}));
+        display(stream, b_.CreateExtractValue(kv, {0}), t->elems[0], false);
+        writeText(stream, ": ");
+        display(stream, b_.CreateExtractValue(kv, {1}), t->elems[1], false);
+      });
+      writeText(stream, "}");
+      b_.CreateRetVoid();
+    });
+    b_.CreateCall(fn, {v});
+    return;
+  }
   default: DFIR_CHECK(false, "display of a type the code generator does not lower");
   }
 }
@@ -907,6 +1077,8 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
 // ------------------------------------------------------------ encoding --
 
 llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
+  if (t->kind == Type::Map) return encodedSize(v, t->elems[2]); // as its entries
+
   switch (t->kind) {
   case Type::Bool: return b_.getInt64(1);
   case Type::Int:
@@ -974,6 +1146,8 @@ llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
 }
 
 std::optional<uint64_t> ExprCodegen::fixedEncodedSize(const Type *t) {
+  if (t->kind == Type::Map) return fixedEncodedSize(t->elems[2]);
+
   switch (t->kind) {
   case Type::Bool: return 1;
   case Type::Int:
@@ -1008,6 +1182,8 @@ std::vector<const Type *> ExprCodegen::fieldTypes(const Type *t) {
 /// floats are little-endian; floats are canonical (one NaN, +0.0 for -0.0)
 /// so that values equal in the language encode equally.
 llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, llvm::Value *v, const Type *t) {
+  if (t->kind == Type::Map) return writeEncoded(base, offset, v, t->elems[2]);
+
   llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
   switch (t->kind) {
   case Type::Bool:
@@ -1089,6 +1265,8 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
 }
 
 llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, const Type *t) {
+  if (t->kind == Type::Map) return readEncoded(base, offset, t->elems[2]);
+
   llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
   switch (t->kind) {
   case Type::Bool:
@@ -1260,6 +1438,8 @@ llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
 }
 
 llvm::Value *ExprCodegen::equalValues(llvm::Value *a, llvm::Value *b, const Type *t) {
+  if (t->kind == Type::Map) return equalValues(a, b, t->elems[2]);
+
   return compare(BinOp::Eq, t, a, b);
 }
 
@@ -1475,7 +1655,15 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   case BuiltinId::Trim:
   case BuiltinId::Lower:
   case BuiltinId::Upper: return strCall(e.name, {arg(0)});
+  case BuiltinId::EmptyMap: return llvm::ConstantAggregateZero::get(types_.lower(e.type));
+  case BuiltinId::Insert:
+  case BuiltinId::Get:
+  case BuiltinId::Remove:
+  case BuiltinId::Keys:
+  case BuiltinId::Values: return mapBuiltin(e);
   case BuiltinId::Contains:
+    if (e.kids[0]->type->kind == Type::Map)
+      return b_.CreateICmpSGE(mapFind(arg(0), arg(1), e.kids[0]->type), b_.getInt64(0));
     if (e.kids[0]->type->kind == Type::List) return listContains(arg(0), arg(1), e.kids[0]->type);
     [[fallthrough]];
   case BuiltinId::StartsWith:

@@ -142,6 +142,8 @@ private:
   llvm::Value *slice(const Expr &e);
   llvm::Value *sortedList(llvm::Value *list, const Type *listType);
   llvm::Value *listContains(llvm::Value *list, llvm::Value *v, const Type *listType);
+  llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
+  llvm::Value *mapBuiltin(const Expr &e);
   llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   llvm::Value *functionCall(const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);

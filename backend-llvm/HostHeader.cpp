@@ -50,7 +50,7 @@ private:
   std::string fieldsOf(const std::vector<std::pair<std::string, const Type *>> &fields, const std::string &indent);
   bool composite(const Type *t) const {
     return t->kind == Type::Tuple || t->kind == Type::Struct || t->kind == Type::Enum ||
-           t->kind == Type::Option || t->kind == Type::List;
+           t->kind == Type::Option || t->kind == Type::List || t->kind == Type::Map;
   }
   /// An error when a value of `t` would be an empty C struct (C has none).
   void checkNotEmpty(const Type *t, SourceRange at);
@@ -91,7 +91,8 @@ Layout HeaderWriter::layout(const Type *t) {
   case Type::Int: return {t->bits / 8u, t->bits / 8u};
   case Type::Float: return {t->bits / 8u, t->bits / 8u};
   case Type::Str:
-  case Type::List: return {16, 8};
+  case Type::List:
+  case Type::Map: return {16, 8};
   case Type::Unit: return {0, 1};
   case Type::Tuple: return structLayout(t->elems);
   case Type::Option: return structLayout({types_.boolType(), t->elems[0]});
@@ -112,6 +113,7 @@ std::string HeaderWriter::spell(const Type *t) {
   case Type::Float: return t->bits == 32 ? "float" : "double";
   case Type::Str: return "dfir_str";
   case Type::Unit: return "void";
+  case Type::Map: return spell(t->elems[2]); // its entries, sorted by key
   default: break;
   }
   std::string key = typeToString(t);
@@ -146,6 +148,7 @@ std::string HeaderWriter::fieldsOf(const std::vector<std::pair<std::string, cons
 
 void HeaderWriter::define(const Type *t) {
   if (!composite(t)) return;
+  if (t->kind == Type::Map) return define(t->elems[2]);
   std::string name = spell(t);
   if (!defined_.insert(name).second) return;
   std::string body;

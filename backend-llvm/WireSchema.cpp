@@ -81,6 +81,7 @@ private:
       return at;
     }
     case Type::Str: return append(DFIR_WIRE_STR, 0);
+    case Type::Map: return node(t->elems[2]); // encoded as its entries
     case Type::Option:
     case Type::List: {
       uint32_t at = append(t->kind == Type::Option ? DFIR_WIRE_OPTION : DFIR_WIRE_LIST, 1);

@@ -28,6 +28,13 @@ const Type *SemaContext::resolveType(const TypeExpr &t) {
   case TypeExpr::List: return types.list(resolveType(*t.args[0]));
   case TypeExpr::Named: break;
   }
+  if (t.name == "Map") {
+    if (t.args.size() != 2) {
+      diags.report(DiagID::err_type_arg_count, t.range) << "Map" << 2 << t.args.size();
+      return infer.errorType();
+    }
+    return types.map(resolveType(*t.args[0]), resolveType(*t.args[1]));
+  }
   if (t.name == "Option") {
     if (t.args.size() != 1) {
       diags.report(DiagID::err_type_arg_count, t.range) << "Option" << 1 << t.args.size();
@@ -135,7 +142,7 @@ private:
   }
 
   bool claimType(const std::string &name, SourceRange range) {
-    if (ctx_.types.primitive(name) || name == "Option") {
+    if (ctx_.types.primitive(name) || name == "Option" || name == "Map") {
       ctx_.diags.report(DiagID::err_reserved_type_name, range) << name;
       return false;
     }

@@ -42,7 +42,7 @@ const char *needText(Need n) {
   case Need::SignedOrFloat: return "a signed integer or a float";
   case Need::Addable: return "a number, a `str` or a list";
   case Need::IntOrBool: return "an integer or a `bool`";
-  case Need::StrOrList: return "a `str` or a list";
+  case Need::StrOrList: return "a `str`, a list or a `Map`";
   case Need::Float: return "a float";
   }
   return "";
@@ -76,7 +76,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
   case Need::SignedOrFloat: return t->isFloat() || (t->isInt() && t->isSigned);
   case Need::Addable: return t->isNumeric() || t->kind == Type::Str || t->kind == Type::List;
   case Need::IntOrBool: return t->isInt() || t->kind == Type::Bool;
-  case Need::StrOrList: return t->kind == Type::Str || t->kind == Type::List;
+  case Need::StrOrList: return t->kind == Type::Str || t->kind == Type::List || t->kind == Type::Map;
   case Need::Float: return t->isFloat();
   }
   return false;
@@ -324,7 +324,7 @@ const Type *ExprChecker::lookupName(Expr &e) {
   else if (ctx_.locationIndex.count(e.name) && !ctx_.implicitMain) what = "a location, not a value";
   else if (ctx_.channelIndex.count(e.name)) what = "a channel, not a value";
   else if (ctx_.typeNames.count(e.name) || ctx_.aliasDefs.count(e.name) || ctx_.types.primitive(e.name) ||
-           e.name == "Option")
+           e.name == "Option" || e.name == "Map")
     what = "a type, not a value";
   if (what) ctx_.diags.report(DiagID::err_not_a_value, e.range) << e.name << what;
   else ctx_.diags.report(DiagID::err_unknown_name, e.range) << e.name;
@@ -459,6 +459,23 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     require(ctx_, check(arg(0)), Need::StrOrList, arg(0).range, quoted);
     return tc.u64();
   }
+  // Maps: values, changed by making new ones (docs/language.md).
+  if (name == "empty_map") return tc.map(inf.fresh(), inf.fresh());
+  if (name == "insert" || name == "get" || name == "remove" || name == "keys" || name == "values") {
+    const Type *k = inf.fresh(), *v = inf.fresh();
+    const Type *m = tc.map(k, v);
+    if (!inf.unify(m, check(arg(0)))) {
+      ctx_.diags.report(DiagID::err_map_expected, arg(0).range) << name << inf.display(arg(0).type);
+      for (size_t i = 1; i < e.kids.size() - 1; ++i) check(arg(i));
+      return inf.errorType();
+    }
+    if (name == "keys") return tc.list(k);
+    if (name == "values") return tc.list(v);
+    inf.expect(k, check(arg(1)), arg(1).range);
+    if (name == "get") return tc.option(v);
+    if (name == "insert") inf.expect(v, check(arg(2)), arg(2).range);
+    return m;
+  }
   if (name == "hash") {
     check(arg(0));
     return tc.u64();
@@ -499,7 +516,7 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     inf.defer(range, [&ctx = ctx_, hay, needle, range] {
       const Type *h = ctx.infer.resolve(hay);
       if (h->isVar()) return false;
-      if (h->kind == Type::List) ctx.infer.expect(h->elems[0], needle, range);
+      if (h->kind == Type::List || h->kind == Type::Map) ctx.infer.expect(h->elems[0], needle, range);
       else if (h->kind == Type::Str) ctx.infer.expect(ctx.types.strType(), needle, range);
       return true;
     });

@@ -242,9 +242,11 @@ private:
       const Type *r = inf_.resolve(t);
       if (inf_.isError(r)) return inf_.unify(elem, r);
       if (r->isVar()) return false;
-      bool ok = r->kind == Type::List || r->kind == Type::Range || (option && r->kind == Type::Option);
+      bool ok = r->kind == Type::List || r->kind == Type::Range || r->kind == Type::Map ||
+                (option && r->kind == Type::Option);
       if (ok) {
-        inf_.expect(elem, r->elems[0], range);
+        // A map's elements are its (key, value) entries.
+        inf_.expect(elem, r->kind == Type::Map ? r->elems[2]->elems[0] : r->elems[0], range);
       } else {
         ctx_.diags.report(DiagID::err_not_iterable, range)
             << op << inf_.display(r) << (option ? ", or an `Option`" : "");

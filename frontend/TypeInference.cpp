@@ -42,6 +42,7 @@ const Type *Inference::zonk(const Type *t) {
   case Type::List: return types_.list(elems[0]);
   case Type::Option: return types_.option(elems[0]);
   case Type::Range: return types_.range(elems[0]);
+  case Type::Map: return types_.map(elems[0], elems[1]);
   default: return t;
   }
 }
@@ -74,6 +75,7 @@ std::string Inference::display(const Type *t) {
   }
   case Type::List: return "[" + display(t->elems[0]) + "]";
   case Type::Option: return "Option<" + display(t->elems[0]) + ">";
+  case Type::Map: return "Map<" + display(t->elems[0]) + ", " + display(t->elems[1]) + ">";
   case Type::Range: return "range of " + display(t->elems[0]);
   default: return typeToString(t);
   }
@@ -124,6 +126,7 @@ bool Inference::unify(const Type *a, const Type *b) {
   case Type::Tuple:
   case Type::List:
   case Type::Option:
+  case Type::Map:
   case Type::Range: {
     if (a->elems.size() != b->elems.size()) return false;
     // A failed unification leaves nothing bound: undo what the elements

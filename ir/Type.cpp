@@ -55,6 +55,11 @@ static Type wrap(Type::Kind k, const Type *elem) {
 const Type *TypeContext::list(const Type *elem) { return intern(wrap(Type::List, elem)); }
 const Type *TypeContext::option(const Type *elem) { return intern(wrap(Type::Option, elem)); }
 const Type *TypeContext::range(const Type *elem) { return intern(wrap(Type::Range, elem)); }
+const Type *TypeContext::map(const Type *key, const Type *value) {
+  Type t(Type::Map);
+  t.elems = {key, value, list(tuple({key, value}))};
+  return intern(std::move(t));
+}
 
 const Type *TypeContext::var(unsigned id) {
   // Inference makes one variable per value it types: a table, not a lookup.
@@ -123,6 +128,7 @@ std::string typeToString(const Type *t) {
   }
   case Type::List: return "[" + typeToString(t->elems[0]) + "]";
   case Type::Option: return "Option<" + typeToString(t->elems[0]) + ">";
+  case Type::Map: return "Map<" + typeToString(t->elems[0]) + ", " + typeToString(t->elems[1]) + ">";
   case Type::Range: return "range of " + typeToString(t->elems[0]);
   case Type::Struct:
   case Type::Enum: return t->name;

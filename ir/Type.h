@@ -19,12 +19,12 @@ namespace dfir {
 
 class Type {
 public:
-  enum Kind { Bool, Int, Float, Str, Unit, Tuple, List, Option, Struct, Enum, Range, Var };
+  enum Kind { Bool, Int, Float, Str, Unit, Tuple, List, Option, Struct, Enum, Range, Var, Map };
   explicit Type(Kind k) : kind(k) {}
   Kind kind;
   unsigned bits = 0;     // Int, Float
   bool isSigned = false; // Int
-  std::vector<const Type *> elems; // Tuple fields; List/Option/Range element
+  std::vector<const Type *> elems; // Tuple fields; List/Option/Range element; Map: K, V, then `[(K, V)]`
   std::string name;      // Struct, Enum
   unsigned id = 0;       // Struct/Enum: declaration index; Var: variable id
 
@@ -70,6 +70,9 @@ public:
   const Type *list(const Type *elem);
   const Type *option(const Type *elem);
   const Type *range(const Type *elem);
+  /// `Map<K, V>`: its entries, sorted by key, laid out and encoded as the
+  /// list `[(K, V)]` (its third element).
+  const Type *map(const Type *key, const Type *value);
   const Type *var(unsigned id);
   const Type *structType(unsigned id);
   const Type *enumType(unsigned id);
