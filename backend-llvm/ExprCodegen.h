@@ -115,6 +115,9 @@ public:
     display(stream, v, t, true);
     writeText(stream, "\n");
   }
+  /// Where `key` is in a map: its index, or -(i + 1) for the index i where
+  /// it would go.
+  llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
   /// The language's total order: an i32 <0, 0 or >0.
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`,
@@ -142,7 +145,6 @@ private:
   llvm::Value *slice(const Expr &e);
   llvm::Value *sortedList(llvm::Value *list, const Type *listType);
   llvm::Value *listContains(llvm::Value *list, llvm::Value *v, const Type *listType);
-  llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
   llvm::Value *mapBuiltin(const Expr &e);
   llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   llvm::Value *functionCall(const Expr &e);

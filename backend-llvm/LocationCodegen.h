@@ -87,6 +87,7 @@ public:
   const ir::Program &program() const { return p_; }
   const CodegenInput &input() const { return in_; }
   llvm::LLVMContext &context() { return ctx_; }
+  const llvm::DataLayout &dataLayout() const { return module_->getDataLayout(); }
   Runtime &rt() { return *rt_; }
   TypeLowering &types();
   const OpState &stateOf(int id) const { return state_.at(id); }

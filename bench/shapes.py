@@ -299,6 +299,22 @@ ticks -> flat_map(|t| 0..bench_n(1024)) -> map(|i| i as u64)
     std::printf("%%llu\\n", (unsigned long long)s);
   }""" % (MR * 10, MR * 10), "#include <vector>\n"),
 }
+# Growing accumulators: a list appended to, and a map of counts, one item at a time. Each update is in
+# place (an amortized append, a binary search and, for a new key, a move of the entries after it);
+# copying the accumulator per item, as before, took quadratic time.
+micro("fold_list", "data -> fold([], |l, x| l + [x]) -> map(|l| (len(l) as i64) * 1000 + l[len(l) - 1])"
+      " -> for_each(|s| println(s));\n", """
+    std::vector<int64_t> l;
+    for (int64_t x : data) l.push_back(x);
+    std::printf("%lld\\n", (long long)((int64_t)l.size() * 1000 + l.back()));""")
+micro("fold_map", "data -> map(|x| (x * 7919) % 1009) -> fold(empty_map(), |m: Map<i64, i64>, x| insert(m, x, "
+      "match get(m, x) { Some(c) => c + 1, None => 1 })) -> flat_map(|m| m)"
+      " -> fold(0, |s, (k, c)| s ^ ((k * 1000000 + c) * MIX)) -> for_each(|s| println(s));\n", """
+    std::map<int64_t, int64_t> counts;
+    for (int64_t x : data) counts[(x * 7919) % 1009] += 1;
+    int64_t s = 0;
+    for (auto &[k, c] : counts) s ^= mix(k * 1000000 + c);
+    std::printf("%lld\\n", (long long)s);""", "#include <map>\n")
 for _name in [k for k in SHAPES if k.startswith("micro_")]:
     if not SHAPES[_name]["dfir"].startswith(DFIR_PRELUDE):
         SHAPES[_name]["dfir"] = DFIR_PRELUDE + SHAPES[_name]["dfir"]

@@ -60,18 +60,118 @@ struct FoldLike : Stateful {
   }
 };
 
+/// A fold whose closure only grows its accumulator, `|m, x| insert(m, k, v)`
+/// of a map or `|l, x| l + more` of a list, updates it in place: the
+/// accumulator's entries live in a buffer of the operator (cur) that grows
+/// as a vector does, instead of being copied by every item (which made such
+/// folds quadratic). Nothing else sees the buffer: what the fold emits is a
+/// copy, and an accumulator from elsewhere (the initial value, last tick's)
+/// is copied in by the first update.
+enum class InPlace { None, MapInsert, ListAppend };
+
+inline InPlace inPlaceUpdate(const Operator &op) {
+  const Expr &f = *op.args[1];
+  if (f.kind != Expr::Lambda || f.params.size() != 2 || f.params[0]->kind != Pattern::Bind) return InPlace::None;
+  const Expr &body = *f.kids[0];
+  auto isAcc = [&](const Expr &e) { return e.kind == Expr::Local && e.slot == f.params[0]->slot; };
+  if (body.kind == Expr::Builtin && body.builtin == BuiltinId::Insert && isAcc(*body.kids[0])) return InPlace::MapInsert;
+  if (body.kind == Expr::Binary && body.binop == BinOp::Add && body.type->kind == Type::List && isAcc(*body.kids[0]))
+    return InPlace::ListAppend;
+  return InPlace::None;
+}
+
 template <> struct OpGen<OpKind::Fold> : FoldLike {
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    layoutAccumulator(g, op, s);
+    if (inPlaceUpdate(op) != InPlace::None) s.cur = g.addVecField();
+  }
   static bool keepsPointers(LocationCodegen &g, const Operator &op, unsigned) {
     return g.holdsPointers(op.outTypes[0]);
   }
   static void push(Site &x, unsigned, llvm::Value *item) {
     llvm::Value *slot = x.field(x.st.acc);
     llvm::Type *t = x.g.types().lower(x.op.outTypes[0]);
-    x.b.CreateStore(x.gen().call(*x.op.args[1], {x.b.CreateLoad(t, slot), item}), slot);
+    InPlace how = inPlaceUpdate(x.op);
+    if (how == InPlace::None) {
+      x.b.CreateStore(x.gen().call(*x.op.args[1], {x.b.CreateLoad(t, slot), item}), slot);
+      return;
+    }
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    ExprCodegen gen = x.gen();
+    const Type *accType = x.op.outTypes[0];
+    llvm::Type *entry = x.g.types().lower(accType->kind == Type::Map ? accType->elems[2]->elems[0] : accType->elems[0]);
+    uint64_t size = x.g.dataLayout().getTypeAllocSize(entry);
+    llvm::Value *vec = x.field(x.st.cur);
+    llvm::Value *dataSlot = b.CreateStructGEP(rt.vecType(), vec, 0), *lenSlot = b.CreateStructGEP(rt.vecType(), vec, 1);
+    llvm::Value *acc = b.CreateLoad(t, slot);
+    llvm::Value *n = b.CreateExtractValue(acc, {1});
+    // An accumulator from elsewhere is copied into the buffer first.
+    x.g.ifThen(b, b.CreateICmpNE(b.CreateExtractValue(acc, {0}), b.CreateLoad(b.getPtrTy(), dataSlot)), [&] {
+      llvm::Value *bytes = b.CreateMul(n, b.getInt64(size));
+      b.CreateStore(b.getInt64(0), lenSlot);
+      b.CreateCall(rt.vecReserve(), {vec, bytes});
+      b.CreateMemCpy(b.CreateLoad(b.getPtrTy(), dataSlot), llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}),
+                     llvm::MaybeAlign(1), bytes);
+      b.CreateStore(bytes, lenSlot);
+    });
+    auto owned = [&](llvm::Value *count) {
+      return makePair(x, accType, b.CreateLoad(b.getPtrTy(), dataSlot), count);
+    };
+    acc = owned(n);
+    const Expr &f = *x.op.args[1];
+    const Expr &body = *f.kids[0];
+    auto grow = [&](llvm::Value *more) { // room for `more` entries after the n there
+      b.CreateCall(rt.vecReserve(), {vec, b.CreateMul(more, b.getInt64(size))});
+      b.CreateStore(b.CreateMul(b.CreateAdd(n, more), b.getInt64(size)), lenSlot);
+    };
+    if (how == InPlace::ListAppend) {
+      llvm::Value *more = gen.callWith(f, {acc, item}, *body.kids[1]);
+      llvm::Value *m = b.CreateExtractValue(more, {1});
+      grow(m);
+      llvm::Value *data = b.CreateLoad(b.getPtrTy(), dataSlot);
+      b.CreateMemCpy(b.CreateGEP(entry, data, {n}), llvm::MaybeAlign(1), b.CreateExtractValue(more, {0}),
+                     llvm::MaybeAlign(1), b.CreateMul(m, b.getInt64(size)));
+      b.CreateStore(owned(b.CreateAdd(n, m)), slot);
+      return;
+    }
+    llvm::Value *key = gen.callWith(f, {acc, item}, *body.kids[1]);
+    llvm::Value *value = gen.callWith(f, {acc, item}, *body.kids[2]);
+    llvm::Value *kv = makePair(x, accType->elems[2]->elems[0], key, value);
+    llvm::Value *i = gen.mapFind(acc, key, accType);
+    llvm::BasicBlock *hit = x.block("insert.hit"), *miss = x.block("insert.miss"), *done = x.block("inserted");
+    b.CreateCondBr(b.CreateICmpSGE(i, b.getInt64(0)), hit, miss);
+    b.SetInsertPoint(hit);
+    b.CreateStore(kv, b.CreateGEP(entry, b.CreateLoad(b.getPtrTy(), dataSlot), {i}));
+    b.CreateStore(owned(n), slot);
+    b.CreateBr(done);
+    b.SetInsertPoint(miss);
+    llvm::Value *pos = b.CreateSub(b.getInt64(-1), i);
+    grow(b.getInt64(1));
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), dataSlot);
+    b.CreateMemMove(b.CreateGEP(entry, data, {b.CreateAdd(pos, b.getInt64(1))}), llvm::MaybeAlign(1),
+                    b.CreateGEP(entry, data, {pos}), llvm::MaybeAlign(1),
+                    b.CreateMul(b.CreateSub(n, pos), b.getInt64(size)));
+    b.CreateStore(kv, b.CreateGEP(entry, data, {pos}));
+    b.CreateStore(owned(b.CreateAdd(n, b.getInt64(1))), slot);
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
   }
   static void pull(Site &x, Phase phase, llvm::Value *) {
-    if (phase == Phase::Blocking)
-      x.emit(0, x.b.CreateLoad(x.g.types().lower(x.op.outTypes[0]), x.field(x.st.acc)));
+    if (phase != Phase::Blocking) return;
+    auto &b = x.b;
+    const Type *accType = x.op.outTypes[0];
+    llvm::Value *acc = b.CreateLoad(x.g.types().lower(accType), x.field(x.st.acc));
+    if (inPlaceUpdate(x.op) != InPlace::None) {
+      // A copy in tick memory: the buffer changes with the next update.
+      llvm::Type *entry =
+          x.g.types().lower(accType->kind == Type::Map ? accType->elems[2]->elems[0] : accType->elems[0]);
+      llvm::Value *bytes = b.CreateMul(b.CreateExtractValue(acc, {1}), b.getInt64(x.g.dataLayout().getTypeAllocSize(entry)));
+      llvm::Value *copy = b.CreateCall(x.g.rt().alloc(), {bytes});
+      b.CreateMemCpy(copy, llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}), llvm::MaybeAlign(1), bytes);
+      acc = b.CreateInsertValue(acc, copy, {0});
+    }
+    x.emit(0, acc);
   }
 };
 
