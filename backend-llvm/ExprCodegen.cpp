@@ -931,6 +931,35 @@ void ExprCodegen::writeText(int stream, const std::string &text) {
 
 /// The display format of the language: strings raw at top level and quoted
 /// inside composites; floats shortest with `.0` when integral.
+/// `open`, the elements of a list (or a map's entries, of type `elem`)
+/// each shown by `show`, separated by ", ", then `close`: one outlined
+/// function per type and stream.
+void ExprCodegen::displayElements(int stream, llvm::Value *v, const Type *t, const Type *elem, const char *open,
+                                  const char *close, const std::function<void(llvm::Value *)> &show) {
+  llvm::Type *lt = types_.lower(t);
+  std::string name = "dfir.display." + std::to_string(stream) + "." + typeToString(t);
+  llvm::Function *fn = outlined(name, b_.getVoidTy(), {lt}, [&](llvm::Function *self) {
+    llvm::Type *et = types_.lower(elem);
+    llvm::Value *list = self->getArg(0);
+    llvm::Value *data = b_.CreateExtractValue(list, {0});
+    writeText(stream, open);
+    forEachIndex(b_.CreateExtractValue(list, {1}), [&](llvm::Value *i) {
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
+      llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
+      b_.CreateCondBr(b_.CreateICmpNE(i, b_.getInt64(0)), sep, item);
+      b_.SetInsertPoint(sep);
+      writeText(stream, ", ");
+      b_.CreateBr(item);
+      b_.SetInsertPoint(item);
+      show(b_.CreateLoad(et, b_.CreateGEP(et, data, {i})));
+    });
+    writeText(stream, close);
+    b_.CreateRetVoid();
+  });
+  b_.CreateCall(fn, {v});
+}
+
 void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLevel) {
   switch (t->kind) {
   case Type::Int: {
@@ -1008,28 +1037,8 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     return;
   }
   case Type::List: {
-    llvm::Type *lt = types_.lower(t);
-    std::string name = "dfir.display." + std::to_string(stream) + "." + typeToString(t);
-    llvm::Function *fn = outlined(name, b_.getVoidTy(), {lt}, [&](llvm::Function *self) {
-    llvm::Type *elem = types_.lower(t->elems[0]);
-    llvm::Value *list = self->getArg(0);
-    llvm::Value *data = b_.CreateExtractValue(list, {0});
-    writeText(stream, "[");
-    forEachIndex(b_.CreateExtractValue(list, {1}), [&](llvm::Value *i) {
-      llvm::Function *f = b_.GetInsertBlock()->getParent();
-      llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
-      llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
-      b_.CreateCondBr(b_.CreateICmpNE(i, b_.getInt64(0)), sep, item);
-      b_.SetInsertPoint(sep);
-      writeText(stream, ", ");
-      b_.CreateBr(item);
-      b_.SetInsertPoint(item);
-      display(stream, b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i})), t->elems[0], false);
-    });
-    writeText(stream, "]");
-    b_.CreateRetVoid();
-    });
-    b_.CreateCall(fn, {v});
+    const Type *et = t->elems[0];
+    displayElements(stream, v, t, et, "[", "]", [&](llvm::Value *x) { display(stream, x, et, false); });
     return;
   }
   case Type::Tuple:
@@ -1040,36 +1049,13 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
     }
     writeText(stream, t->elems.size() == 1 ? ",)" : ")");
     return;
-  case Type::Map: {
-    // `{k: v, ...}`, by key.
-    llvm::Type *lt = types_.lower(t);
-    std::string name = "dfir.display." + std::to_string(stream) + "." + typeToString(t);
-    llvm::Function *fn = outlined(name, b_.getVoidTy(), {lt}, [&](llvm::Function *self) {
-      const Type *entryType = t->elems[2]->elems[0];
-      llvm::Type *entry = types_.lower(entryType);
-      llvm::Value *map = self->getArg(0);
-      llvm::Value *data = b_.CreateExtractValue(map, {0});
-      writeText(stream, "{");
-      forEachIndex(b_.CreateExtractValue(map, {1}), [&](llvm::Value *i) {
-        llvm::Function *f = b_.GetInsertBlock()->getParent();
-        llvm::BasicBlock *sep = llvm::BasicBlock::Create(b_.getContext(), "sep", f);
-        llvm::BasicBlock *item = llvm::BasicBlock::Create(b_.getContext(), "item", f);
-        b_.CreateCondBr(b_.CreateICmpNE(i, b_.getInt64(0)), sep, item);
-        b_.SetInsertPoint(sep);
-        writeText(stream, ", ");
-        b_.CreateBr(item);
-        b_.SetInsertPoint(item);
-        llvm::Value *kv = b_.CreateLoad(entry, b_.CreateGEP(entry, data, {i}));
-        display(stream, b_.CreateExtractValue(kv, {0}), t->elems[0], false);
-        writeText(stream, ": ");
-        display(stream, b_.CreateExtractValue(kv, {1}), t->elems[1], false);
-      });
-      writeText(stream, "}");
-      b_.CreateRetVoid();
+  case Type::Map: // `{k: v, ...}`, by key
+    displayElements(stream, v, t, t->elems[2]->elems[0], "{", "}", [&](llvm::Value *kv) {
+      display(stream, b_.CreateExtractValue(kv, {0}), t->elems[0], false);
+      writeText(stream, ": ");
+      display(stream, b_.CreateExtractValue(kv, {1}), t->elems[1], false);
     });
-    b_.CreateCall(fn, {v});
     return;
-  }
   default: DFIR_CHECK(false, "display of a type the code generator does not lower");
   }
 }

@@ -149,6 +149,8 @@ private:
   llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   llvm::Value *functionCall(const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);
+  void displayElements(int stream, llvm::Value *v, const Type *t, const Type *elem, const char *open,
+                       const char *close, const std::function<void(llvm::Value *)> &show);
   void writeText(int stream, const std::string &text);
   llvm::Value *takeString();
   llvm::Value *makeStr(llvm::Value *ptr, llvm::Value *len);

@@ -59,6 +59,13 @@ private:
   SourceRange r(antlr4::tree::TerminalNode *n) const { return loc_.range(n); }
 
   // ------------------------------------------------------------- items --
+  /// `name: T, ...` of an extern fn, a fn or a subgraph.
+  std::vector<FieldDecl> params(const std::vector<DfirParser::ExternParamContext *> &list) {
+    std::vector<FieldDecl> out;
+    for (auto *prm : list) out.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+    return out;
+  }
+
   void item(DfirParser::ItemContext *c, Program &p) {
     if (auto *x = c->typeDef()) {
       TypeDef d;
@@ -93,8 +100,7 @@ private:
       d.name = x->IDENT()->getText();
       d.nameRange = r(x->IDENT());
       d.range = r(x);
-      for (auto *prm : x->externParam())
-        d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+      d.params = params(x->externParam());
       if (x->type()) d.result = type(x->type());
       p.externs.push_back(std::move(d));
     } else if (auto *x = c->subgraphDef()) {
@@ -102,8 +108,7 @@ private:
       d.name = x->name->getText();
       d.nameRange = r(x->name);
       d.range = r(x);
-      for (auto *prm : x->externParam())
-        d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+      d.params = params(x->externParam());
       for (auto *t : x->ins) d.inputs.push_back({t->getText(), r(t)});
       for (auto *t : x->outs) d.outputs.push_back({t->getText(), r(t)});
       for (auto *st : x->statement()) d.statements.push_back(statement(st));
@@ -117,8 +122,7 @@ private:
       d.name = x->IDENT()->getText();
       d.nameRange = r(x->IDENT());
       d.range = r(x);
-      for (auto *prm : x->externParam())
-        d.params.push_back({prm->IDENT()->getText(), r(prm->IDENT()), type(prm->type())});
+      d.params = params(x->externParam());
       if (x->type()) d.result = type(x->type());
       // Checked and lowered as a closure of its parameters.
       d.body = make(Expr::Lambda, r(x));

@@ -34,36 +34,21 @@ public:
     }
     for (auto &d : p.functions) {
       line(1, "FnDef " + d.name, d.nameRange);
-      for (auto &f : d.params) {
-        line(2, "Param " + f.name, f.range);
-        type(3, *f.type);
-      }
-      if (d.result) {
-        line(2, "Result");
-        type(3, *d.result);
-      }
+      params(d.params);
+      result(d.result);
       expr(2, *d.body->kids[0]);
     }
     for (auto &d : p.subgraphs) {
       line(1, "Subgraph " + d.name, d.nameRange);
-      for (auto &f : d.params) {
-        line(2, "Param " + f.name, f.range);
-        type(3, *f.type);
-      }
+      params(d.params);
       for (auto &[n, r] : d.inputs) line(2, "Input " + n, r);
       for (auto &[n, r] : d.outputs) line(2, "Output " + n, r);
       for (auto &st : d.statements) statement(2, st);
     }
     for (auto &d : p.externs) {
       line(1, "ExternFn " + d.name, d.nameRange);
-      for (auto &f : d.params) {
-        line(2, "Param " + f.name, f.range);
-        type(3, *f.type);
-      }
-      if (d.result) {
-        line(2, "Result");
-        type(3, *d.result);
-      }
+      params(d.params);
+      result(d.result);
     }
     for (auto &d : p.consts) {
       line(1, "Const " + d.name, d.nameRange);
@@ -94,6 +79,18 @@ private:
     LineCol lc = sm_.lineCol(r.begin);
     return " <" + std::to_string(lc.line) + ":" + std::to_string(lc.column) + ">";
   }
+  void params(const std::vector<FieldDecl> &list) {
+    for (auto &f : list) {
+      line(2, "Param " + f.name, f.range);
+      type(3, *f.type);
+    }
+  }
+  void result(const TypeExprPtr &t) {
+    if (!t) return;
+    line(2, "Result");
+    type(3, *t);
+  }
+
   void line(int depth, const std::string &text, SourceRange r = {}) {
     out += std::string(static_cast<size_t>(depth) * 2, ' ') + text + pos(r) + "\n";
   }

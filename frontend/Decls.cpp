@@ -83,19 +83,9 @@ public:
     resolveStructsAndEnums();
     checkRecursiveTypes();
     for (auto &a : p_.typeDefs) ctx_.resolveType(TypeExpr{TypeExpr::Named, a.nameRange, a.name, {}});
-    for (auto &e : p_.externs) {
-      ExternSig sig;
-      sig.range = e.nameRange;
-      for (auto &prm : e.params) sig.params.push_back(ctx_.resolveType(*prm.type));
-      sig.result = e.result ? ctx_.resolveType(*e.result) : ctx_.types.unitType();
-      ctx_.externs[e.name] = sig;
-    }
+    for (auto &e : p_.externs) ctx_.externs[e.name] = signature(e.nameRange, e.params, e.result);
     for (auto &f : p_.functions) {
-      ExternSig sig;
-      sig.range = f.nameRange;
-      for (auto &prm : f.params) sig.params.push_back(ctx_.resolveType(*prm.type));
-      sig.result = f.result ? ctx_.resolveType(*f.result) : ctx_.types.unitType();
-      ctx_.functions[f.name] = sig;
+      ctx_.functions[f.name] = signature(f.nameRange, f.params, f.result);
       if (findBuiltin(f.name)) ctx_.diags.report(DiagID::err_fn_builtin_name, f.nameRange) << f.name;
       std::map<std::string, SourceRange> seen;
       for (auto &prm : f.params)
@@ -131,6 +121,15 @@ public:
   }
 
 private:
+  /// The declared types of an extern fn or a fn (`()` without `-> R`).
+  ExternSig signature(SourceRange range, const std::vector<FieldDecl> &params, const TypeExprPtr &result) {
+    ExternSig sig;
+    sig.range = range;
+    for (auto &prm : params) sig.params.push_back(ctx_.resolveType(*prm.type));
+    sig.result = result ? ctx_.resolveType(*result) : ctx_.types.unitType();
+    return sig;
+  }
+
   bool claim(const std::string &name, SourceRange range) {
     auto [it, fresh] = ctx_.itemRanges.emplace(name, range);
     if (!fresh) {

@@ -18,11 +18,17 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
   auto p = std::make_unique<ir::Program>();
   p->types = std::move(ctx.ownedTypes);
 
+  // Parameters by name, with their checked types.
+  auto params = [](const std::vector<ast::FieldDecl> &decls, const ExternSig &sig) {
+    std::vector<std::pair<std::string, const Type *>> out;
+    for (size_t i = 0; i < decls.size(); ++i) out.emplace_back(decls[i].name, sig.params[i]);
+    return out;
+  };
   for (auto &e : program.externs) {
     ir::ExternDecl d;
     d.name = e.name;
     const ExternSig &sig = ctx.externs[e.name];
-    for (size_t i = 0; i < e.params.size(); ++i) d.params.emplace_back(e.params[i].name, sig.params[i]);
+    d.params = params(e.params, sig);
     d.result = sig.result;
     d.range = e.nameRange;
     p->externs.push_back(std::move(d));
@@ -42,7 +48,7 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     ir::FunctionDecl d;
     d.name = f.name;
     const ExternSig &sig = ctx.functions[f.name];
-    for (size_t i = 0; i < f.params.size(); ++i) d.params.emplace_back(f.params[i].name, sig.params[i]);
+    d.params = params(f.params, sig);
     d.result = sig.result;
     d.body = lower(f.body);
     d.range = f.nameRange;

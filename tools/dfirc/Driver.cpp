@@ -739,15 +739,27 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
   return writeOutput(dir + "/deploy.json", out);
 }
 
-/// `--emit=header`: the C header of one location (docs/embedding.md).
-int buildHeader(const BuildOptions &opts) {
-  int code = kExitOk;
+/// Compiles the program for an `--emit` of one location: the session and
+/// that location, or null with the exit code set.
+std::unique_ptr<Session> compileOneLocation(const BuildOptions &opts, int &location, int &code) {
+  code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
-  if (!s) return code;
+  if (!s) return nullptr;
   std::fputs(s->printed.c_str(), stderr);
   std::vector<int> locations = emittedLocations(*s->program, opts);
-  if (locations.empty()) return kExitUserError;
-  int l = locations[0];
+  if (locations.empty()) {
+    code = kExitUserError;
+    return nullptr;
+  }
+  location = locations[0];
+  return s;
+}
+
+/// `--emit=header`: the C header of one location (docs/embedding.md).
+int buildHeader(const BuildOptions &opts) {
+  int code = kExitOk, l = 0;
+  auto s = compileOneLocation(opts, l, code);
+  if (!s) return code;
   std::string source = s->input.substr(s->input.find_last_of('/') + 1);
   backend::HostHeaderInput in{*s->program, l, prefixOf(opts, s->program->locations[l].name, false), source,
                               fnv1a(s->compiled), [&](SourceLoc at) { return s->sm.lineCol(at).line; }};
@@ -767,16 +779,13 @@ int buildHeader(const BuildOptions &opts) {
 
 int runBuild(const BuildOptions &opts) {
   if (opts.emit == "llvm") {
-    int code = kExitOk;
-    auto s = compile(opts.input, opts.diag, opts.pipeline, code);
+    int code = kExitOk, location = 0;
+    auto s = compileOneLocation(opts, location, code);
     if (!s) return code;
-    std::fputs(s->printed.c_str(), stderr);
-    std::vector<int> locations = emittedLocations(*s->program, opts);
-    if (locations.empty()) return kExitUserError;
     // The IR `dfirc build` compiles: optimized for the same target.
     auto emitter = backend::ObjectEmitter::create(opts.optLevel);
     if (!emitter) internalError("cannot set up code generation: " + llvm::toString(emitter.takeError()));
-    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, locations[0], "", opts.debugInfo);
+    auto module = generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, location, "", opts.debugInfo);
     if (!module) return kExitUserError;
     (*emitter)->optimize(*module);
     std::string text;
