@@ -123,6 +123,7 @@ int dfir_instance_push(dfir_instance *inst, const char *stream, const void *item
                sizeof names);
     return fail("location `%s` has no `source_stream` named `%s` (its streams: %s)", loc->name, stream, names);
   }
+  if (!item) return fail("no item given for stream `%s`", stream);
   loc->streams[s].push(item, &inst->queued[s]);
   return 0;
 }

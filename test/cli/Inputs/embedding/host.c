@@ -67,6 +67,8 @@ int main(void) {
   /* Names the header does not know: errors, not crashes. */
   printf("push nope: %d (%s)\n", dfir_instance_push(inst, "nope", &w), dfir_last_error());
   printf("on nope: %d (%s)\n", dfir_instance_on(inst, "nope", NULL, NULL), dfir_last_error());
+  printf("push no item: %d (%s)\n", dfir_instance_push(inst, "words", NULL), dfir_last_error());
+  printf("tick no instance: %d (%s)\n", dfir_instance_tick(NULL), dfir_last_error());
   /* Without a callback, a sink prints as println would. */
   counters_on_changes(inst, NULL, NULL);
   cmd.tag = counters_Cmd_Add;
