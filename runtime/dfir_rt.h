@@ -241,7 +241,7 @@ void dfir_rt_tick_done(void);
 extern uint64_t dfir_rt_stack_floor;
 
 /* Reports a runtime error of the operator `op` written at `line` of the
- * program and ends the process with exit status 1. Never returns. */
+ * program and ends the process with exit status DFIR_RT_EXIT_RUNTIME_ERROR (3). Never returns. */
 DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *message);
 
 /* ---- locations --------------------------------------------------------- */
