@@ -445,6 +445,7 @@ llvm::Function *LocationCodegen::defineTick() {
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   llvm::Value *state = f->getArg(0);
   llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));
+  b.CreateCall(rt_->tickBegin(), {rt_->bytes(p_.locations[loc_].name), ticks});
   llvm::Value *first = b.CreateICmpEQ(ticks, b.getInt64(0));
   auto site = [&](int id) { return Site{*this, b, state, id, p_.ops[id], state_[id]}; };
   eachSite(b, state, [](Site &s) { ops::tickStart(s); });

@@ -1583,6 +1583,22 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   auto arg = [&](size_t i) { return value(*e.kids[i]); };
   switch (e.builtin) {
   case BuiltinId::MemberId: return b_.CreateCall(rt_.memberId(), {});
+  case BuiltinId::Assert: {
+    // The message is made only when the assertion fails.
+    llvm::Value *holds = arg(0);
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *failed = llvm::BasicBlock::Create(b_.getContext(), "assert.failed", f);
+    llvm::BasicBlock *ok = llvm::BasicBlock::Create(b_.getContext(), "assert.ok", f);
+    b_.CreateCondBr(holds, ok, failed, llvm::MDBuilder(b_.getContext()).createBranchWeights(1 << 20, 1));
+    b_.SetInsertPoint(failed);
+    llvm::Value *message = arg(1);
+    unsigned line = lineOf_ ? lineOf_(e.range.begin) : line_;
+    b_.CreateCall(rt_.assertFailed(), {rt_.bytes(op_), b_.getInt32(line), b_.CreateExtractValue(message, {0}),
+                                       b_.CreateExtractValue(message, {1})});
+    b_.CreateUnreachable();
+    b_.SetInsertPoint(ok);
+    return unit;
+  }
   case BuiltinId::RandU64: return b_.CreateCall(rt_.randU64(), {});
   case BuiltinId::RandF64: return b_.CreateCall(rt_.randF64(), {});
   case BuiltinId::NowMs: return b_.CreateCall(rt_.nowMs(), {});

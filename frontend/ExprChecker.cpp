@@ -542,6 +542,11 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     strArg(1);
     return tc.boolType();
   }
+  if (name == "assert") {
+    inf.expect(tc.boolType(), check(arg(0)), arg(0).range);
+    strArg(1);
+    return tc.unitType();
+  }
   if (name == "print" || name == "println" || name == "eprintln") {
     check(arg(0));
     return tc.unitType();

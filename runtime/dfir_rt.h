@@ -244,6 +244,14 @@ extern uint64_t dfir_rt_stack_floor;
  * program and ends the process with exit status DFIR_RT_EXIT_RUNTIME_ERROR (3). Never returns. */
 DFIR_RT_NORETURN void dfir_rt_error(const char *op, uint32_t line, const char *message);
 
+/* `assert(cond, message)` in a closure of operator `op` at `line` found
+ * `cond` false: reports the message, the location, its member id and the
+ * tick, and ends the process with DFIR_RT_EXIT_RUNTIME_ERROR. */
+DFIR_RT_NORETURN void dfir_rt_assert_failed(const char *op, uint32_t line, const char *message, uint64_t len);
+/* Called by a location's tick function as it starts tick `tick` (from 0):
+ * what dfir_rt_assert_failed reports. */
+void dfir_rt_tick_begin(const char *location, uint64_t tick);
+
 /* ---- locations --------------------------------------------------------- */
 
 /* What a compiled location exports (one per object file). The runtime

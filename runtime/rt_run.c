@@ -32,6 +32,22 @@ void dfir_rt_stack_guard(void) {
   pthread_attr_destroy(&attr);
 }
 
+static const char *tick_location = "";
+static uint64_t tick_number;
+
+void dfir_rt_tick_begin(const char *location, uint64_t tick) {
+  tick_location = location;
+  tick_number = tick;
+}
+
+DFIR_RT_NORETURN void dfir_rt_assert_failed(const char *op, uint32_t line, const char *message, uint64_t len) {
+  dfir_rt_flush();
+  fprintf(stderr, "dfir: assertion failed in `%s` (line %u) at `%s`, member %u, tick %llu: %.*s\n", op,
+          (unsigned)line, tick_location, (unsigned)dfir_rt_member_id(), (unsigned long long)tick_number,
+          (int)(len > 4096 ? 4096 : len), message);
+  exit(DFIR_RT_EXIT_RUNTIME_ERROR);
+}
+
 int dfir_rt_run(const dfir_location *location) {
   dfir_rt_stack_guard();
   void *state = calloc(1, location->state_size ? location->state_size : 1);
