@@ -773,6 +773,78 @@ llvm::Value *ExprCodegen::mapFind(llvm::Value *map, llvm::Value *k, const Type *
   return b_.CreateCall(fn, {map, k});
 }
 
+/// A map read from bytes made elsewhere (a peer's message, a host's push)
+/// may not be sorted by key, or may repeat a key: it is made a map, sorted
+/// stably by key with the last entry of each key kept (as inserting the
+/// entries in order would). A map that is one already (every map dfirc
+/// made) costs a pass of comparisons.
+llvm::Value *ExprCodegen::sortedMap(llvm::Value *map, const Type *mapType) {
+  llvm::Type *lt = types_.lower(mapType);
+  const Type *kt = mapType->elems[0];
+  std::string name = "dfir.map.sorted." + typeToString(mapType);
+  llvm::Function *fn = outlined(name, lt, {lt}, [&](llvm::Function *self) {
+    llvm::Type *entry = types_.lower(mapType->elems[2]->elems[0]);
+    uint64_t size = self->getParent()->getDataLayout().getTypeAllocSize(entry);
+    llvm::Value *m = self->getArg(0);
+    llvm::Value *data = b_.CreateExtractValue(m, {0}), *n = b_.CreateExtractValue(m, {1});
+    auto key = [&](llvm::Value *base, llvm::Value *i) {
+      return b_.CreateExtractValue(b_.CreateLoad(entry, b_.CreateGEP(entry, base, {i})), {0});
+    };
+    // Already a map: each key below the next.
+    llvm::Value *bad = entryAlloca(b_.getInt1Ty());
+    b_.CreateStore(b_.getFalse(), bad);
+    llvm::Value *pairs = b_.CreateSelect(b_.CreateICmpUGT(n, b_.getInt64(1)), b_.CreateSub(n, b_.getInt64(1)), b_.getInt64(0));
+    forEachIndex(pairs, [&](llvm::Value *i) {
+      llvm::Value *c = order(key(data, i), key(data, b_.CreateAdd(i, b_.getInt64(1))), kt);
+      b_.CreateStore(b_.CreateOr(b_.CreateLoad(b_.getInt1Ty(), bad), b_.CreateICmpSGE(c, b_.getInt32(0))), bad);
+    });
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *fix = llvm::BasicBlock::Create(b_.getContext(), "map.fix", f);
+    llvm::BasicBlock *fine = llvm::BasicBlock::Create(b_.getContext(), "map.fine", f);
+    b_.CreateCondBr(b_.CreateLoad(b_.getInt1Ty(), bad), fix, fine);
+    b_.SetInsertPoint(fine);
+    b_.CreateRet(m);
+    b_.SetInsertPoint(fix);
+    // A copy, sorted stably by key; then of each run of equal keys the last.
+    llvm::Value *bytes = b_.CreateMul(n, b_.getInt64(size));
+    llvm::Value *copy = b_.CreateCall(rt_.alloc(), {bytes});
+    b_.CreateMemCpy(copy, llvm::MaybeAlign(1), data, llvm::MaybeAlign(1), bytes);
+    llvm::Value *vec = entryAlloca(rt_.vecType());
+    b_.CreateStore(copy, b_.CreateStructGEP(rt_.vecType(), vec, 0));
+    b_.CreateStore(n, b_.CreateStructGEP(rt_.vecType(), vec, 1));
+    b_.CreateStore(n, b_.CreateStructGEP(rt_.vecType(), vec, 2));
+    auto *ptr = b_.getPtrTy();
+    llvm::Function *cmp =
+        outlined("dfir.map.keyorder." + typeToString(mapType), b_.getInt32Ty(), {ptr, ptr}, [&](llvm::Function *c) {
+          b_.CreateRet(order(b_.CreateExtractValue(b_.CreateLoad(entry, c->getArg(0)), {0}),
+                             b_.CreateExtractValue(b_.CreateLoad(entry, c->getArg(1)), {0}), kt));
+        });
+    b_.CreateCall(rt_.sort(), {vec, b_.getInt64(size), cmp});
+    llvm::Value *kept = entryAlloca(b_.getInt64Ty());
+    b_.CreateStore(b_.getInt64(0), kept);
+    forEachIndex(n, [&](llvm::Value *i) {
+      llvm::Value *next = b_.CreateAdd(i, b_.getInt64(1));
+      llvm::Function *g = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *check = llvm::BasicBlock::Create(b_.getContext(), "map.check", g);
+      llvm::BasicBlock *keep = llvm::BasicBlock::Create(b_.getContext(), "map.keep", g);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(b_.getContext(), "map.next", g);
+      b_.CreateCondBr(b_.CreateICmpULT(next, n), check, keep);
+      b_.SetInsertPoint(check);
+      llvm::Value *same = b_.CreateICmpEQ(order(key(copy, i), key(copy, next), kt), b_.getInt32(0));
+      b_.CreateCondBr(same, done, keep);
+      b_.SetInsertPoint(keep);
+      llvm::Value *w = b_.CreateLoad(b_.getInt64Ty(), kept);
+      b_.CreateStore(b_.CreateLoad(entry, b_.CreateGEP(entry, copy, {i})), b_.CreateGEP(entry, copy, {w}));
+      b_.CreateStore(b_.CreateAdd(w, b_.getInt64(1)), kept);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    });
+    llvm::Value *out = b_.CreateInsertValue(llvm::UndefValue::get(lt), copy, {0});
+    b_.CreateRet(b_.CreateInsertValue(out, b_.CreateLoad(b_.getInt64Ty(), kept), {1}));
+  });
+  return b_.CreateCall(fn, {map});
+}
+
 /// `insert`, `get`, `remove`, `keys`, `values`. A changed map is a new one
 /// in tick memory (maps are values: the old one is unchanged).
 llvm::Value *ExprCodegen::mapBuiltin(const Expr &e) {
@@ -1251,7 +1323,7 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
 }
 
 llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, const Type *t) {
-  if (t->kind == Type::Map) return readEncoded(base, offset, t->elems[2]);
+  if (t->kind == Type::Map) return sortedMap(readEncoded(base, offset, t->elems[2]), t);
 
   llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
   switch (t->kind) {

@@ -146,6 +146,7 @@ private:
   llvm::Value *sortedList(llvm::Value *list, const Type *listType);
   llvm::Value *listContains(llvm::Value *list, llvm::Value *v, const Type *listType);
   llvm::Value *mapBuiltin(const Expr &e);
+  llvm::Value *sortedMap(llvm::Value *map, const Type *mapType);
   llvm::Value *externCall(const ir::ExternDecl &x, const Expr &e);
   llvm::Value *functionCall(const Expr &e);
   void display(int stream, llvm::Value *v, const Type *t, bool topLevel);

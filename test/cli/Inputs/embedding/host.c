@@ -78,6 +78,13 @@ int main(void) {
   fflush(stdout);
   dfir_instance_run(inst);
   printf("join after ticks: %d (%s)\n", dfir_instance_join(inst, "deploy.json", 0), dfir_last_error());
+  /* An unsorted map with a repeated key; its sink has no callback: printed. */
+  __typeof__(*((counters_tallies_item *)0)->data) entries[] = {
+      {{"c", 1}, 1}, {{"a", 1}, 2}, {{"b", 1}, 3}, {{"a", 1}, 4}};
+  counters_tallies_item tallies = {entries, 4};
+  counters_push_tallies(inst, &tallies);
+  fflush(stdout);
+  dfir_instance_run(inst);
   dfir_instance_free(inst);
   return 0;
 }
