@@ -124,7 +124,17 @@ int dfir_instance_push(dfir_instance *inst, const char *stream, const void *item
     return fail("location `%s` has no `source_stream` named `%s` (its streams: %s)", loc->name, stream, names);
   }
   if (!item) return fail("no item given for stream `%s`", stream);
-  loc->streams[s].push(item, &inst->queued[s]);
+  dfir_vec *q = &inst->queued[s];
+  uint64_t before = q->len;
+  loc->streams[s].push(item, q);
+  /* Each queued item is a 4-byte length and its encoding: one whose
+   * encoding does not fit that length is refused, not cut. */
+  uint32_t n;
+  memcpy(&n, (const char *)q->data + before, 4);
+  if (q->len - before - 4 != (uint64_t)n) {
+    q->len = before;
+    return fail("an item pushed into stream `%s` is too large (over 4 GiB encoded)", stream);
+  }
   return 0;
 }
 
