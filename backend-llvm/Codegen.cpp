@@ -109,6 +109,11 @@ void LocationCodegen::layoutState() {
     buffers_.push_back(buf);
     bufferOf_[h.edge] = static_cast<int>(buffers_.size() - 1);
   }
+  if (in_.profile) {
+    for (int id : ops_) profileIndex_[id] = static_cast<int>(profileIndex_.size());
+    countersField_ = addField(llvm::ArrayType::get(llvm::Type::getInt64Ty(ctx_), 2 * ops_.size()));
+    currentField_ = addField(llvm::Type::getInt32Ty(ctx_));
+  }
   stateType_ = llvm::StructType::create(ctx_, fields_, "dfir.state." + p_.locations[loc_].name);
 }
 
@@ -208,6 +213,7 @@ void LocationCodegen::declarePushFunctions() {
 void LocationCodegen::emit(llvm::IRBuilder<> &b, llvm::Value *state, int id, unsigned port, llvm::Value *value) {
   const Operator &op = p_.ops[id];
   if (port >= op.outputs.size() || op.outputs[port] == kNone) return;
+  count(b, state, id, 1);
   int edge = op.outputs[port];
   const Edge &e = p_.edges[edge];
   if (auto it = bufferOf_.find(edge); it != bufferOf_.end())
@@ -279,8 +285,74 @@ void LocationCodegen::definePush(int id, unsigned port) {
   llvm::Function *f = push_.at({id, port});
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   Site site{*this, b, f->getArg(0), id, op, state_[id]};
+  count(b, f->getArg(0), id, 0);
+  markRunning(b, f->getArg(0), id);
   ops::push(site, port, f->getArg(1));
+  // Back to the operator that pushed (each input has one edge into it).
+  if (in_.profile) markRunning(b, f->getArg(0), p_.edges[op.inputs[port]].from);
   b.CreateRetVoid();
+}
+
+// -------------------------------------------------------------- profiles --
+
+void LocationCodegen::markRunning(llvm::IRBuilder<> &b, llvm::Value *state, int id) {
+  if (!in_.profile) return;
+  int index = id == kNone ? -1 : profileIndex_.at(id);
+  b.CreateStore(b.getInt32(static_cast<uint32_t>(index)), field(b, state, currentField_), /*isVolatile=*/true);
+}
+
+void LocationCodegen::count(llvm::IRBuilder<> &b, llvm::Value *state, int id, int which) {
+  if (!in_.profile) return;
+  llvm::Value *slot = b.CreateConstInBoundsGEP2_32(fields_[countersField_], field(b, state, countersField_), 0,
+                                                   2 * profileIndex_.at(id) + which);
+  b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot), b.getInt64(1)), slot);
+}
+
+void LocationCodegen::asRunning(llvm::IRBuilder<> &b, llvm::Value *state, int id, const std::function<void()> &hook) {
+  if (!in_.profile) return hook();
+  markRunning(b, state, id);
+  auto *mark = &b.GetInsertBlock()->back();
+  hook();
+  if (&b.GetInsertBlock()->back() == mark) mark->eraseFromParent(); // the hook had no code here
+  else markRunning(b, state, kNone);
+}
+
+/// The descriptor's `dfir_profile_info`: the operators in the location's
+/// order (names, kinds, lines), where the state keeps the counters and the
+/// running operator, and the program's channel names.
+llvm::Constant *LocationCodegen::defineProfileInfo() {
+  auto *ptr = llvm::PointerType::getUnqual(ctx_);
+  if (!in_.profile) return llvm::ConstantPointerNull::get(ptr);
+  auto *i32 = llvm::Type::getInt32Ty(ctx_);
+  auto *i64 = llvm::Type::getInt64Ty(ctx_);
+  llvm::IRBuilder<> b(ctx_);
+  auto strings = [&](const std::vector<std::string> &items, const char *what) -> llvm::Constant * {
+    std::vector<llvm::Constant *> ptrs;
+    for (auto &text : items) ptrs.push_back(b.CreateGlobalStringPtr(text, "dfir.profile_name", 0, module_.get()));
+    auto *ty = llvm::ArrayType::get(ptr, ptrs.size());
+    return new llvm::GlobalVariable(*module_, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(ty, ptrs), what);
+  };
+  std::vector<std::string> names, kinds, channels;
+  std::vector<uint32_t> lines;
+  for (int id : ops_) {
+    names.push_back(p_.ops[id].name);
+    kinds.push_back(p_.ops[id].info().name);
+    lines.push_back(lineOf(p_.ops[id]));
+  }
+  for (const Channel &ch : p_.channels) channels.push_back(ch.name);
+  auto *linesTy = llvm::ArrayType::get(i32, lines.size());
+  auto *linesVar = new llvm::GlobalVariable(*module_, linesTy, true, llvm::GlobalValue::PrivateLinkage,
+                                            llvm::ConstantDataArray::get(ctx_, lines), "dfir.profile_lines");
+  const llvm::StructLayout *layout = dataLayout().getStructLayout(stateType_);
+  auto *infoTy = llvm::StructType::get(ctx_, {i32, ptr, ptr, ptr, i64, i64, i32, ptr});
+  auto *info = llvm::ConstantStruct::get(
+      infoTy, {llvm::ConstantInt::get(i32, ops_.size()), strings(names, "dfir.profile_ops"),
+               strings(kinds, "dfir.profile_kinds"), linesVar,
+               llvm::ConstantInt::get(i64, layout->getElementOffset(countersField_)),
+               llvm::ConstantInt::get(i64, layout->getElementOffset(currentField_)),
+               llvm::ConstantInt::get(i32, p_.channels.size()), strings(channels, "dfir.profile_channels")});
+  return new llvm::GlobalVariable(*module_, infoTy, true, llvm::GlobalValue::PrivateLinkage, info, "dfir.profile");
 }
 
 void LocationCodegen::pushVec(llvm::IRBuilder<> &b, llvm::Value *state, int vecField, llvm::Value *item) {
@@ -412,6 +484,7 @@ llvm::Function *LocationCodegen::defineInit() {
   llvm::Function *f = stateFunction("init", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
   eachSite(b, f->getArg(0), [](Site &s) { ops::init(s); });
+  markRunning(b, f->getArg(0), kNone);
   b.CreateRetVoid();
   return f;
 }
@@ -455,7 +528,7 @@ llvm::Function *LocationCodegen::defineTick() {
       for (int id : ops_) {
         if (pullStratum(id) != st) continue;
         Site s = site(id);
-        ops::pull(s, phase, first);
+        asRunning(b, state, id, [&] { ops::pull(s, phase, first); });
       }
     };
     for (Phase phase : {Phase::DeferredBlocking, Phase::History, Phase::PosHistory, Phase::Deferred, Phase::Sources,
@@ -468,7 +541,9 @@ llvm::Function *LocationCodegen::defineTick() {
   }
   llvm::Value *more = b.getFalse();
   eachSite(b, state, [&](Site &s) {
-    if (llvm::Value *waiting = ops::tickEnd(s)) more = b.CreateOr(more, waiting);
+    asRunning(b, state, s.id, [&] {
+      if (llvm::Value *waiting = ops::tickEnd(s)) more = b.CreateOr(more, waiting);
+    });
   });
   b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
   b.CreateRet(b.CreateZExt(more, b.getInt32Ty()));
@@ -580,8 +655,8 @@ llvm::GlobalVariable *LocationCodegen::defineDescriptor(const std::string &name,
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
   auto *i64 = llvm::Type::getInt64Ty(ctx_);
   auto *i32 = llvm::Type::getInt32Ty(ctx_);
-  auto *descTy =
-      llvm::StructType::get(ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr, ptr, i32, ptr, i32, ptr});
+  auto *descTy = llvm::StructType::get(
+      ctx_, {ptr, i64, ptr, ptr, ptr, i32, i32, i32, i32, i64, ptr, i32, ptr, ptr, i32, ptr, i32, ptr, ptr});
   unsigned nstreams = 0, nsinks = 0;
   for (int id : ops_) {
     nstreams += p_.ops[id].kind == OpKind::SourceStream;
@@ -629,7 +704,8 @@ llvm::GlobalVariable *LocationCodegen::defineDescriptor(const std::string &name,
                llvm::ConstantInt::get(i32, p_.locations.size()), llvm::ConstantInt::get(i32, p_.channels.size()),
                llvm::ConstantInt::get(i64, in_.fingerprint), printsVar,
                llvm::ConstantInt::get(i32, p_.locations[loc_].isCluster ? p_.locations[loc_].size : 0), schemasVar,
-               batchVar, llvm::ConstantInt::get(i32, nstreams), streams, llvm::ConstantInt::get(i32, nsinks), sinks});
+               batchVar, llvm::ConstantInt::get(i32, nstreams), streams, llvm::ConstantInt::get(i32, nsinks), sinks,
+               defineProfileInfo()});
   return new llvm::GlobalVariable(*module_, descTy, true, llvm::GlobalValue::ExternalLinkage, desc,
                                   in_.descriptorSymbol.empty() ? descriptorName(name) : in_.descriptorSymbol);
 }

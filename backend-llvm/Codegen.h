@@ -54,6 +54,9 @@ struct CodegenInput {
   /// whole program, and per channel a hash of its element type.
   uint64_t fingerprint = 0;
   std::vector<uint64_t> channelFingerprints = {};
+  /// Count each operator's items and say which one runs, for profiles
+  /// (docs/profiling.md); the descriptor then describes the operators.
+  bool profile = false;
 };
 
 /// Returns null and fills `unsupported` when the location uses something

@@ -211,6 +211,19 @@ private:
   std::vector<Buffer> buffers_;
   std::map<int, int> bufferOf_; // edge -> index in buffers_
   std::pair<int, llvm::Value *> releaseAfter_{ir::kNone, nullptr}; // the operator whose items give memory back, the mark
+
+  // Profiles (in_.profile): the counters field (2 x i64 per operator), the
+  // running operator's field (i32), and each operator's index in the
+  // location's order, which the descriptor's tables follow.
+  int countersField_ = -1, currentField_ = -1;
+  std::map<int, int> profileIndex_;
+  /// Says that operator `id` (kNone: none) runs from here on.
+  void markRunning(llvm::IRBuilder<> &b, llvm::Value *state, int id);
+  /// Adds one to counter `which` (0: in, 1: out) of operator `id`.
+  void count(llvm::IRBuilder<> &b, llvm::Value *state, int id, int which);
+  /// Runs `hook` as operator `id`'s work: marked running while its code runs.
+  void asRunning(llvm::IRBuilder<> &b, llvm::Value *state, int id, const std::function<void()> &hook);
+  llvm::Constant *defineProfileInfo();
 };
 
 // ------------------------------------------- the hooks, by operator kind --

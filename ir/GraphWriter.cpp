@@ -4,6 +4,7 @@
 #include "ir/Printer.h"
 #include "support/Json.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -52,6 +53,22 @@ std::string locationTitle(const Location &l) {
   return l.isCluster ? "cluster " + l.name + "[" + std::to_string(l.size) + "]" : "process " + l.name;
 }
 
+/// White through yellow to red as `heat` goes from 0 to 1.
+std::string heatColor(double heat) {
+  heat = heat < 0 ? 0 : heat > 1 ? 1 : heat;
+  int g = static_cast<int>(255 - 200 * heat), b = static_cast<int>(255 - 255 * std::min(1.0, 2 * heat));
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#ff%02x%02x", g, b);
+  return buf;
+}
+
+/// The node's label, with the profile's line when there is one.
+std::string labelOf(const Program &p, const GraphLayout &layout, int op) {
+  std::string label = nodeLabel(p, p.ops[op]);
+  if (static_cast<size_t>(op) < layout.note.size() && !layout.note[op].empty()) label += "\n" + layout.note[op];
+  return label;
+}
+
 // ------------------------------------------------------------------ dot --
 
 std::string dotEscape(const std::string &s) {
@@ -80,7 +97,11 @@ std::string writeDot(const Program &p, const GraphLayout &layout) {
         out += "      subgraph cluster_g" + std::to_string(sg) + " {\n        label=\"subgraph " + std::to_string(sg) +
                (cyclic ? " (cyclic)" : "") + "\";\n        style=dotted;\n";
         for (int op : ops)
-          out += "        n" + std::to_string(op) + " [label=\"" + dotEscape(nodeLabel(p, p.ops[op])) + "\"];\n";
+          out += "        n" + std::to_string(op) + " [label=\"" + dotEscape(labelOf(p, layout, op)) + "\"" +
+                 (static_cast<size_t>(op) < layout.heat.size()
+                      ? ", style=filled, fillcolor=\"" + heatColor(layout.heat[op]) + "\""
+                      : std::string()) +
+                 "];\n";
         out += "      }\n";
       }
       out += "    }\n";
@@ -135,7 +156,7 @@ std::string writeMermaid(const Program &p, const GraphLayout &layout) {
         out += "      subgraph G" + std::to_string(sg) + "[\"subgraph " + std::to_string(sg) +
                (cyclic ? " (cyclic)" : "") + "\"]\n";
         for (int op : ops)
-          out += "        n" + std::to_string(op) + "[\"" + mermaidEscape(nodeLabel(p, p.ops[op])) + "\"]\n";
+          out += "        n" + std::to_string(op) + "[\"" + mermaidEscape(labelOf(p, layout, op)) + "\"]\n";
         out += "      end\n";
       }
       out += "    end\n";
@@ -154,6 +175,8 @@ std::string writeMermaid(const Program &p, const GraphLayout &layout) {
   for (const Channel &c : p.channels)
     out += "  n" + std::to_string(c.sendOp) + " -.->|\"channel " + mermaidEscape(c.name) + "\"| n" +
            std::to_string(c.recvOp) + "\n";
+  for (size_t op = 0; op < layout.heat.size(); ++op)
+    out += "  style n" + std::to_string(op) + " fill:" + heatColor(layout.heat[op]) + "\n";
   return out;
 }
 
@@ -176,6 +199,7 @@ std::string writeJson(const Program &p, const GraphLayout &layout) {
                             .add("location", jsonString(p.locations[op.location].name))
                             .add("stratum", layout.stratum[i])
                             .add("subgraph", layout.subgraph[i]));
+    if (i < layout.heat.size()) operators.back().add("cpu_share", layout.heat[i]).add("profile", jsonString(layout.note[i]));
   }
   for (size_t i = 0; i < p.edges.size(); ++i) {
     const Edge &e = p.edges[i];

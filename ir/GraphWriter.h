@@ -25,6 +25,11 @@ struct GraphLayout {
   std::vector<int> subgraph; // per operator
   std::vector<bool> cyclicSubgraph;
   std::set<int> handoffEdges;
+  /// With a profile (`dfirc graph --profile`), per operator: its share of
+  /// its location's CPU time (0 to 1), which colours it, and a line added
+  /// to its label (the share and its items).
+  std::vector<double> heat;
+  std::vector<std::string> note;
 };
 
 enum class GraphFormat { Mermaid, Dot, Json };

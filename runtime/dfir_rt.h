@@ -292,6 +292,22 @@ typedef struct dfir_host_stream {
   void (*push)(const void *item, dfir_vec *out);
 } dfir_host_stream;
 
+/* What a location built with profiling (`dfirc run --profile`, `dfirc
+ * build --profile`) tells the runtime about its operators (docs/profiling.md):
+ * their names, kinds and lines, in the location's order, and where its state
+ * keeps their counters (2 x u64 each: items in, items out) and the index of
+ * the operator running (i32, -1 for none). */
+typedef struct dfir_profile_info {
+  uint32_t nops;
+  const char *const *op_names;
+  const char *const *op_kinds;
+  const uint32_t *op_lines;
+  uint64_t counters_offset;
+  uint64_t current_offset;
+  uint32_t nchannels;                  /* of the program */
+  const char *const *channel_names;
+} dfir_profile_info;
+
 typedef struct dfir_location {
   const char *name;
   uint64_t state_size;
@@ -314,7 +330,15 @@ typedef struct dfir_location {
   const dfir_host_stream *streams;
   uint32_t nsinks;                  /* its `dest_sink`s: their names */
   const char *const *sinks;
+  const dfir_profile_info *profile; /* NULL unless built with profiling */
 } dfir_location;
+
+/* Profiles (docs/profiling.md): from now on, the instances of locations
+ * built with profiling that start are profiled, and the profile is written
+ * to `path` by dfir_rt_profile_close (or when the process exits). 0, or -1
+ * (with a message on standard error) when `path` cannot be written. */
+int dfir_rt_profile_open(const char *path);
+int dfir_rt_profile_close(void);
 
 /* Runs one instance of a location until it is idle; returns the process
  * exit status (0). */

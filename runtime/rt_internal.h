@@ -72,4 +72,14 @@ int dfir_rt_wire_check(const uint32_t *schema, const void *bytes, uint64_t len, 
  * well-formed and they fill it exactly, else the reason. */
 const char *dfir_rt_frame_check(const uint32_t *schema, const char *body, uint64_t size, uint32_t count);
 
+/* Profiles (rt_profile.c): each run mode attaches the instances it starts
+ * (NULL when not profiling), marks their ticks, and detaches them before
+ * their state is freed; sends are counted for the running instance. */
+typedef struct dfir_prof dfir_prof;
+extern int dfir_rt_profiling;
+dfir_prof *dfir_rt_profile_attach(const dfir_location *location, uint32_t member, void *state);
+void dfir_rt_profile_tick(dfir_prof *p, int begin);
+void dfir_rt_profile_detach(dfir_prof *p);
+void dfir_rt_profile_sent(uint32_t channel, uint64_t items, uint64_t bytes, uint64_t frames);
+
 #endif

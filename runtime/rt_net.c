@@ -204,6 +204,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
 
   void *state = calloc(1, location->state_size ? location->state_size : 1);
   if (!state) dfir_net_die("out of memory allocating the state of `%s`%s", location->name, "");
+  dfir_prof *prof = dfir_rt_profile_attach(location, id, state);
   location->init(state);
   int first = 1, more = 0, reported = 0;
   uint64_t last_poll = 0;
@@ -303,7 +304,9 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       in->left = 0;
     }
     dfir_rt_host_before_tick();
+    dfir_rt_profile_tick(prof, 1);
     more = location->tick(state);
+    dfir_rt_profile_tick(prof, 0);
     first = 0;
     dfir_rt_tick_done();
     dfir_rt_flush();
@@ -321,6 +324,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       }
     }
   }
+  dfir_rt_profile_detach(prof);
   if (location->fini) location->fini(state);
   free(state);
   dfir_rt_flush();

@@ -55,6 +55,7 @@ int dfir_rt_run(const dfir_location *location) {
     fprintf(stderr, "dfir: out of memory allocating the state of `%s`\n", location->name);
     return DFIR_RT_EXIT_RUNTIME_ERROR;
   }
+  dfir_prof *prof = dfir_rt_profile_attach(location, 0, state);
   location->init(state);
   /* The first tick runs the bounded sources; later ticks run while the
    * location has deferred data for them or standard input remains. */
@@ -73,13 +74,16 @@ int dfir_rt_run(const dfir_location *location) {
       if (!stdin_open) dfir_rt_sleep_ms(dfir_rt_timers_wait_ms());
       if (dfir_rt_timers_wait_ms() > 0) continue;
     }
+    dfir_rt_profile_tick(prof, 1);
     more = location->tick(state);
+    dfir_rt_profile_tick(prof, 0);
     dfir_rt_tick_done();
     /* A tick's output is seen when the tick ends (a long-running location
      * must not hold it back). */
     dfir_rt_flush();
     first = 0;
   }
+  dfir_rt_profile_detach(prof);
   if (location->fini) location->fini(state);
   free(state);
   dfir_rt_flush();
@@ -89,12 +93,14 @@ int dfir_rt_run(const dfir_location *location) {
 static int usage(const char *argv0, const char *problem, const char *arg) {
   if (problem) fprintf(stderr, "%s: error: %s%s%s%s\n", argv0, problem, arg ? " `" : "", arg ? arg : "", arg ? "`" : "");
   fprintf(problem ? stderr : stdout,
-          "usage: %s [--seed N] [--deploy FILE --location NAME --id N]\n"
+          "usage: %s [--seed N] [--profile FILE] [--deploy FILE --location NAME --id N]\n"
           "  --seed N         seed rand_u64() and rand_f64() (random otherwise), and the\n"
           "                   order in which a cluster's members tick\n"
           "  --deploy FILE    run as one instance of a deployment (docs/deployment.md):\n"
           "  --location NAME  the location this executable runs, and\n"
-          "  --id N           its instance number\n",
+          "  --id N           its instance number\n"
+          "  --profile FILE   write a profile of the run to FILE (an executable built with\n"
+          "                   `dfirc build --profile`)\n",
           argv0);
   return problem ? 2 : 0;
 }
@@ -106,21 +112,25 @@ static int parse_u64(const char *s, unsigned long long *out) {
   return !errno && end && !*end && s[0] != '-' && s[0] != 0;
 }
 
+static int run_location(const dfir_location *location, const char *argv0, const char *deploy, const char *name,
+                        const unsigned long long *id, unsigned long long seed);
+
 int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : location->name;
-  const char *deploy = NULL, *name = NULL;
+  const char *deploy = NULL, *name = NULL, *profile = NULL;
   unsigned long long id = 0, seed = 0;
   int has_id = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return usage(argv0, NULL, NULL);
     int takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--deploy") == 0 || strcmp(arg, "--location") == 0 ||
-                strcmp(arg, "--id") == 0;
+                strcmp(arg, "--id") == 0 || strcmp(arg, "--profile") == 0;
     if (!takes) return usage(argv0, "unknown argument", arg);
     if (i + 1 >= argc) return usage(argv0, "missing value after", arg);
     const char *value = argv[++i];
     unsigned long long n = 0;
     if (strcmp(arg, "--deploy") == 0) deploy = value;
+    else if (strcmp(arg, "--profile") == 0) profile = value;
     else if (strcmp(arg, "--location") == 0) name = value;
     else if (!parse_u64(value, &n)) return usage(argv0, "expected a non-negative integer, found", value);
     else if (strcmp(arg, "--seed") == 0) {
@@ -132,10 +142,26 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
       has_id = 1;
     }
   }
-  if (deploy || name || has_id) {
-    if (!deploy || !name || !has_id) return usage(argv0, "--deploy, --location and --id go together", NULL);
-    if (id > UINT32_MAX) return usage(argv0, "instance id out of range:", name);
-    return dfir_rt_net_run(location, deploy, name, (uint32_t)id);
+  if ((deploy || name || has_id) && !(deploy && name && has_id))
+    return usage(argv0, "--deploy, --location and --id go together", NULL);
+  if (profile) {
+    if (!location->profile) {
+      fprintf(stderr, "%s: error: `--profile`: this executable was built without profiling; build it with `dfirc build "
+                      "--profiling`\n", argv0);
+      return 2;
+    }
+    if (dfir_rt_profile_open(profile) != 0) return 1;
+  }
+  int status = run_location(location, argv0, deploy, name, has_id ? &id : NULL, seed);
+  dfir_rt_profile_close();
+  return status;
+}
+
+static int run_location(const dfir_location *location, const char *argv0, const char *deploy, const char *name,
+                        const unsigned long long *id, unsigned long long seed) {
+  if (deploy && name && id) {
+    if (*id > UINT32_MAX) return usage(argv0, "instance id out of range:", name);
+    return dfir_rt_net_run(location, deploy, name, (uint32_t)*id);
   }
   if (location->nlocations > 1) {
     fprintf(stderr,

@@ -41,6 +41,7 @@ typedef struct {
   uint32_t loc, member;
   void *state;
   dfir_arenas *arenas;
+  dfir_prof *prof;
   int first, more;
 } instance;
 
@@ -112,6 +113,7 @@ void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to
   }
   message *m = (message *)malloc(sizeof(message) + len);
   if (!m) dfir_rt_error(name, line, "out of memory sending a message");
+  if (dfir_rt_profiling) dfir_rt_profile_sent(channel, 1, len, 1); /* in memory, each message is its own frame */
   m->next = NULL;
   m->sender = running->member;
   m->len = len;
@@ -244,6 +246,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
       running = in;
       dfir_rt_arenas_use(in->arenas);
       dfir_rt_timer_owner = k;
+      in->prof = dfir_rt_profile_attach(in->location, m, in->state);
       in->location->init(in->state);
     }
   }
@@ -276,7 +279,9 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     dfir_rt_arenas_use(in->arenas);
     if (labelled) dfir_rt_output_prefix(in->label);
     gather((uint32_t)(in - instances), delivered);
+    dfir_rt_profile_tick(in->prof, 1);
     in->more = in->location->tick(in->state);
+    dfir_rt_profile_tick(in->prof, 0);
     in->first = 0;
     for (uint32_t c = 0; c < nchans; ++c) {
       message *m = delivered[c];
@@ -292,6 +297,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   }
   for (uint32_t i = 0; i < ninstances; ++i) {
     running = &instances[i];
+    dfir_rt_profile_detach(instances[i].prof);
     if (instances[i].location->fini) instances[i].location->fini(instances[i].state);
     free(instances[i].state);
     free(inboxes[i].items);

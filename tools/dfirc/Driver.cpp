@@ -10,6 +10,7 @@
 #include "ir/GraphWriter.h"
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
+#include "passes/Profile.h"
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/HostHeader.h"
 #include "backend-llvm/Jit.h"
@@ -157,6 +158,7 @@ struct Session {
   std::string printed;  // requested analysis and IR printouts
   std::string compiled; // the IR as compiled (after the passes), as text: the build's fingerprint
   std::vector<std::string> imported; // files read for `import`s
+  bool profile = false;              // generate code that counts and says what runs (profiles)
 };
 
 /// The transforms the command line asks for, in order (PipelineOptions).
@@ -405,6 +407,7 @@ std::unique_ptr<llvm::Module> generate(Session &s, llvm::LLVMContext &ctx, const
   in.debugInfo = debugInfo;
   in.sourcePath = s.input;
   in.fingerprint = fnv1a(s.compiled);
+  in.profile = s.profile;
   for (auto &c : program.channels) {
     std::vector<const Type *> seen;
     std::string spelled;
@@ -588,6 +591,7 @@ int buildNative(const BuildOptions &opts) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
+  s->profile = opts.profiling;
   std::fputs(s->printed.c_str(), stderr); // stdout may be the output
   const ir::Program &program = *s->program;
   auto emitter = backend::ObjectEmitter::create(opts.optLevel);
@@ -733,6 +737,7 @@ bool writeDeployFile(Session &s, const std::string &name, const std::string &dir
                         .add("program", jsonString(name))
                         .add("fingerprint", hex(fnv1a(s.compiled)))
                         .add("key_file", "deploy.key")
+                        .add("profiling", s.profile)
                         .add("locations", locations)
                         .add("channels", channels)
                         .str();
@@ -753,6 +758,17 @@ std::unique_ptr<Session> compileOneLocation(const BuildOptions &opts, int &locat
   }
   location = locations[0];
   return s;
+}
+
+/// Whether `profile` was measured on the program as this session compiled
+/// it (the same source, options and dfirc); if not, `error` says so.
+bool profileMatches(const Session &s, const passes::Profile &profile, const std::string &path, std::string &error) {
+  uint64_t mine = fnv1a(s.compiled);
+  if (profile.fingerprint == mine) return true;
+  error = "the profile `" + path + "` is of another program or build (fingerprint " + hex(profile.fingerprint) +
+          "; this program, with these options, is " + hex(mine) +
+          "): profile the program as it is compiled here, with the same transforms";
+  return false;
 }
 
 /// `--emit=header`: the C header of one location (docs/embedding.md).
@@ -822,6 +838,32 @@ int runGraph(const GraphOptions &opts) {
   layout.subgraph = subgraphs.subgraphOf;
   for (auto &sg : subgraphs.list) layout.cyclicSubgraph.push_back(sg.cyclic);
   for (auto &h : subgraphs.handoffs) layout.handoffEdges.insert(h.edge);
+  if (!opts.profile.empty()) {
+    passes::Profile profile;
+    std::string error;
+    if (!passes::readProfile(opts.profile, profile, error) || !profileMatches(*s, profile, opts.profile, error)) {
+      std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+      return kExitUserError;
+    }
+    std::vector<passes::LocationProfile> locations = profile.locations();
+    layout.heat.assign(program.ops.size(), 0.0);
+    layout.note.assign(program.ops.size(), "");
+    for (size_t i = 0; i < program.ops.size(); ++i) {
+      const ir::Operator &op = program.ops[i];
+      for (const passes::LocationProfile &l : locations) {
+        if (l.name != program.locations[op.location].name) continue;
+        for (const passes::ProfileOp &po : l.ops) {
+          if (po.name != op.name) continue;
+          double share = l.samples ? static_cast<double>(po.samples) / static_cast<double>(l.samples) : 0.0;
+          layout.heat[i] = share;
+          char note[96];
+          std::snprintf(note, sizeof note, "%.1f%% cpu, %llu in, %llu out", 100 * share,
+                        static_cast<unsigned long long>(po.in), static_cast<unsigned long long>(po.out));
+          layout.note[i] = note;
+        }
+      }
+    }
+  }
   ir::GraphFormat format = opts.format == "dot"    ? ir::GraphFormat::Dot
                            : opts.format == "json" ? ir::GraphFormat::Json
                                                    : ir::GraphFormat::Mermaid;
@@ -834,6 +876,7 @@ int runRun(const RunOptions &opts) {
   if (!s) return code;
   std::fputs(s->printed.c_str(), stderr); // stdout is the program's
   const ir::Program &program = *s->program;
+  s->profile = !opts.profileOut.empty();
   auto jit = startJit(opts.optLevel);
   for (auto &given : opts.load) {
     // A bare name of a file here is that file (dlopen would search only
@@ -892,12 +935,26 @@ int runRun(const RunOptions &opts) {
   bool system = program.locations.size() > 1 || program.locations[0].isCluster || !program.channels.empty() ||
                 opts.prefix;
   dfir_rt_label_output(opts.prefix);
+  // The profile is written when the run ends, and also if it stops with a
+  // runtime error (the runtime writes it on exit).
+  struct ProfileScope {
+    bool on = false;
+    ~ProfileScope() {
+      if (on) dfir_rt_profile_close();
+    }
+  } profiling;
+  auto startProfile = [&] {
+    if (opts.profileOut.empty()) return true;
+    profiling.on = dfir_rt_profile_open(opts.profileOut.c_str()) == 0;
+    return profiling.on;
+  };
   if (!system) {
     auto module = generate(*s, jit->context(), jit->dataLayout());
     if (!module) return kExitUserError;
     noteCalls(*module);
     if (!externsDefined()) return kExitUserError;
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
+    if (!startProfile()) return kExitUserError;
     auto status = jit->run(program.locations[0].name);
     if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
     return *status;
@@ -914,9 +971,117 @@ int runRun(const RunOptions &opts) {
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
   }
   if (!ok || !externsDefined()) return kExitUserError;
+  if (!startProfile()) return kExitUserError;
   auto status = jit->runSystem(names, counts, static_cast<uint32_t>(program.channels.size()), opts.seed);
   if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
   return *status;
+}
+
+namespace {
+std::string grouped(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+/// Prints rows as columns, the first row a header; columns after the
+/// first `left` are right-aligned.
+void printTable(const std::vector<std::vector<std::string>> &rows, size_t left) {
+  std::vector<size_t> width;
+  for (auto &row : rows)
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (width.size() <= c) width.push_back(0);
+      width[c] = std::max(width[c], row[c].size());
+    }
+  for (auto &row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      std::string pad(width[c] - row[c].size(), ' ');
+      line += c < left ? row[c] + pad : pad + row[c];
+      if (c + 1 < row.size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+std::string percent(double part, double whole) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", whole > 0 ? 100 * part / whole : 0.0);
+  return buf;
+}
+
+std::string millis(double ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", ns / 1e6);
+  return buf;
+}
+} // namespace
+
+int runProfileShow(const ProfileShowOptions &opts) {
+  passes::Profile profile;
+  for (auto &path : opts.inputs) {
+    std::string error;
+    if (!passes::readProfile(path, profile, error)) {
+      std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+      return kExitUserError;
+    }
+  }
+  std::vector<passes::LocationProfile> locations = profile.locations();
+  uint64_t samples = profile.runtimeSamples;
+  for (auto &l : locations) samples += l.samples;
+  std::printf("profile of %zu instance%s (fingerprint %s): %llu CPU samples (at most one per %u us of CPU time), "
+              "%.1f ms wall\n\n",
+              profile.instances.size(), profile.instances.size() == 1 ? "" : "s", hex(profile.fingerprint).c_str(),
+              static_cast<unsigned long long>(samples), profile.sampleUs, static_cast<double>(profile.wallNs) / 1e6);
+  // Locations, the busiest first.
+  std::sort(locations.begin(), locations.end(),
+            [](const passes::LocationProfile &a, const passes::LocationProfile &b) { return a.busyNs > b.busyNs; });
+  std::vector<std::vector<std::string>> rows = {{"location", "instances", "ticks", "busy ms", "busy/instance ms", "cpu"}};
+  for (auto &l : locations)
+    rows.push_back({l.name, std::to_string(l.instances), grouped(l.ticks), millis(static_cast<double>(l.busyNs)),
+                    millis(static_cast<double>(l.busyNs) / std::max(1u, l.instances)),
+                    percent(static_cast<double>(l.samples), static_cast<double>(samples))});
+  rows.push_back({"(between ticks)", "", "", "", "", percent(static_cast<double>(profile.runtimeSamples),
+                                                              static_cast<double>(samples))});
+  printTable(rows, 1);
+  // Operators, the hottest first (by samples, then by items in).
+  struct Hot {
+    const passes::LocationProfile *loc;
+    const passes::ProfileOp *op;
+  };
+  std::vector<Hot> hot;
+  for (auto &l : locations)
+    for (auto &op : l.ops) hot.push_back({&l, &op});
+  std::stable_sort(hot.begin(), hot.end(), [](const Hot &a, const Hot &b) {
+    if (a.op->samples != b.op->samples) return a.op->samples > b.op->samples;
+    return a.op->in + a.op->out > b.op->in + b.op->out;
+  });
+  std::printf("\nhottest operators\n");
+  rows = {{"location", "operator", "kind", "line", "cpu", "busy ms", "in", "out"}};
+  for (size_t i = 0; i < hot.size() && i < opts.top; ++i)
+    rows.push_back({hot[i].loc->name, hot[i].op->name, hot[i].op->op, std::to_string(hot[i].op->line),
+                    percent(static_cast<double>(hot[i].op->samples), static_cast<double>(samples)),
+                    millis(hot[i].loc->samples ? static_cast<double>(hot[i].loc->busyNs) * hot[i].op->samples /
+                                                      hot[i].loc->samples
+                                                : 0.0),
+                    grouped(hot[i].op->in), grouped(hot[i].op->out)});
+  printTable(rows, 3);
+  std::vector<passes::ProfileChannel> channels = profile.channels();
+  if (!channels.empty()) {
+    std::printf("\nchannels (what was sent)\n");
+    rows = {{"channel", "items", "bytes", "frames", "items/frame"}};
+    for (auto &c : channels) {
+      char per[32];
+      std::snprintf(per, sizeof per, "%.1f", c.frames ? static_cast<double>(c.items) / static_cast<double>(c.frames) : 0.0);
+      rows.push_back({c.name, grouped(c.items), grouped(c.bytes), grouped(c.frames), per});
+    }
+    printTable(rows, 1);
+  }
+  return kExitOk;
 }
 
 std::vector<std::string> analysisNames() { return passes::analysisNames(); }

@@ -43,6 +43,11 @@ struct PipelineOptions {
   // `--decouple LOC:SEL[,SEL...]=NEW`, then every `--partition LOC=K` (with
   // every `--replicate CHAN`), then every `--batch CHAN=N[/MICROS]`.
   std::vector<std::string> passes, decouple, partition, replicate, batch;
+  // `--auto-rewrite`: rewrites chosen from the profile `profileIn`
+  // (`--profile`/`--use-profile`) within `extraProcesses` more processes.
+  bool autoRewrite = false;
+  std::string profileIn;
+  long long extraProcesses = 1;
 };
 
 struct BuildOptions {
@@ -59,6 +64,7 @@ struct BuildOptions {
   bool depfile = false;           // -MD: write a make-style depfile
   bool debugInfo = false;         // -g: DWARF line tables at the program's lines
   std::string depfileName;        // -MF FILE: its name (default: the output's, plus `.d`)
+  bool profiling = false;         // --profiling: executables count and sample (`--profile FILE`)
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -67,6 +73,7 @@ struct GraphOptions {
   std::string input;
   std::string output = "-";
   std::string format = "mermaid"; // mermaid | dot | json
+  std::string profile;            // colour operators by the CPU time this profile gives them
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -87,6 +94,7 @@ struct RunOptions {
   bool seedGiven = false; // also seeds rand_u64()/rand_f64(), which are random otherwise
   std::vector<std::string> clusterSizes; // NAME=N
   std::vector<std::string> load;         // shared libraries providing extern fns
+  std::string profileOut;                // --profile FILE: write a profile of the run
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -94,7 +102,15 @@ struct RunOptions {
 struct LaunchOptions {
   std::string deployFile;
   unsigned timeoutSeconds = 0; // 0: none
+  std::string profileDir;      // --profile-dir: each instance writes DIR/<location>-<id>.json
 };
+
+/// `dfirc profile show`: a profile's hottest operators, locations and channels.
+struct ProfileShowOptions {
+  std::vector<std::string> inputs; // files, or directories of them (merged)
+  unsigned top = 10;
+};
+int runProfileShow(const ProfileShowOptions &opts);
 
 int runBuild(const BuildOptions &opts);
 /// Starts every instance of a deploy file as its own process and waits for

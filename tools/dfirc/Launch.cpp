@@ -307,6 +307,22 @@ int runLaunch(const LaunchOptions &opts) {
     }
   } removeCopy{rewritten ? tmpPath : nullptr};
 
+  if (!opts.profileDir.empty()) {
+    std::optional<bool> profiling = root->getBoolean("profiling");
+    if (!profiling || !*profiling) {
+      std::fprintf(stderr,
+                   "dfirc: error: `--profile-dir`: the executables of `%s` were built without profiling; build them "
+                   "with `dfirc build --profiling`\n",
+                   opts.deployFile.c_str());
+      return kExitUsage;
+    }
+    mkdir(opts.profileDir.c_str(), 0777);
+    struct stat dirStat;
+    if (stat(opts.profileDir.c_str(), &dirStat) != 0 || !S_ISDIR(dirStat.st_mode)) {
+      std::fprintf(stderr, "dfirc: error: cannot create the directory `%s`\n", opts.profileDir.c_str());
+      return kExitUserError;
+    }
+  }
   std::signal(SIGPIPE, SIG_IGN);
   catchStopSignals();
   std::vector<Instance> all;
@@ -345,6 +361,8 @@ int runLaunch(const LaunchOptions &opts) {
         if (fd > 3) posix_spawn_file_actions_addclose(&actions, fd);
       std::string id = std::to_string(i);
       std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->str(), "--id", id};
+      if (!opts.profileDir.empty())
+        args.insert(args.end(), {"--profile", opts.profileDir + "/" + name->str() + "-" + id + ".json"});
       std::vector<char *> argv;
       for (auto &a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

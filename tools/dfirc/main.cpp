@@ -66,6 +66,11 @@ void addPipelineOptions(CLI::App *cmd, PipelineOptions &p) {
        "LOC=K: make LOC K instances (per member), routing what it receives by a key the compiler finds");
   each("--replicate", p.replicate, "CHAN: with --partition, send channel CHAN's items to every instance");
   each("--batch", p.batch, "CHAN=N[/MICROS]: frame channel CHAN's items by N, or after MICROS us (default 1000)");
+  cmd->add_flag("--auto-rewrite", p.autoRewrite,
+                "Choose decouple, partition and batch rewrites from a profile (--use-profile) within --extra-processes");
+  cmd->add_option("--use-profile", p.profileIn, "FILE|DIR: the profile --auto-rewrite uses");
+  cmd->add_option("--extra-processes", p.extraProcesses,
+                  "N: processes --auto-rewrite may add (default 1; 0 allows only batching)");
 }
 
 void addOptLevel(CLI::App *cmd, unsigned &level) {
@@ -160,6 +165,10 @@ int main(int argc, char **argv) {
                        "DIR: where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or the lib directory next to dfirc's)");
   buildCmd->add_option("--linker", build.linker,
                        "CMD: the C compiler that links executables (default: $CC, or cc)");
+  buildCmd->add_flag("--profiling", build.profiling,
+                     "Executables count and sample each operator: run them with --profile FILE (dfirc launch "
+                     "--profile-dir)");
+  buildCmd->add_option("--profile", build.pipeline.profileIn, "FILE|DIR: with --auto-rewrite, the profile to use");
   addOptLevel(buildCmd, build.optLevel);
   addDiagOptions(buildCmd, build.diag);
   addPipelineOptions(buildCmd, build.pipeline);
@@ -170,6 +179,7 @@ int main(int argc, char **argv) {
   graphCmd->add_option("-o", graph.output, "Output file (`-` for standard output)");
   graphCmd->add_option("--format", graph.format, "mermaid, dot or json")
       ->check(CLI::IsMember({"mermaid", "dot", "json"}));
+  graphCmd->add_option("--profile", graph.profile, "FILE|DIR: colour each operator by its share of CPU time in this profile");
   addDiagOptions(graphCmd, graph.diag);
   addPipelineOptions(graphCmd, graph.pipeline);
 
@@ -178,6 +188,7 @@ int main(int argc, char **argv) {
   optCmd->add_option("file", opt.input, "The .dfir file")->required();
   optCmd->add_option("-o", opt.output, "Output file (`-` for standard output)");
   addDiagOptions(optCmd, opt.diag);
+  optCmd->add_option("--profile", opt.pipeline.profileIn, "FILE|DIR: with --auto-rewrite, the profile to use");
   optCmd->add_flag("--verify-diagnostics", opt.diag.verify,
                    "Check diagnostics against `// expected-error@+N {{text}}` comments (`@cli`: at a flag); print "
                    "nothing else");
@@ -203,6 +214,8 @@ int main(int argc, char **argv) {
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   runCmd->add_option("--load", run.load, "LIB.so: a shared library providing extern fns")
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  runCmd->add_option("--profile", run.profileOut,
+                     "FILE: write a profile of the run (items and CPU time per operator, per channel, per instance)");
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
 
@@ -211,6 +224,16 @@ int main(int argc, char **argv) {
   launchCmd->add_option("deploy", launch.deployFile, "The deploy file (DIR/deploy.json from `dfirc build`)")->required();
   launchCmd->add_option("--timeout", launch.timeoutSeconds,
                         "Stop with an error when the system is not quiescent after this many seconds");
+  launchCmd->add_option("--profile-dir", launch.profileDir,
+                        "DIR: each instance writes its profile to DIR/<location>-<id>.json (executables built with "
+                        "`dfirc build --profiling`)");
+
+  ProfileShowOptions profileShow;
+  CLI::App *profileCmd = app.add_subcommand("profile", "Read profiles");
+  profileCmd->require_subcommand(1);
+  CLI::App *showCmd = profileCmd->add_subcommand("show", "Print a profile's busiest locations, hottest operators and channels");
+  showCmd->add_option("profile", profileShow.inputs, "Profile files, or directories of them (merged)")->required();
+  showCmd->add_option("--top", profileShow.top, "How many operators to list (default 10)")->check(CLI::Range(1, 100000));
 
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
@@ -249,5 +272,6 @@ int main(int argc, char **argv) {
   if (*optCmd) return runWithBigStack([&] { return runOpt(opt); });
   if (*runCmd) return runWithBigStack([&] { return runRun(run); });
   if (*launchCmd) return runLaunch(launch);
+  if (*profileCmd) return runProfileShow(profileShow);
   return runWithBigStack([&] { return runCheck(check); });
 }
