@@ -242,13 +242,17 @@ bool Partitioner::checkOperator(OpId id) {
 }
 
 bool Partitioner::checkOperators() {
-  for (OpId id : p_.opsIn(loc_))
+  for (OpId id : p_.opsIn(loc_)) {
     if (!checkOperator(id)) return false;
+    OpKind kind = p_.ops[id].kind;
+    if (kind == OpKind::Send || kind == OpKind::ForEach || kind == OpKind::Inspect) orderNeedsAt(id);
+  }
   return true;
 }
 
 ExprPtr Partitioner::keyHash(const Key &k, std::function<ExprPtr(const FieldPath &)> field,
                              std::function<ExprPtr()> whole, int &slot) {
+  if (k.constant) return b_.u64(0);
   if (k.fn) {
     // A key computed by closures of `loc` means by `member_id()` the old
     // member the item goes to, and by `cluster_size(loc)` the old size.

@@ -52,6 +52,9 @@ struct Key {
   FieldPath fnComponent;
   int variant = -1;
   FieldPath guardPath;
+  /// All of the items together (on one instance): what keeps the order in
+  /// which one sender's items reach a `send` or an output (orderNeedsAt).
+  bool constant = false;
   const Type *guardEnum = nullptr;
   bool guarded() const { return variant >= 0; }
   bool sameGuard(const Key &o) const {
@@ -65,6 +68,7 @@ struct Need {
   Key key;
   OpId by;
   unsigned port = 0;
+  bool order = false; // kept in the order they were sent, not together for state
 };
 
 /// Why a key could not be followed: the operator in the way and what it does.
@@ -145,6 +149,11 @@ private:
   bool checkOperators();
   bool checkOperator(OpId id);
   void keyAt(OpId by, unsigned port, FieldPath key);
+  /// Delivery is FIFO per (sender, receiver): where items reach operator
+  /// `by` (a send, an output) through per-item operators only, in the
+  /// order they came, one sender's items must stay on one instance.
+  void orderNeedsAt(OpId by);
+  std::set<std::pair<int, std::string>> orderTraced_; // (edge, key) followed by order needs
   bool trace(EdgeId e, Key key, const Need &need, int depth, Lost &lost);
   bool through(OpId id, unsigned outPort, const Key &key, std::vector<std::pair<unsigned, Key>> &ins, Lost &lost);
   std::vector<std::tuple<unsigned, FieldPath, FieldPath>> fieldThrough(OpId id, unsigned outPort,

@@ -49,6 +49,9 @@ bool readsOnlyUnder(const Expr &fn, const FieldPath &path) {
 }
 std::optional<Fit> fit(const Key &r, const Key &k) {
   if (k.guarded() && !r.sameGuard(k)) return std::nullopt;
+  // All together: only one instance for all (of the variant) does.
+  if (k.constant) return r.constant && (k.guarded() || !r.guarded()) ? std::optional<Fit>(Fit{}) : std::nullopt;
+  if (r.constant && (!r.guarded() || k.guarded())) return Fit{};
   if (!k.guarded() && r.guarded()) { // routed by a payload of an enum at or below one of k's fields
     for (auto &a : k.alts)
       if (isPrefix(a.path, r.guardPath)) return Fit{a.component, {}, {}};
@@ -185,6 +188,31 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
     return false;
   };
   std::string why;
+  if (key.constant) {
+    // An order need: only per-item operators keep the order of what they
+    // are given; any other makes an order of its own.
+    if (op.info().decoupling != Decoupling::PerItem) return true;
+    Key k = key;
+    if (k.guarded()) {
+      if (op.kind != OpKind::DemuxEnum)
+        for (auto &[port, path, more] : fieldThrough(id, outPort, k.guardPath, why)) {
+          if (!more.empty()) continue;
+          Key g = k;
+          g.guardPath = path;
+          ins.push_back({port, std::move(g)});
+        }
+      if (!ins.empty()) return true;
+      // The enum is made here: then all of what comes in.
+      k.variant = -1;
+      k.guardPath = {};
+      k.guardEnum = nullptr;
+    } else if (op.kind == OpKind::DemuxEnum) {
+      k.variant = static_cast<int>(outPort);
+      k.guardEnum = op.inTypes[0];
+    }
+    for (unsigned port = 0; port < op.inputs.size(); ++port) ins.push_back({port, k});
+    return true;
+  }
   if (key.guarded()) {
     // The enum that `demux_enum` split must be a field of each origin's items.
     auto from = fieldThrough(id, outPort, key.guardPath, why);
@@ -271,7 +299,7 @@ bool Partitioner::through(OpId id, unsigned outPort, const Key &key, std::vector
 }
 
 std::string Partitioner::keyText(const Key &k) const {
-  std::string s;
+  std::string s = k.constant ? "nothing (all on one instance)" : "";
   if (k.fn) s = "`" + k.fnText + "`";
   for (size_t i = 0; i < k.alts.size(); ++i) s += (i ? " or " : "") + pathText(k.alts[i].path);
   if (!k.guarded()) return s;
@@ -283,6 +311,7 @@ std::string Partitioner::keyText(const Key &k) const {
 /// Follows `key` (of the items on edge `e`) back to the origins.
 bool Partitioner::trace(EdgeId e, Key key, const Need &need, int depth, Lost &lost) {
   OpId from = p_.edges[e].from;
+  if (key.constant && !orderTraced_.insert({e, keyText(key) + std::to_string(key.variant)}).second) return true;
   if (depth > 64) {
     lost = {from, "the key changes on every round of a cycle through " + at(from)};
     return false;
@@ -328,6 +357,21 @@ void Partitioner::keyAt(OpId by, unsigned port, FieldPath key) {
   }
 }
 
+void Partitioner::orderNeedsAt(OpId by) {
+  const ir::Operator &op = p_.ops[by];
+  for (unsigned port = 0; port < op.inputs.size(); ++port) {
+    if (!partitioned(op.inputs[port])) continue;
+    Need n;
+    n.by = by;
+    n.port = port;
+    n.order = true;
+    Key k;
+    k.constant = true;
+    Lost lost; // an order need that cannot be followed (replicated items) asks nothing
+    trace(op.inputs[port], k, n, 0, lost);
+  }
+}
+
 std::string Partitioner::originName(OpId origin) const {
   const ir::Operator &o = p_.ops[origin];
   return o.kind == OpKind::Recv ? "`" + p_.channels[o.channel].name + "`" : at(origin);
@@ -339,6 +383,17 @@ bool Partitioner::chooseRoutes() {
   routes_.assign(origins_.size(), {});
   for (size_t o = 0; o < origins_.size(); ++o) {
     if (isReplicatedOrigin(origins_[o])) continue;
+    // One sender's items keep their order on one instance: from a cluster
+    // (items `(sender, x)`), routing by the sender does that for all of an
+    // order need's items; otherwise (one sender, or the need concerns an
+    // enum's payload, which does not hold the sender) all go to one.
+    const ir::Operator &origin = p_.ops[origins_[o]];
+    bool fromCluster = origin.kind == OpKind::Recv && p_.locations[p_.channels[origin.channel].from].isCluster;
+    for (auto &n : needs_)
+      if (n.origin == origins_[o] && n.order && !n.key.guarded() && fromCluster) {
+        n.key.constant = false;
+        n.key.alts = {Alt{{0}, {}}};
+      }
     std::vector<const Need *> mine;
     for (auto &n : needs_)
       if (n.origin == origins_[o]) mine.push_back(&n);
@@ -347,16 +402,16 @@ bool Partitioner::chooseRoutes() {
     auto pick = [&](const std::vector<const Need *> &group, const std::vector<const Need *> &all, Key &out) {
       std::vector<Key> cands;
       for (const Need *n : group) {
-        if (n->key.fn) cands.push_back(n->key);
+        if (n->key.fn || n->key.constant) cands.push_back(n->key);
         for (auto &a : n->key.alts) {
           Key c = n->key;
           c.alts = {a};
           cands.push_back(std::move(c));
         }
       }
-      std::stable_sort(cands.begin(), cands.end(), [](const Key &a, const Key &b) {
-        return (a.fn ? 0 : a.alts[0].path.size()) > (b.fn ? 0 : b.alts[0].path.size());
-      });
+      // The most specific first; all-on-one-instance last.
+      auto rank = [](const Key &k) { return k.constant ? -1 : k.fn ? 0 : static_cast<int>(k.alts[0].path.size()); };
+      std::stable_sort(cands.begin(), cands.end(), [&](const Key &a, const Key &b) { return rank(a) > rank(b); });
       for (const Key &c : cands) {
         bool ok = true;
         for (const Need *n : all) ok = ok && fit(c, n->key).has_value();
@@ -373,8 +428,13 @@ bool Partitioner::chooseRoutes() {
             a = x;
             b2 = y;
           }
-      std::vector<std::pair<OpId, std::string>> notes = {{a->by, at(a->by) + " needs " + describe(a->key, a->origin)}};
-      if (b2 != a) notes.push_back({b2->by, at(b2->by) + " needs " + describe(b2->key, b2->origin)});
+      auto need = [&](const Need *n) {
+        return n->order ? at(n->by) + " is given each sender's items in the order they were sent (through per-item "
+                                      "operators only), which needs " + describe(n->key, n->origin)
+                        : at(n->by) + " needs " + describe(n->key, n->origin);
+      };
+      std::vector<std::pair<OpId, std::string>> notes = {{a->by, need(a)}};
+      if (b2 != a) notes.push_back({b2->by, need(b2)});
       refuse("no one key of " + originName(origins_[o]) + " keeps together what its operators need together",
              std::move(notes));
       return false;
@@ -407,7 +467,8 @@ bool Partitioner::chooseRoutes() {
   // by one function of its key: the same part of it, and the same field
   // below that part.
   std::map<int, std::vector<const Need *>> byOperator;
-  for (auto &n : needs_) byOperator[n.by].push_back(&n);
+  for (auto &n : needs_)
+    if (!n.order) byOperator[n.by].push_back(&n);
   for (auto &[op, list] : byOperator) {
     if (list.size() < 2) continue;
     std::optional<Fit> common;
@@ -425,6 +486,28 @@ bool Partitioner::chooseRoutes() {
                                       " for a key of " + keyText(n->key)});
     return refuse("an operator would meet items routed by different functions of its key", std::move(notes));
   }
+  // Keeping order by putting every item on one instance partitions nothing.
+  bool spread = false;
+  std::vector<std::pair<OpId, std::string>> notes;
+  for (size_t o = 0; o < origins_.size(); ++o) {
+    if (isReplicatedOrigin(origins_[o])) continue;
+    const Route &r = routes_[o];
+    bool oneInstance = r.unguarded.constant;
+    for (auto &[variant, key] : r.variants) oneInstance = oneInstance && key.constant;
+    if (!oneInstance) {
+      spread = true;
+      continue;
+    }
+    for (auto &n : needs_)
+      if (n.origin == origins_[o] && n.order) {
+        notes.push_back({n.by, at(n.by) + " is given the items of " + originName(origins_[o]) +
+                                   " in the order they were sent, through per-item operators only; spread over "
+                                   "instances, they could reach it in another order"});
+        break;
+      }
+  }
+  if (!spread && !notes.empty())
+    return refuse("every item would go to one instance, to keep the order in which it was sent", std::move(notes));
   return true;
 }
 

@@ -85,6 +85,9 @@ bool parseProfile(const std::string &text, const std::string &name, Profile &out
   p.sampleUs = static_cast<uint32_t>(sampleUs);
   p.wallNs = r.number("wall_ns");
   p.runtimeSamples = r.number("runtime_samples");
+  const llvm::json::Value *deployed = root->get("deployed");
+  if (!deployed || !deployed->getAsBoolean()) r.fail("deployed", "true or false");
+  p.deployed = deployed && deployed->getAsBoolean().value_or(false);
   const llvm::json::Array *instances = r.array("instances");
   for (size_t i = 0; r.ok() && instances && i < instances->size(); ++i) {
     const llvm::json::Object *io = (*instances)[i].getAsObject();
@@ -130,6 +133,7 @@ bool parseProfile(const std::string &text, const std::string &name, Profile &out
     return false;
   }
   out.fingerprint = p.fingerprint;
+  out.deployed = p.deployed;
   out.sampleUs = p.sampleUs;
   out.wallNs = std::max(out.wallNs, p.wallNs);
   out.runtimeSamples += p.runtimeSamples;

@@ -50,6 +50,7 @@ struct Profile {
   uint64_t fingerprint = 0;
   uint32_t sampleUs = 0;
   uint64_t wallNs = 0, runtimeSamples = 0;
+  bool deployed = false; // measured as launched processes (frames as sent over TCP)
   std::vector<ProfileInstance> instances;
 
   /// Per location (first-seen order), summed over instances.

@@ -182,8 +182,9 @@ static void write_profile(void) {
   uint64_t fingerprint = ninstances ? instances[0]->location->fingerprint : 0;
   fprintf(f, "{\n  \"dfir_profile\": 1,\n  \"fingerprint\": \"%016llx\",\n  \"sample_us\": %d,\n",
           (unsigned long long)fingerprint, kSampleMicros);
-  fprintf(f, "  \"wall_ns\": %llu,\n  \"runtime_samples\": %llu,\n  \"instances\": [",
-          (unsigned long long)(now_ns() - started_ns), (unsigned long long)runtime_samples);
+  fprintf(f, "  \"wall_ns\": %llu,\n  \"runtime_samples\": %llu,\n  \"deployed\": %s,\n  \"instances\": [",
+          (unsigned long long)(now_ns() - started_ns), (unsigned long long)runtime_samples,
+          dfir_rt_net_active ? "true" : "false");
   for (uint32_t i = 0; i < ninstances; ++i) {
     dfir_prof *p = instances[i];
     const dfir_profile_info *info = p->location->profile;

@@ -11,6 +11,7 @@
 #include "ir/Printer.h"
 #include "passes/PassManager.h"
 #include "passes/Profile.h"
+#include "tools/dfirc/AutoRewrite.h"
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/HostHeader.h"
 #include "backend-llvm/Jit.h"
@@ -258,7 +259,19 @@ bool buildPipeline(Session &s, const PipelineOptions &popts, std::vector<passes:
 /// errors (reported) returns null and sets `exitCode`; compiler bugs do
 /// not return.
 std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
-                                 int &exitCode) {
+                                 int &exitCode, std::string *quiet = nullptr);
+bool chooseAutoRewrites(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
+                        PipelineOptions &chosen, int &exitCode);
+
+/// `quiet` (the trials of --auto-rewrite): nothing is printed; on failure
+/// it holds why (the first error and its first note).
+std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
+                                 int &exitCode, std::string *quiet) {
+  if (popts.autoRewrite) {
+    PipelineOptions chosen;
+    if (!chooseAutoRewrites(input, dopts, popts, chosen, exitCode)) return nullptr;
+    return compile(input, dopts, chosen, exitCode);
+  }
   auto s = std::make_unique<Session>();
   s->input = input;
   std::string error;
@@ -270,7 +283,7 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   }
   s->diags = std::make_unique<DiagnosticEngine>(s->sm);
   s->diags->setWarningsAsErrors(dopts.warningsAsErrors);
-  if (dopts.verify) s->printer = std::make_unique<CollectingConsumer>();
+  if (dopts.verify || quiet) s->printer = std::make_unique<CollectingConsumer>();
   else if (dopts.format == "json") s->printer = std::make_unique<JsonDiagnosticPrinter>(s->sm, stderr);
   else s->printer = std::make_unique<TextDiagnosticPrinter>(s->sm, stderr, useColor(dopts));
   s->diags->addConsumer(s->printer.get());
@@ -307,6 +320,16 @@ std::unique_ptr<Session> compile(const std::string &input, const DiagOptions &do
   passes::PassStatus status = passes::runPasses(*s->program, opts, *s->analyses, *s->diags, s->printed, error);
   s->diags->finish();
   logEmittedKinds(*s->diags);
+  if (quiet && status != passes::PassStatus::Ok) {
+    *quiet = error;
+    for (auto &d : static_cast<CollectingConsumer &>(*s->printer).diags)
+      if (d.severity == Severity::Error) {
+        *quiet = d.message + (d.notes.empty() ? "" : " (" + d.notes[0].message + ")");
+        break;
+      }
+    exitCode = kExitUserError;
+    return nullptr;
+  }
   if (dopts.verify && status != passes::PassStatus::InternalError && status != passes::PassStatus::UsageError)
     return verified();
   switch (status) {
@@ -769,6 +792,56 @@ bool profileMatches(const Session &s, const passes::Profile &profile, const std:
           "; this program, with these options, is " + hex(mine) +
           "): profile the program as it is compiled here, with the same transforms";
   return false;
+}
+
+/// `--auto-rewrite`: checks its options and the profile, compiles the
+/// program as written, searches (tools/dfirc/AutoRewrite.h) and prints
+/// the report; `chosen` is the pipeline to compile. False (with `exitCode`)
+/// on errors, reported.
+bool chooseAutoRewrites(const std::string &input, const DiagOptions &dopts, const PipelineOptions &popts,
+                        PipelineOptions &chosen, int &exitCode) {
+  auto usage = [&](const std::string &message) {
+    std::fprintf(stderr, "dfirc: error: %s\n", message.c_str());
+    exitCode = kExitUsage;
+    return false;
+  };
+  if (popts.profileIn.empty())
+    return usage("`--auto-rewrite` needs a profile of the program: `--use-profile FILE` (or `--profile FILE` with "
+                 "build and opt), from `dfirc run FILE --profile OUT.json` or `dfirc launch --profile-dir`");
+  if (!popts.passes.empty() || !popts.decouple.empty() || !popts.partition.empty() || !popts.batch.empty() ||
+      !popts.replicate.empty())
+    return usage("`--auto-rewrite` chooses the transforms itself: it cannot be combined with --passes, --decouple, "
+                 "--partition, --replicate or --batch (its report prints the flags it chose, to use instead)");
+  if (popts.extraProcesses < 0 || popts.extraProcesses > 64)
+    return usage("`--extra-processes " + std::to_string(popts.extraProcesses) +
+                 "`: expected a number of processes from 0 to 64");
+  PipelineOptions plain = popts;
+  plain.autoRewrite = false;
+  auto base = compile(input, dopts, plain, exitCode);
+  if (!base) return false;
+  passes::Profile profile;
+  std::string error;
+  if (!passes::readProfile(popts.profileIn, profile, error) ||
+      !profileMatches(*base, profile, popts.profileIn, error)) {
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    exitCode = kExitUserError;
+    return false;
+  }
+  PipelineOptions quiet; // the trials print nothing
+  TrialFn trial = [&](const std::string &pipeline) {
+    quiet.passes = {pipeline};
+    Trial t;
+    int code = kExitOk;
+    std::string why;
+    if (auto s = compile(input, dopts, quiet, code, &why)) t.program = std::move(s->program);
+    else t.refusal = why;
+    return t;
+  };
+  AutoChoice choice = chooseRewrites(*base->program, profile, static_cast<uint64_t>(popts.extraProcesses), trial);
+  std::fputs(choice.report.c_str(), stderr);
+  chosen = plain;
+  if (!choice.pipeline.empty()) chosen.passes = {choice.pipeline};
+  return true;
 }
 
 /// `--emit=header`: the C header of one location (docs/embedding.md).

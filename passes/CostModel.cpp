@@ -1,0 +1,137 @@
+//===- CostModel.cpp - Predicted load of a program's locations -------------===//
+#include "passes/CostModel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace dfir::passes {
+
+namespace {
+/// Fewer samples than this in a location: its time is split by items.
+constexpr uint64_t kMinSamples = 20;
+} // namespace
+
+double Prediction::bottleneckNs() const {
+  double worst = 0;
+  for (auto &l : loads) worst = std::max(worst, l.perInstanceNs());
+  return worst;
+}
+
+std::string Prediction::bottleneck() const {
+  const LocationLoad *worst = nullptr;
+  for (auto &l : loads)
+    if (!worst || l.perInstanceNs() > worst->perInstanceNs()) worst = &l;
+  return worst ? worst->name : "";
+}
+
+CostModel::CostModel(const ir::Program &base, const Profile &profile, CostParams params)
+    : params_(params), deployed_(profile.deployed) {
+  (void)base;
+  sampled_ = true;
+  for (const LocationProfile &l : profile.locations()) {
+    uint64_t opSamples = 0, items = 0;
+    for (auto &op : l.ops) {
+      opSamples += op.samples;
+      items += op.in + op.out;
+    }
+    bool bySamples = l.samples >= kMinSamples;
+    sampled_ = sampled_ && bySamples;
+    double busy = static_cast<double>(l.busyNs);
+    for (auto &op : l.ops) {
+      double share = bySamples ? static_cast<double>(op.samples) / static_cast<double>(l.samples)
+                     : items     ? static_cast<double>(op.in + op.out) / static_cast<double>(items)
+                                 : 0.0;
+      ops_[{l.name, op.name}] = {busy * share, op.out};
+    }
+    overheadNs_[l.name] =
+        bySamples ? busy * static_cast<double>(l.samples - opSamples) / static_cast<double>(l.samples) : 0.0;
+    ticks_[l.name] = l.ticks;
+  }
+  for (const ProfileChannel &c : profile.channels()) channels_[c.name] = {c.items, c.frames};
+}
+
+double CostModel::costOf(const std::string &location, const std::string &op) const {
+  auto it = ops_.find({location, op});
+  return it == ops_.end() ? 0.0 : it->second.ns;
+}
+
+std::string CostModel::baseLocation(const std::string &name,
+                                    const std::map<std::string, std::string> &originOf) const {
+  std::string at = name;
+  for (int hops = 0; hops < 64; ++hops) {
+    auto it = originOf.find(at);
+    if (it == originOf.end()) return at;
+    at = it->second;
+  }
+  return at;
+}
+
+const CostModel::OpFacts *CostModel::facts(const ir::Program &p, int op,
+                                           const std::map<std::string, std::string> &originOf) const {
+  const ir::Operator &o = p.ops[op];
+  auto it = ops_.find({baseLocation(p.locations[o.location].name, originOf), o.name});
+  return it == ops_.end() ? nullptr : &it->second;
+}
+
+double CostModel::itemsInto(const ir::Program &p, int op, const std::map<std::string, std::string> &originOf,
+                            int depth) const {
+  if (depth > 64) return 0;
+  const ir::Operator &o = p.ops[op];
+  if (o.kind == OpKind::Recv && o.channel.valid()) {
+    const ir::Channel &ch = p.channels[o.channel];
+    if (auto it = channels_.find(ch.name); it != channels_.end()) return static_cast<double>(it->second.first);
+    return ch.sendOp.valid() ? itemsInto(p, ch.sendOp, originOf, depth + 1) : 0.0;
+  }
+  double items = 0;
+  for (ir::EdgeId e : o.inputs) {
+    if (!e.valid()) continue;
+    int from = p.edges[e].from;
+    if (const OpFacts *f = facts(p, from, originOf)) items += static_cast<double>(f->out);
+    else items += itemsInto(p, from, originOf, depth + 1);
+  }
+  return items;
+}
+
+Prediction CostModel::predict(const ir::Program &p, const std::map<std::string, std::string> &originOf) const {
+  Prediction out;
+  for (const ir::Location &l : p.locations) {
+    out.loads.push_back({l.name, l.size, 0.0});
+    out.processes += l.size;
+  }
+  // Each base location's tick overhead stays with it (not with what moved).
+  for (size_t l = 0; l < p.locations.size(); ++l)
+    if (auto it = overheadNs_.find(p.locations[l].name); it != overheadNs_.end()) out.loads[l].totalNs += it->second;
+  for (size_t id = 0; id < p.ops.size(); ++id) {
+    const ir::Operator &o = p.ops[id];
+    double &load = out.loads[o.location].totalNs;
+    if (const OpFacts *f = facts(p, static_cast<int>(id), originOf)) {
+      load += f->ns;
+      continue;
+    }
+    // Added by a rewrite.
+    double items = itemsInto(p, static_cast<int>(id), originOf, 0);
+    double perItem = o.kind == OpKind::Send ? params_.sendItemNs
+                     : o.kind == OpKind::Recv ? params_.recvItemNs
+                                                  : params_.routeItemNs;
+    load += items * perItem;
+  }
+  // Frames, at both ends.
+  for (const ir::Channel &ch : p.channels) {
+    if (!ch.sendOp.valid()) continue;
+    double items = itemsInto(p, ch.sendOp, originOf, 0);
+    std::string sender = baseLocation(p.locations[ch.from].name, originOf);
+    double ticks = 0;
+    if (auto it = ticks_.find(sender); it != ticks_.end()) ticks = static_cast<double>(it->second);
+    double frames = std::min(items, ticks);
+    if (auto it = channels_.find(ch.name); it != channels_.end() && deployed_)
+      frames = static_cast<double>(it->second.second);
+    if (ch.batch.count > 1) frames = std::min(frames, std::ceil(items / ch.batch.count));
+    double cost = frames * params_.frameNs;
+    out.loads[ch.from].totalNs += cost;
+    out.loads[ch.to].totalNs += cost;
+  }
+  return out;
+}
+
+} // namespace dfir::passes
