@@ -7,6 +7,8 @@
 
 namespace dfir::passes {
 
+using ir::Expr;
+
 namespace {
 /// Fewer samples than this in a location: its time is split by items.
 constexpr uint64_t kMinSamples = 20;
@@ -93,7 +95,48 @@ double CostModel::itemsInto(const ir::Program &p, int op, const std::map<std::st
   return items;
 }
 
+namespace {
+/// Whether `e` depends on anything but constants: a local (the item) or
+/// the sender's member id.
+bool varies(const Expr &e) {
+  if (e.kind == Expr::Local || (e.kind == Expr::Builtin && e.builtin == BuiltinId::MemberId)) return true;
+  for (auto &k : e.kids)
+    if (k && varies(*k)) return true;
+  return false;
+}
+} // namespace
+
+std::vector<bool> CostModel::pinnedOps(const ir::Program &p) const {
+  std::vector<bool> pinned(p.ops.size(), false);
+  // A channel into a cluster whose sender computes the instance from
+  // constants alone: `map(|x| (<constant>, x)) -> send(c)`.
+  for (const ir::Channel &ch : p.channels) {
+    if (!ch.sendOp.valid() || !ch.recvOp.valid() || p.locations[ch.to].size < 2) continue;
+    const ir::Operator &send = p.ops[ch.sendOp];
+    if (send.inputs.empty() || !send.inputs[0].valid()) continue;
+    const ir::Operator &route = p.ops[p.edges[send.inputs[0]].from];
+    if (route.kind != OpKind::Map || route.args.empty()) continue;
+    const Expr &fn = *route.args[0];
+    if (fn.kind != Expr::Lambda || fn.kids.empty() || fn.kids[0]->kind != Expr::Tuple || fn.kids[0]->kids.size() != 2)
+      continue;
+    if (!varies(*fn.kids[0]->kids[0])) pinned[ch.recvOp] = true;
+  }
+  // What only pinned operators feed is pinned too.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t id = 0; id < p.ops.size(); ++id) {
+      const ir::Operator &o = p.ops[id];
+      if (pinned[id] || o.inputs.empty()) continue;
+      bool all = true;
+      for (ir::EdgeId e : o.inputs) all = all && e.valid() && pinned[p.edges[e].from];
+      if (all) pinned[id] = changed = true;
+    }
+  }
+  return pinned;
+}
+
 Prediction CostModel::predict(const ir::Program &p, const std::map<std::string, std::string> &originOf) const {
+  std::vector<bool> pinned = pinnedOps(p);
   Prediction out;
   for (const ir::Location &l : p.locations) {
     out.loads.push_back({l.name, l.size, 0.0});
@@ -104,9 +147,12 @@ Prediction CostModel::predict(const ir::Program &p, const std::map<std::string, 
     if (auto it = overheadNs_.find(p.locations[l].name); it != overheadNs_.end()) out.loads[l].totalNs += it->second;
   for (size_t id = 0; id < p.ops.size(); ++id) {
     const ir::Operator &o = p.ops[id];
-    double &load = out.loads[o.location].totalNs;
+    LocationLoad &where = out.loads[o.location];
+    double before = where.totalNs;
+    double &load = where.totalNs;
     if (const OpFacts *f = facts(p, static_cast<int>(id), originOf)) {
       load += f->ns;
+      if (pinned[id]) where.pinnedNs += load - before;
       continue;
     }
     // Added by a rewrite.
@@ -115,6 +161,7 @@ Prediction CostModel::predict(const ir::Program &p, const std::map<std::string, 
                      : o.kind == OpKind::Recv ? params_.recvItemNs
                                                   : params_.routeItemNs;
     load += items * perItem;
+    if (pinned[id]) where.pinnedNs += load - before;
   }
   // Frames, at both ends.
   for (const ir::Channel &ch : p.channels) {

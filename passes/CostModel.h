@@ -19,7 +19,8 @@
 //
 // and divides a location's load evenly among its instances (a partitioned
 // location's keys are assumed spread evenly: the profile does not say how
-// skewed they are). The predicted throughput of a program is inversely
+// skewed they are), except the work on items that partition routes all to
+// one instance (to keep one sender's order), which that instance does. The predicted throughput of a program is inversely
 // proportional to its busiest instance's load, one instance per core.
 //
 //===----------------------------------------------------------------------===//
@@ -45,8 +46,11 @@ struct CostParams {
 struct LocationLoad {
   std::string name;
   uint64_t instances = 1;
-  double totalNs = 0; // over all its instances
-  double perInstanceNs() const { return totalNs / static_cast<double>(instances ? instances : 1); }
+  double totalNs = 0;  // over all its instances
+  double pinnedNs = 0; // of that, work that stays on one instance (a partition keeping a sender's order)
+  double perInstanceNs() const {
+    return (totalNs - pinnedNs) / static_cast<double>(instances ? instances : 1) + pinnedNs;
+  }
 };
 
 struct Prediction {
@@ -81,6 +85,9 @@ private:
   /// operators upstream of it (through added operators and channels).
   double itemsInto(const ir::Program &p, int op, const std::map<std::string, std::string> &originOf, int depth) const;
   const OpFacts *facts(const ir::Program &p, int op, const std::map<std::string, std::string> &originOf) const;
+  /// Operators of partitioned locations that only items routed to one
+  /// instance reach (partition keeps a relay of one sender there).
+  std::vector<bool> pinnedOps(const ir::Program &p) const;
 
   CostParams params_;
   bool sampled_ = false;
