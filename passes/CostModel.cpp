@@ -51,6 +51,49 @@ CostModel::CostModel(const ir::Program &base, const Profile &profile, CostParams
     ticks_[l.name] = l.ticks;
   }
   for (const ProfileChannel &c : profile.channels()) channels_[c.name] = {c.items, c.frames};
+  if (deployed_) calibrate(base, profile);
+}
+
+/// Fits outside(L) = transitItemNs * items(L) + frameNs * frames(L) over
+/// the locations L of a launched profile: the time their processes spent
+/// outside ticks against the items and frames they sent and received.
+void CostModel::calibrate(const ir::Program &base, const Profile &profile) {
+  std::map<std::string, double> outside, items, frames;
+  for (const ProfileInstance &in : profile.instances) outside[in.location] += static_cast<double>(in.outsideNs);
+  for (const ir::Channel &ch : base.channels) {
+    auto it = channels_.find(ch.name);
+    if (it == channels_.end()) continue;
+    for (const std::string &end : {base.locations[ch.from].name, base.locations[ch.to].name}) {
+      items[end] += static_cast<double>(it->second.first);
+      frames[end] += static_cast<double>(it->second.second);
+    }
+  }
+  // The normal equations of the two-parameter fit.
+  double ii = 0, ff = 0, if_ = 0, io = 0, fo = 0, total = 0;
+  for (auto &[loc, o] : outside) {
+    double i = items[loc], f = frames[loc];
+    ii += i * i, ff += f * f, if_ += i * f, io += i * o, fo += f * o, total += o;
+  }
+  if (total <= 0 || (ii <= 0 && ff <= 0)) return;
+  double det = ii * ff - if_ * if_, item = -1, frame = -1;
+  if (det > 1e-9 * ii * ff) {
+    item = (io * ff - fo * if_) / det;
+    frame = (fo * ii - io * if_) / det;
+  }
+  if (item < 0 || frame < 0) { // one of them alone: the better fit
+    double itemOnly = ii > 0 ? io / ii : 0, frameOnly = ff > 0 ? fo / ff : 0;
+    double errItem = 0, errFrame = 0;
+    for (auto &[loc, o] : outside) {
+      errItem += (o - itemOnly * items[loc]) * (o - itemOnly * items[loc]);
+      errFrame += (o - frameOnly * frames[loc]) * (o - frameOnly * frames[loc]);
+    }
+    bool byItems = ii > 0 && (ff <= 0 || errItem <= errFrame);
+    item = byItems ? itemOnly : 0;
+    frame = byItems ? 0 : frameOnly;
+  }
+  params_.transitItemNs = std::clamp(item, 0.0, 1e6);
+  params_.frameNs = std::clamp(frame, 0.0, 1e7);
+  calibrated_ = true;
 }
 
 double CostModel::costOf(const std::string &location, const std::string &op) const {
@@ -72,8 +115,20 @@ std::string CostModel::baseLocation(const std::string &name,
 const CostModel::OpFacts *CostModel::facts(const ir::Program &p, int op,
                                            const std::map<std::string, std::string> &originOf) const {
   const ir::Operator &o = p.ops[op];
-  auto it = ops_.find({baseLocation(p.locations[o.location].name, originOf), o.name});
-  return it == ops_.end() ? nullptr : &it->second;
+  std::string base = baseLocation(p.locations[o.location].name, originOf);
+  auto it = ops_.find({base, o.name});
+  if (it == ops_.end()) return nullptr;
+  // A rewrite may give an operator it adds the name of one it moved away
+  // (`send_0` is free again once the old one left): the moved one, in the
+  // location made from this one, is the profiled operator.
+  if (p.locations[o.location].name == base)
+    for (size_t other = 0; other < p.ops.size(); ++other) {
+      const ir::Operator &m = p.ops[other];
+      if (static_cast<int>(other) != op && m.name == o.name && m.kind == o.kind && m.location != o.location &&
+          baseLocation(p.locations[m.location].name, originOf) == base)
+        return nullptr;
+    }
+  return &it->second;
 }
 
 double CostModel::itemsInto(const ir::Program &p, int op, const std::map<std::string, std::string> &originOf,
@@ -174,9 +229,12 @@ Prediction CostModel::predict(const ir::Program &p, const std::map<std::string, 
     if (auto it = channels_.find(ch.name); it != channels_.end() && deployed_)
       frames = static_cast<double>(it->second.second);
     if (ch.batch.count > 1) frames = std::min(frames, std::ceil(items / ch.batch.count));
-    double cost = frames * params_.frameNs;
+    double cost = frames * params_.frameNs + items * params_.transitItemNs;
     out.loads[ch.from].totalNs += cost;
     out.loads[ch.to].totalNs += cost;
+    // Where partition keeps the items on one instance, it moves them all.
+    if (pinned[ch.sendOp]) out.loads[ch.from].pinnedNs += cost;
+    if (ch.recvOp.valid() && pinned[ch.recvOp]) out.loads[ch.to].pinnedNs += cost;
   }
   return out;
 }

@@ -15,7 +15,11 @@
 //   - each channel a cost per frame at both ends, frames being what the
 //     profile counted when it was measured deployed, at most one per
 //     sending tick when it was measured embedded, and for a batched
-//     channel one per batch;
+//     channel one per batch, and a cost per item at both ends for moving
+//     it outside ticks; both are fitted (least squares over the locations)
+//     to what launched processes spent outside their ticks against the
+//     items and frames they sent and received (defaults when the profile
+//     is of an embedded run);
 //
 // and divides a location's load evenly among its instances (a partitioned
 // location's keys are assumed spread evenly: the profile does not say how
@@ -40,6 +44,7 @@ struct CostParams {
   double sendItemNs = 150;  // encoding an item and queueing it
   double recvItemNs = 150;  // checking, decoding and emitting it
   double frameNs = 3000;    // a frame: a system call and a wake-up at each end
+  double transitItemNs = 300; // an item moved between processes, outside ticks, at each end
   double routeItemNs = 20;  // a pairing map, a hash route
 };
 
@@ -74,6 +79,8 @@ public:
   const CostParams &params() const { return params_; }
   /// Whether the profile had enough samples to split time by them.
   bool sampled() const { return sampled_; }
+  /// Whether the cost of a frame was measured (a launched profile).
+  bool calibrated() const { return calibrated_; }
 
 private:
   struct OpFacts {
@@ -88,9 +95,11 @@ private:
   /// Operators of partitioned locations that only items routed to one
   /// instance reach (partition keeps a relay of one sender there).
   std::vector<bool> pinnedOps(const ir::Program &p) const;
+  void calibrate(const ir::Program &base, const Profile &profile);
 
   CostParams params_;
   bool sampled_ = false;
+  bool calibrated_ = false;
   bool deployed_ = false; // measured launched (real frames)
   std::map<std::pair<std::string, std::string>, OpFacts> ops_; // (location, operator)
   std::map<std::string, double> overheadNs_;                   // per base location

@@ -84,6 +84,7 @@ bool parseProfile(const std::string &text, const std::string &name, Profile &out
   if (r.ok() && (sampleUs == 0 || sampleUs > 1000000)) r.fail("sample_us", "from 1 to 1000000");
   p.sampleUs = static_cast<uint32_t>(sampleUs);
   p.wallNs = r.number("wall_ns");
+  uint64_t cpuNs = r.number("cpu_ns");
   p.runtimeSamples = r.number("runtime_samples");
   const llvm::json::Value *deployed = root->get("deployed");
   if (!deployed || !deployed->getAsBoolean()) r.fail("deployed", "true or false");
@@ -128,6 +129,9 @@ bool parseProfile(const std::string &text, const std::string &name, Profile &out
     error = "`" + name + "` is not a complete profile: " + problem;
     return false;
   }
+  // One instance in its own process: what its process did outside its ticks.
+  if (p.deployed && p.instances.size() == 1)
+    p.instances[0].outsideNs = cpuNs > p.instances[0].busyNs ? cpuNs - p.instances[0].busyNs : 0;
   if (!out.instances.empty() && out.fingerprint != p.fingerprint) {
     error = "`" + name + "` is a profile of another build than the files read before it (its fingerprint differs)";
     return false;

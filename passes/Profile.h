@@ -34,6 +34,10 @@ struct ProfileInstance {
   std::string location;
   uint32_t member = 0;
   uint64_t ticks = 0, busyNs = 0, tickSamples = 0;
+  /// CPU time of its process outside its ticks (receiving, framing and
+  /// writing messages, waiting), when it ran as a process of its own
+  /// (launched); 0 when not known.
+  uint64_t outsideNs = 0;
   std::vector<ProfileOp> ops;
   std::vector<ProfileChannel> channels; // what this instance sent
 };

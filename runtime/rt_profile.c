@@ -41,14 +41,15 @@ static dfir_prof **instances;
 static uint32_t ninstances, capacity;
 static dfir_prof *volatile running; /* the instance ticking, for the sampler */
 static volatile uint64_t runtime_samples;
-static uint64_t started_ns;
+static uint64_t started_ns, started_cpu_ns;
 static int written;
 
-static uint64_t now_ns(void) {
+static uint64_t clock_ns(clockid_t clock) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
+static uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 static void on_sample(int sig) {
   (void)sig;
@@ -79,6 +80,7 @@ int dfir_rt_profile_open(const char *path) {
   dfir_rt_profiling = 1;
   written = 0;
   started_ns = now_ns();
+  started_cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sample;
@@ -182,8 +184,10 @@ static void write_profile(void) {
   uint64_t fingerprint = ninstances ? instances[0]->location->fingerprint : 0;
   fprintf(f, "{\n  \"dfir_profile\": 1,\n  \"fingerprint\": \"%016llx\",\n  \"sample_us\": %d,\n",
           (unsigned long long)fingerprint, kSampleMicros);
-  fprintf(f, "  \"wall_ns\": %llu,\n  \"runtime_samples\": %llu,\n  \"deployed\": %s,\n  \"instances\": [",
-          (unsigned long long)(now_ns() - started_ns), (unsigned long long)runtime_samples,
+  fprintf(f, "  \"wall_ns\": %llu,\n  \"cpu_ns\": %llu,\n  \"runtime_samples\": %llu,\n  \"deployed\": %s,\n"
+          "  \"instances\": [",
+          (unsigned long long)(now_ns() - started_ns),
+          (unsigned long long)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - started_cpu_ns), (unsigned long long)runtime_samples,
           dfir_rt_net_active ? "true" : "false");
   for (uint32_t i = 0; i < ninstances; ++i) {
     dfir_prof *p = instances[i];

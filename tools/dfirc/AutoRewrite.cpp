@@ -171,6 +171,9 @@ std::vector<Step> Search::candidates(const Node &from) {
     auto it = std::find_if(channels_.begin(), channels_.end(),
                            [&](const passes::ProfileChannel &c) { return c.name == ch.name; });
     if (it == channels_.end() || it->items < kBatchCount || it->frames * kSmallFrame < it->items) continue;
+    // A batch that does not fill before its timer (1 ms) only delays.
+    double perMs = static_cast<double>(it->items) / (static_cast<double>(profile_.wallNs) / 1e6 + 1e-9);
+    if (perMs < kBatchCount) continue;
     out.push_back({Step::Batch, "", "", "", ch.name, kBatchCount});
   }
   return out;
@@ -248,6 +251,13 @@ std::string Search::report(const Node *best) const {
   std::string out = "dfirc: auto-rewrite: " + std::to_string(trials_) + " candidate pipelines tried within " +
                     std::to_string(extra_) + " extra process" + (extra_ == 1 ? "" : "es") +
                     (model_.sampled() ? "" : " (the profile has few samples: time split by items)") + "\n";
+  if (model_.calibrated()) {
+    char line[120];
+    std::snprintf(line, sizeof line,
+                  "  moving messages, fitted to the time outside ticks: %.2f us per item and %.2f us per frame\n",
+                  model_.params().transitItemNs / 1000, model_.params().frameNs / 1000);
+    out += line;
+  }
   if (!profile_.deployed)
     out += "  batching is not considered: the profile is of an embedded run, whose frames say nothing of the "
            "network's (profile a launched run: dfirc launch --profile-dir)\n";
