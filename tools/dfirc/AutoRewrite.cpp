@@ -12,7 +12,7 @@ namespace {
 
 constexpr size_t kDecouplesPerLocation = 6; // tried per location and step, the best balanced first
 constexpr size_t kBeam[] = {3, 2};          // sequences extended at the second and third step
-constexpr uint64_t kMaxPartition = 8;
+constexpr uint64_t kMaxPartition = 16;
 constexpr uint32_t kBatchCount = 16;  // items per batch, framed after 1 ms at the latest
 constexpr uint64_t kSmallFrame = 4;   // frames of fewer items than this are worth batching
 constexpr double kWorthIt = 1.05; // predicted gain below this is not worth a rewrite
@@ -156,8 +156,11 @@ std::vector<Step> Search::candidates(const Node &from) {
         out.push_back(s);
       }
     }
-    // Partition by each count the budget allows.
-    for (uint64_t k = 2; k <= kMaxPartition && loc.size * (k - 1) <= room; ++k)
+    // Partition by each count the budget allows (once: partitioning the
+    // instances again is a partition by the product, tried as such).
+    bool partitioned = false;
+    for (const Step &s : from.steps) partitioned = partitioned || (s.kind == Step::Partition && s.location == loc.name);
+    for (uint64_t k = 2; !partitioned && k <= kMaxPartition && loc.size * (k - 1) <= room; ++k)
       out.push_back({Step::Partition, loc.name, "", "", "", k});
   }
   // Batch channels whose frames were small when the profile was measured
@@ -211,11 +214,18 @@ AutoChoice Search::run() {
     std::stable_sort(level.begin(), level.end(), [](const Node &a, const Node &b) { return a.speedup > b.speedup; });
     for (auto &n : level) all.push_back(std::move(n));
     // Extend the best of this level that improved on their parent.
+    // The best of each kind of step and location, so that one location's
+    // partitions by 2, 3, 4 ... do not fill the beam.
     parents.clear();
+    std::set<std::pair<int, std::string>> kinds;
     if (depth < 2)
-      for (auto &n : all)
-        if (n.steps.size() == static_cast<size_t>(depth + 1) && parents.size() < kBeam[depth] && n.speedup > kWorthIt)
+      for (auto &n : all) {
+        if (n.steps.size() != static_cast<size_t>(depth + 1) || parents.size() >= kBeam[depth] || n.speedup <= kWorthIt)
+          continue;
+        const Step &last = n.steps.back();
+        if (kinds.insert({last.kind, last.kind == Step::Batch ? last.channel : last.location}).second)
           parents.push_back(&n);
+      }
   }
   const Node *best = nullptr;
   for (const Node &n : all) {
@@ -262,10 +272,9 @@ std::string Search::report(const Node *best) const {
     out += "  batching is not considered: the profile is of an embedded run, whose frames say nothing of the "
            "network's (profile a launched run: dfirc launch --profile-dir)\n";
   if (best) {
-    char line[160];
-    std::snprintf(line, sizeof line, "  chosen: %s  (predicted throughput x%.2f)\n", flagsOf(best->steps).c_str(),
-                  best->speedup);
-    out += line;
+    char gain[32];
+    std::snprintf(gain, sizeof gain, "%.2f", best->speedup);
+    out += "  chosen: " + flagsOf(best->steps) + "  (predicted throughput x" + gain + ")\n";
     out += "  as a pipeline: --passes='" + pipelineOf(best->steps) + "'\n";
   } else {
     out += "  nothing legal is predicted to help by " + std::to_string(static_cast<int>((kWorthIt - 1) * 100 + 0.5)) +
