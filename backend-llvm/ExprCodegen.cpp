@@ -1674,6 +1674,7 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   case BuiltinId::RandU64: return b_.CreateCall(rt_.randU64(), {});
   case BuiltinId::RandF64: return b_.CreateCall(rt_.randF64(), {});
   case BuiltinId::NowMs: return b_.CreateCall(rt_.nowMs(), {});
+  case BuiltinId::NowUs: return b_.CreateCall(rt_.nowUs(), {});
   case BuiltinId::ClusterSize: return b_.CreateCall(rt_.clusterSize(), {b_.getInt32(e.kids[0]->index)});
   case BuiltinId::ParseI64:
   case BuiltinId::ParseF64: {

@@ -551,7 +551,7 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
     check(arg(0));
     return tc.unitType();
   }
-  if (name == "rand_u64" || name == "now_ms") return tc.u64();
+  if (name == "rand_u64" || name == "now_ms" || name == "now_us") return tc.u64();
   if (name == "rand_f64") return tc.f64();
   if (name == "member_id") {
     if (location_ < 0 || !ctx_.locations[location_].isCluster)

@@ -214,6 +214,9 @@ uint64_t dfir_rt_rand_u64(void);
 double dfir_rt_rand_f64(void);
 /* `now_ms()`: milliseconds since the Unix epoch (wall clock). */
 uint64_t dfir_rt_now_ms(void);
+/* `now_us()`: microseconds on the monotonic clock (for intervals: the same
+ * clock for every process of the machine, not the time of day). */
+uint64_t dfir_rt_now_us(void);
 
 /* ---- memory ------------------------------------------------------------ */
 

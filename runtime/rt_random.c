@@ -1,4 +1,4 @@
-/* rand_u64(), rand_f64() and now_ms(). */
+/* rand_u64(), rand_f64(), now_ms() and now_us(). */
 #include "dfir_rt.h"
 
 #include <sys/random.h>
@@ -36,4 +36,10 @@ uint64_t dfir_rt_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t dfir_rt_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
