@@ -360,6 +360,19 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv);
  * between one sender and one receiver always keep their order. */
 int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
                        uint32_t nchannels, uint64_t seed);
+/* Schedules (docs/simulation.md). dfir_rt_run_system's choices between two
+ * or more alternatives (which ready instance ticks next; whose message is
+ * delivered next on a channel) are recorded, and taken from `prefix` while
+ * it lasts, then the first alternative (`then_first`) or the seeded
+ * generator. A run stops after `limit` choices (0: no limit). A prefix
+ * choice past the alternatives there are is an error (exit 1): the
+ * schedule does not apply. */
+void dfir_rt_schedule_use(const uint32_t *prefix, uint32_t len, int then_first, uint32_t limit);
+/* The choices made so far, how many alternatives each had, and the ticks run. */
+void dfir_rt_schedule_recorded(const uint32_t **choices, const uint32_t **arities, uint32_t *len, uint64_t *ticks);
+/* Prints each tick of dfir_rt_run_system on standard error, with what it
+ * receives from whom: `mode` 1 as text, 2 as JSON lines, 0 not at all. */
+void dfir_rt_trace(int mode, const char *const *channel_names);
 /* Makes dfir_rt_run_system label every output line with the instance that
  * wrote it, `[location/id] ` (`dfirc run --prefix`). */
 void dfir_rt_label_output(int on);

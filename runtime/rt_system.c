@@ -56,6 +56,21 @@ static instance *running;
 static uint64_t rng;
 static int labelled;
 
+/* The schedule (docs/simulation.md): every choice the scheduler makes
+ * between two or more alternatives (which ready instance ticks, which
+ * sender's message is delivered next), taken from `prefix` while it lasts,
+ * then the first alternative or the seeded generator; recorded with how
+ * many alternatives there were. */
+static struct {
+  const uint32_t *prefix;
+  uint32_t prefix_len, pos, limit;
+  int then_first, recording, trace; /* trace: 1 text, 2 JSON lines */
+  const char *const *channel_names;
+  uint64_t steps;
+  uint32_t *choices, *arities;
+  uint32_t len, cap;
+} sched;
+
 void dfir_rt_label_output(int on) { labelled = on; }
 
 static uint64_t next_random(void) {
@@ -68,6 +83,88 @@ static uint64_t next_random(void) {
 static void out_of_memory(const char *what) {
   fprintf(stderr, "dfir: out of memory %s\n", what);
   exit(DFIR_RT_EXIT_RUNTIME_ERROR);
+}
+
+void dfir_rt_schedule_use(const uint32_t *prefix, uint32_t len, int then_first, uint32_t limit) {
+  sched.prefix = prefix;
+  sched.prefix_len = prefix ? len : 0;
+  sched.then_first = then_first;
+  sched.limit = limit;
+  sched.pos = 0;
+  sched.recording = 1;
+  sched.len = 0;
+  sched.steps = 0;
+}
+
+void dfir_rt_schedule_recorded(const uint32_t **choices, const uint32_t **arities, uint32_t *len, uint64_t *ticks) {
+  *choices = sched.choices;
+  *arities = sched.arities;
+  *len = sched.len;
+  *ticks = sched.steps;
+}
+
+void dfir_rt_trace(int mode, const char *const *channel_names) {
+  sched.trace = mode;
+  sched.channel_names = channel_names;
+}
+
+/* One line on standard error per tick: who ticks, and what it receives
+ * from whom, in delivery order. */
+static void trace_tick(const instance *in, message *const *delivered) {
+  dfir_rt_flush();
+  uint64_t tick = *(const uint64_t *)in->state; /* field 0 of every state: ticks run so far */
+  int json = sched.trace == 2;
+  if (json)
+    fprintf(stderr, "{\"step\": %llu, \"location\": \"%s\", \"member\": %u, \"tick\": %llu, \"receives\": {",
+            (unsigned long long)sched.steps, in->location->name, in->member, (unsigned long long)tick);
+  else
+    fprintf(stderr, "trace: step %llu: %s/%u runs its tick %llu", (unsigned long long)sched.steps, in->location->name,
+            in->member, (unsigned long long)tick);
+  int first = 1;
+  for (uint32_t c = 0; c < nchans; ++c) {
+    if (!delivered[c]) continue;
+    const char *name = sched.channel_names ? sched.channel_names[c] : "?";
+    fprintf(stderr, json ? "%s\"%s\": [" : "%s%s from [", first ? (json ? "" : ", receiving ") : ", ", name);
+    for (const message *m = delivered[c]; m; m = m->next) fprintf(stderr, "%s%u", m == delivered[c] ? "" : ", ", m->sender);
+    fputc(']', stderr);
+    first = 0;
+  }
+  fprintf(stderr, json ? "}}\n" : "\n");
+}
+
+/* One choice among `n` alternatives. */
+static uint32_t choose(uint32_t n) {
+  if (n <= 1) return 0;
+  uint32_t c;
+  if (sched.pos < sched.prefix_len) {
+    c = sched.prefix[sched.pos];
+    if (c >= n) {
+      dfir_rt_flush();
+      fprintf(stderr,
+              "dfir: error: the schedule does not apply to this run: its choice %u is alternative %u, and there are %u "
+              "(was it made for another version of the program?)\n",
+              sched.pos + 1, c + 1, n);
+      exit(1);
+    }
+  } else {
+    c = sched.then_first ? 0 : (uint32_t)(next_random() % n);
+  }
+  if (sched.recording) {
+    if (sched.len == sched.cap) {
+      uint32_t cap = sched.cap ? 2 * sched.cap : 256;
+      uint32_t *ch = (uint32_t *)realloc(sched.choices, (size_t)cap * sizeof(uint32_t));
+      uint32_t *ar = ch ? (uint32_t *)realloc(sched.arities, (size_t)cap * sizeof(uint32_t)) : NULL;
+      if (ch) sched.choices = ch;
+      if (!ch || !ar) out_of_memory("recording the schedule");
+      sched.arities = ar;
+      sched.cap = cap;
+    }
+    sched.choices[sched.len] = c;
+    sched.arities[sched.len] = n;
+    ++sched.len;
+  }
+  ++sched.pos;
+  return c;
 }
 
 static uint64_t inbound_key(uint32_t channel, uint32_t sender) { return ((uint64_t)channel << 32) | sender; }
@@ -186,7 +283,7 @@ static message **gather(uint32_t r, message **all) {
       if (b->items[next].q.head) ready_queues[ready++] = &b->items[next].q;
     message *first = NULL, **tail = &first;
     while (ready) {
-      uint64_t pick = next_random() % ready;
+      uint64_t pick = choose(ready);
       queue *qu = ready_queues[pick];
       message *m = qu->head;
       qu->head = m->next;
@@ -272,13 +369,16 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
       else dfir_rt_sleep_ms(wait);
       continue;
     }
-    instance *in = &instances[ready[next_random() % n]];
+    if (sched.limit && sched.pos >= sched.limit) break; /* the bound of a simulated run */
+    instance *in = &instances[ready[choose(n)]];
     /* A reader's tick takes the whole batch (the next reader the next one). */
     if (in->location->reads_stdin) lines = 0;
     running = in;
     dfir_rt_arenas_use(in->arenas);
     if (labelled) dfir_rt_output_prefix(in->label);
     gather((uint32_t)(in - instances), delivered);
+    if (sched.trace) trace_tick(in, delivered);
+    ++sched.steps;
     dfir_rt_profile_tick(in->prof, 1);
     in->more = in->location->tick(in->state);
     dfir_rt_profile_tick(in->prof, 0);

@@ -12,6 +12,7 @@
 #include "passes/PassManager.h"
 #include "passes/Profile.h"
 #include "tools/dfirc/AutoRewrite.h"
+#include "tools/dfirc/Sim.h"
 #include "backend-llvm/Codegen.h"
 #include "backend-llvm/HostHeader.h"
 #include "backend-llvm/Jit.h"
@@ -943,7 +944,14 @@ int runGraph(const GraphOptions &opts) {
   return writeOutput(opts.output, ir::writeGraph(program, layout, format)) ? kExitOk : kExitUserError;
 }
 
-int runRun(const RunOptions &opts) {
+namespace {
+int simulate(Session &s, backend::JitSession &jit, const std::vector<std::string> &names,
+             const std::vector<uint32_t> &counts, const SimOptions &sim);
+bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_t> &choices, uint64_t &seed);
+
+/// `dfirc run`, or with `sim` the runs of `dfirc sim`: the program compiled
+/// with the JIT, then run (or simulated).
+int runOrSimulate(const RunOptions &opts, const SimOptions *sim) {
   int code = kExitOk;
   auto s = compile(opts.input, opts.diag, opts.pipeline, code);
   if (!s) return code;
@@ -1006,7 +1014,7 @@ int runRun(const RunOptions &opts) {
   // One process without channels runs alone; anything else (a process
   // sending to itself included) as a system of instances and channels.
   bool system = program.locations.size() > 1 || program.locations[0].isCluster || !program.channels.empty() ||
-                opts.prefix;
+                opts.prefix || sim || !opts.schedule.empty() || !opts.trace.empty();
   dfir_rt_label_output(opts.prefix);
   // The profile is written when the run ends, and also if it stops with a
   // runtime error (the runtime writes it on exit).
@@ -1044,11 +1052,60 @@ int runRun(const RunOptions &opts) {
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
   }
   if (!ok || !externsDefined()) return kExitUserError;
+  if (sim) return simulate(*s, *jit, names, counts, *sim);
+  std::vector<uint32_t> replay; // lives while the system runs
+  uint64_t seed = opts.seed;
+  if (!setUpSchedule(*s, opts, replay, seed)) return kExitUserError;
+  std::vector<const char *> channelNames;
+  for (auto &c : program.channels) channelNames.push_back(c.name.c_str());
+  if (!opts.trace.empty()) dfir_rt_trace(opts.trace == "json" ? 2 : 1, channelNames.data());
   if (!startProfile()) return kExitUserError;
-  auto status = jit->runSystem(names, counts, static_cast<uint32_t>(program.channels.size()), opts.seed);
+  auto status = jit->runSystem(names, counts, static_cast<uint32_t>(program.channels.size()), seed);
   if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
   return *status;
 }
+} // namespace
+
+namespace {
+/// `--schedule FILE`: its choices, checked against this build, for the
+/// runtime to replay (and its seed, for the generator and `rand_u64()`).
+bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_t> &choices, uint64_t &seed) {
+  if (opts.schedule.empty()) return true;
+  ScheduleFile f;
+  std::string error;
+  if (!readSchedule(opts.schedule, f, error)) {
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    return false;
+  }
+  uint64_t mine = fnv1a(s.compiled);
+  if (f.fingerprint != mine) {
+    std::fprintf(stderr,
+                 "dfirc: error: the schedule `%s` was made for another program or build (fingerprint %s; this "
+                 "program, with these options, is %s)\n",
+                 opts.schedule.c_str(), hex(f.fingerprint).c_str(), hex(mine).c_str());
+    return false;
+  }
+  choices = f.choices;
+  seed = f.seed;
+  dfir_rt_seed_random(seed);
+  dfir_rt_schedule_use(choices.data(), static_cast<uint32_t>(choices.size()), f.thenFirst, 0);
+  return true;
+}
+
+int simulate(Session &s, backend::JitSession &jit, const std::vector<std::string> &names,
+             const std::vector<uint32_t> &counts, const SimOptions &sim) {
+  uint32_t channels = static_cast<uint32_t>(s.program->channels.size());
+  SystemRun run = [&](uint64_t seed) {
+    auto status = jit.runSystem(names, counts, channels, seed);
+    if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
+    return *status;
+  };
+  return exploreSchedules(fnv1a(s.compiled), s.input, sim, run);
+}
+} // namespace
+
+int runRun(const RunOptions &opts) { return runOrSimulate(opts, nullptr); }
+int runSim(const SimOptions &opts) { return runOrSimulate(opts.run, &opts); }
 
 namespace {
 std::string grouped(uint64_t n) {

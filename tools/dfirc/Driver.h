@@ -95,6 +95,8 @@ struct RunOptions {
   std::vector<std::string> clusterSizes; // NAME=N
   std::vector<std::string> load;         // shared libraries providing extern fns
   std::string profileOut;                // --profile FILE: write a profile of the run
+  std::string schedule;                  // --schedule FILE: replay a schedule (docs/simulation.md)
+  std::string trace;                     // --trace[=text|json]: print each tick and its deliveries
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -111,6 +113,18 @@ struct ProfileShowOptions {
   unsigned top = 10;
 };
 int runProfileShow(const ProfileShowOptions &opts);
+
+/// `dfirc sim`: runs the embedded system under many schedules, looking for
+/// a run that fails (an `assert`, a runtime error) (docs/simulation.md).
+struct SimOptions {
+  RunOptions run;             // the program, its options, --seed (the first schedule's)
+  uint64_t random = 0;        // --random N: N schedules drawn at random
+  bool exhaustive = false;    // --exhaustive: every schedule, depth first
+  uint64_t maxSteps = 100000; // choices a run may make
+  uint64_t maxSchedules = 100000;
+  std::string output;         // the counterexample's schedule file
+};
+int runSim(const SimOptions &opts);
 
 int runBuild(const BuildOptions &opts);
 /// Starts every instance of a deploy file as its own process and waits for

@@ -216,6 +216,10 @@ int main(int argc, char **argv) {
       ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   runCmd->add_option("--profile", run.profileOut,
                      "FILE: write a profile of the run (items and CPU time per operator, per channel, per instance)");
+  runCmd->add_option("--schedule", run.schedule, "FILE: replay the scheduler's choices of a schedule file (dfirc sim)");
+  bool traceText = false, traceJson = false;
+  runCmd->add_flag("--trace", traceText, "Print each tick and what it receives from whom, on standard error");
+  runCmd->add_flag("--trace-json", traceJson, "The same as JSON lines");
   addDiagOptions(runCmd, run.diag);
   addPipelineOptions(runCmd, run.pipeline);
 
@@ -227,6 +231,37 @@ int main(int argc, char **argv) {
   launchCmd->add_option("--profile-dir", launch.profileDir,
                         "DIR: each instance writes its profile to DIR/<location>-<id>.json (executables built with "
                         "`dfirc build --profiling`)");
+
+  SimOptions sim;
+  CLI::App *simCmd = app.add_subcommand("sim", "Run the embedded system under many schedules, looking for a failing one");
+  simCmd->add_option("file", sim.run.input, "The .dfir file")->required();
+  auto bounded = [](uint64_t hi) {
+    return CLI::Validator(
+        [hi](std::string &v) -> std::string {
+          bool digits = !v.empty() && v.size() <= 12 && v.find_first_not_of("0123456789") == std::string::npos;
+          if (!digits || std::stoull(v) == 0 || std::stoull(v) > hi)
+            return "expected a number from 1 to " + std::to_string(hi) + ", found " + v;
+          return "";
+        },
+        "1.." + std::to_string(hi));
+  };
+  simCmd->add_option("--random", sim.random, "N: run N schedules drawn at random (the default, with N = 100)")
+      ->check(bounded(10000000));
+  simCmd->add_flag("--exhaustive", sim.exhaustive, "Run every schedule, depth first, within the bounds");
+  simCmd->add_option("--max-steps", sim.maxSteps, "K: a run makes at most K scheduler choices (default 100000)")
+      ->check(bounded(10000000));
+  simCmd->add_option("--max-schedules", sim.maxSchedules,
+                     "M: --exhaustive stops after M schedules (default 100000)")
+      ->check(bounded(100000000));
+  simCmd->add_option("--seed", sim.run.seed, "The first schedule's seed (default 0); also seeds rand_u64()");
+  simCmd->add_option("-o", sim.output, "FILE: where a failing schedule is written (default <file>.schedule.json)");
+  simCmd->add_option("--cluster", sim.run.clusterSizes, "NAME=N: run N members of cluster NAME")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  simCmd->add_option("--load", sim.run.load, "LIB.so: a shared library providing extern fns")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  addOptLevel(simCmd, sim.run.optLevel);
+  addDiagOptions(simCmd, sim.run.diag);
+  addPipelineOptions(simCmd, sim.run.pipeline);
 
   ProfileShowOptions profileShow;
   CLI::App *profileCmd = app.add_subcommand("profile", "Read profiles");
@@ -270,7 +305,23 @@ int main(int argc, char **argv) {
   if (*buildCmd) return runWithBigStack([&] { return runBuild(build); });
   if (*graphCmd) return runWithBigStack([&] { return runGraph(graph); });
   if (*optCmd) return runWithBigStack([&] { return runOpt(opt); });
-  if (*runCmd) return runWithBigStack([&] { return runRun(run); });
+  if (*runCmd) {
+    if (traceText && traceJson) {
+      std::fprintf(stderr, "dfirc: error: `--trace` and `--trace-json` print the same trace two ways: give one\n");
+      return kExitUsage;
+    }
+    run.trace = traceJson ? "json" : traceText ? "text" : "";
+    return runWithBigStack([&] { return runRun(run); });
+  }
+  if (*simCmd) {
+    if (sim.exhaustive && sim.random) {
+      std::fprintf(stderr, "dfirc: error: `--random` and `--exhaustive` are two ways to explore: give one\n");
+      return kExitUsage;
+    }
+    if (!sim.exhaustive && !sim.random) sim.random = 100;
+    sim.run.seedGiven = true;
+    return runWithBigStack([&] { return runSim(sim); });
+  }
   if (*launchCmd) return runLaunch(launch);
   if (*profileCmd) return runProfileShow(profileShow);
   return runWithBigStack([&] { return runCheck(check); });
