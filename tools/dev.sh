@@ -113,6 +113,10 @@ case "${1:-}" in
     "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/fleet/fleet.dfir" --prefix
     "$BUILD_DIR/bin/dfirc" build "$ROOT/examples/fleet/fleet.dfir" -o "$BUILD_DIR/examples/fleet" --base-port 0
     "$BUILD_DIR/bin/dfirc" launch "$BUILD_DIR/examples/fleet/deploy.json" --timeout 60
+    # Multi-slot Paxos: profiled, then rewritten from its profile.
+    "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/protocols/paxos.dfir" --profile "$BUILD_DIR/paxos.json" | tail -1
+    "$BUILD_DIR/bin/dfirc" run "$ROOT/examples/protocols/paxos.dfir" --auto-rewrite \
+      --use-profile "$BUILD_DIR/paxos.json" 2>&1 | grep -E 'chosen|nothing legal|"client"'
     ;;
   test)
     build
