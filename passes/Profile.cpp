@@ -1,14 +1,14 @@
 //===- Profile.cpp - Profiles of runs, read back ---------------------------===//
 #include "passes/Profile.h"
 
+#include "support/Json.h"
+
 #include "llvm/Support/JSON.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace dfir::passes {
@@ -48,17 +48,6 @@ private:
   std::string &error_;
 };
 
-bool readText(const std::string &path, std::string &text, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read `" + path + "`: " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  text = ss.str();
-  return true;
-}
 
 } // namespace
 
@@ -163,12 +152,12 @@ bool readProfile(const std::string &path, Profile &out, std::string &error) {
     }
     for (auto &f : files) {
       std::string text;
-      if (!readText(f, text, error) || !parseProfile(text, f, out, error)) return false;
+      if (!readWholeFile(f, text, error) || !parseProfile(text, f, out, error)) return false;
     }
     return true;
   }
   std::string text;
-  return readText(path, text, error) && parseProfile(text, path, out, error);
+  return readWholeFile(path, text, error) && parseProfile(text, path, out, error);
 }
 
 std::vector<LocationProfile> Profile::locations() const {

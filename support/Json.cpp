@@ -2,6 +2,11 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 namespace dfir {
 
 llvm::json::Value jsonString(std::string_view s) {
@@ -55,6 +60,18 @@ std::string JsonDocument::str() const {
   std::string out = "{";
   for (size_t i = 0; i < fields_.size(); ++i) out += (i ? ",\n  " : "\n  ") + fields_[i].first + ": " + fields_[i].second;
   return out + "\n}\n";
+}
+
+bool readWholeFile(const std::string &path, std::string &text, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read `" + path + "`: " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  text = ss.str();
+  return true;
 }
 
 } // namespace dfir

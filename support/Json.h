@@ -23,6 +23,10 @@ llvm::json::Value jsonString(std::string_view s);
 /// A value as compact JSON text.
 std::string jsonText(const llvm::json::Value &v);
 
+/// The whole file at `path`, or false with `error` saying why it cannot be
+/// read.
+bool readWholeFile(const std::string &path, std::string &text, std::string &error);
+
 /// One JSON object on one line, its fields in the order they are added:
 /// `{"name": "leader", "size": 1}`.
 class JsonRecord {

@@ -11,8 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -273,14 +271,9 @@ int Explorer::explore() {
 } // namespace
 
 bool readSchedule(const std::string &path, ScheduleFile &out, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read `" + path + "`: " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(ss.str());
+  std::string text;
+  if (!readWholeFile(path, text, error)) return false;
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
   if (!parsed) {
     error = "`" + path + "` is not a schedule: " + llvm::toString(parsed.takeError());
     return false;
