@@ -135,6 +135,12 @@ llvm::Expected<int> JitSession::run(const std::string &location) {
   return dfir_rt_run(sym->toPtr<const dfir_location *>());
 }
 
+llvm::Error JitSession::compileLocations(const std::vector<std::string> &locations) {
+  for (auto &name : locations)
+    if (auto sym = impl_->jit->lookup(descriptorName(name)); !sym) return sym.takeError();
+  return llvm::Error::success();
+}
+
 llvm::Expected<int> JitSession::runSystem(const std::vector<std::string> &locations,
                                           const std::vector<uint32_t> &counts, uint32_t channels, uint64_t seed) {
   std::vector<const dfir_location *> descriptors;

@@ -44,6 +44,10 @@ public:
   llvm::Expected<int> run(const std::string &location);
   /// Runs `counts[i]` instances of each location, joined by in-memory
   /// channels, with a scheduler seeded by `seed`.
+  /// Compiles the locations' code now (the JIT compiles a module when one
+  /// of its symbols is first looked up): `dfirc sim` compiles once, then
+  /// forks a child per schedule.
+  llvm::Error compileLocations(const std::vector<std::string> &locations);
   llvm::Expected<int> runSystem(const std::vector<std::string> &locations, const std::vector<uint32_t> &counts,
                                 uint32_t channels, uint64_t seed);
 

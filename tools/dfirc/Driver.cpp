@@ -1095,6 +1095,7 @@ bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_
 int simulate(Session &s, backend::JitSession &jit, const std::vector<std::string> &names,
              const std::vector<uint32_t> &counts, const SimOptions &sim) {
   uint32_t channels = static_cast<uint32_t>(s.program->channels.size());
+  if (auto err = jit.compileLocations(names)) internalError("JIT: " + llvm::toString(std::move(err)));
   SystemRun run = [&](uint64_t seed) {
     auto status = jit.runSystem(names, counts, channels, seed);
     if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
