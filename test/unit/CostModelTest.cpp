@@ -112,3 +112,47 @@ TEST(CostModel, FitsMessageCostsToALaunchedProfile) {
   EXPECT_NEAR(p.loads[0].totalNs, 10'000'000 + 500'000, 1);
   EXPECT_NEAR(p.loads[1].totalNs, 4'000'000 + 500'000, 1);
 }
+
+TEST(CostModel, WorkRoutedToOneInstanceStaysThere) {
+  // `b` partitioned into 2: the items of `c` all go to instance 0 (the
+  // route is a constant, as partition writes it to keep one sender's
+  // order), those of `d` are spread by value.
+  auto base = test::lower(R"(
+process a;
+process b;
+channel c: a -> b;
+channel d: a -> b;
+a { source_iter(0..10) -> send(c); source_iter(0..10) -> send(d); }
+b { x = recv(c) -> map(|v| v + 1); x -> for_each(|v| println(v)); y = recv(d) -> map(|v| v * 2); y -> for_each(|v| println(v)); }
+)");
+  auto part = test::lower(R"(
+process a;
+cluster b[2];
+channel c: a -> b;
+channel d: a -> b;
+a {
+  source_iter(0..10) -> map(|v: i64| (((0u64 >> 32u64) % 2u64) as u32, v)) -> send(c);
+  source_iter(0..10) -> map(|v: i64| (((hash(v) >> 32u64) % 2u64) as u32, v)) -> send(d);
+}
+b { x = recv(c) -> map(|v| v + 1); x -> for_each(|v| println(v)); y = recv(d) -> map(|v| v * 2); y -> for_each(|v| println(v)); }
+)");
+  ASSERT_TRUE(base && part);
+  passes::Profile prof;
+  prof.sampleUs = 1000;
+  passes::ProfileInstance a, b;
+  a.location = "a";
+  b.location = "b";
+  b.busyNs = 2'000'000;
+  b.ops = {op("recv_0", 0, 100, 0), op("x", 100, 100, 50), op("for_each_0", 100, 0, 0),
+           op("recv_1", 0, 100, 0), op("y", 100, 100, 50), op("for_each_1", 100, 0, 0)};
+  prof.instances = {a, b};
+  passes::CostParams params;
+  params.frameNs = 0;
+  params.transitItemNs = 0;
+  passes::CostModel model(*base, prof, params);
+  passes::Prediction p = model.predict(*part, {});
+  ASSERT_EQ(p.loads.size(), 2u);
+  // `x` (1 ms) stays on one instance; `y` (1 ms) is shared by two.
+  EXPECT_DOUBLE_EQ(p.loads[1].pinnedNs, 1'000'000);
+  EXPECT_DOUBLE_EQ(p.loads[1].perInstanceNs(), 1'000'000 + 500'000);
+}

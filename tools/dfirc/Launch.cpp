@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -315,6 +316,19 @@ int runLaunch(const LaunchOptions &opts) {
                    "with `dfirc build --profiling`\n",
                    opts.deployFile.c_str());
       return kExitUsage;
+    }
+    // Each instance's profile is named after its location: a name that is
+    // not an identifier (`../x`) would put it elsewhere.
+    for (const llvm::json::Value &l : *locations) {
+      std::optional<llvm::StringRef> name = l.getAsObject() ? l.getAsObject()->getString("name") : std::nullopt;
+      bool identifier = name && !name->empty() && !std::isdigit(static_cast<unsigned char>(name->front()));
+      for (char c : name ? *name : llvm::StringRef())
+        identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      if (!identifier) {
+        std::fprintf(stderr, "dfirc: error: `--profile-dir`: `%s` has a location whose name is not an identifier (%s)\n",
+                     opts.deployFile.c_str(), name ? ("`" + name->str() + "`").c_str() : "none");
+        return kExitUserError;
+      }
     }
     mkdir(opts.profileDir.c_str(), 0777);
     struct stat dirStat;
