@@ -370,6 +370,54 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
 void dfir_rt_schedule_use(const uint32_t *prefix, uint32_t len, int then_first, uint32_t limit);
 /* The choices made so far, how many alternatives each had, and the ticks run. */
 void dfir_rt_schedule_recorded(const uint32_t **choices, const uint32_t **arities, uint32_t *len, uint64_t *ticks);
+/* What a simulated run may do beyond the schedule's choices
+ * (docs/simulation.md). `faults[c]` (one per channel, or NULL) says which
+ * faults a delivery on channel c may suffer, as further alternatives of a
+ * choice: lost, duplicated (the copy arrives in a later tick), delayed
+ * (overtaken by the sender's later messages); at most `max_faults` per
+ * run. `crashes` stop an instance at a step (messages to it are lost) and,
+ * when `restart` is set, start it again from its initial state. With
+ * `dependent` (locations x locations, 1 where a channel joins them, or
+ * where both draw from rand_u64()), the choice of which instance ticks is
+ * reduced with sleep sets: an alternative whose tick commutes with every
+ * tick taken since it was explored is not taken again, and a run whose
+ * every alternative is asleep stops (`blocked`). The choices are then
+ * numbered among the alternatives not asleep; the choices as numbered
+ * without the reduction are recorded too (dfir_rt_schedule_raw). Ticks
+ * beyond `max_ticks` (0: no bound) are not run, and an instance does not
+ * tick while `max_in_flight` (0: no bound) of its messages on one channel
+ * wait, unless no other instance can. */
+#define DFIR_FAULT_LOSE 1u
+#define DFIR_FAULT_DUP 2u
+#define DFIR_FAULT_DELAY 4u
+typedef struct {
+  uint32_t location, member;
+  uint64_t step; /* before the step-th tick of the system (0-based) */
+  uint64_t restart_step; /* 0: stays down */
+} dfir_crash;
+typedef struct {
+  const uint8_t *faults;
+  uint32_t max_faults;
+  const dfir_crash *crashes;
+  uint32_t ncrashes;
+  const uint8_t *dependent;
+  uint64_t max_ticks;
+  uint32_t max_in_flight;
+  uint32_t lenient; /* a prefix choice past the alternatives is taken modulo their number */
+} dfir_sim_options;
+void dfir_rt_simulate(const dfir_sim_options *options);
+/* After a run: the choices as numbered without the reduction, the faults
+ * injected, whether the run stopped as sleep-set blocked or at a bound,
+ * and a bit per crash that took place (bit 2i: the crash, 2i+1: its
+ * restart). */
+typedef struct {
+  const uint32_t *raw_choices, *raw_arities;
+  uint32_t raw_len;
+  uint32_t faults;
+  int blocked, bounded;
+  uint64_t crashes_done;
+} dfir_sim_outcome;
+void dfir_rt_sim_outcome(dfir_sim_outcome *out);
 /* Prints each tick of dfir_rt_run_system on standard error, with what it
  * receives from whom: `mode` 1 as text, 2 as JSON lines, 0 not at all. */
 void dfir_rt_trace(int mode, const char *const *channel_names);

@@ -42,14 +42,15 @@ typedef struct {
   void *state;
   dfir_arenas *arenas;
   dfir_prof *prof;
-  int first, more;
+  int first, more, crashed;
+  uint32_t held; /* delayed messages it gets in its tick after next */
 } instance;
 
 static instance *instances;
 static uint32_t ninstances, nlocs, nchans;
 static uint32_t *offsets, *sizes; /* per location */
 static inbox *inboxes;            /* per receiving instance */
-static queue **ready_queues;      /* gather's scratch: the non-empty queues of one channel */
+static inbound **ready_queues;    /* gather's scratch: the non-empty queues of one channel */
 static uint32_t ready_cap;
 static message **batch;           /* this tick's messages of the running instance, per channel */
 static instance *running;
@@ -70,6 +71,28 @@ static struct {
   uint32_t *choices, *arities;
   uint32_t len, cap;
 } sched;
+
+/* A simulated run's options (dfir_rt_simulate) and what it did. */
+static struct {
+  dfir_sim_options o;
+  uint32_t faults_used;
+  int blocked, bounded;
+  uint64_t crashes_done;
+  uint32_t *raw_choices, *raw_arities; /* under the reduction: the choices as numbered without it */
+  uint32_t raw_len, raw_cap;
+  uint8_t *asleep;      /* per instance: in the sleep set */
+  uint32_t *in_flight;  /* per sending instance and channel: its messages not yet delivered */
+  struct fault_event {
+    uint32_t channel, sender, kind;
+  } *log;               /* this tick's faults, for the trace */
+  uint32_t log_len, log_cap;
+  struct requeue {
+    message *m;
+    uint32_t channel, sender, receiver;
+    uint32_t held; /* 0: a copy, queued after this tick's; 1: delayed, queued after the next tick's; 2: delayed now */
+  } *later;
+  uint32_t later_len, later_cap;
+} sim;
 
 void dfir_rt_label_output(int on) { labelled = on; }
 
@@ -94,6 +117,22 @@ void dfir_rt_schedule_use(const uint32_t *prefix, uint32_t len, int then_first, 
   sched.recording = 1;
   sched.len = 0;
   sched.steps = 0;
+}
+
+void dfir_rt_simulate(const dfir_sim_options *options) {
+  memset(&sim.o, 0, sizeof sim.o);
+  if (options) sim.o = *options;
+}
+
+void dfir_rt_sim_outcome(dfir_sim_outcome *out) {
+  int reduced = sim.o.dependent != NULL;
+  out->raw_choices = reduced ? sim.raw_choices : sched.choices;
+  out->raw_arities = reduced ? sim.raw_arities : sched.arities;
+  out->raw_len = reduced ? sim.raw_len : sched.len;
+  out->faults = sim.faults_used;
+  out->blocked = sim.blocked;
+  out->bounded = sim.bounded;
+  out->crashes_done = sim.crashes_done;
 }
 
 void dfir_rt_schedule_recorded(const uint32_t **choices, const uint32_t **arities, uint32_t *len, uint64_t *ticks) {
@@ -129,15 +168,48 @@ static void trace_tick(const instance *in, message *const *delivered) {
     fputc(']', stderr);
     first = 0;
   }
-  fprintf(stderr, json ? "}}\n" : "\n");
+  if (json) fputc('}', stderr);
+  static const char *const kinds[] = {"", "lost", "duplicated", "", "delayed"};
+  for (uint32_t i = 0; i < sim.log_len; ++i) {
+    const char *name = sched.channel_names ? sched.channel_names[sim.log[i].channel] : "?";
+    if (json)
+      fprintf(stderr, "%s{\"channel\": \"%s\", \"from\": %u, \"fault\": \"%s\"}", i ? ", " : ", \"faults\": [",
+              name, sim.log[i].sender, kinds[sim.log[i].kind]);
+    else
+      fprintf(stderr, "%s%s from %u %s", i ? ", " : "; faults: ", name, sim.log[i].sender, kinds[sim.log[i].kind]);
+  }
+  if (json && sim.log_len) fputc(']', stderr);
+  fprintf(stderr, json ? "}\n" : "\n");
 }
 
-/* One choice among `n` alternatives. */
-static uint32_t choose(uint32_t n) {
+/* Appends choice `c` of `n` alternatives to a record. */
+static void record(uint32_t **choices, uint32_t **arities, uint32_t *len, uint32_t *cap, uint32_t c, uint32_t n) {
+  if (*len == *cap) {
+    uint32_t grown = *cap ? 2 * *cap : 256;
+    uint32_t *ch = (uint32_t *)realloc(*choices, (size_t)grown * sizeof(uint32_t));
+    if (ch) *choices = ch;
+    uint32_t *ar = ch ? (uint32_t *)realloc(*arities, (size_t)grown * sizeof(uint32_t)) : NULL;
+    if (!ch || !ar) out_of_memory("recording the schedule");
+    *arities = ar;
+    *cap = grown;
+  }
+  (*choices)[*len] = c;
+  (*arities)[*len] = n;
+  ++*len;
+}
+
+static void record_raw(uint32_t c, uint32_t n) {
+  if (sim.o.dependent && n > 1) record(&sim.raw_choices, &sim.raw_arities, &sim.raw_len, &sim.raw_cap, c, n);
+}
+
+/* One choice among `n` alternatives (the same numbering with or without
+ * the reduction: record_raw's and this record's agree). */
+static uint32_t pick(uint32_t n) {
   if (n <= 1) return 0;
   uint32_t c;
   if (sched.pos < sched.prefix_len) {
     c = sched.prefix[sched.pos];
+    if (c >= n && sim.o.lenient) c %= n; /* a prefix being minimized, or drawn by a fuzzer */
     if (c >= n) {
       dfir_rt_flush();
       fprintf(stderr,
@@ -149,21 +221,14 @@ static uint32_t choose(uint32_t n) {
   } else {
     c = sched.then_first ? 0 : (uint32_t)(next_random() % n);
   }
-  if (sched.recording) {
-    if (sched.len == sched.cap) {
-      uint32_t cap = sched.cap ? 2 * sched.cap : 256;
-      uint32_t *ch = (uint32_t *)realloc(sched.choices, (size_t)cap * sizeof(uint32_t));
-      uint32_t *ar = ch ? (uint32_t *)realloc(sched.arities, (size_t)cap * sizeof(uint32_t)) : NULL;
-      if (ch) sched.choices = ch;
-      if (!ch || !ar) out_of_memory("recording the schedule");
-      sched.arities = ar;
-      sched.cap = cap;
-    }
-    sched.choices[sched.len] = c;
-    sched.arities[sched.len] = n;
-    ++sched.len;
-  }
+  if (sched.recording) record(&sched.choices, &sched.arities, &sched.len, &sched.cap, c, n);
   ++sched.pos;
+  return c;
+}
+
+static uint32_t choose(uint32_t n) {
+  uint32_t c = pick(n);
+  record_raw(c, n);
   return c;
 }
 
@@ -196,6 +261,8 @@ static queue *inbound_queue(uint32_t receiver, uint32_t channel, uint32_t sender
   return &b->items[lo].q;
 }
 
+static void enqueue(uint32_t receiver, uint32_t channel, uint32_t sender, message *m);
+
 void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to, uint64_t member, const void *bytes,
                   uint64_t len) {
   if (dfir_rt_net_active) {
@@ -208,19 +275,15 @@ void dfir_rt_send(uint32_t channel, const char *name, uint32_t line, uint32_t to
              (unsigned long long)member, sizes[to]);
     dfir_rt_error(name, line, msg);
   }
+  uint32_t receiver = offsets[to] + (uint32_t)member;
+  if (instances[receiver].crashed) return; /* a simulated crash: lost */
   message *m = (message *)malloc(sizeof(message) + len);
   if (!m) dfir_rt_error(name, line, "out of memory sending a message");
   if (dfir_rt_profiling) dfir_rt_profile_sent(channel, 1, len, 1); /* in memory, each message is its own frame */
-  m->next = NULL;
   m->sender = running->member;
   m->len = len;
   memcpy(m->bytes, bytes, len);
-  uint32_t receiver = offsets[to] + (uint32_t)member;
-  queue *qu = inbound_queue(receiver, channel, (uint32_t)(running - instances));
-  if (qu->tail) qu->tail->next = m;
-  else qu->head = m;
-  qu->tail = m;
-  ++inboxes[receiver].queued;
+  enqueue(receiver, channel, (uint32_t)(running - instances), m);
 }
 
 void dfir_rt_send_batch(uint32_t channel, const char *name, uint32_t line, uint32_t to, const void *items,
@@ -262,17 +325,58 @@ uint32_t dfir_rt_cluster_size(uint32_t location) {
   return sizes ? sizes[location] : 1;
 }
 
-static int pending(uint32_t r) { return inboxes[r].queued != 0; }
+static int pending(uint32_t r) { return inboxes[r].queued != 0 || instances[r].held != 0; }
+
+static void enqueue(uint32_t receiver, uint32_t channel, uint32_t sender, message *m) {
+  m->next = NULL;
+  queue *qu = inbound_queue(receiver, channel, sender);
+  if (qu->tail) qu->tail->next = m;
+  else qu->head = m;
+  qu->tail = m;
+  ++inboxes[receiver].queued;
+  if (sim.in_flight) ++sim.in_flight[(size_t)sender * nchans + channel];
+}
+
+/* The fault a delivery on `channel` suffers: 0, or one of DFIR_FAULT_*,
+ * chosen like any other alternative while the run's faults last. */
+static uint32_t fault_for(uint32_t channel, uint32_t sender) {
+  uint32_t allowed = sim.o.faults ? sim.o.faults[channel] : 0;
+  if (!allowed || sim.faults_used >= sim.o.max_faults) return 0;
+  uint32_t kinds[3], n = 0;
+  for (uint32_t bit = DFIR_FAULT_LOSE; bit <= DFIR_FAULT_DELAY; bit <<= 1)
+    if (allowed & bit) kinds[n++] = bit;
+  uint32_t c = choose(n + 1);
+  if (!c) return 0;
+  ++sim.faults_used;
+  if (sched.trace) {
+    if (sim.log_len == sim.log_cap) {
+      uint32_t cap = sim.log_cap ? 2 * sim.log_cap : 16;
+      struct fault_event *grown = (struct fault_event *)realloc(sim.log, (size_t)cap * sizeof *grown);
+      if (!grown) out_of_memory("tracing a fault");
+      sim.log = grown;
+      sim.log_cap = cap;
+    }
+    sim.log[sim.log_len].channel = channel;
+    sim.log[sim.log_len].sender = instances[sender].member;
+    sim.log[sim.log_len].kind = kinds[c - 1];
+    ++sim.log_len;
+  }
+  return kinds[c - 1];
+}
 
 /* Moves every queued message for instance `r` into this tick's batch,
  * interleaving senders as the seed says (each sender's order is kept): each
  * message comes from the k-th non-empty sender in sender order, k drawn at
- * random among them. */
+ * random among them. A simulated fault loses a message, delivers it and
+ * queues a copy for the next tick, or holds it back until the tick after
+ * next (so that messages sent after it, by its sender or others, can come
+ * first). */
 static message **gather(uint32_t r, message **all) {
   for (uint32_t c = 0; c < nchans; ++c) batch[c] = all[c] = NULL;
+  sim.log_len = 0;
   inbox *b = &inboxes[r];
   if (b->count > ready_cap) {
-    queue **grown = (queue **)realloc(ready_queues, (size_t)b->count * sizeof(queue *));
+    inbound **grown = (inbound **)realloc(ready_queues, (size_t)b->count * sizeof(inbound *));
     if (!grown) out_of_memory("receiving messages");
     ready_queues = grown;
     ready_cap = b->count;
@@ -280,27 +384,176 @@ static message **gather(uint32_t r, message **all) {
   for (uint32_t i = 0, next; i < b->count; i = next) {
     uint32_t c = b->items[i].channel, ready = 0;
     for (next = i; next < b->count && b->items[next].channel == c; ++next)
-      if (b->items[next].q.head) ready_queues[ready++] = &b->items[next].q;
+      if (b->items[next].q.head) ready_queues[ready++] = &b->items[next];
     message *first = NULL, **tail = &first;
     while (ready) {
       uint64_t pick = choose(ready);
-      queue *qu = ready_queues[pick];
-      message *m = qu->head;
-      qu->head = m->next;
-      if (!qu->head) {
-        qu->tail = NULL;
-        memmove(&ready_queues[pick], &ready_queues[pick + 1], (size_t)(ready - pick - 1) * sizeof(queue *));
+      inbound *from = ready_queues[pick];
+      message *m = from->q.head;
+      from->q.head = m->next;
+      if (!from->q.head) {
+        from->q.tail = NULL;
+        memmove(&ready_queues[pick], &ready_queues[pick + 1], (size_t)(ready - pick - 1) * sizeof(inbound *));
         --ready;
+      }
+      --b->queued;
+      if (sim.in_flight) --sim.in_flight[(size_t)from->sender * nchans + c];
+      uint32_t fault = fault_for(c, from->sender);
+      if (fault == DFIR_FAULT_LOSE) {
+        free(m);
+        continue;
+      }
+      if (fault) { /* the copy, or the message itself, comes again in a later tick */
+        message *again = m;
+        if (fault == DFIR_FAULT_DUP) {
+          again = (message *)malloc(sizeof(message) + m->len);
+          if (!again) out_of_memory("duplicating a message");
+          memcpy(again, m, sizeof(message) + m->len);
+        }
+        if (sim.later_len == sim.later_cap) {
+          uint32_t cap = sim.later_cap ? 2 * sim.later_cap : 16;
+          struct requeue *grown = (struct requeue *)realloc(sim.later, (size_t)cap * sizeof *grown);
+          if (!grown) out_of_memory("delaying a message");
+          sim.later = grown;
+          sim.later_cap = cap;
+        }
+        sim.later[sim.later_len].m = again;
+        sim.later[sim.later_len].channel = c;
+        sim.later[sim.later_len].sender = from->sender;
+        sim.later[sim.later_len].receiver = r;
+        sim.later[sim.later_len].held = fault == DFIR_FAULT_DELAY ? 2 : 0;
+        ++sim.later_len;
+        if (fault == DFIR_FAULT_DELAY) continue;
       }
       m->next = NULL;
       *tail = m;
       tail = &m->next;
-      --b->queued;
     }
     batch[c] = first;
     all[c] = first;
   }
+  /* After every queue is drained (the inbox may grow here): this tick's
+   * copies, and what was delayed in the tick before, come in the next
+   * tick; what was delayed now, in the one after. */
+  uint32_t kept = 0;
+  instances[r].held = 0;
+  for (uint32_t i = 0; i < sim.later_len; ++i) {
+    struct requeue *e = &sim.later[i];
+    if (e->receiver == r && e->held != 2) {
+      enqueue(r, e->channel, e->sender, e->m);
+      continue;
+    }
+    if (e->receiver == r) {
+      e->held = 1;
+      ++instances[r].held;
+    }
+    sim.later[kept++] = *e;
+  }
+  sim.later_len = kept;
   return all;
+}
+
+static void drop_inbox(uint32_t r) {
+  inbox *b = &inboxes[r];
+  for (uint32_t i = 0; i < b->count; ++i) {
+    for (message *m = b->items[i].q.head, *next; m; m = next) {
+      next = m->next;
+      free(m);
+      if (sim.in_flight) --sim.in_flight[(size_t)b->items[i].sender * nchans + b->items[i].channel];
+    }
+    b->items[i].q.head = b->items[i].q.tail = NULL;
+  }
+  b->queued = 0;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < sim.later_len; ++i)
+    if (sim.later[i].receiver == r) free(sim.later[i].m);
+    else sim.later[kept++] = sim.later[i];
+  sim.later_len = kept;
+  instances[r].held = 0;
+}
+
+/* The simulated crashes and restarts due at this step; `idle`: nothing
+ * else would run, so a pending restart happens now. Returns how many took
+ * place. */
+static int apply_crashes(int idle) {
+  int applied = 0;
+  for (uint32_t i = 0; i < sim.o.ncrashes && i < 32; ++i) {
+    const dfir_crash *c = &sim.o.crashes[i];
+    if (c->location >= nlocs || c->member >= sizes[c->location]) continue;
+    uint32_t k = offsets[c->location] + c->member;
+    instance *in = &instances[k];
+    uint64_t down = 1ull << (2 * i), up = 1ull << (2 * i + 1);
+    if (!(sim.crashes_done & down)) {
+      if (idle || sched.steps < c->step) continue;
+      sim.crashes_done |= down;
+      in->crashed = 1;
+      in->first = in->more = 0;
+      drop_inbox(k);
+      if (sched.trace) {
+        dfir_rt_flush();
+        fprintf(stderr, sched.trace == 2 ? "{\"step\": %llu, \"location\": \"%s\", \"member\": %u, \"crash\": true}\n"
+                                         : "trace: step %llu: %s/%u crashes\n",
+                (unsigned long long)sched.steps, in->location->name, in->member);
+      }
+      ++applied;
+    } else if (c->restart_step && !(sim.crashes_done & up) && (idle || sched.steps >= c->restart_step)) {
+      sim.crashes_done |= up;
+      running = in;
+      dfir_rt_arenas_use(in->arenas);
+      dfir_rt_timer_owner = k;
+      if (in->location->fini) in->location->fini(in->state);
+      memset(in->state, 0, in->location->state_size ? in->location->state_size : 1);
+      in->location->init(in->state);
+      in->crashed = 0;
+      in->first = 1;
+      if (sched.trace) {
+        dfir_rt_flush();
+        fprintf(stderr, sched.trace == 2 ? "{\"step\": %llu, \"location\": \"%s\", \"member\": %u, \"restart\": true}\n"
+                                         : "trace: step %llu: %s/%u restarts from its initial state\n",
+                (unsigned long long)sched.steps, in->location->name, in->member);
+      }
+      ++applied;
+    }
+  }
+  return applied;
+}
+
+/* The instance that ticks next among the `n` ready ones: chosen, under the
+ * reduction, among those not asleep (NULL when every one is: the run is
+ * blocked), and the sleep set carried past it. */
+static instance *next_instance(uint32_t *ready, uint32_t n) {
+  if (sim.in_flight) { /* instances with too many messages waiting on a channel hold back, if others can run */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t *f = &sim.in_flight[(size_t)ready[i] * nchans];
+      int full = 0;
+      for (uint32_t c = 0; c < nchans && !full; ++c) full = f[c] >= sim.o.max_in_flight;
+      if (!full) ready[kept++] = ready[i];
+    }
+    if (kept) n = kept;
+    else sim.bounded = 1;
+  }
+  if (!sim.o.dependent) return &instances[ready[choose(n)]];
+  uint32_t awake = 0, k;
+  for (uint32_t i = 0; i < n; ++i)
+    if (!sim.asleep[ready[i]]) ++awake;
+  if (!awake) {
+    sim.blocked = 1;
+    return NULL;
+  }
+  uint32_t c = pick(awake), raw = 0;
+  for (k = 0; k < n; ++k) {
+    if (sim.asleep[ready[k]]) continue;
+    if (!c) break;
+    sim.asleep[ready[k]] = 1; /* explored before this alternative */
+    --c;
+  }
+  raw = k;
+  record_raw(raw, n);
+  uint32_t chosen = ready[raw], lc = instances[chosen].loc;
+  for (uint32_t u = 0; u < ninstances; ++u)
+    if (sim.asleep[u] && (u == chosen || sim.o.dependent[(size_t)instances[u].loc * nlocs + lc])) sim.asleep[u] = 0;
+  return &instances[chosen];
 }
 
 int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
@@ -322,7 +575,17 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   batch = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   message **delivered = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   uint32_t *ready = (uint32_t *)calloc(ninstances ? ninstances : 1, sizeof(uint32_t));
-  if (!offsets || !sizes || !instances || !inboxes || !batch || !delivered || !ready) {
+  sim.faults_used = 0;
+  sim.later_len = 0;
+  sim.blocked = sim.bounded = 0;
+  sim.crashes_done = 0;
+  sim.raw_len = 0;
+  sim.asleep = sim.o.dependent ? (uint8_t *)calloc(ninstances ? ninstances : 1, 1) : NULL;
+  sim.in_flight = sim.o.max_in_flight ? (uint32_t *)calloc((size_t)(ninstances ? ninstances : 1) * (nchans ? nchans : 1),
+                                                           sizeof(uint32_t))
+                                      : NULL;
+  if (!offsets || !sizes || !instances || !inboxes || !batch || !delivered || !ready ||
+      (sim.o.dependent && !sim.asleep) || (sim.o.max_in_flight && !sim.in_flight)) {
     fprintf(stderr, "dfir: out of memory starting the system\n");
     return 1;
   }
@@ -356,21 +619,27 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     int stdin_open = reads_stdin && !dfir_rt_stdin_done();
     int timers = dfir_rt_timers_active();
     if (stdin_open && !lines) lines = dfir_rt_stdin_batch(0);
+    if (sim.o.ncrashes) apply_crashes(0);
     uint32_t n = 0;
     for (uint32_t i = 0; i < ninstances; ++i)
-      if (instances[i].first || instances[i].more || pending(i) || (lines && instances[i].location->reads_stdin) ||
-          (timers && dfir_rt_timers_due_for(i)))
+      if (!instances[i].crashed &&
+          (instances[i].first || instances[i].more || pending(i) || (lines && instances[i].location->reads_stdin) ||
+           (timers && dfir_rt_timers_due_for(i))))
         ready[n++] = i;
     if (!n) {
-      if (!stdin_open && !timers) break;
+      if (!stdin_open && !timers && !(sim.o.ncrashes && apply_crashes(1))) break;
       /* Wait for input, or until the next timer is due. */
       uint64_t wait = timers ? dfir_rt_timers_wait_ms() : 0;
       if (stdin_open) lines = dfir_rt_stdin_batch(timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1);
       else dfir_rt_sleep_ms(wait);
       continue;
     }
-    if (sched.limit && sched.pos >= sched.limit) break; /* the bound of a simulated run */
-    instance *in = &instances[ready[choose(n)]];
+    if ((sched.limit && sched.pos >= sched.limit) || (sim.o.max_ticks && sched.steps >= sim.o.max_ticks)) {
+      sim.bounded = 1; /* the bounds of a simulated run */
+      break;
+    }
+    instance *in = next_instance(ready, n);
+    if (!in) break; /* every alternative asleep: this run repeats one explored already */
     /* A reader's tick takes the whole batch (the next reader the next one). */
     if (in->location->reads_stdin) lines = 0;
     running = in;
@@ -402,6 +671,10 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     free(instances[i].state);
     free(inboxes[i].items);
   }
+  free(sim.asleep);
+  free(sim.in_flight);
+  sim.asleep = NULL;
+  sim.in_flight = NULL;
   free(ready_queues);
   ready_queues = NULL;
   ready_cap = 0;

@@ -945,9 +945,9 @@ int runGraph(const GraphOptions &opts) {
 }
 
 namespace {
-int simulate(Session &s, backend::JitSession &jit, const std::vector<std::string> &names,
-             const std::vector<uint32_t> &counts, const SimOptions &sim);
-bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_t> &choices, uint64_t &seed);
+int simulate(Session &s, backend::JitSession &jit, const SimProgram &p, const SimOptions &sim);
+bool setUpSchedule(const Session &s, const RunOptions &opts, const SimProgram &p, std::vector<uint32_t> &choices,
+                   SimSetup &setup, uint64_t &seed);
 
 /// `dfirc run`, or with `sim` the runs of `dfirc sim`: the program compiled
 /// with the JIT, then run (or simulated).
@@ -1042,20 +1042,35 @@ int runOrSimulate(const RunOptions &opts, const SimOptions *sim) {
   }
   // Several locations (or a cluster): every instance in this process.
   bool ok = true;
+  SimProgram simProgram; // what `dfirc sim` and `--schedule` need to know
+  simProgram.locations = names;
+  simProgram.counts = counts;
+  for (auto &c : program.channels) {
+    simProgram.channels.push_back(c.name);
+    simProgram.ends.emplace_back(static_cast<uint32_t>(int(c.from)), static_cast<uint32_t>(int(c.to)));
+  }
   for (size_t l = 0; l < program.locations.size(); ++l) {
     auto module = generate(*s, jit->context(), jit->dataLayout(), false, static_cast<int>(l));
     if (!module) {
       ok = false;
+      simProgram.shared.push_back(true);
       continue;
     }
+    // State every instance shares: the generator of rand_u64(), standard
+    // input, whatever an extern fn keeps.
+    bool shared = module->getFunction("dfir_rt_rand_u64") || module->getFunction("dfir_rt_rand_f64") ||
+                  module->getFunction("dfir_rt_stdin_next");
+    for (auto &x : program.externs) shared = shared || module->getFunction(x.name);
+    simProgram.shared.push_back(shared);
     noteCalls(*module);
     if (auto err = jit->add(std::move(module))) internalError("JIT: " + llvm::toString(std::move(err)));
   }
   if (!ok || !externsDefined()) return kExitUserError;
-  if (sim) return simulate(*s, *jit, names, counts, *sim);
-  std::vector<uint32_t> replay; // lives while the system runs
+  if (sim) return simulate(*s, *jit, simProgram, *sim);
+  std::vector<uint32_t> replay; // these two live while the system runs
+  SimSetup replaySetup;
   uint64_t seed = opts.seed;
-  if (!setUpSchedule(*s, opts, replay, seed)) return kExitUserError;
+  if (!setUpSchedule(*s, opts, simProgram, replay, replaySetup, seed)) return kExitUserError;
   std::vector<const char *> channelNames;
   for (auto &c : program.channels) channelNames.push_back(c.name.c_str());
   if (!opts.trace.empty()) dfir_rt_trace(opts.trace == "json" ? 2 : 1, channelNames.data());
@@ -1069,7 +1084,8 @@ int runOrSimulate(const RunOptions &opts, const SimOptions *sim) {
 namespace {
 /// `--schedule FILE`: its choices, checked against this build, for the
 /// runtime to replay (and its seed, for the generator and `rand_u64()`).
-bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_t> &choices, uint64_t &seed) {
+bool setUpSchedule(const Session &s, const RunOptions &opts, const SimProgram &p, std::vector<uint32_t> &choices,
+                   SimSetup &setup, uint64_t &seed) {
   if (opts.schedule.empty()) return true;
   ScheduleFile f;
   std::string error;
@@ -1085,6 +1101,12 @@ bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_
                  opts.schedule.c_str(), hex(f.fingerprint).c_str(), hex(mine).c_str());
     return false;
   }
+  if (!resolveFaults(f.faults, p, setup, error)) {
+    std::fprintf(stderr, "dfirc: error: the schedule `%s`: %s\n", opts.schedule.c_str(), error.c_str());
+    return false;
+  }
+  dfir_sim_options options = setup.options(false);
+  dfir_rt_simulate(&options);
   choices = f.choices;
   seed = f.seed;
   dfir_rt_seed_random(seed);
@@ -1092,16 +1114,22 @@ bool setUpSchedule(const Session &s, const RunOptions &opts, std::vector<uint32_
   return true;
 }
 
-int simulate(Session &s, backend::JitSession &jit, const std::vector<std::string> &names,
-             const std::vector<uint32_t> &counts, const SimOptions &sim) {
-  uint32_t channels = static_cast<uint32_t>(s.program->channels.size());
-  if (auto err = jit.compileLocations(names)) internalError("JIT: " + llvm::toString(std::move(err)));
+int simulate(Session &s, backend::JitSession &jit, const SimProgram &p, const SimOptions &sim) {
+  SimSetup setup;
+  std::string error;
+  if (!resolveFaults(sim.faults, p, setup, error)) {
+    std::fprintf(stderr, "dfirc: error: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  setup.maxTicks = sim.maxTicks;
+  uint32_t channels = static_cast<uint32_t>(p.channels.size());
+  if (auto err = jit.compileLocations(p.locations)) internalError("JIT: " + llvm::toString(std::move(err)));
   SystemRun run = [&](uint64_t seed) {
-    auto status = jit.runSystem(names, counts, channels, seed);
+    auto status = jit.runSystem(p.locations, p.counts, channels, seed);
     if (!status) internalError("JIT: " + llvm::toString(status.takeError()));
     return *status;
   };
-  return exploreSchedules(fnv1a(s.compiled), s.input, sim, run);
+  return exploreSchedules(fnv1a(s.compiled), s.input, sim, setup, run);
 }
 } // namespace
 

@@ -86,6 +86,20 @@ struct OptOptions {
   PipelineOptions pipeline;
 };
 
+/// Faults, crashes and a bound on messages in flight for simulated runs
+/// (docs/simulation.md), as the user wrote them; a schedule file keeps
+/// them too, so that `dfirc run --schedule` replays them.
+constexpr uint32_t kMaxFaults = 1000;     // --max-faults
+constexpr uint32_t kMaxInFlight = 1000000; // --max-in-flight
+struct SimFaults {
+  std::vector<std::string> faults;   // CHAN=lose,dup,delay
+  std::vector<std::string> crashes;  // LOC/ID@STEP
+  std::vector<std::string> restarts; // LOC/ID@STEP, after a crash of the same member
+  uint32_t maxFaults = 1;            // faults injected per run at most
+  uint32_t maxInFlight = 0;          // 0: no bound
+  bool any() const { return !faults.empty() || !crashes.empty() || maxInFlight; }
+};
+
 struct RunOptions {
   std::string input;
   unsigned optLevel = 2;
@@ -122,6 +136,9 @@ struct SimOptions {
   bool exhaustive = false;    // --exhaustive: every schedule, depth first
   uint64_t maxSteps = 100000; // choices a run may make
   uint64_t maxSchedules = 100000;
+  uint64_t maxTicks = 0;      // ticks a run may take (0: no bound)
+  bool noReduction = false;   // --exhaustive without the sleep-set reduction
+  SimFaults faults;
   std::string output;         // the counterexample's schedule file
 };
 int runSim(const SimOptions &opts);

@@ -28,8 +28,12 @@ std::string hex16(uint64_t v) {
 struct Outcome {
   bool failed = false;
   std::string why; // what it printed on standard error, or how it died
-  std::vector<uint32_t> choices, arities;
+  std::vector<uint32_t> choices, arities; // as the run numbered them (reduced or not)
+  std::vector<uint32_t> raw, rawArities;  // numbered without the reduction
   uint64_t ticks = 0;
+  uint32_t faults = 0;
+  int32_t blocked = 0, bounded = 0;
+  uint64_t crashesDone = 0;
 };
 
 int resultFd = -1;
@@ -51,10 +55,41 @@ void writeRecorded() {
   uint32_t len = 0;
   uint64_t ticks = 0;
   dfir_rt_schedule_recorded(&choices, &arities, &len, &ticks);
-  writeAll(resultFd, &len, sizeof len);
+  dfir_sim_outcome o;
+  dfir_rt_sim_outcome(&o);
   writeAll(resultFd, &ticks, sizeof ticks);
+  writeAll(resultFd, &o.crashes_done, sizeof o.crashes_done);
+  writeAll(resultFd, &o.faults, sizeof o.faults);
+  writeAll(resultFd, &o.blocked, sizeof o.blocked);
+  writeAll(resultFd, &o.bounded, sizeof o.bounded);
+  writeAll(resultFd, &len, sizeof len);
   writeAll(resultFd, choices, len * sizeof(uint32_t));
   writeAll(resultFd, arities, len * sizeof(uint32_t));
+  writeAll(resultFd, &o.raw_len, sizeof o.raw_len);
+  writeAll(resultFd, o.raw_choices, o.raw_len * sizeof(uint32_t));
+  writeAll(resultFd, o.raw_arities, o.raw_len * sizeof(uint32_t));
+}
+
+/// Reads what writeRecorded wrote; false if it is cut short (the child
+/// died before writing it all).
+bool readRecorded(const std::string &bytes, Outcome &o) {
+  size_t at = 0;
+  auto take = [&](void *to, size_t n) {
+    if (bytes.size() - at < n) return false;
+    std::memcpy(to, bytes.data() + at, n);
+    at += n;
+    return true;
+  };
+  auto takeChoices = [&](std::vector<uint32_t> &c, std::vector<uint32_t> &a) {
+    uint32_t len = 0;
+    if (!take(&len, sizeof len) || (bytes.size() - at) / (2 * sizeof(uint32_t)) < len) return false;
+    c.resize(len);
+    a.resize(len);
+    return take(c.data(), len * sizeof(uint32_t)) && take(a.data(), len * sizeof(uint32_t));
+  };
+  return take(&o.ticks, sizeof o.ticks) && take(&o.crashesDone, sizeof o.crashesDone) &&
+         take(&o.faults, sizeof o.faults) && take(&o.blocked, sizeof o.blocked) &&
+         take(&o.bounded, sizeof o.bounded) && takeChoices(o.choices, o.arities) && takeChoices(o.raw, o.rawArities);
 }
 
 /// The runtime stopped the run (`exit`): a failed assertion, a runtime
@@ -75,7 +110,7 @@ std::string readFile(std::FILE *f) {
 }
 
 Outcome runOnce(const SystemRun &run, uint64_t seed, const std::vector<uint32_t> &prefix, bool thenFirst,
-                uint64_t limit) {
+                uint64_t limit, const dfir_sim_options &options) {
   Outcome o;
   std::FILE *result = std::tmpfile(), *err = std::tmpfile();
   if (!result || !err) {
@@ -92,6 +127,7 @@ Outcome runOnce(const SystemRun &run, uint64_t seed, const std::vector<uint32_t>
     ::dup2(fileno(err), 2);
     resultFd = fileno(result);
     dfir_rt_seed_random(seed);
+    dfir_rt_simulate(&options);
     dfir_rt_schedule_use(prefix.data(), static_cast<uint32_t>(prefix.size()), thenFirst,
                          static_cast<uint32_t>(limit));
     std::atexit(onRuntimeExit);
@@ -107,18 +143,11 @@ Outcome runOnce(const SystemRun &run, uint64_t seed, const std::vector<uint32_t>
     o.failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     o.why = readFile(err);
     if (WIFSIGNALED(status)) o.why += "killed by signal " + std::to_string(WTERMSIG(status)) + "\n";
-    std::string bytes = readFile(result);
-    uint32_t len = 0;
-    if (bytes.size() >= sizeof len + sizeof o.ticks) {
-      std::memcpy(&len, bytes.data(), sizeof len);
-      std::memcpy(&o.ticks, bytes.data() + sizeof len, sizeof o.ticks);
-      size_t at = sizeof len + sizeof o.ticks;
-      if (bytes.size() >= at + 2ull * len * sizeof(uint32_t)) {
-        o.choices.resize(len);
-        o.arities.resize(len);
-        std::memcpy(o.choices.data(), bytes.data() + at, len * sizeof(uint32_t));
-        std::memcpy(o.arities.data(), bytes.data() + at + len * sizeof(uint32_t), len * sizeof(uint32_t));
-      }
+    Outcome recorded;
+    if (readRecorded(readFile(result), recorded)) {
+      recorded.failed = o.failed;
+      recorded.why = std::move(o.why);
+      o = std::move(recorded);
     }
   }
   std::fclose(result);
@@ -136,17 +165,25 @@ std::string lastLine(const std::string &text) {
 
 class Explorer {
 public:
-  Explorer(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SystemRun &run)
-      : fingerprint_(fingerprint), input_(input), sim_(sim), run_(run) {}
+  Explorer(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SimSetup &setup,
+           const SystemRun &run)
+      : fingerprint_(fingerprint), input_(input), sim_(sim), setup_(setup), run_(run) {}
   int explore();
 
 private:
-  Outcome attempt(const std::vector<uint32_t> &prefix, bool thenFirst, uint64_t seed) {
+  /// One run; `reduce`: under the sleep-set reduction (its choices then
+  /// numbered among the alternatives not asleep).
+  Outcome attempt(const std::vector<uint32_t> &prefix, bool thenFirst, uint64_t seed, bool reduce = false) {
     ++runs_;
-    Outcome o = runOnce(run_, seed, prefix, thenFirst, sim_.maxSteps);
+    dfir_sim_options options = setup_.options(reduce);
+    options.lenient = 1; // a minimizing run's prefix may outlast the alternatives it changed
+    Outcome o = runOnce(run_, seed, prefix, thenFirst, sim_.maxSteps, options);
     choices_ += o.choices.size();
     ticks_ += o.ticks;
-    bounded_ = bounded_ || o.choices.size() >= sim_.maxSteps;
+    faults_ += o.faults;
+    blocked_ += o.blocked != 0;
+    crashesSeen_ |= o.crashesDone;
+    bounded_ = bounded_ || o.bounded;
     return o;
   }
   int counterexample(const Outcome &failing, uint64_t seed, bool thenFirst, uint64_t schedule);
@@ -155,27 +192,40 @@ private:
   uint64_t fingerprint_;
   const std::string &input_;
   const SimOptions &sim_;
+  const SimSetup &setup_;
   const SystemRun &run_;
-  uint64_t runs_ = 0, choices_ = 0, ticks_ = 0;
+  uint64_t runs_ = 0, choices_ = 0, ticks_ = 0, faults_ = 0, blocked_ = 0, crashesSeen_ = 0;
   bool bounded_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 void Explorer::summary(const char *verdict) {
+  // A crash or restart that no run reached did not happen: say so.
+  for (size_t i = 0; i < setup_.crashes.size(); ++i) {
+    const dfir_crash &c = setup_.crashes[i];
+    if (!(crashesSeen_ & (1ull << (2 * i))))
+      std::printf("dfirc sim: note: no run reached step %llu, so `%s` never crashed\n",
+                  static_cast<unsigned long long>(c.step), setup_.crashNames[i].c_str());
+    else if (c.restart_step && !(crashesSeen_ & (1ull << (2 * i + 1))))
+      std::printf("dfirc sim: note: `%s` never restarted (no run got that far)\n", setup_.crashNames[i].c_str());
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::printf("dfirc sim: %llu run%s (%llu scheduler choices, %llu ticks) in %.2f s, %.0f runs/s: %s\n",
+  std::string faults = setup_.faults.empty() ? "" : ", " + std::to_string(faults_) + " faults injected";
+  std::printf("dfirc sim: %llu run%s (%llu scheduler choices, %llu ticks%s) in %.2f s, %.0f runs/s: %s\n",
               static_cast<unsigned long long>(runs_), runs_ == 1 ? "" : "s", static_cast<unsigned long long>(choices_),
-              static_cast<unsigned long long>(ticks_), seconds, seconds > 0 ? runs_ / seconds : 0.0, verdict);
+              static_cast<unsigned long long>(ticks_), faults.c_str(), seconds, seconds > 0 ? runs_ / seconds : 0.0,
+              verdict);
 }
 
 int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFirst, uint64_t schedule) {
   std::printf("dfirc sim: schedule %llu (seed %llu) fails: %s\n", static_cast<unsigned long long>(schedule),
               static_cast<unsigned long long>(seed), lastLine(failing.why).c_str());
-  // Every choice before the failure is in the record: as a prefix, then
-  // the first alternatives, it fails again; then the shortest prefix that
+  // Every choice before the failure is in the record (numbered without the
+  // reduction, which the minimizing runs do not use): as a prefix, then the
+  // first alternatives, it fails again; then the shortest prefix that
   // still fails, then each choice made the first alternative if it still
   // fails, from the last.
-  std::vector<uint32_t> c = failing.choices;
+  std::vector<uint32_t> c = failing.raw;
   constexpr uint64_t kBudget = 300;
   uint64_t before = runs_;
   auto fails = [&](const std::vector<uint32_t> &p) { return runs_ - before < kBudget && attempt(p, true, seed).failed; };
@@ -201,15 +251,19 @@ int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFir
   }
   Outcome last = attempt(c, thenFirst, seed);
   if (!last.failed) { // the budget ran out mid-way: keep the failing record
-    c = failing.choices;
+    c = failing.raw;
     thenFirst = false;
     last = failing;
+  } else if (thenFirst) { // the choices as that run made them (each within its alternatives)
+    c = last.raw;
+    while (!c.empty() && c.back() == 0) c.pop_back();
   }
   ScheduleFile f;
   f.fingerprint = fingerprint_;
   f.seed = seed;
   f.thenFirst = thenFirst;
   f.choices = c;
+  f.faults = sim_.faults;
   std::string out = sim_.output;
   if (out.empty()) {
     std::string stem = input_.substr(input_.find_last_of('/') + 1);
@@ -222,9 +276,11 @@ int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFir
     return kExitUserError;
   }
   size_t moved = static_cast<size_t>(std::count_if(c.begin(), c.end(), [](uint32_t x) { return x != 0; }));
-  std::printf("  minimized to %zu choices (%zu not the first alternative), %llu ticks, from %zu choices and %llu "
+  std::string faults =
+      setup_.faults.empty() ? "" : ", " + std::to_string(last.faults) + (last.faults == 1 ? " fault" : " faults");
+  std::printf("  minimized to %zu choice%s (%zu not the first alternative), %llu ticks%s, from %zu choices and %llu "
               "ticks\n",
-              c.size(), moved, static_cast<unsigned long long>(last.ticks), failing.choices.size(),
+              c.size(), c.size() == 1 ? "" : "s", moved, static_cast<unsigned long long>(last.ticks), faults.c_str(), failing.raw.size(),
               static_cast<unsigned long long>(failing.ticks));
   std::printf("  it prints: %s\n", lastLine(last.why).c_str());
   std::printf("  schedule written to %s; replay it with: dfirc run %s --schedule %s --trace\n", out.c_str(),
@@ -240,27 +296,38 @@ int Explorer::explore() {
       Outcome o = attempt({}, false, seed);
       if (o.failed) return counterexample(o, seed, false, i + 1);
     }
-    summary(bounded_ ? "no violation found within these bounds (some runs stopped at --max-steps)"
+    summary(bounded_ ? "no violation found within these bounds (some runs stopped at --max-steps or --max-ticks)"
                      : "no violation found within these bounds");
     return kExitOk;
   }
   // Depth first: each run follows `prefix`, then takes the first
   // alternative of every choice; the next schedule changes its last choice
-  // that has an untried alternative.
+  // that has an untried alternative. Under the reduction the choices are
+  // numbered among the alternatives not asleep, so the same walk skips the
+  // rest.
+  bool reduce = !sim_.noReduction && !setup_.dependent.empty();
+  const char *why = nullptr;
+  if (sim_.noReduction) why = "--no-reduction";
+  else if (!setup_.crashes.empty()) why = "a crash at a step depends on the order of every tick";
+  else if (setup_.maxInFlight) why = "--max-in-flight makes every instance's tick depend on the others'";
+  if (why) std::printf("dfirc sim: no reduction (%s)\n", why);
   std::vector<uint32_t> prefix;
   for (uint64_t schedule = 1;; ++schedule) {
-    Outcome o = attempt(prefix, true, sim_.run.seed);
+    Outcome o = attempt(prefix, true, sim_.run.seed, reduce);
     if (o.failed) return counterexample(o, sim_.run.seed, true, schedule);
     size_t i = o.choices.size();
     while (i > 0 && o.choices[i - 1] + 1 >= o.arities[i - 1]) --i;
-    if (i == 0) {
-      summary(bounded_ ? "no violation found within these bounds (every schedule of at most --max-steps choices; "
-                         "longer runs were cut there)"
-                       : "no violation found within these bounds (every schedule of the scheduler's choices)");
-      return kExitOk;
-    }
-    if (schedule >= sim_.maxSchedules) {
-      summary("no violation found within these bounds (stopped at --max-schedules; more schedules remain)");
+    bool more = i > 0;
+    if (!more || schedule >= sim_.maxSchedules) {
+      if (reduce)
+        std::printf("dfirc sim: reduction: sleep sets (ticks of two instances that no channel joins commute); %llu of "
+                    "the runs stopped as repeats of an explored schedule\n",
+                    static_cast<unsigned long long>(blocked_));
+      if (more) summary("no violation found within these bounds (stopped at --max-schedules; more schedules remain)");
+      else if (bounded_)
+        summary("no violation found within these bounds (every schedule of at most --max-steps choices or "
+                "--max-ticks ticks; longer runs were cut there)");
+      else summary("no violation found within these bounds (every schedule of the scheduler's choices)");
       return kExitOk;
     }
     prefix.assign(o.choices.begin(), o.choices.begin() + static_cast<long>(i));
@@ -303,15 +370,52 @@ bool readSchedule(const std::string &path, ScheduleFile &out, std::string &error
     if (!c || *c < 0 || *c > UINT32_MAX) return bad("a choice is not a number from 0 to 4294967295");
     out.choices.push_back(static_cast<uint32_t>(*c));
   }
-  return true;
+  // Faults and crashes (absent: none), checked against the program when
+  // the schedule is used.
+  out.faults = SimFaults();
+  auto strings = [&](const char *key, std::vector<std::string> &to) {
+    const llvm::json::Value *v = o->get(key);
+    if (!v) return true;
+    const llvm::json::Array *a = v->getAsArray();
+    if (!a || a->size() > 4096) return bad(std::string("expected `") + key + "` to be an array of strings");
+    for (const llvm::json::Value &e : *a) {
+      std::optional<llvm::StringRef> str = e.getAsString();
+      if (!str) return bad(std::string("expected `") + key + "` to be an array of strings");
+      to.push_back(str->str());
+    }
+    return true;
+  };
+  auto count = [&](const char *key, uint32_t &to, int64_t hi) {
+    const llvm::json::Value *v = o->get(key);
+    if (!v) return true;
+    std::optional<int64_t> n = v->getAsInteger();
+    if (!n || *n < 0 || *n > hi)
+      return bad(std::string("expected `") + key + "` to be a number from 0 to " + std::to_string(hi));
+    to = static_cast<uint32_t>(*n);
+    return true;
+  };
+  return strings("faults", out.faults.faults) && strings("crashes", out.faults.crashes) &&
+         strings("restarts", out.faults.restarts) && count("max_faults", out.faults.maxFaults, kMaxFaults) &&
+         count("max_in_flight", out.faults.maxInFlight, kMaxInFlight);
 }
 
 bool writeSchedule(const std::string &path, const ScheduleFile &s, std::string &error) {
   std::string choices;
   for (size_t i = 0; i < s.choices.size(); ++i) choices += (i ? ", " : "") + std::to_string(s.choices[i]);
+  auto list = [](const std::vector<std::string> &v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + jsonText(jsonString(v[i]));
+    return "[" + out + "]";
+  };
+  std::string faults;
+  if (!s.faults.faults.empty())
+    faults += ",\n  \"faults\": " + list(s.faults.faults) + ",\n  \"max_faults\": " + std::to_string(s.faults.maxFaults);
+  if (!s.faults.crashes.empty()) faults += ",\n  \"crashes\": " + list(s.faults.crashes);
+  if (!s.faults.restarts.empty()) faults += ",\n  \"restarts\": " + list(s.faults.restarts);
+  if (s.faults.maxInFlight) faults += ",\n  \"max_in_flight\": " + std::to_string(s.faults.maxInFlight);
   std::string text = "{\n  \"dfir_schedule\": 1,\n  \"fingerprint\": \"" + hex16(s.fingerprint) +
                      "\",\n  \"seed\": " + std::to_string(s.seed) + ",\n  \"after\": \"" +
-                     (s.thenFirst ? "first" : "random") + "\",\n  \"choices\": [" + choices + "]\n}\n";
+                     (s.thenFirst ? "first" : "random") + "\"" + faults + ",\n  \"choices\": [" + choices + "]\n}\n";
   std::FILE *f = std::fopen(path.c_str(), "wb");
   if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) {
     error = "cannot write `" + path + "`: " + std::strerror(errno);
@@ -320,8 +424,129 @@ bool writeSchedule(const std::string &path, const ScheduleFile &s, std::string &
   return true;
 }
 
-int exploreSchedules(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SystemRun &run) {
-  Explorer e(fingerprint, input, sim, run);
+dfir_sim_options SimSetup::options(bool reduce) const {
+  dfir_sim_options o;
+  std::memset(&o, 0, sizeof o);
+  o.faults = faults.empty() ? nullptr : faults.data();
+  o.max_faults = maxFaults;
+  o.crashes = crashes.empty() ? nullptr : crashes.data();
+  o.ncrashes = static_cast<uint32_t>(crashes.size());
+  o.dependent = reduce && !dependent.empty() ? dependent.data() : nullptr;
+  o.max_ticks = maxTicks;
+  o.max_in_flight = maxInFlight;
+  return o;
+}
+
+namespace {
+/// `LOC/ID@STEP` (or `LOC@STEP` for a process) against the program.
+bool parseMember(const std::string &spec, const char *option, const SimProgram &p, uint32_t &loc, uint32_t &member,
+                 uint64_t &step, std::string &error) {
+  size_t at = spec.find('@'), slash = spec.find('/');
+  std::string name = spec.substr(0, std::min(at, slash));
+  std::string id = slash < at ? spec.substr(slash + 1, at - slash - 1) : "0";
+  std::string when = at == std::string::npos ? "" : spec.substr(at + 1);
+  auto number = [](const std::string &t, uint64_t hi, uint64_t &v) {
+    if (t.empty() || t.size() > 10 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+    v = std::stoull(t);
+    return v <= hi;
+  };
+  auto it = std::find(p.locations.begin(), p.locations.end(), name);
+  uint64_t m = 0;
+  if (it == p.locations.end() || !number(when, 1000000000, step) || !number(id, 4095, m)) {
+    std::string names;
+    for (auto &l : p.locations) names += (names.empty() ? "" : ", ") + l;
+    error = std::string("`") + option + " " + spec + "`: expected LOCATION/ID@STEP with LOCATION one of " + names +
+            " and STEP from 0 to 1000000000";
+    return false;
+  }
+  loc = static_cast<uint32_t>(it - p.locations.begin());
+  if (m >= p.counts[loc]) {
+    error = std::string("`") + option + " " + spec + "`: `" + name + "` has " + std::to_string(p.counts[loc]) +
+            " member" + (p.counts[loc] == 1 ? "" : "s") + " (ids 0 to " + std::to_string(p.counts[loc] - 1) + ")";
+    return false;
+  }
+  member = static_cast<uint32_t>(m);
+  return true;
+}
+} // namespace
+
+bool resolveFaults(const SimFaults &given, const SimProgram &p, SimSetup &out, std::string &error) {
+  out = SimSetup();
+  out.maxFaults = given.maxFaults;
+  out.maxInFlight = given.maxInFlight;
+  if (!given.faults.empty()) out.faults.assign(p.channels.size(), 0);
+  for (const std::string &spec : given.faults) {
+    size_t eq = spec.find('=');
+    std::string name = spec.substr(0, eq);
+    auto it = std::find(p.channels.begin(), p.channels.end(), name);
+    if (it == p.channels.end()) {
+      std::string names;
+      for (auto &c : p.channels) names += (names.empty() ? "" : ", ") + c;
+      error = "`--faults " + spec + "`: expected CHANNEL=FAULT[,FAULT...] with CHANNEL one of " +
+              (names.empty() ? std::string("(the program has no channels)") : names);
+      return false;
+    }
+    uint8_t &bits = out.faults[static_cast<size_t>(it - p.channels.begin())];
+    if (bits) {
+      error = "`--faults " + spec + "`: channel `" + name + "` is given twice (list its faults once: " + name +
+              "=lose,dup)";
+      return false;
+    }
+    std::string kinds = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    for (size_t start = 0; start <= kinds.size();) {
+      size_t comma = kinds.find(',', start);
+      std::string k = kinds.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      uint8_t bit = k == "lose" ? DFIR_FAULT_LOSE : k == "dup" ? DFIR_FAULT_DUP : k == "delay" ? DFIR_FAULT_DELAY : 0;
+      if (!bit) {
+        error = "`--faults " + spec + "`: expected faults among lose, dup and delay, found `" + k + "`";
+        return false;
+      }
+      bits |= bit;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (given.crashes.size() > 32) {
+    error = "`--crash`: at most 32 crashes, found " + std::to_string(given.crashes.size());
+    return false;
+  }
+  for (const std::string &spec : given.crashes) {
+    dfir_crash c{};
+    if (!parseMember(spec, "--crash", p, c.location, c.member, c.step, error)) return false;
+    for (const dfir_crash &d : out.crashes)
+      if (d.location == c.location && d.member == c.member) {
+        error = "`--crash " + spec + "`: that member already crashes once (a member crashes at most once)";
+        return false;
+      }
+    out.crashes.push_back(c);
+    out.crashNames.push_back(spec);
+  }
+  for (const std::string &spec : given.restarts) {
+    uint32_t loc = 0, member = 0;
+    uint64_t step = 0;
+    if (!parseMember(spec, "--restart", p, loc, member, step, error)) return false;
+    auto it = std::find_if(out.crashes.begin(), out.crashes.end(),
+                           [&](const dfir_crash &c) { return c.location == loc && c.member == member; });
+    if (it == out.crashes.end() || step <= it->step || it->restart_step) {
+      error = "`--restart " + spec + "`: expected a restart after a `--crash` of the same member at an earlier step";
+      return false;
+    }
+    it->restart_step = step;
+  }
+  // Ticks of two locations commute unless a channel joins them or both
+  // touch state every instance shares.
+  size_t n = p.locations.size();
+  out.dependent.assign(n * n, 0);
+  for (auto [from, to] : p.ends) out.dependent[from * n + to] = out.dependent[to * n + from] = 1;
+  for (size_t a = 0; a < n; ++a)
+    for (size_t b = 0; b < n; ++b)
+      if (p.shared[a] && p.shared[b]) out.dependent[a * n + b] = 1;
+  return true;
+}
+
+int exploreSchedules(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SimSetup &setup,
+                     const SystemRun &run) {
+  Explorer e(fingerprint, input, sim, setup, run);
   return e.explore();
 }
 

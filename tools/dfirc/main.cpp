@@ -253,6 +253,24 @@ int main(int argc, char **argv) {
   simCmd->add_option("--max-schedules", sim.maxSchedules,
                      "M: --exhaustive stops after M schedules (default 100000)")
       ->check(bounded(100000000));
+  simCmd->add_option("--max-ticks", sim.maxTicks, "T: a run takes at most T ticks (default: no bound)")
+      ->check(bounded(10000000));
+  simCmd->add_flag("--no-reduction", sim.noReduction,
+                   "--exhaustive without the sleep-set reduction (every order of independent ticks is run)");
+  simCmd->add_option("--faults", sim.faults.faults,
+                     "CHAN=lose,dup,delay: deliveries on CHAN may be lost, duplicated or delayed past later ones")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  simCmd->add_option("--max-faults", sim.faults.maxFaults, "K: at most K faults per run (default 1)")
+      ->check(bounded(kMaxFaults));
+  simCmd->add_option("--crash", sim.faults.crashes,
+                     "LOC/ID@STEP: member ID of LOC crashes before the system's STEP-th tick (messages to it are lost)")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  simCmd->add_option("--restart", sim.faults.restarts,
+                     "LOC/ID@STEP: a crashed member starts again from its initial state at STEP")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  simCmd->add_option("--max-in-flight", sim.faults.maxInFlight,
+                     "K: an instance with K messages waiting on one of its channels does not tick while others can")
+      ->check(bounded(kMaxInFlight));
   simCmd->add_option("--seed", sim.run.seed, "The first schedule's seed (default 0); also seeds rand_u64()");
   simCmd->add_option("-o", sim.output, "FILE: where a failing schedule is written (default <file>.schedule.json)");
   simCmd->add_option("--cluster", sim.run.clusterSizes, "NAME=N: run N members of cluster NAME")
