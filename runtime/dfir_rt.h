@@ -404,6 +404,13 @@ typedef struct {
   uint64_t max_ticks;
   uint32_t max_in_flight;
   uint32_t lenient; /* a prefix choice past the alternatives is taken modulo their number */
+  /* Coverage for a fuzzer (or NULL): after each tick, counters of what the
+   * program did (per operator, items in that tick and so far, as powers of
+   * two; per channel, messages received; faults) are raised at hashed
+   * places of `coverage` (`coverage_size` bytes). The counts per operator
+   * need locations built with profiling. */
+  uint8_t *coverage;
+  uint32_t coverage_size;
 } dfir_sim_options;
 void dfir_rt_simulate(const dfir_sim_options *options);
 /* After a run: the choices as numbered without the reduction, the faults

@@ -44,6 +44,7 @@ typedef struct {
   dfir_prof *prof;
   int first, more, crashed;
   uint32_t held; /* delayed messages it gets in its tick after next */
+  uint64_t *seen; /* coverage: its operators' counters after its last tick */
 } instance;
 
 static instance *instances;
@@ -348,7 +349,7 @@ static uint32_t fault_for(uint32_t channel, uint32_t sender) {
   uint32_t c = choose(n + 1);
   if (!c) return 0;
   ++sim.faults_used;
-  if (sched.trace) {
+  if (sched.trace || sim.o.coverage) {
     if (sim.log_len == sim.log_cap) {
       uint32_t cap = sim.log_cap ? 2 * sim.log_cap : 16;
       struct fault_event *grown = (struct fault_event *)realloc(sim.log, (size_t)cap * sizeof *grown);
@@ -504,6 +505,8 @@ static int apply_crashes(int idle) {
       if (in->location->fini) in->location->fini(in->state);
       memset(in->state, 0, in->location->state_size ? in->location->state_size : 1);
       in->location->init(in->state);
+      free(in->seen);
+      in->seen = NULL;
       in->crashed = 0;
       in->first = 1;
       if (sched.trace) {
@@ -554,6 +557,48 @@ static instance *next_instance(uint32_t *ready, uint32_t n) {
   for (uint32_t u = 0; u < ninstances; ++u)
     if (sim.asleep[u] && (u == chosen || sim.o.dependent[(size_t)instances[u].loc * nlocs + lc])) sim.asleep[u] = 0;
   return &instances[chosen];
+}
+
+/* Coverage (dfir_sim_options.coverage): a counter per hashed feature. */
+static uint32_t bucket(uint64_t n) {
+  uint32_t b = 0;
+  while (n && b < 12) {
+    n >>= 1;
+    ++b;
+  }
+  return b;
+}
+
+static void cover(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  uint64_t parts[4] = {a, b, c, d};
+  for (int i = 0; i < 4; ++i) {
+    h ^= parts[i] + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+  }
+  uint8_t *slot = &sim.o.coverage[(h ^ (h >> 29)) % sim.o.coverage_size];
+  if (*slot != 0xff) ++*slot;
+}
+
+static void cover_tick(instance *in, message *const *delivered) {
+  uint64_t loc = in->loc;
+  for (uint32_t c = 0; c < nchans; ++c) {
+    uint64_t n = 0;
+    for (const message *m = delivered[c]; m; m = m->next) ++n;
+    if (n) cover(1, loc, c, bucket(n));
+  }
+  for (uint32_t i = 0; i < sim.log_len; ++i) cover(2, sim.log[i].channel, sim.log[i].kind, loc);
+  const dfir_profile_info *info = in->location->profile;
+  if (!info) return;
+  const uint64_t *now = (const uint64_t *)((const char *)in->state + info->counters_offset);
+  size_t n = 2 * (size_t)info->nops;
+  if (!in->seen && !(in->seen = (uint64_t *)calloc(n ? n : 1, sizeof(uint64_t)))) out_of_memory("measuring coverage");
+  for (size_t j = 0; j < n; ++j) {
+    if (now[j] == in->seen[j]) continue;
+    cover(3, loc, j, bucket(now[j] - in->seen[j])); /* items this tick */
+    cover(4, loc, j, bucket(now[j]));               /* items so far */
+    in->seen[j] = now[j];
+  }
 }
 
 int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *counts, uint32_t nlocations,
@@ -651,6 +696,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     dfir_rt_profile_tick(in->prof, 1);
     in->more = in->location->tick(in->state);
     dfir_rt_profile_tick(in->prof, 0);
+    if (sim.o.coverage) cover_tick(in, delivered);
     in->first = 0;
     for (uint32_t c = 0; c < nchans; ++c) {
       message *m = delivered[c];

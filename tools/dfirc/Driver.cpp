@@ -957,7 +957,14 @@ int runOrSimulate(const RunOptions &opts, const SimOptions *sim) {
   if (!s) return code;
   std::fputs(s->printed.c_str(), stderr); // stdout is the program's
   const ir::Program &program = *s->program;
-  s->profile = !opts.profileOut.empty();
+  // `--fuzz` guides the search by the operators' counts, which profiling
+  // code keeps.
+  s->profile = !opts.profileOut.empty() || (sim && sim->fuzz);
+  if (sim && sim->fuzz && !fuzzAvailable()) {
+    std::fprintf(stderr, "dfirc: error: `--fuzz` needs libFuzzer, and this dfirc was built without it (install "
+                         "Debian's libclang-rt-19-dev and build dfirc again); --random and --exhaustive work\n");
+    return kExitUsage;
+  }
   auto jit = startJit(opts.optLevel);
   for (auto &given : opts.load) {
     // A bare name of a file here is that file (dlopen would search only

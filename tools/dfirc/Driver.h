@@ -134,6 +134,7 @@ struct SimOptions {
   RunOptions run;             // the program, its options, --seed (the first schedule's)
   uint64_t random = 0;        // --random N: N schedules drawn at random
   bool exhaustive = false;    // --exhaustive: every schedule, depth first
+  uint64_t fuzz = 0;          // --fuzz N: N schedules chosen by libFuzzer, guided by coverage
   uint64_t maxSteps = 100000; // choices a run may make
   uint64_t maxSchedules = 100000;
   uint64_t maxTicks = 0;      // ticks a run may take (0: no bound)

@@ -11,8 +11,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef DFIRC_HAVE_LIBFUZZER
+// libFuzzer's entry points (libclang_rt.fuzzer_no_main): its driver, and
+// the registration of coverage counters, which are ours here.
+extern "C" int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+extern "C" void __sanitizer_cov_8bit_counters_init(uint8_t *start, uint8_t *stop);
+extern "C" void __sanitizer_cov_pcs_init(const uintptr_t *start, const uintptr_t *stop);
+#endif
 
 namespace dfir::driver {
 
@@ -163,6 +172,11 @@ std::string lastLine(const std::string &text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
+constexpr uint32_t kCoverageSize = 1u << 16;
+
+class Explorer;
+Explorer *fuzzing = nullptr; // the explorer libFuzzer's callback runs for
+
 class Explorer {
 public:
   Explorer(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SimSetup &setup,
@@ -171,12 +185,21 @@ public:
   int explore();
 
 private:
+  int fuzz();
+  static int fuzzOne(const uint8_t *data, size_t size);
+  [[noreturn]] void fuzzDone() {
+    uint64_t stats[5] = {runs_, choices_, ticks_, faults_, 0};
+    writeAll(fuzzOut_, stats, sizeof stats);
+    ::_exit(0);
+  }
   /// One run; `reduce`: under the sleep-set reduction (its choices then
   /// numbered among the alternatives not asleep).
   Outcome attempt(const std::vector<uint32_t> &prefix, bool thenFirst, uint64_t seed, bool reduce = false) {
     ++runs_;
     dfir_sim_options options = setup_.options(reduce);
-    options.lenient = 1; // a minimizing run's prefix may outlast the alternatives it changed
+    options.lenient = 1; // a minimizing (or fuzzer's) prefix may outlast the alternatives it changed
+    options.coverage = coverage_;
+    options.coverage_size = coverage_ ? kCoverageSize : 0;
     Outcome o = runOnce(run_, seed, prefix, thenFirst, sim_.maxSteps, options);
     choices_ += o.choices.size();
     ticks_ += o.ticks;
@@ -195,6 +218,8 @@ private:
   const SimSetup &setup_;
   const SystemRun &run_;
   uint64_t runs_ = 0, choices_ = 0, ticks_ = 0, faults_ = 0, blocked_ = 0, crashesSeen_ = 0;
+  uint8_t *coverage_ = nullptr; // --fuzz: counters shared with the runs
+  int fuzzOut_ = -1;            // --fuzz: where the fuzzing process reports a failing schedule
   bool bounded_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -290,6 +315,7 @@ int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFir
 }
 
 int Explorer::explore() {
+  if (sim_.fuzz) return fuzz();
   if (!sim_.exhaustive) {
     for (uint64_t i = 0; i < sim_.random; ++i) {
       uint64_t seed = sim_.run.seed + i;
@@ -423,6 +449,103 @@ bool writeSchedule(const std::string &path, const ScheduleFile &s, std::string &
   }
   return true;
 }
+
+#ifdef DFIRC_HAVE_LIBFUZZER
+bool fuzzAvailable() { return true; }
+
+/// libFuzzer's callback: its bytes are the choices (each taken modulo the
+/// alternatives there are; after them, the first alternatives). A failing
+/// run ends the fuzzing process with its bytes reported.
+int Explorer::fuzzOne(const uint8_t *data, size_t size) {
+  Explorer &e = *fuzzing;
+  std::vector<uint32_t> prefix(data, data + size);
+  Outcome o = e.attempt(prefix, true, e.sim_.run.seed);
+  if (o.failed) {
+    uint64_t stats[5] = {e.runs_, e.choices_, e.ticks_, e.faults_, o.raw.size()};
+    writeAll(e.fuzzOut_, stats, sizeof stats);
+    writeAll(e.fuzzOut_, o.raw.data(), o.raw.size() * sizeof(uint32_t));
+    ::_exit(1);
+  }
+  return 0;
+}
+
+/// `--fuzz N`: libFuzzer chooses N schedules, in a process of its own
+/// (it keeps state, and a failure ends it), guided by counters that the
+/// runs raise for what the program did.
+int Explorer::fuzz() {
+  std::FILE *report = std::tmpfile(), *log = std::tmpfile();
+  void *shared = ::mmap(nullptr, kCoverageSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (!report || !log || shared == MAP_FAILED) {
+    std::fprintf(stderr, "dfirc: error: cannot set up fuzzing: %s\n", std::strerror(errno));
+    return kExitUserError;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fileno(log), 2);
+    coverage_ = static_cast<uint8_t *>(shared);
+    fuzzOut_ = fileno(report);
+    fuzzing = this;
+    // Every counter is a "PC" to libFuzzer; none is a function entry.
+    static std::vector<uintptr_t> pcs(2 * kCoverageSize);
+    for (uint32_t i = 0; i < kCoverageSize; ++i) pcs[2 * i] = i + 1;
+    __sanitizer_cov_8bit_counters_init(coverage_, coverage_ + kCoverageSize);
+    __sanitizer_cov_pcs_init(pcs.data(), pcs.data() + pcs.size());
+    std::vector<std::string> args = {"dfirc-sim",
+                                     "-runs=" + std::to_string(sim_.fuzz),
+                                     "-seed=" + std::to_string(sim_.run.seed % 4000000000u + 1),
+                                     "-max_len=" + std::to_string(std::min<uint64_t>(sim_.maxSteps, 4096)),
+                                     "-timeout=0",
+                                     "-rss_limit_mb=0",
+                                     "-print_final_stats=0"};
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int argc = static_cast<int>(args.size());
+    char **argvp = argv.data();
+    // libFuzzer ends the process with `exit` after its last run.
+    std::atexit([] { fuzzing->fuzzDone(); });
+    LLVMFuzzerRunDriver(&argc, &argvp, &Explorer::fuzzOne);
+    fuzzDone();
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) {
+    std::fprintf(stderr, "dfirc: error: cannot run the fuzzer: %s\n", std::strerror(errno));
+    return kExitUserError;
+  }
+  std::string bytes = readFile(report);
+  uint64_t stats[5] = {0, 0, 0, 0, 0};
+  if (bytes.size() < sizeof stats || !WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+    std::string why = lastLine(readFile(log));
+    std::fprintf(stderr, "dfirc: error: the fuzzer stopped before it was done: %s\n", why.c_str());
+    return kExitUserError;
+  }
+  std::memcpy(stats, bytes.data(), sizeof stats);
+  runs_ = stats[0];
+  choices_ = stats[1];
+  ticks_ = stats[2];
+  faults_ = stats[3];
+  ::munmap(shared, kCoverageSize);
+  if (WEXITSTATUS(status) == 0) {
+    summary("no violation found within these bounds (the schedules libFuzzer chose)");
+    return kExitOk;
+  }
+  std::vector<uint32_t> failing(std::min<uint64_t>(stats[4], (bytes.size() - sizeof stats) / sizeof(uint32_t)));
+  std::memcpy(failing.data(), bytes.data() + sizeof stats, failing.size() * sizeof(uint32_t));
+  Outcome o = attempt(failing, true, sim_.run.seed);
+  if (!o.failed) {
+    std::fprintf(stderr, "dfirc: error: the schedule the fuzzer found failing passes when run again (does the "
+                         "program depend on time or on outside state?)\n");
+    return kExitUserError;
+  }
+  return counterexample(o, sim_.run.seed, true, runs_);
+}
+#else
+bool fuzzAvailable() { return false; }
+int Explorer::fuzzOne(const uint8_t *, size_t) { return 0; }
+int Explorer::fuzz() { return kExitUsage; }
+#endif
 
 dfir_sim_options SimSetup::options(bool reduce) const {
   dfir_sim_options o;

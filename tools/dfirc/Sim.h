@@ -68,6 +68,10 @@ bool resolveFaults(const SimFaults &given, const SimProgram &program, SimSetup &
 /// the runtime was given; returns its exit status.
 using SystemRun = std::function<int(uint64_t seed)>;
 
+/// Whether this dfirc can run `dfirc sim --fuzz` (it was linked with
+/// libFuzzer).
+bool fuzzAvailable();
+
 /// Explores schedules as `sim` says; prints the report on standard output.
 /// Returns 0 when no run failed, 1 when one did (its schedule written).
 int exploreSchedules(uint64_t fingerprint, const std::string &input, const SimOptions &sim, const SimSetup &setup,

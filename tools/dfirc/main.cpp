@@ -248,6 +248,8 @@ int main(int argc, char **argv) {
   simCmd->add_option("--random", sim.random, "N: run N schedules drawn at random (the default, with N = 100)")
       ->check(bounded(10000000));
   simCmd->add_flag("--exhaustive", sim.exhaustive, "Run every schedule, depth first, within the bounds");
+  simCmd->add_option("--fuzz", sim.fuzz, "N: run N schedules that libFuzzer chooses, guided by what the program did")
+      ->check(bounded(100000000));
   simCmd->add_option("--max-steps", sim.maxSteps, "K: a run makes at most K scheduler choices (default 100000)")
       ->check(bounded(10000000));
   simCmd->add_option("--max-schedules", sim.maxSchedules,
@@ -332,11 +334,11 @@ int main(int argc, char **argv) {
     return runWithBigStack([&] { return runRun(run); });
   }
   if (*simCmd) {
-    if (sim.exhaustive && sim.random) {
-      std::fprintf(stderr, "dfirc: error: `--random` and `--exhaustive` are two ways to explore: give one\n");
+    if ((sim.exhaustive != 0) + (sim.random != 0) + (sim.fuzz != 0) > 1) {
+      std::fprintf(stderr, "dfirc: error: `--random`, `--exhaustive` and `--fuzz` are three ways to explore: give one\n");
       return kExitUsage;
     }
-    if (!sim.exhaustive && !sim.random) sim.random = 100;
+    if (!sim.exhaustive && !sim.random && !sim.fuzz) sim.random = 100;
     sim.run.seedGiven = true;
     return runWithBigStack([&] { return runSim(sim); });
   }
