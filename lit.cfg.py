@@ -34,6 +34,9 @@ config.substitutions.append(("%python", getattr(config, "python_executable", "py
 # with AddressSanitizer (tools/dev.sh sanitize). Memory and CPU figures mean
 # nothing there, and valgrind cannot run them: %valgrind then runs the
 # executable alone (its own instrumentation checks the same errors).
+# `libfuzzer`: dfirc was linked with libFuzzer (`dfirc sim --fuzz`).
+if getattr(config, "dfirc_libfuzzer", False):
+    config.available_features.add("libfuzzer")
 if getattr(config, "dfirc_sanitized", False):
     config.available_features.add("asan")
     config.substitutions.append(("%valgrind", ""))

@@ -534,7 +534,6 @@ static instance *next_instance(uint32_t *ready, uint32_t n) {
       if (!full) ready[kept++] = ready[i];
     }
     if (kept) n = kept;
-    else sim.bounded = 1;
   }
   if (!sim.o.dependent) return &instances[ready[choose(n)]];
   uint32_t awake = 0, k;

@@ -24,6 +24,7 @@ PACKAGES=(
   llvm-19-dev llvm-19-tools libzstd-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
   graphviz wamerican valgrind libssl-dev
+  libclang-rt-19-dev
 )
 # Only for `sanitize` and `fuzz`.
 SANITIZE_PACKAGES=(clang-19 libclang-rt-19-dev)

@@ -331,12 +331,12 @@ int Explorer::explore() {
   // that has an untried alternative. Under the reduction the choices are
   // numbered among the alternatives not asleep, so the same walk skips the
   // rest.
-  bool reduce = !sim_.noReduction && !setup_.dependent.empty();
   const char *why = nullptr;
   if (sim_.noReduction) why = "--no-reduction";
   else if (!setup_.crashes.empty()) why = "a crash at a step depends on the order of every tick";
   else if (setup_.maxInFlight) why = "--max-in-flight makes every instance's tick depend on the others'";
   if (why) std::printf("dfirc sim: no reduction (%s)\n", why);
+  bool reduce = !why && !setup_.dependent.empty();
   std::vector<uint32_t> prefix;
   for (uint64_t schedule = 1;; ++schedule) {
     Outcome o = attempt(prefix, true, sim_.run.seed, reduce);
@@ -353,6 +353,9 @@ int Explorer::explore() {
       else if (bounded_)
         summary("no violation found within these bounds (every schedule of at most --max-steps choices or "
                 "--max-ticks ticks; longer runs were cut there)");
+      else if (setup_.maxInFlight)
+        summary("no violation found within these bounds (every schedule of the scheduler's choices in which no "
+                "instance runs --max-in-flight messages ahead while another can tick)");
       else summary("no violation found within these bounds (every schedule of the scheduler's choices)");
       return kExitOk;
     }
