@@ -338,6 +338,17 @@ static void enqueue(uint32_t receiver, uint32_t channel, uint32_t sender, messag
   if (sim.in_flight) ++sim.in_flight[(size_t)sender * nchans + channel];
 }
 
+/* `items` (of `len` used out of `*cap`, each `size` bytes) with room for
+ * one more. */
+static void *room(void *items, uint32_t len, uint32_t *cap, size_t size, const char *what) {
+  if (len < *cap) return items;
+  uint32_t grown = *cap ? 2 * *cap : 16;
+  void *moved = realloc(items, (size_t)grown * size);
+  if (!moved) out_of_memory(what);
+  *cap = grown;
+  return moved;
+}
+
 /* The fault a delivery on `channel` suffers: 0, or one of DFIR_FAULT_*,
  * chosen like any other alternative while the run's faults last. */
 static uint32_t fault_for(uint32_t channel, uint32_t sender) {
@@ -350,13 +361,7 @@ static uint32_t fault_for(uint32_t channel, uint32_t sender) {
   if (!c) return 0;
   ++sim.faults_used;
   if (sched.trace || sim.o.coverage) {
-    if (sim.log_len == sim.log_cap) {
-      uint32_t cap = sim.log_cap ? 2 * sim.log_cap : 16;
-      struct fault_event *grown = (struct fault_event *)realloc(sim.log, (size_t)cap * sizeof *grown);
-      if (!grown) out_of_memory("tracing a fault");
-      sim.log = grown;
-      sim.log_cap = cap;
-    }
+    sim.log = room(sim.log, sim.log_len, &sim.log_cap, sizeof *sim.log, "tracing a fault");
     sim.log[sim.log_len].channel = channel;
     sim.log[sim.log_len].sender = instances[sender].member;
     sim.log[sim.log_len].kind = kinds[c - 1];
@@ -411,13 +416,7 @@ static message **gather(uint32_t r, message **all) {
           if (!again) out_of_memory("duplicating a message");
           memcpy(again, m, sizeof(message) + m->len);
         }
-        if (sim.later_len == sim.later_cap) {
-          uint32_t cap = sim.later_cap ? 2 * sim.later_cap : 16;
-          struct requeue *grown = (struct requeue *)realloc(sim.later, (size_t)cap * sizeof *grown);
-          if (!grown) out_of_memory("delaying a message");
-          sim.later = grown;
-          sim.later_cap = cap;
-        }
+        sim.later = room(sim.later, sim.later_len, &sim.later_cap, sizeof *sim.later, "delaying a message");
         sim.later[sim.later_len].m = again;
         sim.later[sim.later_len].channel = c;
         sim.later[sim.later_len].sender = from->sender;
