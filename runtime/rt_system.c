@@ -82,6 +82,7 @@ static struct {
   uint32_t *raw_choices, *raw_arities; /* under the reduction: the choices as numbered without it */
   uint32_t raw_len, raw_cap;
   uint8_t *asleep;      /* per instance: in the sleep set */
+  uint32_t *group;      /* per location: the least location joined to it by dependencies */
   uint32_t *in_flight;  /* per sending instance and channel: its messages not yet delivered */
   struct fault_event {
     uint32_t channel, sender, kind;
@@ -535,23 +536,29 @@ static instance *next_instance(uint32_t *ready, uint32_t n) {
     if (kept) n = kept;
   }
   if (!sim.o.dependent) return &instances[ready[choose(n)]];
-  uint32_t awake = 0, k;
-  for (uint32_t i = 0; i < n; ++i)
-    if (!sim.asleep[ready[i]]) ++awake;
-  if (!awake) {
+  /* A persistent set: the ready instances of one group of locations that
+   * channels join (the first awake instance's group). Nothing outside it
+   * can ever affect it, so the others need not be tried here: their ticks
+   * commute with whatever it does, and come later. Of it, those awake. */
+  uint32_t group = 0, awake = 0, k;
+  for (k = 0; k < n && sim.asleep[ready[k]]; ++k) {
+  }
+  if (k == n) {
     sim.blocked = 1;
     return NULL;
   }
-  uint32_t c = pick(awake), raw = 0;
+  group = sim.group[instances[ready[k]].loc];
+  for (uint32_t i = 0; i < n; ++i)
+    if (!sim.asleep[ready[i]] && sim.group[instances[ready[i]].loc] == group) ++awake;
+  uint32_t c = pick(awake);
   for (k = 0; k < n; ++k) {
-    if (sim.asleep[ready[k]]) continue;
+    if (sim.asleep[ready[k]] || sim.group[instances[ready[k]].loc] != group) continue;
     if (!c) break;
     sim.asleep[ready[k]] = 1; /* explored before this alternative */
     --c;
   }
-  raw = k;
-  record_raw(raw, n);
-  uint32_t chosen = ready[raw], lc = instances[chosen].loc;
+  record_raw(k, n);
+  uint32_t chosen = ready[k], lc = instances[chosen].loc;
   for (uint32_t u = 0; u < ninstances; ++u)
     if (sim.asleep[u] && (u == chosen || sim.o.dependent[(size_t)instances[u].loc * nlocs + lc])) sim.asleep[u] = 0;
   return &instances[chosen];
@@ -624,11 +631,24 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   sim.crashes_done = 0;
   sim.raw_len = 0;
   sim.asleep = sim.o.dependent ? (uint8_t *)calloc(ninstances ? ninstances : 1, 1) : NULL;
+  sim.group = sim.o.dependent ? (uint32_t *)calloc(nlocs ? nlocs : 1, sizeof(uint32_t)) : NULL;
+  if (sim.group) { /* connected groups of the dependency relation, by repeated relaxation */
+    for (uint32_t l = 0; l < nlocs; ++l) sim.group[l] = l;
+    for (int changed = 1; changed;) {
+      changed = 0;
+      for (uint32_t a = 0; a < nlocs; ++a)
+        for (uint32_t b = 0; b < nlocs; ++b)
+          if (sim.o.dependent[(size_t)a * nlocs + b] && sim.group[b] < sim.group[a]) {
+            sim.group[a] = sim.group[b];
+            changed = 1;
+          }
+    }
+  }
   sim.in_flight = sim.o.max_in_flight ? (uint32_t *)calloc((size_t)(ninstances ? ninstances : 1) * (nchans ? nchans : 1),
                                                            sizeof(uint32_t))
                                       : NULL;
   if (!offsets || !sizes || !instances || !inboxes || !batch || !delivered || !ready ||
-      (sim.o.dependent && !sim.asleep) || (sim.o.max_in_flight && !sim.in_flight)) {
+      (sim.o.dependent && (!sim.asleep || !sim.group)) || (sim.o.max_in_flight && !sim.in_flight)) {
     fprintf(stderr, "dfir: out of memory starting the system\n");
     return 1;
   }
@@ -716,8 +736,10 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     free(inboxes[i].items);
   }
   free(sim.asleep);
+  free(sim.group);
   free(sim.in_flight);
   sim.asleep = NULL;
+  sim.group = NULL;
   sim.in_flight = NULL;
   free(ready_queues);
   ready_queues = NULL;

@@ -175,7 +175,9 @@ std::string lastLine(const std::string &text) {
 constexpr uint32_t kCoverageSize = 1u << 16;
 
 class Explorer;
+#ifdef DFIRC_HAVE_LIBFUZZER
 Explorer *fuzzing = nullptr; // the explorer libFuzzer's callback runs for
+#endif
 
 class Explorer {
 public:
@@ -346,7 +348,8 @@ int Explorer::explore() {
     bool more = i > 0;
     if (!more || schedule >= sim_.maxSchedules) {
       if (reduce)
-        std::printf("dfirc sim: reduction: sleep sets (ticks of two instances that no channel joins commute); %llu of "
+        std::printf("dfirc sim: reduction: persistent and sleep sets (ticks of two instances that no channel joins "
+                    "commute); %llu of "
                     "the runs stopped as repeats of an explored schedule\n",
                     static_cast<unsigned long long>(blocked_));
       if (more) summary("no violation found within these bounds (stopped at --max-schedules; more schedules remain)");
