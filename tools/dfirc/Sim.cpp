@@ -85,7 +85,7 @@ bool readRecorded(const std::string &bytes, Outcome &o) {
   size_t at = 0;
   auto take = [&](void *to, size_t n) {
     if (bytes.size() - at < n) return false;
-    std::memcpy(to, bytes.data() + at, n);
+    if (n) std::memcpy(to, bytes.data() + at, n); // `to` is null for an empty vector
     at += n;
     return true;
   };
@@ -538,7 +538,8 @@ int Explorer::fuzz() {
     return kExitOk;
   }
   std::vector<uint32_t> failing(std::min<uint64_t>(stats[4], (bytes.size() - sizeof stats) / sizeof(uint32_t)));
-  std::memcpy(failing.data(), bytes.data() + sizeof stats, failing.size() * sizeof(uint32_t));
+  if (!failing.empty())
+    std::memcpy(failing.data(), bytes.data() + sizeof stats, failing.size() * sizeof(uint32_t));
   Outcome o = attempt(failing, true, sim_.run.seed);
   if (!o.failed) {
     std::fprintf(stderr, "dfirc: error: the schedule the fuzzer found failing passes when run again (does the "
