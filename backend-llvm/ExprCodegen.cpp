@@ -306,6 +306,11 @@ llvm::Value *ExprCodegen::value(const Expr &e) {
     return makeEnum(e.type, static_cast<unsigned>(e.index), fields);
   }
   case Expr::Some: return optionValue(e.type, b_.getTrue(), value(*e.kids[0]));
+  case Expr::StateRef: {
+    DFIR_CHECK(readState_, "`#name` compiled outside an operator's closure");
+    auto [v, has] = readState_(e.index);
+    return has ? optionValue(e.type, has, v) : v;
+  }
   case Expr::Extern: return externCall(p_.externs[e.index], e);
   case Expr::Function: return functionCall(e);
   case Expr::Builtin: return builtin(e);

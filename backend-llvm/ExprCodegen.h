@@ -125,6 +125,11 @@ public:
   void runtimeError(llvm::Value *failed, const std::string &message, const Expr *at = nullptr);
   /// How to find the line of an expression, for runtime errors.
   void setLineOf(std::function<unsigned(SourceLoc)> lineOf) { lineOf_ = std::move(lineOf); }
+  /// What `#name` reads: the value of operator `op`'s state, and for a
+  /// `reduce` whether it has one (null for a `fold`). Set where an
+  /// operator's closures are compiled (ops/Ops.cpp, Site::gen).
+  using StateReader = std::function<std::pair<llvm::Value *, llvm::Value *>(int op)>;
+  void setStateReader(StateReader read) { readState_ = std::move(read); }
   /// The fields of variant `variant` of an enum value, as a struct.
   llvm::Value *variantFields(llvm::Value *v, const Type *en, unsigned variant);
   const char *opName() const { return op_; }
@@ -186,6 +191,7 @@ private:
   const char *op_;
   unsigned line_;
   std::function<unsigned(SourceLoc)> lineOf_;
+  StateReader readState_;
   /// The locals of each closure being generated, innermost last, by slot
   /// (a constant's value or a called closure gets a frame of its own).
   std::vector<std::vector<llvm::Value *>> frames_{1};

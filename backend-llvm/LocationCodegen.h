@@ -111,6 +111,9 @@ public:
   /// of the operator whose code it is (others at the location's).
   void addLineTables();
   ExprCodegen exprGen(llvm::IRBuilder<> &b, const ir::Operator &op);
+  /// `#name` of operator `target` (a fold or a reduce, finished for the
+  /// tick): its accumulator, and for a reduce whether it has one.
+  std::pair<llvm::Value *, llvm::Value *> readState(llvm::IRBuilder<> &b, llvm::Value *state, int target);
 
   /// Sends `value` out of output `port` of operator `id`.
   void emit(llvm::IRBuilder<> &b, llvm::Value *state, int id, unsigned port, llvm::Value *value);

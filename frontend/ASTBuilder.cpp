@@ -727,6 +727,12 @@ private:
       e->nameRange = range;
       return e;
     }
+    if (auto *x = alt<DfirParser::StateRefPrimaryContext>(c)) {
+      auto e = make(Expr::StateRef, range);
+      e->name = x->IDENT()->getText();
+      e->nameRange = r(x->IDENT());
+      return e;
+    }
     if (auto *x = alt<DfirParser::KeywordPrimaryContext>(c)) {
       auto e = make(Expr::Name, range);
       e->name = x->kw->getText();

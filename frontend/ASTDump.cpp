@@ -192,6 +192,7 @@ private:
     case Expr::Block: text = "Block"; break;
     case Expr::Lambda: text = "Lambda"; break;
     case Expr::Range: text = "Range"; break;
+    case Expr::StateRef: text = "StateRef " + e.name; break;
     }
     line(d, text, e.range);
     if (e.kind == Expr::Cast) type(d + 1, *e.castType);

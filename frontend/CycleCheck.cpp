@@ -78,4 +78,26 @@ void checkCycles(SemaContext &ctx) {
   }
 }
 
+void checkStateRefCycles(SemaContext &ctx) {
+  // `#name` is read once `name` has finished the tick, as if through a
+  // blocking input: an operator may not read the state of one that depends
+  // on it within the tick (itself included).
+  if (ctx.stateRefs.empty()) return;
+  std::vector<std::vector<int>> succ(ctx.nodes.size());
+  for (const GraphEdge &e : ctx.edges)
+    if (!crossesTick(ctx.nodes[e.from])) succ[e.from].push_back(e.to);
+  for (const SemaContext::StateRef &r : ctx.stateRefs) succ[r.target].push_back(r.reader);
+  std::vector<int> withRefs = stronglyConnected(succ);
+  for (const SemaContext::StateRef &r : ctx.stateRefs) {
+    if (r.reader != r.target && withRefs[r.reader] != withRefs[r.target]) continue;
+    const GraphNode &reader = ctx.nodes[r.reader], &target = ctx.nodes[r.target];
+    DiagBuilder b = ctx.diags.report(DiagID::err_state_ref_cycle, r.range);
+    b << target.userName << reader.info->name;
+    // The way back from the reader to what it reads, along edges.
+    std::vector<int> path = r.reader == r.target ? std::vector<int>{r.target} : pathWithin(ctx, withRefs, r.reader, r.target);
+    if (path.empty() || path.back() != r.target) path = {r.reader, r.target};
+    for (int v : path) b.note(DiagID::note_cycle_member, ctx.nodes[v].range()) << ctx.nodes[v].info->name;
+  }
+}
+
 } // namespace dfir

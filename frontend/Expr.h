@@ -75,7 +75,8 @@ struct LambdaParam {
 struct Expr {
   enum Kind {
     Int, Float, Str, Bool, Unit, Name, Path, Tuple, List, Struct, Field, TupleIndex, Index,
-    Call, Unary, Binary, Cast, If, Match, Block, Lambda, Range
+    Call, Unary, Binary, Cast, If, Match, Block, Lambda, Range,
+    StateRef // `#name`: the state of operator `name`; Sema sets intValue to its node
   };
   Kind kind = Unit;
   SourceRange range;

@@ -115,6 +115,7 @@ const Type *ExprChecker::checkImpl(Expr &e) {
   case Expr::Bool: return tc.boolType();
   case Expr::Unit: return tc.unitType();
   case Expr::Name: return lookupName(e);
+  case Expr::StateRef: return checkStateRef(e);
   case Expr::Path: {
     auto it = ctx_.typeNames.find(e.name);
     const Type *en = it == ctx_.typeNames.end() ? nullptr : it->second;
@@ -329,6 +330,42 @@ const Type *ExprChecker::lookupName(Expr &e) {
   if (what) ctx_.diags.report(DiagID::err_not_a_value, e.range) << e.name << what;
   else ctx_.diags.report(DiagID::err_unknown_name, e.range) << e.name;
   return ctx_.infer.errorType();
+}
+
+/// `#name`: the state of the operator that statement `name` of this
+/// location ends with, a `fold` (its accumulator) or a `reduce` (`Some` of
+/// it, `None` before its first item). The reader runs after it.
+const Type *ExprChecker::checkStateRef(Expr &e) {
+  if (reader_ < 0 || !function_.empty()) {
+    ctx_.diags.report(DiagID::err_state_ref_outside, e.range) << e.name;
+    return ctx_.infer.errorType();
+  }
+  int target = -1;
+  for (size_t n = 0; n < ctx_.nodes.size() && target < 0; ++n)
+    if (ctx_.nodes[n].location == location_ && ctx_.nodes[n].userName == e.name) target = static_cast<int>(n);
+  if (target < 0) {
+    for (const GraphNode &n : ctx_.nodes)
+      if (n.userName == e.name && n.location != location_) {
+        (ctx_.diags.report(DiagID::err_state_ref_other_location, e.range)
+         << e.name << ctx_.locations[n.location].name << ctx_.locations[location_].name)
+            .note(DiagID::note_state_ref_target, n.range())
+            << e.name;
+        return ctx_.infer.errorType();
+      }
+    ctx_.diags.report(DiagID::err_state_ref_unknown, e.range) << e.name << ctx_.locations[location_].name;
+    return ctx_.infer.errorType();
+  }
+  const GraphNode &n = ctx_.nodes[target];
+  OpKind kind = n.info->kind;
+  if ((kind != OpKind::Fold && kind != OpKind::Reduce) || n.outTypes.empty()) {
+    (ctx_.diags.report(DiagID::err_state_ref_no_state, e.range) << e.name << n.info->name)
+        .note(DiagID::note_state_ref_target, n.range())
+        << e.name;
+    return ctx_.infer.errorType();
+  }
+  e.intValue = static_cast<uint64_t>(target);
+  ctx_.stateRefs.push_back({reader_, target, e.range});
+  return kind == OpKind::Fold ? n.outTypes[0] : ctx_.types.option(n.outTypes[0]);
 }
 
 const Type *ExprChecker::checkBinary(Expr &e) {

@@ -135,13 +135,16 @@ private:
 
   const Type *closure(int n, size_t arg, std::vector<const Type *> params) {
     GraphNode &node = ctx_.nodes[n];
-    return ExprChecker(ctx_, node.location).checkClosure(*node.call->args[arg], params);
+    ExprChecker ec(ctx_, node.location);
+    ec.inOperator(n);
+    return ec.checkClosure(*node.call->args[arg], params);
   }
 
   const Type *value(int n, size_t arg) {
     GraphNode &node = ctx_.nodes[n];
     Expr &e = *node.call->args[arg];
     ExprChecker ec(ctx_, node.location);
+    ec.inOperator(n);
     return e.kind == Expr::Lambda ? ec.checkClosure(e, {}) : ec.check(e);
   }
 

@@ -49,11 +49,19 @@ TypeExprPtr cloneType(const TypeExpr &t) {
 class ParamRenamer {
 public:
   explicit ParamRenamer(const std::map<std::string, std::string> &names) : names_(names) {}
+  /// `#name` of one of `local` (the body's statements) gets `prefix`.
+  void statements(const std::set<std::string> &local, const std::string &prefix) {
+    local_ = &local;
+    prefix_ = prefix;
+  }
 
   void expr(Expr &e) {
     switch (e.kind) {
     case Expr::Name:
       if (auto it = names_.find(e.name); it != names_.end() && !bound(e.name)) e.name = it->second;
+      return;
+    case Expr::StateRef: // `#name` of a statement of the body
+      if (local_ && local_->count(e.name)) e.name = prefix_ + "__" + e.name;
       return;
     case Expr::Lambda: {
       size_t depth = scopes_.size();
@@ -103,6 +111,8 @@ private:
   }
   const std::map<std::string, std::string> &names_;
   std::vector<std::set<std::string>> scopes_;
+  const std::set<std::string> *local_ = nullptr;
+  std::string prefix_;
 };
 
 struct Instance {
@@ -310,6 +320,7 @@ private:
       if (s.named) local.insert(s.name);
     for (auto &[n, r] : d.inputs) local.insert(n);
     ParamRenamer renamer(params);
+    renamer.statements(local, inst.prefix);
     std::vector<Statement> stmts;
     for (auto &[n, r] : d.inputs) {
       Statement s;

@@ -141,6 +141,12 @@ private:
       scopes_.pop_back();
       return out;
     }
+    case Expr::StateRef: {
+      auto out = make(ir::Expr::StateRef, e);
+      out->index = static_cast<int>(e.intValue); // the node, which is the operator's id
+      out->name = e.name;
+      return out;
+    }
     case Expr::Lambda: {
       auto out = make(ir::Expr::Lambda, e);
       scopes_.emplace_back();

@@ -18,6 +18,7 @@ bool runChecks(ast::Program &program, SemaContext &ctx) {
   if (ctx.diags.errorCount() != before) return false;
   checkCycles(ctx);
   checkGraphTypes(program, ctx);
+  checkStateRefCycles(ctx);
   return ctx.diags.errorCount() == before;
 }
 } // namespace

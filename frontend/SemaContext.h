@@ -109,6 +109,13 @@ struct SemaContext {
   // The operator graph.
   std::vector<GraphNode> nodes;
   std::vector<GraphEdge> edges;
+  /// `#name` in the closures of operator `reader`: the state of `target`,
+  /// read once `target` has finished the tick (CycleCheck, Stratify).
+  struct StateRef {
+    int reader = -1, target = -1;
+    SourceRange range;
+  };
+  std::vector<StateRef> stateRefs;
   /// Statement names per location, to tell "unknown" from "wrong location".
   std::map<std::string, std::vector<int>> pipelineNameLocations;
 
@@ -125,6 +132,9 @@ void checkConstValues(ast::Program &program, SemaContext &ctx);
 void buildGraph(ast::Program &program, SemaContext &ctx);
 void checkGraphTypes(ast::Program &program, SemaContext &ctx);
 void checkCycles(SemaContext &ctx);
+/// After the types (which find the `#name`s): reads of state that form a
+/// cycle within a tick.
+void checkStateRefCycles(SemaContext &ctx);
 /// After the checks passed: builds the IR (Lower.cpp), moving the AST's
 /// expressions into it.
 std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx);
@@ -135,6 +145,9 @@ public:
   ExprChecker(SemaContext &ctx, int location) : ctx_(ctx), location_(location) {}
   /// Checks the body of `fn name`: pure, and bound to no location.
   void inFunction(const std::string &name) { function_ = name; }
+  /// Checks an argument of operator `node`, whose closures may read the
+  /// state of other operators (`#name`).
+  void inOperator(int node) { reader_ = node; }
   /// Infers `e`; the result may contain inference variables.
   const Type *check(ast::Expr &e);
   /// Checks a closure against parameter types; returns its body's type.
@@ -152,6 +165,7 @@ private:
   const Type *checkMatch(ast::Expr &e);
   const Type *checkBlock(ast::Expr &e);
   const Type *lookupName(ast::Expr &e);
+  const Type *checkStateRef(ast::Expr &e);
   void bindPattern(ast::Pattern &p, const Type *t, bool refutableOk);
   const Type *structField(ast::Expr &e, const Type *base);
 
@@ -163,6 +177,7 @@ private:
 
   SemaContext &ctx_;
   int location_;
+  int reader_ = -1;      // the operator whose argument this is, if any
   std::string function_; // inside `fn function_`: effects are errors
   // Each scope's names (so one pattern binds a name once) and, per name, its
   // bindings innermost last: a lookup costs the same however many scopes

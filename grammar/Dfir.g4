@@ -144,6 +144,7 @@ primary
   | IDENT '{' ( fieldInit ( ',' fieldInit )* ','? )? '}'     # structPrimary
   | IDENT '::' IDENT                                         # pathPrimary
   | IDENT                                                    # namePrimary
+  | '#' IDENT                                                # stateRefPrimary
   | kw=( 'Some' | 'None' | 'hash' )                          # keywordPrimary
   | ifExpr                                                   # ifPrimary
   | 'match' expr '{' matchArm* '}'                          # matchPrimary

@@ -95,6 +95,7 @@ struct Expr {
     Block,     // { stmts; kids[0] if hasTail }
     Lambda,    // |params| kids[0]
     Range,     // kids[0]..kids[1]
+    StateRef,  // `#name`: the state of operator `index` (a fold's accumulator, a reduce's Option)
   };
   Kind kind = Unit;
   SourceRange range; // for runtime errors (the line of a failing `/`) and diagnostics of passes

@@ -1,6 +1,7 @@
 #include "ir/GraphAlgo.h"
 
 #include <algorithm>
+#include <set>
 
 namespace dfir {
 
@@ -58,7 +59,30 @@ std::vector<std::vector<int>> tickSuccessors(const Program &p) {
   std::vector<std::vector<int>> succ(p.ops.size());
   for (const Edge &e : p.edges)
     if (!crossesTick(p.ops[e.from].kind)) succ[e.from].push_back(e.to);
+  for (auto [target, reader] : stateReferences(p)) succ[target].push_back(reader);
   return succ;
+}
+
+void forEachExpr(Expr &e, const std::function<void(Expr &)> &f) {
+  f(e);
+  for (auto &k : e.kids) forEachExpr(*k, f);
+  for (auto &a : e.arms) forEachExpr(*a.body, f);
+  for (auto &s : e.stmts) forEachExpr(*s.expr, f);
+}
+
+void forEachExpr(const Expr &e, const std::function<void(const Expr &)> &f) {
+  forEachExpr(const_cast<Expr &>(e), [&](Expr &x) { f(x); });
+}
+
+std::vector<std::pair<int, int>> stateReferences(const Program &p) {
+  std::set<std::pair<int, int>> refs;
+  for (size_t r = 0; r < p.ops.size(); ++r)
+    for (auto &a : p.ops[r].args)
+      forEachExpr(*a, [&](const Expr &e) {
+        if (e.kind == Expr::StateRef && e.index >= 0 && static_cast<size_t>(e.index) < p.ops.size())
+          refs.insert({e.index, static_cast<int>(r)});
+      });
+  return {refs.begin(), refs.end()};
 }
 
 int illegalCycleEdge(const Program &p, const std::vector<int> &scc) {

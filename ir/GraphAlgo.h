@@ -1,6 +1,8 @@
 //===- GraphAlgo.h - Graph algorithms shared by sema, verifier and passes -===//
 #pragma once
 
+#include <functional>
+
 #include "ir/IR.h"
 
 #include <vector>
@@ -18,8 +20,15 @@ inline bool crossesTick(OpKind k) { return opInfo(k).crossesTick(); }
 
 namespace ir {
 /// Successor lists of the operator graph within one tick: edges leaving
-/// `defer_tick`/`defer_tick_lazy` are left out.
+/// `defer_tick`/`defer_tick_lazy` are left out, and every state reference
+/// (`#name`) counts as an edge from the operator read to the reader.
 std::vector<std::vector<int>> tickSuccessors(const Program &p);
+/// Every state reference (`#name`) in the operators' arguments: (the
+/// operator read, the operator whose closure reads it), once per pair.
+std::vector<std::pair<int, int>> stateReferences(const Program &p);
+/// Calls `f` on `e` and every expression inside it.
+void forEachExpr(const Expr &e, const std::function<void(const Expr &)> &f);
+void forEachExpr(Expr &e, const std::function<void(Expr &)> &f);
 /// A blocking edge inside an in-tick cycle, or kNone.
 int illegalCycleEdge(const Program &p, const std::vector<int> &scc);
 } // namespace ir

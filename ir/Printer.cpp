@@ -136,6 +136,7 @@ std::string printImpl(const Expr &e) {
   case Expr::Const:
   case Expr::Location:
   case Expr::Channel: return e.name;
+  case Expr::StateRef: return "#" + e.name;
   case Expr::NoneValue: return "None";
   case Expr::Variant: return e.type->name + "::" + e.name + (e.kids.empty() ? "" : "(" + args(e) + ")");
   case Expr::Some: return "Some(" + args(e) + ")";

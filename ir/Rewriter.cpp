@@ -1,6 +1,7 @@
 #include "ir/Rewriter.h"
 
 #include "ir/Check.h"
+#include "ir/GraphAlgo.h"
 
 #include <set>
 
@@ -261,9 +262,15 @@ std::vector<OpId> Rewriter::compact() {
     for (EdgeId &e : op.inputs) e = remap(edgeId, e);
     for (EdgeId &e : op.outputs) e = remap(edgeId, e);
     op.channel = remap(chanId, op.channel);
-    // The argument of send/recv names its channel by index too.
-    for (auto &a : op.args)
+    // The argument of send/recv names its channel by index too, and a
+    // state reference its operator.
+    for (auto &a : op.args) {
       if (a->kind == Expr::Channel) a->index = op.channel;
+      forEachExpr(*a, [&](Expr &e) {
+        if (e.kind == Expr::StateRef && e.index >= 0 && static_cast<size_t>(e.index) < opId.size())
+          e.index = opId[e.index].valid() ? int(opId[e.index]) : kNone;
+      });
+    }
   }
   for (auto &e : edges) {
     e.from = opId[e.from];

@@ -50,6 +50,17 @@ private:
       fail(name + ": type argument does not match the table");
     if (op.location < 0 || static_cast<size_t>(op.location) >= p_.locations.size())
       fail(name + ": belongs to no location");
+    // State references: a fold or reduce of the same location, named as it is.
+    for (auto &a : op.args)
+      forEachExpr(*a, [&](const Expr &e) {
+        if (e.kind != Expr::StateRef) return;
+        if (!validOp(e.index)) return fail(name + ": `#" + e.name + "` reads no operator");
+        const Operator &t = p_.ops[e.index];
+        if (t.kind != OpKind::Fold && t.kind != OpKind::Reduce)
+          fail(name + ": `#" + e.name + "` reads " + opName(e.index) + ", which keeps no state to read");
+        if (t.location != op.location) fail(name + ": `#" + e.name + "` reads an operator of another location");
+        if (t.name != e.name) fail(name + ": `#" + e.name + "` reads " + opName(e.index) + ", named otherwise");
+      });
     // 2. Port arity.
     size_t in = op.inputs.size(), out = op.outputs.size();
     bool inOk = true, outOk = true;
@@ -213,6 +224,9 @@ private:
     if (e != kNone)
       fail("edge " + std::to_string(e) + " into blocking input " + std::to_string(p_.edges[e].toPort) + " of " +
            opName(p_.edges[e].to) + " lies on a cycle within one tick");
+    for (auto [target, reader] : stateReferences(p_))
+      if (target == reader || scc[target] == scc[reader])
+        fail(opName(reader) + " reads the state of " + opName(target) + ", which depends on it within one tick");
   }
 
   const Program &p_;

@@ -37,6 +37,7 @@
 #include "passes/Transforms.h"
 
 #include "ir/ExprAnalysis.h"
+#include "ir/GraphAlgo.h"
 #include "ir/Rewriter.h"
 #include "passes/RewriteRules.h"
 
@@ -208,6 +209,15 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
                "`: the program that embeds that location pushes into it or listens to it, so it cannot move";
     return false;
   }
+  // `#name` reads state of its own location, in the same tick.
+  for (auto [target, reader] : ir::stateReferences(p))
+    if (p.ops[target].location == loc && moved[target] != moved[reader]) {
+      (ctx.diags.report(DiagID::err_decouple_state_ref, selOpt.range)
+       << locOpt.value << p.ops[target].name)
+              .note(DiagID::note_decouple_blocker, p.ops[reader].range)
+          << "`" + spelled(p.ops[reader]) + "` reads `#" + p.ops[target].name + "`";
+      return false;
+    }
   for (ir::OpId id : order) {
     std::string why = blocker(p, id);
     if (why.empty()) continue;

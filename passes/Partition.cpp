@@ -53,6 +53,7 @@
 #include "passes/Partition.h"
 
 #include "ir/ExprAnalysis.h"
+#include "ir/GraphAlgo.h"
 #include "ir/Printer.h"
 #include "passes/RewriteRules.h"
 
@@ -242,6 +243,13 @@ bool Partitioner::checkOperator(OpId id) {
 }
 
 bool Partitioner::checkOperators() {
+  // Each instance would read its own operator's state, which saw only its
+  // share of the items.
+  for (auto [target, reader] : ir::stateReferences(p_))
+    if (p_.ops[reader].location == loc_)
+      return refuse("an operator reads another's state (`#" + p_.ops[target].name +
+                        "`), which each instance would keep for its own items only",
+                    {{OpId(reader), at(OpId(reader)) + " reads the state of `" + p_.ops[target].name + "`"}});
   for (OpId id : p_.opsIn(loc_)) {
     if (!checkOperator(id)) return false;
     OpKind kind = p_.ops[id].kind;

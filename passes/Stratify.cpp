@@ -7,7 +7,8 @@
 // run to a fixpoint inside its stratum).
 // Assumes: a verified program (no cycle passes a blocking input).
 // Guarantees: stratum(v) >= stratum(u) for every in-tick edge u -> v, and
-// stratum(v) > stratum(u) when the edge enters a blocking input; the
+// stratum(v) > stratum(u) when the edge enters a blocking input or v reads
+// the state of u (`#u`); the
 // strata of each location are numbered densely from 0; each operator is in
 // the lowest stratum allowed.
 // Leaves alone: edges leaving `defer_tick()`/`defer_tick_lazy()`, which
@@ -45,8 +46,14 @@ Strata stratify(const Program &p) {
   std::vector<std::vector<int>> members(comps);
   for (size_t v = 0; v < n; ++v) members[s.scc[v]].push_back(static_cast<int>(v));
   std::vector<int> level(comps, 0);
+  // A state reference (`#name`) orders like a blocking input: the reader
+  // runs once what it reads has finished the tick.
+  std::vector<std::vector<int>> readers(n);
+  for (auto [target, reader] : stateReferences(p)) readers[target].push_back(reader);
   for (int c = comps - 1; c >= 0; --c) {
     for (int v : members[c]) {
+      for (int r : readers[v])
+        if (s.scc[r] != c) level[s.scc[r]] = std::max(level[s.scc[r]], level[c] + 1);
       for (int e : p.ops[v].outputs) {
         if (e == kNone || crossesTick(p.ops[v].kind)) continue;
         const Edge &edge = p.edges[e];

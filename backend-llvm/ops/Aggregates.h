@@ -80,6 +80,8 @@ inline InPlace inPlaceUpdate(const Operator &op) {
   return InPlace::None;
 }
 
+inline llvm::Value *foldValue(Site &x);
+
 template <> struct OpGen<OpKind::Fold> : FoldLike {
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
     layoutAccumulator(g, op, s);
@@ -159,21 +161,24 @@ template <> struct OpGen<OpKind::Fold> : FoldLike {
   }
   static void pull(Site &x, Phase phase, llvm::Value *) {
     if (phase != Phase::Blocking) return;
-    auto &b = x.b;
-    const Type *accType = x.op.outTypes[0];
-    llvm::Value *acc = b.CreateLoad(x.g.types().lower(accType), x.field(x.st.acc));
-    if (inPlaceUpdate(x.op) != InPlace::None) {
-      // A copy in tick memory: the buffer changes with the next update.
-      llvm::Type *entry =
-          x.g.types().lower(accType->kind == Type::Map ? accType->elems[2]->elems[0] : accType->elems[0]);
-      llvm::Value *bytes = b.CreateMul(b.CreateExtractValue(acc, {1}), b.getInt64(x.g.dataLayout().getTypeAllocSize(entry)));
-      llvm::Value *copy = b.CreateCall(x.g.rt().alloc(), {bytes});
-      b.CreateMemCpy(copy, llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}), llvm::MaybeAlign(1), bytes);
-      acc = b.CreateInsertValue(acc, copy, {0});
-    }
-    x.emit(0, acc);
+    x.emit(0, foldValue(x));
   }
 };
+
+/// A fold's value as it emits it (and `#name` reads it): the accumulator,
+/// copied to tick memory when it is updated in place (the buffer changes
+/// with the next update).
+inline llvm::Value *foldValue(Site &x) {
+  auto &b = x.b;
+  const Type *accType = x.op.outTypes[0];
+  llvm::Value *acc = b.CreateLoad(x.g.types().lower(accType), x.field(x.st.acc));
+  if (inPlaceUpdate(x.op) == InPlace::None) return acc;
+  llvm::Type *entry = x.g.types().lower(accType->kind == Type::Map ? accType->elems[2]->elems[0] : accType->elems[0]);
+  llvm::Value *bytes = b.CreateMul(b.CreateExtractValue(acc, {1}), b.getInt64(x.g.dataLayout().getTypeAllocSize(entry)));
+  llvm::Value *copy = b.CreateCall(x.g.rt().alloc(), {bytes});
+  b.CreateMemCpy(copy, llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}), llvm::MaybeAlign(1), bytes);
+  return b.CreateInsertValue(acc, copy, {0});
+}
 
 /// Emits every running value. A closure that returns `Option` stops the
 /// scan with `None`: `has` then says it stopped (until the next tick, or

@@ -18,7 +18,21 @@ namespace dfir::backend {
 
 void Site::emit(unsigned port, llvm::Value *value) { g.emit(b, state, id, port, value); }
 llvm::Value *Site::field(int index) { return g.field(b, state, index); }
-ExprCodegen Site::gen() { return g.exprGen(b, op); }
+ExprCodegen Site::gen() {
+  ExprCodegen e = g.exprGen(b, op);
+  e.setStateReader([&g = g, &b = b, state = state](int target) { return g.readState(b, state, target); });
+  return e;
+}
+
+std::pair<llvm::Value *, llvm::Value *> LocationCodegen::readState(llvm::IRBuilder<> &b, llvm::Value *state,
+                                                                   int target) {
+  const ir::Operator &t = p_.ops[target];
+  Site x{*this, b, state, target, t, stateOf(target)};
+  if (t.kind == OpKind::Reduce)
+    return {b.CreateLoad(types().lower(t.outTypes[0]), x.field(x.st.acc)), ops::OpGen<OpKind::Reduce>::has(x)};
+  DFIR_CHECK(t.kind == OpKind::Fold, "`#name` of an operator without state");
+  return {ops::foldValue(x), nullptr};
+}
 
 namespace ops {
 
