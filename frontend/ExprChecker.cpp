@@ -333,8 +333,9 @@ const Type *ExprChecker::lookupName(Expr &e) {
 }
 
 /// `#name`: the state of the operator that statement `name` of this
-/// location ends with, a `fold` (its accumulator) or a `reduce` (`Some` of
-/// it, `None` before its first item). The reader runs after it.
+/// location ends with, a `fold` (its accumulator), a `reduce` or a
+/// `singleton` (`Some` of its value, `None` without one). The reader runs
+/// after it.
 const Type *ExprChecker::checkStateRef(Expr &e) {
   if (reader_ < 0 || !function_.empty()) {
     ctx_.diags.report(DiagID::err_state_ref_outside, e.range) << e.name;
@@ -357,7 +358,7 @@ const Type *ExprChecker::checkStateRef(Expr &e) {
   }
   const GraphNode &n = ctx_.nodes[target];
   OpKind kind = n.info->kind;
-  if ((kind != OpKind::Fold && kind != OpKind::Reduce) || n.outTypes.empty()) {
+  if ((kind != OpKind::Fold && kind != OpKind::Reduce && kind != OpKind::Singleton) || n.outTypes.empty()) {
     (ctx_.diags.report(DiagID::err_state_ref_no_state, e.range) << e.name << n.info->name)
         .note(DiagID::note_state_ref_target, n.range())
         << e.name;

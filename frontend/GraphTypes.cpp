@@ -391,6 +391,7 @@ private:
     case OpKind::PersistMut:
     case OpKind::PersistMutKeyed: out(persistMutable(n)); return;
     case OpKind::Identity:
+    case OpKind::Singleton:
     case OpKind::Unique:
     case OpKind::Persist:
     case OpKind::DeferTick:

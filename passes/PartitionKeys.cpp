@@ -76,6 +76,7 @@ bool passesItems(OpKind k) {
   case OpKind::Filter:
   case OpKind::Inspect:
   case OpKind::Identity:
+  case OpKind::Singleton:
   case OpKind::Tee:
   case OpKind::Persist:
   case OpKind::DeferTick:

@@ -265,6 +265,46 @@ template <> struct OpGen<OpKind::Reduce> : Stateful {
   }
 };
 
+/// singleton: passes each item through and holds it for `#name`. acc: the
+/// value; has: 0 none, 1 one from an earlier tick ('static), 2 one from
+/// this tick (a second one is a runtime error); with 'static and a value
+/// that points into memory, kept encoded in t0 between ticks.
+template <> struct OpGen<OpKind::Singleton> : Stateful {
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    layoutAccumulator(g, op, s);
+    s.has = g.addField(llvm::Type::getInt8Ty(g.context()));
+  }
+  static void tickStart(Site &x) {
+    auto &b = x.b;
+    llvm::Value *has = x.field(x.st.has);
+    if (!LocationCodegen::isStatic(x.op)) {
+      b.CreateStore(b.getInt8(0), has);
+      return;
+    }
+    if (savesAccumulator(x)) restoreAccumulator(x);
+    b.CreateStore(b.CreateSelect(b.CreateICmpEQ(b.CreateLoad(b.getInt8Ty(), has), b.getInt8(2)), b.getInt8(1),
+                                 b.CreateLoad(b.getInt8Ty(), has)),
+                  has);
+  }
+  static llvm::Value *has(Site &x) {
+    return x.b.CreateICmpNE(x.b.CreateLoad(x.b.getInt8Ty(), x.field(x.st.has)), x.b.getInt8(0));
+  }
+  static void push(Site &x, unsigned, llvm::Value *item) {
+    auto &b = x.b;
+    llvm::Value *has = x.field(x.st.has);
+    x.gen().runtimeError(b.CreateICmpEQ(b.CreateLoad(b.getInt8Ty(), has), b.getInt8(2)),
+                         "a second item in one tick (a singleton holds one value per tick)");
+    b.CreateStore(item, x.field(x.st.acc));
+    b.CreateStore(b.getInt8(2), has);
+    x.emit(0, item);
+  }
+  static void pull(Site &, Phase, llvm::Value *) {}
+  static llvm::Value *tickEnd(Site &x) {
+    if (savesAccumulator(x)) x.g.ifThen(x.b, has(x), [&] { saveAccumulator(x); });
+    return nullptr;
+  }
+};
+
 /// t0: each key's accumulator, encoded.
 struct Keyed : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }

@@ -30,6 +30,8 @@ std::pair<llvm::Value *, llvm::Value *> LocationCodegen::readState(llvm::IRBuild
   Site x{*this, b, state, target, t, stateOf(target)};
   if (t.kind == OpKind::Reduce)
     return {b.CreateLoad(types().lower(t.outTypes[0]), x.field(x.st.acc)), ops::OpGen<OpKind::Reduce>::has(x)};
+  if (t.kind == OpKind::Singleton)
+    return {b.CreateLoad(types().lower(t.outTypes[0]), x.field(x.st.acc)), ops::OpGen<OpKind::Singleton>::has(x)};
   DFIR_CHECK(t.kind == OpKind::Fold, "`#name` of an operator without state");
   return {ops::foldValue(x), nullptr};
 }
