@@ -524,6 +524,9 @@ llvm::Function *LocationCodegen::defineTick() {
   eachSite(b, state, [](Site &s) { ops::tickStart(s); });
   int strata = in_.strata.numStrata[loc_];
   for (int st = 0; st < strata; ++st) {
+    // A blocking input of an operator that reads state (`#name`) takes its
+    // items from earlier strata now, once the state it reads is final.
+    runFixpoint(b, state, st, true);
     auto pullAll = [&](Phase phase) {
       for (int id : ops_) {
         if (pullStratum(id) != st) continue;
@@ -554,10 +557,15 @@ llvm::Function *LocationCodegen::defineTick() {
 /// its buffers stay empty: each round moves the pending items of every
 /// buffer aside and delivers them; items from earlier strata are part of
 /// the first round.
-void LocationCodegen::runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum) {
+void LocationCodegen::runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum, bool early) {
   std::vector<const Buffer *> mine;
-  for (const Buffer &buf : buffers_)
-    if (in_.strata.stratum[p_.edges[buf.edge].to] == stratum) mine.push_back(&buf);
+  for (const Buffer &buf : buffers_) {
+    const Edge &e = p_.edges[buf.edge];
+    const Operator &to = p_.ops[e.to];
+    if (in_.strata.stratum[e.to] != stratum) continue;
+    if (early && !(to.info().isBlocking(e.toPort) && ir::readsState(to))) continue;
+    mine.push_back(&buf);
+  }
   if (mine.empty()) return;
   llvm::Function *f = b.GetInsertBlock()->getParent();
   llvm::BasicBlock *round = llvm::BasicBlock::Create(ctx_, "fixpoint", f);

@@ -184,7 +184,9 @@ private:
   llvm::Function *defineInit();
   llvm::Function *defineFini();
   llvm::Function *defineTick();
-  void runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum);
+  /// `early`: only the buffers into blocking inputs of operators that
+  /// read state (`#name`), delivered when their stratum starts.
+  void runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum, bool early = false);
   /// The stratum in which an operator's `pull` runs: its own, or for an
   /// operator that crosses ticks, its successor's.
   int pullStratum(int id) const;

@@ -136,7 +136,10 @@ private:
   const Type *closure(int n, size_t arg, std::vector<const Type *> params) {
     GraphNode &node = ctx_.nodes[n];
     ExprChecker ec(ctx_, node.location);
-    ec.inOperator(n);
+    // `#name` is read per item, once the operator read has finished the
+    // tick: not in initial values, and not in a sort key (compared outside
+    // the operator's code).
+    if (!params.empty() && node.info->kind != OpKind::SortByKey) ec.inOperator(n);
     return ec.checkClosure(*node.call->args[arg], params);
   }
 
@@ -144,7 +147,6 @@ private:
     GraphNode &node = ctx_.nodes[n];
     Expr &e = *node.call->args[arg];
     ExprChecker ec(ctx_, node.location);
-    ec.inOperator(n);
     return e.kind == Expr::Lambda ? ec.checkClosure(e, {}) : ec.check(e);
   }
 

@@ -10,6 +10,7 @@ namespace {
 
 bool impure(const Expr &e) {
   if (e.kind == Expr::Extern) return true; // C code may do anything
+  if (e.kind == Expr::StateRef) return true; // another operator's state, as it ends the tick
   return e.kind == Expr::Builtin && !builtinInfo(e.builtin).pure;
 }
 

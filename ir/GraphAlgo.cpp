@@ -74,6 +74,13 @@ void forEachExpr(const Expr &e, const std::function<void(const Expr &)> &f) {
   forEachExpr(const_cast<Expr &>(e), [&](Expr &x) { f(x); });
 }
 
+bool readsState(const Operator &op) {
+  bool found = false;
+  for (auto &a : op.args)
+    forEachExpr(*a, [&](const Expr &e) { found = found || e.kind == Expr::StateRef; });
+  return found;
+}
+
 std::vector<std::pair<int, int>> stateReferences(const Program &p) {
   std::set<std::pair<int, int>> refs;
   for (size_t r = 0; r < p.ops.size(); ++r)

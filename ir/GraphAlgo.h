@@ -26,6 +26,8 @@ std::vector<std::vector<int>> tickSuccessors(const Program &p);
 /// Every state reference (`#name`) in the operators' arguments: (the
 /// operator read, the operator whose closure reads it), once per pair.
 std::vector<std::pair<int, int>> stateReferences(const Program &p);
+/// Whether an argument of `op` reads another operator's state (`#name`).
+bool readsState(const Operator &op);
 /// Calls `f` on `e` and every expression inside it.
 void forEachExpr(const Expr &e, const std::function<void(const Expr &)> &f);
 void forEachExpr(Expr &e, const std::function<void(Expr &)> &f);

@@ -53,6 +53,9 @@ std::string blocker(const ir::Program &p, int id) {
   const ir::Operator &op = p.ops[id];
   const OpInfo &info = op.info();
   std::string name = "`" + spelled(op) + "`";
+  if (ir::readsState(op))
+    return name + " reads another operator's state (`#name`) as it ends the tick; after decoupling, its items may "
+                  "arrive in other ticks";
   switch (info.decoupling) {
   case Decoupling::PerItem:
   case Decoupling::Source: return "";

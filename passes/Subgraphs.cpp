@@ -92,8 +92,11 @@ private:
     if (s_.stratum[e.from] == s_.stratum[e.to]) return s_.cyclic[e.to] ? Delivery::Fixpoint : Delivery::Pushed;
     // Into a later stratum: a blocking input takes items as they come (a
     // fold accumulates); any other waits for its stratum (next_stratum's
-    // input is where the stratum is cut).
-    return !to.info().isBlocking(e.toPort) || to.kind == OpKind::NextStratum ? Delivery::Buffered : Delivery::Pushed;
+    // input is where the stratum is cut), and so does an operator whose
+    // closures read state (`#name`), which is final only then.
+    return !to.info().isBlocking(e.toPort) || to.kind == OpKind::NextStratum || ir::readsState(to)
+               ? Delivery::Buffered
+               : Delivery::Pushed;
   }
 
   void handoff(size_t e, HandoffReason why) {

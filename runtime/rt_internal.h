@@ -22,6 +22,9 @@ uint64_t dfir_rt_timers_wait_ms(void);
  * adds; whether one of `owner`'s timers is due. */
 extern uint32_t dfir_rt_timer_owner;
 int dfir_rt_timers_due_for(uint32_t owner);
+/* The timers of `owner` never fire again (a simulated crash; a restart
+ * makes new ones). */
+void dfir_rt_timers_stop(uint32_t owner);
 void dfir_rt_sleep_ms(uint64_t ms);
 
 /* Labels every line of standard output and error with `prefix` (NULL: none). */

@@ -490,6 +490,7 @@ static int apply_crashes(int idle) {
       in->crashed = 1;
       in->first = in->more = 0;
       drop_inbox(k);
+      dfir_rt_timers_stop(k);
       if (sched.trace) {
         dfir_rt_flush();
         fprintf(stderr, sched.trace == 2 ? "{\"step\": %llu, \"location\": \"%s\", \"member\": %u, \"crash\": true}\n"
@@ -537,17 +538,21 @@ static instance *next_instance(uint32_t *ready, uint32_t n) {
   }
   if (!sim.o.dependent) return &instances[ready[choose(n)]];
   /* A persistent set: the ready instances of one group of locations that
-   * channels join (the first awake instance's group). Nothing outside it
+   * channels join (one with an awake instance). Nothing outside it
    * can ever affect it, so the others need not be tried here: their ticks
    * commute with whatever it does, and come later. Of it, those awake. */
-  uint32_t group = 0, awake = 0, k;
-  for (k = 0; k < n && sim.asleep[ready[k]]; ++k) {
-  }
-  if (k == n) {
+  uint32_t group = 0, awake = 0, k, least = n;
+  /* The group of the awake instance that has ticked least (so that under a
+   * bound every group gets its turn); field 0 of a state counts its ticks. */
+  for (k = 0; k < n; ++k)
+    if (!sim.asleep[ready[k]] &&
+        (least == n || *(const uint64_t *)instances[ready[k]].state < *(const uint64_t *)instances[ready[least]].state))
+      least = k;
+  if (least == n) {
     sim.blocked = 1;
     return NULL;
   }
-  group = sim.group[instances[ready[k]].loc];
+  group = sim.group[instances[ready[least]].loc];
   for (uint32_t i = 0; i < n; ++i)
     if (!sim.asleep[ready[i]] && sim.group[instances[ready[i]].loc] == group) ++awake;
   uint32_t c = pick(awake);

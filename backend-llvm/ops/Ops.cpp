@@ -28,12 +28,18 @@ std::pair<llvm::Value *, llvm::Value *> LocationCodegen::readState(llvm::IRBuild
                                                                    int target) {
   const ir::Operator &t = p_.ops[target];
   Site x{*this, b, state, target, t, stateOf(target)};
-  if (t.kind == OpKind::Reduce)
-    return {b.CreateLoad(types().lower(t.outTypes[0]), x.field(x.st.acc)), ops::OpGen<OpKind::Reduce>::has(x)};
-  if (t.kind == OpKind::Singleton)
-    return {b.CreateLoad(types().lower(t.outTypes[0]), x.field(x.st.acc)), ops::OpGen<OpKind::Singleton>::has(x)};
+  llvm::Type *type = types().lower(t.outTypes[0]);
+  llvm::Value *acc = b.CreateLoad(type, x.field(x.st.acc));
+  if (t.kind == OpKind::Reduce || t.kind == OpKind::Singleton) {
+    // Without a value the payload is zero, as `None`'s is (what `acc`
+    // held may point into freed tick memory).
+    llvm::Value *has = t.kind == OpKind::Reduce ? ops::OpGen<OpKind::Reduce>::has(x) : ops::OpGen<OpKind::Singleton>::has(x);
+    return {b.CreateSelect(has, acc, llvm::Constant::getNullValue(type)), has};
+  }
   DFIR_CHECK(t.kind == OpKind::Fold, "`#name` of an operator without state");
-  return {ops::foldValue(x), nullptr};
+  // The fold has taken its last item of the tick: its value (in place, its
+  // buffer) stays as it is until the next tick, which no value outlives.
+  return {acc, nullptr};
 }
 
 namespace ops {

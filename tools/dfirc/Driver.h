@@ -137,7 +137,7 @@ struct SimOptions {
   uint64_t fuzz = 0;          // --fuzz N: N schedules chosen by libFuzzer, guided by coverage
   uint64_t maxSteps = 100000; // choices a run may make
   uint64_t maxSchedules = 100000;
-  uint64_t maxTicks = 0;      // ticks a run may take (0: no bound)
+  uint64_t maxTicks = 1000000; // ticks a run may take
   bool noReduction = false;   // --exhaustive without the sleep-set reduction
   SimFaults faults;
   std::string output;         // the counterexample's schedule file

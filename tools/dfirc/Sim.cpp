@@ -196,13 +196,14 @@ private:
   }
   /// One run; `reduce`: under the sleep-set reduction (its choices then
   /// numbered among the alternatives not asleep).
-  Outcome attempt(const std::vector<uint32_t> &prefix, bool thenFirst, uint64_t seed, bool reduce = false) {
+  Outcome attempt(const std::vector<uint32_t> &prefix, bool thenFirst, uint64_t seed, bool reduce = false,
+                  uint64_t limit = 0) {
     ++runs_;
     dfir_sim_options options = setup_.options(reduce);
     options.lenient = 1; // a minimizing (or fuzzer's) prefix may outlast the alternatives it changed
     options.coverage = coverage_;
     options.coverage_size = coverage_ ? kCoverageSize : 0;
-    Outcome o = runOnce(run_, seed, prefix, thenFirst, sim_.maxSteps, options);
+    Outcome o = runOnce(run_, seed, prefix, thenFirst, limit ? limit : sim_.maxSteps, options);
     choices_ += o.choices.size();
     ticks_ += o.ticks;
     faults_ += o.faults;
@@ -255,7 +256,12 @@ int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFir
   std::vector<uint32_t> c = failing.raw;
   constexpr uint64_t kBudget = 300;
   uint64_t before = runs_;
-  auto fails = [&](const std::vector<uint32_t> &p) { return runs_ - before < kBudget && attempt(p, true, seed).failed; };
+  // Numbered without the reduction, the failing run made more choices than
+  // it counted: the bound leaves room for all of them.
+  uint64_t limit = std::max<uint64_t>(sim_.maxSteps, failing.raw.size() + 1);
+  auto fails = [&](const std::vector<uint32_t> &p) {
+    return runs_ - before < kBudget && attempt(p, true, seed, false, limit).failed;
+  };
   bool minimal = fails(c);
   if (!minimal) {
     thenFirst = false; // it needs the generator's later choices too: kept as it was
@@ -276,7 +282,7 @@ int Explorer::counterexample(const Outcome &failing, uint64_t seed, bool thenFir
     while (!c.empty() && c.back() == 0) c.pop_back();
     thenFirst = true;
   }
-  Outcome last = attempt(c, thenFirst, seed);
+  Outcome last = attempt(c, thenFirst, seed, false, limit);
   if (!last.failed) { // the budget ran out mid-way: keep the failing record
     c = failing.raw;
     thenFirst = false;

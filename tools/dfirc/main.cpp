@@ -255,7 +255,7 @@ int main(int argc, char **argv) {
   simCmd->add_option("--max-schedules", sim.maxSchedules,
                      "M: --exhaustive stops after M schedules (default 100000)")
       ->check(bounded(100000000));
-  simCmd->add_option("--max-ticks", sim.maxTicks, "T: a run takes at most T ticks (default: no bound)")
+  simCmd->add_option("--max-ticks", sim.maxTicks, "T: a run takes at most T ticks (default 1000000)")
       ->check(bounded(10000000));
   simCmd->add_flag("--no-reduction", sim.noReduction,
                    "--exhaustive without the sleep-set reduction (every order of independent ticks is run)");
