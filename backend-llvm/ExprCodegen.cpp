@@ -58,6 +58,7 @@ llvm::Type *TypeLowering::lower(const Type *t) {
     return llvm::StructType::get(ctx_, elems);
   }
   case Type::Map: return lower(t->elems[2]); // its entries, a list
+  case Type::Lattice: return lower(t->repr());
   case Type::List:
     // A pointer and a count whatever the element: this is also what lets a
     // struct contain a list of itself (`struct Tree { kids: [Tree] }`).
@@ -194,6 +195,7 @@ bool lowerable(const Type *t, bool top = true) {
     return true;
   case Type::Struct:
   case Type::Enum: return true; // their fields are types of the program, never ranges
+  case Type::Lattice: return lowerable(t->repr(), false);
   default: return false;
   }
 }
@@ -440,6 +442,7 @@ bool isComparison(BinOp op) {
 
 llvm::Value *ExprCodegen::order(llvm::Value *a, llvm::Value *b, const Type *t) {
   if (t->kind == Type::Map) return order(a, b, t->elems[2]); // as its sorted entries
+  if (t->kind == Type::Lattice) return order(a, b, t->repr()); // the total order of its representation
 
   // Lexicographic over fields: the first that differs decides.
   auto fieldsOrder = [&](llvm::Value *fa, llvm::Value *fb, const std::vector<const Type *> &fields) {
@@ -553,6 +556,13 @@ llvm::Function *ExprCodegen::outlined(const std::string &name, llvm::Type *resul
 }
 
 llvm::Value *ExprCodegen::compare(BinOp op, const Type *t, llvm::Value *l, llvm::Value *r) {
+  if (t->kind == Type::Lattice && op != BinOp::Eq && op != BinOp::Ne && isComparison(op)) {
+    // The lattice's partial order: `a < b` when `a <= b` and they differ.
+    bool flip = op == BinOp::Gt || op == BinOp::Ge;
+    llvm::Value *below = latticeLeq(flip ? r : l, flip ? l : r, t);
+    if (op == BinOp::Le || op == BinOp::Ge) return below;
+    return b_.CreateAnd(below, b_.CreateNot(equalValues(l, r, t)));
+  }
   if (t->kind != Type::Int && t->kind != Type::Float && t->kind != Type::Bool) {
     if (!isComparison(op)) return nullptr;
     // Composite values: by the language's total order.
@@ -941,6 +951,238 @@ llvm::Value *ExprCodegen::mapBuiltin(const Expr &e) {
   return b_.CreateLoad(types_.lower(mt), result);
 }
 
+// ------------------------------------------------------------ lattices --
+
+/// A sorted copy of `list` without repeats (of equal elements the first).
+llvm::Value *ExprCodegen::setFromList(llvm::Value *list, const Type *listType) {
+  llvm::Type *lt = types_.lower(listType);
+  llvm::Function *fn = outlined("dfir.set.from." + typeToString(listType), lt, {lt}, [&](llvm::Function *self) {
+    const Type *et = listType->elems[0];
+    llvm::Type *elem = types_.lower(et);
+    llvm::Value *sorted = sortedList(self->getArg(0), listType);
+    llvm::Value *data = b_.CreateExtractValue(sorted, {0});
+    llvm::Value *kept = entryAlloca(b_.getInt64Ty());
+    b_.CreateStore(b_.getInt64(0), kept);
+    forEachIndex(b_.CreateExtractValue(sorted, {1}), [&](llvm::Value *i) {
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *check = llvm::BasicBlock::Create(b_.getContext(), "set.check", f);
+      llvm::BasicBlock *keep = llvm::BasicBlock::Create(b_.getContext(), "set.keep", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(b_.getContext(), "set.next", f);
+      llvm::Value *k = b_.CreateLoad(b_.getInt64Ty(), kept);
+      llvm::Value *x = b_.CreateLoad(elem, b_.CreateGEP(elem, data, {i}));
+      b_.CreateCondBr(b_.CreateICmpEQ(k, b_.getInt64(0)), keep, check);
+      b_.SetInsertPoint(check);
+      llvm::Value *last = b_.CreateLoad(elem, b_.CreateGEP(elem, data, {b_.CreateSub(k, b_.getInt64(1))}));
+      b_.CreateCondBr(b_.CreateICmpEQ(order(last, x, et), b_.getInt32(0)), next, keep);
+      b_.SetInsertPoint(keep);
+      b_.CreateStore(x, b_.CreateGEP(elem, data, {k}));
+      b_.CreateStore(b_.CreateAdd(k, b_.getInt64(1)), kept);
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
+    });
+    b_.CreateRet(b_.CreateInsertValue(sorted, b_.CreateLoad(b_.getInt64Ty(), kept), {1}));
+  });
+  return b_.CreateCall(fn, {list});
+}
+
+namespace {
+/// The branches of a lattice function: `cond` true goes to a new block
+/// that returns what `then` makes; false continues in another.
+void returnIf(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<llvm::Value *()> &then) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *yes = llvm::BasicBlock::Create(b.getContext(), "lattice.case", f);
+  llvm::BasicBlock *no = llvm::BasicBlock::Create(b.getContext(), "lattice.next", f);
+  b.CreateCondBr(cond, yes, no);
+  b.SetInsertPoint(yes);
+  b.CreateRet(then());
+  b.SetInsertPoint(no);
+}
+} // namespace
+
+llvm::Value *ExprCodegen::mergeValues(llvm::Value *a, llvm::Value *b, const Type *t) {
+  llvm::Type *lt = types_.lower(t);
+  llvm::Function *fn = outlined("dfir.merge." + typeToString(t), lt, {lt, lt}, [&](llvm::Function *self) {
+    llvm::Value *x = self->getArg(0), *y = self->getArg(1);
+    const std::string &k = t->name;
+    if (k == "Max" || k == "Min") {
+      llvm::Value *c = order(x, y, t->elems[0]);
+      llvm::Value *takeY = k == "Max" ? b_.CreateICmpSLT(c, b_.getInt32(0)) : b_.CreateICmpSGT(c, b_.getInt32(0));
+      b_.CreateRet(b_.CreateSelect(takeY, y, x));
+      return;
+    }
+    auto field = [&](llvm::Value *v, unsigned i) { return b_.CreateExtractValue(v, {i}); };
+    auto pair = [&](llvm::Value *first, llvm::Value *second) {
+      return b_.CreateInsertValue(b_.CreateInsertValue(llvm::UndefValue::get(lt), first, {0}), second, {1});
+    };
+    if (k == "Pair") {
+      b_.CreateRet(pair(mergeValues(field(x, 0), field(y, 0), t->elems[0]),
+                        mergeValues(field(x, 1), field(y, 1), t->elems[1])));
+      return;
+    }
+    if (k == "WithBot") { // bottom (None) below everything
+      returnIf(b_, b_.CreateNot(field(x, 0)), [&] { return y; });
+      returnIf(b_, b_.CreateNot(field(y, 0)), [&] { return x; });
+      b_.CreateRet(b_.CreateInsertValue(x, mergeValues(field(x, 1), field(y, 1), t->elems[0]), {1}));
+      return;
+    }
+    if (k == "DomPair") {
+      // The greater key wins with its value; equal keys merge values;
+      // incomparable keys merge both.
+      const Type *kt = t->elems[0], *vt = t->elems[1];
+      llvm::Value *kx = field(x, 0), *ky = field(y, 0);
+      llvm::Value *le = latticeLeq(kx, ky, kt), *ge = latticeLeq(ky, kx, kt);
+      returnIf(b_, b_.CreateAnd(le, ge), [&] { return pair(kx, mergeValues(field(x, 1), field(y, 1), vt)); });
+      returnIf(b_, le, [&] { return y; });
+      returnIf(b_, ge, [&] { return x; });
+      b_.CreateRet(pair(mergeValues(kx, ky, kt), mergeValues(field(x, 1), field(y, 1), vt)));
+      return;
+    }
+    // SetUnion, MapUnion: sorted lists merged in one walk.
+    const Type *listType = t->repr()->kind == Type::Map ? t->repr()->elems[2] : t->repr();
+    llvm::Type *elem = types_.lower(listType->elems[0]);
+    uint64_t size = b_.GetInsertBlock()->getModule()->getDataLayout().getTypeAllocSize(elem);
+    if (k == "SetUnion") {
+      b_.CreateRet(mergeSorted(x, y, elem, size, -1, t->elems[0],
+                               [](llvm::Value *ex, llvm::Value *) { return ex; }));
+      return;
+    }
+    b_.CreateRet(mergeSorted(x, y, elem, size, 0, t->elems[0], [&](llvm::Value *ex, llvm::Value *ey) {
+      return b_.CreateInsertValue(ex, mergeValues(field(ex, 1), field(ey, 1), t->elems[1]), {1});
+    }));
+  });
+  return b_.CreateCall(fn, {a, b});
+}
+
+llvm::Value *ExprCodegen::mergeSorted(llvm::Value *x, llvm::Value *y, llvm::Type *elem, uint64_t size, int keyField,
+                                      const Type *keyType,
+                                      const std::function<llvm::Value *(llvm::Value *, llvm::Value *)> &both) {
+  auto &b = b_;
+  ExprCodegen &g = *this;
+  auto &ctx = b.getContext();
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::Value *nx = b.CreateExtractValue(x, {1}), *ny = b.CreateExtractValue(y, {1});
+  llvm::Value *dx = b.CreateExtractValue(x, {0}), *dy = b.CreateExtractValue(y, {0});
+  llvm::Value *out = b.CreateCall(rt_.alloc(), {b.CreateMul(b.CreateAdd(nx, ny), b.getInt64(size))});
+  llvm::Value *i = g.entryAlloca(b.getInt64Ty()), *j = g.entryAlloca(b.getInt64Ty()), *k = g.entryAlloca(b.getInt64Ty());
+  for (llvm::Value *slot : {i, j, k}) b.CreateStore(b.getInt64(0), slot);
+  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "merge.loop", f);
+  llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "merge.body", f);
+  llvm::BasicBlock *takeX = llvm::BasicBlock::Create(ctx, "merge.x", f);
+  llvm::BasicBlock *notX = llvm::BasicBlock::Create(ctx, "merge.notx", f);
+  llvm::BasicBlock *takeY = llvm::BasicBlock::Create(ctx, "merge.y", f);
+  llvm::BasicBlock *same = llvm::BasicBlock::Create(ctx, "merge.both", f);
+  llvm::BasicBlock *rest = llvm::BasicBlock::Create(ctx, "merge.rest", f);
+  auto load = [&](llvm::Value *slot) { return b.CreateLoad(b.getInt64Ty(), slot); };
+  auto bump = [&](llvm::Value *slot) { b.CreateStore(b.CreateAdd(load(slot), b.getInt64(1)), slot); };
+  auto put = [&](llvm::Value *v) {
+    b.CreateStore(v, b.CreateGEP(elem, out, {load(k)}));
+    bump(k);
+  };
+  b.CreateBr(head);
+  b.SetInsertPoint(head);
+  b.CreateCondBr(b.CreateAnd(b.CreateICmpULT(load(i), nx), b.CreateICmpULT(load(j), ny)), body, rest);
+  b.SetInsertPoint(body);
+  llvm::Value *ex = b.CreateLoad(elem, b.CreateGEP(elem, dx, {load(i)}));
+  llvm::Value *ey = b.CreateLoad(elem, b.CreateGEP(elem, dy, {load(j)}));
+  auto key = [&](llvm::Value *v) { return keyField < 0 ? v : b.CreateExtractValue(v, {unsigned(keyField)}); };
+  llvm::Value *c = g.order(key(ex), key(ey), keyType);
+  b.CreateCondBr(b.CreateICmpSLT(c, b.getInt32(0)), takeX, notX);
+  b.SetInsertPoint(takeX);
+  put(ex);
+  bump(i);
+  b.CreateBr(head);
+  b.SetInsertPoint(notX);
+  b.CreateCondBr(b.CreateICmpSGT(c, b.getInt32(0)), takeY, same);
+  b.SetInsertPoint(takeY);
+  put(ey);
+  bump(j);
+  b.CreateBr(head);
+  b.SetInsertPoint(same);
+  put(both(ex, ey));
+  bump(i);
+  bump(j);
+  b.CreateBr(head);
+  // What is left of either (one of them is done).
+  b.SetInsertPoint(rest);
+  for (auto [data, n, slot] : {std::tuple{dx, nx, i}, std::tuple{dy, ny, j}}) {
+    llvm::Value *left = b.CreateSub(n, load(slot));
+    b.CreateMemCpy(b.CreateGEP(elem, out, {load(k)}), llvm::MaybeAlign(1), b.CreateGEP(elem, data, {load(slot)}),
+                   llvm::MaybeAlign(1), b.CreateMul(left, b.getInt64(size)));
+    b.CreateStore(b.CreateAdd(load(k), left), k);
+  }
+  llvm::Value *list = b.CreateInsertValue(llvm::UndefValue::get(x->getType()), out, {0});
+  return b.CreateInsertValue(list, load(k), {1});
+}
+
+llvm::Value *ExprCodegen::latticeLeq(llvm::Value *a, llvm::Value *b, const Type *t) {
+  llvm::Type *lt = types_.lower(t);
+  llvm::Function *fn = outlined("dfir.leq." + typeToString(t), b_.getInt1Ty(), {lt, lt}, [&](llvm::Function *self) {
+    llvm::Value *x = self->getArg(0), *y = self->getArg(1);
+    const std::string &k = t->name;
+    auto field = [&](llvm::Value *v, unsigned i) { return b_.CreateExtractValue(v, {i}); };
+    if (k == "Max" || k == "Min") {
+      llvm::Value *c = order(x, y, t->elems[0]);
+      b_.CreateRet(k == "Max" ? b_.CreateICmpSLE(c, b_.getInt32(0)) : b_.CreateICmpSGE(c, b_.getInt32(0)));
+      return;
+    }
+    if (k == "Pair") {
+      returnIf(b_, b_.CreateNot(latticeLeq(field(x, 0), field(y, 0), t->elems[0])), [&] { return b_.getFalse(); });
+      b_.CreateRet(latticeLeq(field(x, 1), field(y, 1), t->elems[1]));
+      return;
+    }
+    if (k == "WithBot") {
+      returnIf(b_, b_.CreateNot(field(x, 0)), [&] { return b_.getTrue(); });
+      returnIf(b_, b_.CreateNot(field(y, 0)), [&] { return b_.getFalse(); });
+      b_.CreateRet(latticeLeq(field(x, 1), field(y, 1), t->elems[0]));
+      return;
+    }
+    if (k == "DomPair") { // by key first; equal keys by value
+      const Type *kt = t->elems[0];
+      llvm::Value *kx = field(x, 0), *ky = field(y, 0);
+      returnIf(b_, equalValues(kx, ky, kt), [&] { return latticeLeq(field(x, 1), field(y, 1), t->elems[1]); });
+      b_.CreateRet(latticeLeq(kx, ky, kt));
+      return;
+    }
+    // SetUnion: a subset; MapUnion: each key of x in y, its value below.
+    bool isMap = k == "MapUnion";
+    const Type *listType = isMap ? t->repr()->elems[2] : t->repr();
+    llvm::Type *elem = types_.lower(listType->elems[0]);
+    auto &ctx = b_.getContext();
+    llvm::Value *nx = field(x, 1), *ny = field(y, 1);
+    llvm::Value *i = entryAlloca(b_.getInt64Ty()), *j = entryAlloca(b_.getInt64Ty());
+    b_.CreateStore(b_.getInt64(0), i);
+    b_.CreateStore(b_.getInt64(0), j);
+    auto load = [&](llvm::Value *slot) { return b_.CreateLoad(b_.getInt64Ty(), slot); };
+    llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "leq.loop", self);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "leq.body", self);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "leq.all", self);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    b_.CreateCondBr(b_.CreateICmpULT(load(i), nx), body, done);
+    b_.SetInsertPoint(body);
+    returnIf(b_, b_.CreateICmpUGE(load(j), ny), [&] { return b_.getFalse(); });
+    llvm::Value *ex = b_.CreateLoad(elem, b_.CreateGEP(elem, field(x, 0), {load(i)}));
+    llvm::Value *ey = b_.CreateLoad(elem, b_.CreateGEP(elem, field(y, 0), {load(j)}));
+    llvm::Value *c = isMap ? order(field(ex, 0), field(ey, 0), t->elems[0]) : order(ex, ey, t->elems[0]);
+    returnIf(b_, b_.CreateICmpSLT(c, b_.getInt32(0)), [&] { return b_.getFalse(); }); // x's is missing from y
+    llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx, "leq.skip", self);
+    llvm::BasicBlock *match = llvm::BasicBlock::Create(ctx, "leq.match", self);
+    b_.CreateCondBr(b_.CreateICmpSGT(c, b_.getInt32(0)), skip, match);
+    b_.SetInsertPoint(skip);
+    b_.CreateStore(b_.CreateAdd(load(j), b_.getInt64(1)), j);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(match);
+    if (isMap)
+      returnIf(b_, b_.CreateNot(latticeLeq(field(ex, 1), field(ey, 1), t->elems[1])), [&] { return b_.getFalse(); });
+    b_.CreateStore(b_.CreateAdd(load(i), b_.getInt64(1)), i);
+    b_.CreateStore(b_.CreateAdd(load(j), b_.getInt64(1)), j);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(done);
+    b_.CreateRet(b_.getTrue());
+  });
+  return b_.CreateCall(fn, {a, b});
+}
+
 /// `a + b` of lists: a new list in tick memory with the elements of `a`,
 /// then those of `b`.
 llvm::Value *ExprCodegen::concatLists(llvm::Value *a, llvm::Value *b, const Type *listType) {
@@ -1039,6 +1281,17 @@ void ExprCodegen::displayElements(int stream, llvm::Value *v, const Type *t, con
 
 void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLevel) {
   switch (t->kind) {
+  case Type::Lattice: // `Max(3)`, `SetUnion([1, 2])`, `Pair(Max(1), Min(2))`
+    writeText(stream, t->name + "(");
+    if (t->name == "Pair" || t->name == "DomPair") {
+      display(stream, b_.CreateExtractValue(v, {0}), t->elems[0], false);
+      writeText(stream, ", ");
+      display(stream, b_.CreateExtractValue(v, {1}), t->elems[1], false);
+    } else {
+      display(stream, v, t->elems.back(), false);
+    }
+    writeText(stream, ")");
+    return;
   case Type::Int: {
     llvm::Value *wide = t->isSigned ? b_.CreateSExt(v, b_.getInt64Ty()) : b_.CreateZExt(v, b_.getInt64Ty());
     if (t->bits == 64) wide = v;
@@ -1141,6 +1394,7 @@ void ExprCodegen::display(int stream, llvm::Value *v, const Type *t, bool topLev
 
 llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
   if (t->kind == Type::Map) return encodedSize(v, t->elems[2]); // as its entries
+  if (t->kind == Type::Lattice) return encodedSize(v, t->repr());
 
   switch (t->kind) {
   case Type::Bool: return b_.getInt64(1);
@@ -1210,6 +1464,7 @@ llvm::Value *ExprCodegen::encodedSize(llvm::Value *v, const Type *t) {
 
 std::optional<uint64_t> ExprCodegen::fixedEncodedSize(const Type *t) {
   if (t->kind == Type::Map) return fixedEncodedSize(t->elems[2]);
+  if (t->kind == Type::Lattice) return fixedEncodedSize(t->repr());
 
   switch (t->kind) {
   case Type::Bool: return 1;
@@ -1246,6 +1501,7 @@ std::vector<const Type *> ExprCodegen::fieldTypes(const Type *t) {
 /// so that values equal in the language encode equally.
 llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, llvm::Value *v, const Type *t) {
   if (t->kind == Type::Map) return writeEncoded(base, offset, v, t->elems[2]);
+  if (t->kind == Type::Lattice) return writeEncoded(base, offset, v, t->repr());
 
   llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
   switch (t->kind) {
@@ -1329,6 +1585,11 @@ llvm::Value *ExprCodegen::writeEncoded(llvm::Value *base, llvm::Value *offset, l
 
 llvm::Value *ExprCodegen::readEncoded(llvm::Value *base, llvm::Value *&offset, const Type *t) {
   if (t->kind == Type::Map) return sortedMap(readEncoded(base, offset, t->elems[2]), t);
+  if (t->kind == Type::Lattice) {
+    // A set from elsewhere may be unsorted or repeat elements: made one.
+    llvm::Value *v = readEncoded(base, offset, t->elems.back());
+    return t->name == "SetUnion" ? setFromList(v, t->elems.back()) : v;
+  }
 
   llvm::Value *at = b_.CreateGEP(b_.getInt8Ty(), base, {offset});
   switch (t->kind) {
@@ -1502,6 +1763,7 @@ llvm::Value *ExprCodegen::matchExpr(const Expr &e) {
 
 llvm::Value *ExprCodegen::equalValues(llvm::Value *a, llvm::Value *b, const Type *t) {
   if (t->kind == Type::Map) return equalValues(a, b, t->elems[2]);
+  if (t->kind == Type::Lattice) return equalValues(a, b, t->repr());
 
   return compare(BinOp::Eq, t, a, b);
 }
@@ -1769,6 +2031,23 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
     if (t->isFloat()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
     if (!t->isSigned) return a;
     return b_.CreateSelect(b_.CreateICmpSLT(a, llvm::ConstantInt::get(a->getType(), 0)), b_.CreateNeg(a), a);
+  }
+  case BuiltinId::LatMax:
+  case BuiltinId::LatMin:
+  case BuiltinId::LatMapUnion:
+  case BuiltinId::LatWithBot:
+  case BuiltinId::Reveal: return arg(0); // the same representation
+  case BuiltinId::LatSetUnion: return setFromList(arg(0), e.type->elems.back());
+  case BuiltinId::LatPair:
+  case BuiltinId::LatDomPair: {
+    llvm::Value *a = arg(0);
+    llvm::Value *c = arg(1);
+    llvm::Value *out = b_.CreateInsertValue(llvm::UndefValue::get(types_.lower(e.type)), a, {0});
+    return b_.CreateInsertValue(out, c, {1});
+  }
+  case BuiltinId::Merge: {
+    llvm::Value *a = arg(0);
+    return mergeValues(a, arg(1), e.type);
   }
   case BuiltinId::Min:
   case BuiltinId::Max: {

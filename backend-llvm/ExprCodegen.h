@@ -119,6 +119,13 @@ public:
   /// it would go.
   llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
   /// The language's total order: an i32 <0, 0 or >0.
+  /// Lattices (docs/language.md, "Lattices"): the least upper bound of two
+  /// values of lattice type `t`, and whether `a` is below or equal to `b`
+  /// in its partial order.
+  llvm::Value *mergeValues(llvm::Value *a, llvm::Value *b, const Type *t);
+  llvm::Value *latticeLeq(llvm::Value *a, llvm::Value *b, const Type *t);
+  /// `SetUnion(list)`: a sorted copy without repeats.
+  llvm::Value *setFromList(llvm::Value *list, const Type *listType);
   llvm::Value *order(llvm::Value *a, llvm::Value *b, const Type *t);
   /// Stops the program with a runtime error of this operator when `failed`,
   /// naming the line of `at` (the operator's line without `setLineOf`).
@@ -170,6 +177,11 @@ private:
   llvm::Value *optionValue(const Type *t, llvm::Value *has, llvm::Value *value);
   std::vector<const Type *> fieldTypes(const Type *t); // of a tuple or struct
   llvm::Value *entryAlloca(llvm::Type *t);
+  /// Merges two sorted lists (a set's elements, or a map's entries keyed by
+  /// field `keyField`; -1: the whole element, of `keyType`) in one walk:
+  /// equal keys once, combined by `both`.
+  llvm::Value *mergeSorted(llvm::Value *x, llvm::Value *y, llvm::Type *elem, uint64_t size, int keyField,
+                           const Type *keyType, const std::function<llvm::Value *(llvm::Value *, llvm::Value *)> &both);
   /// The module's function `name`, made by `body` the first time. Code over
   /// lists is outlined this way, so a type holding a list of itself gets
   /// finite code (the function calls itself).

@@ -49,6 +49,7 @@ private:
   void define(const Type *t);
   std::string fieldsOf(const std::vector<std::pair<std::string, const Type *>> &fields, const std::string &indent);
   bool composite(const Type *t) const {
+    t = t->repr(); // a lattice: as its representation
     return t->kind == Type::Tuple || t->kind == Type::Struct || t->kind == Type::Enum ||
            t->kind == Type::Option || t->kind == Type::List || t->kind == Type::Map;
   }
@@ -87,6 +88,7 @@ uint64_t HeaderWriter::enumWords(const Type *t) {
 
 Layout HeaderWriter::layout(const Type *t) {
   switch (t->kind) {
+  case Type::Lattice: return layout(t->repr());
   case Type::Bool: return {1, 1};
   case Type::Int: return {t->bits / 8u, t->bits / 8u};
   case Type::Float: return {t->bits / 8u, t->bits / 8u};
@@ -108,6 +110,7 @@ Layout HeaderWriter::layout(const Type *t) {
 
 std::string HeaderWriter::spell(const Type *t) {
   switch (t->kind) {
+  case Type::Lattice: return spell(t->repr());
   case Type::Bool: return "bool";
   case Type::Int: return std::string(t->isSigned ? "int" : "uint") + std::to_string(t->bits) + "_t";
   case Type::Float: return t->bits == 32 ? "float" : "double";
@@ -149,6 +152,7 @@ std::string HeaderWriter::fieldsOf(const std::vector<std::pair<std::string, cons
 void HeaderWriter::define(const Type *t) {
   if (!composite(t)) return;
   if (t->kind == Type::Map) return define(t->elems[2]);
+  if (t->kind == Type::Lattice) return define(t->repr());
   std::string name = spell(t);
   if (!defined_.insert(name).second) return;
   std::string body;

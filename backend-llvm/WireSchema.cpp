@@ -31,6 +31,7 @@ private:
   /// (integers, floats, units and tuples of them).
   bool plainFixed(const Type *t, uint64_t &size) {
     switch (t->kind) {
+    case Type::Lattice: return plainFixed(t->repr(), size);
     case Type::Unit: return true;
     case Type::Int:
     case Type::Float: size += t->bits / 8; return true;
@@ -82,6 +83,7 @@ private:
     }
     case Type::Str: return append(DFIR_WIRE_STR, 0);
     case Type::Map: return node(t->elems[2]); // encoded as its entries
+    case Type::Lattice: return node(t->repr()); // encoded as its representation
     case Type::Option:
     case Type::List: {
       uint32_t at = append(t->kind == Type::Option ? DFIR_WIRE_OPTION : DFIR_WIRE_LIST, 1);

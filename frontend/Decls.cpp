@@ -62,6 +62,26 @@ const Type *SemaContext::resolveType(const TypeExpr &t) {
       typeNames[t.name] = found;
     }
   }
+  // A declared type of the same name hides a lattice type.
+  if (!found) {
+    if (const LatticeKindInfo *k = findLatticeKind(t.name)) {
+      if (t.args.size() != k->params) {
+        diags.report(DiagID::err_type_arg_count, t.range) << t.name << k->params << t.args.size();
+        return infer.errorType();
+      }
+      std::vector<const Type *> params;
+      for (size_t i = 0; i < t.args.size(); ++i) {
+        params.push_back(resolveType(*t.args[i]));
+        if ((k->latticeParams >> i & 1) && !params.back()->isLattice() && !infer.isError(params.back())) {
+          diags.report(DiagID::err_not_lattice, t.args[i]->range)
+              << "the " + std::string(i ? "second" : "first") + " type argument of `" + t.name + "`"
+              << typeToString(params.back());
+          return infer.errorType();
+        }
+      }
+      return types.lattice(t.name, std::move(params));
+    }
+  }
   if (!found) {
     diags.report(DiagID::err_unknown_type, t.range) << t.name;
     return infer.errorType();
@@ -86,7 +106,7 @@ public:
     for (auto &e : p_.externs) ctx_.externs[e.name] = signature(e.nameRange, e.params, e.result);
     for (auto &f : p_.functions) {
       ctx_.functions[f.name] = signature(f.nameRange, f.params, f.result);
-      if (findBuiltin(f.name)) ctx_.diags.report(DiagID::err_fn_builtin_name, f.nameRange) << f.name;
+      if (const BuiltinInfo *b = findBuiltin(f.name); b && !b->hidable) ctx_.diags.report(DiagID::err_fn_builtin_name, f.nameRange) << f.name;
       std::map<std::string, SourceRange> seen;
       for (auto &prm : f.params)
         if (auto [it, fresh] = seen.emplace(prm.name, prm.range); !fresh)

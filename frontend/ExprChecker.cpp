@@ -33,7 +33,7 @@ namespace {
 
 namespace {
 
-enum class Need { Numeric, Integer, SignedOrFloat, Addable, IntOrBool, StrOrList, Float };
+enum class Need { Numeric, Integer, SignedOrFloat, Addable, IntOrBool, StrOrList, Float, Lattice };
 
 const char *needText(Need n) {
   switch (n) {
@@ -44,6 +44,9 @@ const char *needText(Need n) {
   case Need::IntOrBool: return "an integer or a `bool`";
   case Need::StrOrList: return "a `str`, a list or a `Map`";
   case Need::Float: return "a float";
+  case Need::Lattice:
+    return "a lattice (`Max<T>`, `Min<T>`, `SetUnion<T>`, `MapUnion<K, L>`, `Pair<A, B>`, `DomPair<K, V>`, "
+           "`WithBot<L>`)";
   }
   return "";
 }
@@ -67,6 +70,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
     case Need::IntOrBool: return isInt;
     case Need::StrOrList: return false;
     case Need::Float: return !isInt;
+    case Need::Lattice: return false;
     }
     return false;
   }
@@ -78,6 +82,7 @@ std::optional<bool> satisfies(Inference &inf, const Type *t, Need need) {
   case Need::IntOrBool: return t->isInt() || t->kind == Type::Bool;
   case Need::StrOrList: return t->kind == Type::Str || t->kind == Type::List || t->kind == Type::Map;
   case Need::Float: return t->isFloat();
+  case Need::Lattice: return t->isLattice();
   }
   return false;
 }
@@ -358,7 +363,7 @@ const Type *ExprChecker::checkStateRef(Expr &e) {
   }
   const GraphNode &n = ctx_.nodes[target];
   OpKind kind = n.info->kind;
-  if ((kind != OpKind::Fold && kind != OpKind::Reduce && kind != OpKind::Singleton) || n.outTypes.empty()) {
+  if (stateRead(kind) == StateRead::None || n.outTypes.empty()) {
     (ctx_.diags.report(DiagID::err_state_ref_no_state, e.range) << e.name << n.info->name)
         .note(DiagID::note_state_ref_target, n.range())
         << e.name;
@@ -366,7 +371,7 @@ const Type *ExprChecker::checkStateRef(Expr &e) {
   }
   e.intValue = static_cast<uint64_t>(target);
   ctx_.stateRefs.push_back({reader_, target, e.range});
-  return kind == OpKind::Fold ? n.outTypes[0] : ctx_.types.option(n.outTypes[0]);
+  return stateRead(kind) == StateRead::Value ? n.outTypes[0] : ctx_.types.option(n.outTypes[0]);
 }
 
 const Type *ExprChecker::checkBinary(Expr &e) {
@@ -517,6 +522,54 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
   if (name == "hash") {
     check(arg(0));
     return tc.u64();
+  }
+  // Lattices: constructors from their representation, `merge`, `reveal`.
+  if (name == "Max" || name == "Min") return tc.lattice(name, {check(arg(0))});
+  if (name == "SetUnion") {
+    const Type *elem = inf.fresh();
+    inf.expect(tc.list(elem), check(arg(0)), arg(0).range);
+    return tc.lattice(name, {elem});
+  }
+  if (name == "MapUnion") {
+    const Type *k = inf.fresh(), *v = inf.fresh();
+    if (!inf.unify(tc.map(k, v), check(arg(0)))) {
+      ctx_.diags.report(DiagID::err_map_expected, arg(0).range) << name << inf.display(arg(0).type);
+      return inf.errorType();
+    }
+    require(ctx_, v, Need::Lattice, arg(0).range, "the values of `MapUnion`");
+    return tc.lattice(name, {k, v});
+  }
+  if (name == "Pair" || name == "DomPair") {
+    const Type *a = check(arg(0)), *c = check(arg(1));
+    require(ctx_, a, Need::Lattice, arg(0).range, quoted);
+    require(ctx_, c, Need::Lattice, arg(1).range, quoted);
+    return tc.lattice(name, {a, c});
+  }
+  if (name == "WithBot") {
+    const Type *v = inf.fresh();
+    inf.expect(tc.option(v), check(arg(0)), arg(0).range);
+    require(ctx_, v, Need::Lattice, arg(0).range, "the value of `WithBot`");
+    return tc.lattice(name, {v});
+  }
+  if (name == "merge") {
+    const Type *a = check(arg(0));
+    inf.expect(a, check(arg(1)), arg(1).range);
+    require(ctx_, a, Need::Lattice, arg(0).range, quoted);
+    return a;
+  }
+  if (name == "reveal") {
+    const Type *a = check(arg(0));
+    const Type *out = inf.fresh();
+    SourceRange range = arg(0).range;
+    inf.defer(range, [&ctx = ctx_, a, out, range] {
+      const Type *l = ctx.infer.resolve(a);
+      if (ctx.infer.isError(l)) return ctx.infer.unify(out, l);
+      if (l->isVar() && ctx.infer.flavor(l) == Flavor::Any) return false;
+      if (l->isLattice()) ctx.infer.expect(out, l->elems.back(), range);
+      else ctx.diags.report(DiagID::err_operand_type, range) << "`reveal`" << ctx.infer.display(l) << needText(Need::Lattice);
+      return true;
+    });
+    return out;
   }
   if (name == "min" || name == "max") {
     const Type *a = check(arg(0));

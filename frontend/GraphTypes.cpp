@@ -271,6 +271,17 @@ private:
     return {k, v};
   }
 
+  /// `t` must be a lattice type (once inference knows it).
+  void lattice(const Type *t, SourceRange range, std::string what) {
+    inf_.defer(range, [this, t, range, what] {
+      const Type *r = inf_.resolve(t);
+      if (inf_.isError(r)) return true;
+      if (r->isVar() && inf_.flavor(r) == Inference::Flavor::Any) return false;
+      if (!r->isLattice()) ctx_.diags.report(DiagID::err_not_lattice, range) << what << inf_.display(r);
+      return true;
+    });
+  }
+
   SourceRange inRange(int n, unsigned port) {
     for (int e : ctx_.nodes[n].inEdges)
       if (ctx_.edges[e].inIndex == port) return ctx_.edges[e].range;
@@ -443,6 +454,17 @@ private:
       closureResult(n, 0, in0(), closure(n, 0, {in0(), in0()}));
       out(in0());
       return;
+    case OpKind::LatticeFold: {
+      const Type *acc = value(n, 0);
+      same(n, acc, in0(), inRange(n, 0));
+      lattice(acc, node.call->args[0]->range, "the initial value of `lattice_fold`");
+      out(acc);
+      return;
+    }
+    case OpKind::LatticeReduce:
+      lattice(in0(), inRange(n, 0), "the items of `lattice_reduce`");
+      out(in0());
+      return;
     case OpKind::FoldKeyed: {
       auto [k, v] = pair(n, in0(), inRange(n, 0), "input");
       const Type *acc = value(n, 0);
@@ -471,13 +493,18 @@ private:
       if (I.size() == 2) out(tc_.tuple({tc_.option(I[0]), tc_.option(I[1])}));
       return;
     case OpKind::Join:
-    case OpKind::JoinMultiset: {
+    case OpKind::JoinMultiset:
+    case OpKind::LatticeJoin: {
       if (I.size() != 2) return;
       auto [k0, a] = pair(n, I[0], inRange(n, 0), "[0]");
       auto [k1, b] = pair(n, I[1], inRange(n, 1), "[1]");
       if (!inf_.unify(k0, k1))
         ctx_.diags.report(DiagID::err_join_key_mismatch, node.range())
             << node.info->name << inf_.display(k0) << inf_.display(k1);
+      if (node.info->kind == OpKind::LatticeJoin) {
+        lattice(a, inRange(n, 0), "the values of `lattice_join`'s [0]");
+        lattice(b, inRange(n, 1), "the values of `lattice_join`'s [1]");
+      }
       out(tc_.tuple({k0, tc_.tuple({a, b})}));
       return;
     }

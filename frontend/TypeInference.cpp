@@ -43,6 +43,7 @@ const Type *Inference::zonk(const Type *t) {
   case Type::Option: return types_.option(elems[0]);
   case Type::Range: return types_.range(elems[0]);
   case Type::Map: return types_.map(elems[0], elems[1]);
+  case Type::Lattice: elems.pop_back(); return types_.lattice(t->name, std::move(elems));
   default: return t;
   }
 }
@@ -77,6 +78,11 @@ std::string Inference::display(const Type *t) {
   case Type::Option: return "Option<" + display(t->elems[0]) + ">";
   case Type::Map: return "Map<" + display(t->elems[0]) + ", " + display(t->elems[1]) + ">";
   case Type::Range: return "range of " + display(t->elems[0]);
+  case Type::Lattice: {
+    std::string s = t->name + "<";
+    for (size_t i = 0; i + 1 < t->elems.size(); ++i) s += (i ? ", " : "") + display(t->elems[i]);
+    return s + ">";
+  }
   default: return typeToString(t);
   }
 }
@@ -127,8 +133,9 @@ bool Inference::unify(const Type *a, const Type *b) {
   case Type::List:
   case Type::Option:
   case Type::Map:
+  case Type::Lattice:
   case Type::Range: {
-    if (a->elems.size() != b->elems.size()) return false;
+    if (a->elems.size() != b->elems.size() || a->name != b->name) return false;
     // A failed unification leaves nothing bound: undo what the elements
     // that did unify changed.
     size_t mark = trail_.size();

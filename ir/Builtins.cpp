@@ -4,7 +4,7 @@ namespace dfir {
 
 const std::vector<BuiltinInfo> &allBuiltins() {
   static const std::vector<BuiltinInfo> table = {
-#define BUILTIN(ID, NAME, ARITY, EFFECT) {BuiltinId::ID, NAME, ARITY, #EFFECT[0] == 'P'},
+#define BUILTIN(ID, NAME, ARITY, EFFECT, NAMING) {BuiltinId::ID, NAME, ARITY, #EFFECT[0] == 'P', #NAMING[0] == 'H'},
 #include "ir/Builtins.def"
   };
   return table;

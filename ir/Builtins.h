@@ -7,7 +7,7 @@
 namespace dfir {
 
 enum class BuiltinId {
-#define BUILTIN(ID, NAME, ARITY, EFFECT) ID,
+#define BUILTIN(ID, NAME, ARITY, EFFECT, NAMING) ID,
 #include "ir/Builtins.def"
 };
 
@@ -16,6 +16,7 @@ struct BuiltinInfo {
   const char *name;
   int arity; // -1: any
   bool pure;
+  bool hidable; // a `fn` of the same name hides it
 };
 
 const std::vector<BuiltinInfo> &allBuiltins();

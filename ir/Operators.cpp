@@ -34,6 +34,17 @@ const std::vector<OpInfo> &allOperators() {
   return table;
 }
 
+StateRead stateRead(OpKind kind) {
+  switch (kind) {
+  case OpKind::Fold:
+  case OpKind::LatticeFold: return StateRead::Value;
+  case OpKind::Reduce:
+  case OpKind::LatticeReduce:
+  case OpKind::Singleton: return StateRead::Optional;
+  default: return StateRead::None;
+  }
+}
+
 const OpInfo &opInfo(OpKind kind) { return allOperators()[static_cast<size_t>(kind)]; }
 
 const OpInfo *lookupOperator(const std::string &name) {

@@ -54,6 +54,12 @@ struct OpInfo {
   std::vector<std::string> inputPortNames() const;
 };
 
+/// What `#name` reads of an operator (docs/language.md, "State
+/// references"): nothing, its value (a fold's accumulator), or an `Option`
+/// of it (none until an item came: reduce, singleton).
+enum class StateRead { None, Value, Optional };
+StateRead stateRead(OpKind kind);
+
 const OpInfo &opInfo(OpKind kind);
 /// Null when `name` is not an operator.
 const OpInfo *lookupOperator(const std::string &name);

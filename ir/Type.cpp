@@ -61,6 +61,28 @@ const Type *TypeContext::map(const Type *key, const Type *value) {
   return intern(std::move(t));
 }
 
+const LatticeKindInfo *findLatticeKind(const std::string &name) {
+  static const LatticeKindInfo kinds[] = {{"Max", 1, 0},     {"Min", 1, 0},     {"SetUnion", 1, 0}, {"MapUnion", 2, 2},
+                                          {"Pair", 2, 3},    {"DomPair", 2, 3}, {"WithBot", 1, 1}};
+  for (auto &k : kinds)
+    if (name == k.name) return &k;
+  return nullptr;
+}
+
+const Type *TypeContext::lattice(const std::string &name, std::vector<const Type *> params) {
+  Type t(Type::Lattice);
+  t.name = name;
+  const Type *repr = nullptr;
+  if (name == "Max" || name == "Min") repr = params[0];
+  else if (name == "SetUnion") repr = list(params[0]);
+  else if (name == "MapUnion") repr = map(params[0], params[1]);
+  else if (name == "Pair" || name == "DomPair") repr = tuple({params[0], params[1]});
+  else repr = option(params[0]); // WithBot
+  t.elems = std::move(params);
+  t.elems.push_back(repr);
+  return intern(std::move(t));
+}
+
 const Type *TypeContext::var(unsigned id) {
   // Inference makes one variable per value it types: a table, not a lookup.
   if (id < vars_.size() && vars_[id]) return vars_[id];
@@ -130,6 +152,11 @@ std::string typeToString(const Type *t) {
   case Type::Option: return "Option<" + typeToString(t->elems[0]) + ">";
   case Type::Map: return "Map<" + typeToString(t->elems[0]) + ", " + typeToString(t->elems[1]) + ">";
   case Type::Range: return "range of " + typeToString(t->elems[0]);
+  case Type::Lattice: {
+    std::string s = t->name + "<";
+    for (size_t i = 0; i + 1 < t->elems.size(); ++i) s += (i ? ", " : "") + typeToString(t->elems[i]);
+    return s + ">";
+  }
   case Type::Struct:
   case Type::Enum: return t->name;
   case Type::Var: return "_";

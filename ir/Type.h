@@ -19,20 +19,41 @@ namespace dfir {
 
 class Type {
 public:
-  enum Kind { Bool, Int, Float, Str, Unit, Tuple, List, Option, Struct, Enum, Range, Var, Map };
+  enum Kind { Bool, Int, Float, Str, Unit, Tuple, List, Option, Struct, Enum, Range, Var, Map, Lattice };
   explicit Type(Kind k) : kind(k) {}
   Kind kind;
   unsigned bits = 0;     // Int, Float
   bool isSigned = false; // Int
-  std::vector<const Type *> elems; // Tuple fields; List/Option/Range element; Map: K, V, then `[(K, V)]`
-  std::string name;      // Struct, Enum
+  // Tuple fields; List/Option/Range element; Map: K, V, then `[(K, V)]`;
+  // Lattice: its type arguments, then the type it is represented as.
+  std::vector<const Type *> elems;
+  std::string name;      // Struct, Enum; Lattice: `Max`, `SetUnion`, ...
   unsigned id = 0;       // Struct/Enum: declaration index; Var: variable id
 
   bool isInt() const { return kind == Int; }
   bool isFloat() const { return kind == Float; }
   bool isNumeric() const { return kind == Int || kind == Float; }
   bool isVar() const { return kind == Var; }
+  bool isLattice() const { return kind == Lattice; }
+  /// A lattice's representation (`Max<T>`: T, `SetUnion<T>`: `[T]`, ...),
+  /// through every lattice wrapper; any other type itself.
+  const Type *repr() const {
+    const Type *t = this;
+    while (t->kind == Lattice) t = t->elems.back();
+    return t;
+  }
 };
+
+/// The built-in lattice types (docs/language.md, "Lattices"), with the
+/// number of type arguments each takes and which of them must be lattices
+/// (bit i: argument i).
+struct LatticeKindInfo {
+  const char *name;
+  unsigned params;
+  unsigned latticeParams;
+};
+/// Null if `name` is no lattice type.
+const LatticeKindInfo *findLatticeKind(const std::string &name);
 
 struct StructInfo {
   std::string name;
@@ -73,6 +94,10 @@ public:
   /// `Map<K, V>`: its entries, sorted by key, laid out and encoded as the
   /// list `[(K, V)]` (its third element).
   const Type *map(const Type *key, const Type *value);
+  /// A lattice type: `name` one of findLatticeKind's, `params` its type
+  /// arguments (the right number; whether they are lattices is the
+  /// checker's business). Its representation is computed here.
+  const Type *lattice(const std::string &name, std::vector<const Type *> params);
   const Type *var(unsigned id);
   const Type *structType(unsigned id);
   const Type *enumType(unsigned id);

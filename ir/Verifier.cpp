@@ -56,7 +56,7 @@ private:
         if (e.kind != Expr::StateRef) return;
         if (!validOp(e.index)) return fail(name + ": `#" + e.name + "` reads no operator");
         const Operator &t = p_.ops[e.index];
-        if (t.kind != OpKind::Fold && t.kind != OpKind::Reduce && t.kind != OpKind::Singleton)
+        if (stateRead(t.kind) == StateRead::None)
           fail(name + ": `#" + e.name + "` reads " + opName(e.index) + ", which keeps no state to read");
         if (t.location != op.location) fail(name + ": `#" + e.name + "` reads an operator of another location");
         if (t.name != e.name) fail(name + ": `#" + e.name + "` reads " + opName(e.index) + ", named otherwise");

@@ -241,13 +241,17 @@ template <> struct OpGen<OpKind::Reduce> : Stateful {
     return x.b.CreateICmpNE(x.b.CreateLoad(x.b.getInt8Ty(), x.field(x.st.has)), x.b.getInt8(0));
   }
   static void push(Site &x, unsigned, llvm::Value *item) {
+    pushWith(x, item, [&](llvm::Value *acc) { return x.gen().call(*x.op.args[0], {acc, item}); });
+  }
+  /// The first item is the value; each later one is combined into it.
+  static void pushWith(Site &x, llvm::Value *item, const std::function<llvm::Value *(llvm::Value *)> &combined) {
     auto &b = x.b;
     llvm::Value *slot = x.field(x.st.acc);
     llvm::Type *t = x.g.types().lower(x.op.outTypes[0]);
     llvm::BasicBlock *combine = x.block("combine"), *first = x.block("first"), *done = x.block("done");
     b.CreateCondBr(has(x), combine, first);
     b.SetInsertPoint(combine);
-    b.CreateStore(x.gen().call(*x.op.args[0], {b.CreateLoad(t, slot), item}), slot);
+    b.CreateStore(combined(b.CreateLoad(t, slot)), slot);
     b.CreateBr(done);
     b.SetInsertPoint(first);
     b.CreateStore(item, slot);
@@ -313,14 +317,20 @@ struct Keyed : Stateful {
   /// accumulator; `first` makes the accumulator of a new key.
   static void update(Site &x, llvm::Value *item, const Expr &combine,
                      const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
+    update(x, x.st.t0, x.op.inTypes[0]->elems[0], x.op.outTypes[0]->elems[1], item,
+           [&](ExprCodegen &gen, llvm::Value *acc, llvm::Value *val) { return gen.call(combine, {acc, val}); }, first);
+  }
+  /// The same for the table in field `tableField`, keys of `keyType` and
+  /// accumulators of `accType`, combined by `combineFn`.
+  static void update(Site &x, int tableField, const Type *keyType, const Type *accType, llvm::Value *item,
+                     const std::function<llvm::Value *(ExprCodegen &, llvm::Value *, llvm::Value *)> &combineFn,
+                     const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
     auto &b = x.b;
     Runtime &rt = x.g.rt();
     ExprCodegen gen = x.gen();
-    const Type *keyType = x.op.inTypes[0]->elems[0];
-    const Type *accType = x.op.outTypes[0]->elems[1];
     llvm::Value *key = b.CreateExtractValue(item, {0});
     llvm::Value *val = b.CreateExtractValue(item, {1});
-    llvm::Value *table = x.field(x.st.t0);
+    llvm::Value *table = x.field(tableField);
     auto [kb, kl] = gen.encode(key, keyType, 0);
     llvm::Value *entry = b.CreateCall(rt.mapFind(), {b.CreateLoad(b.getPtrTy(), table), kb, kl});
     llvm::Value *known = b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0));
@@ -328,7 +338,7 @@ struct Keyed : Stateful {
     b.CreateCondBr(known, old, fresh);
     b.SetInsertPoint(old);
     llvm::Value *storedBytes = rt.entryValue(b, entry, b.getInt64(0));
-    llvm::Value *combined = gen.call(combine, {gen.decode(storedBytes, accType), val});
+    llvm::Value *combined = combineFn(gen, gen.decode(storedBytes, accType), val);
     if (gen.fixedEncodedSize(accType)) {
       // Same size: updated in place in the table.
       gen.encodeInto(storedBytes, combined, accType);

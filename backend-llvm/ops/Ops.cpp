@@ -9,6 +9,7 @@
 #include "backend-llvm/ops/Aggregates.h"
 #include "backend-llvm/ops/Binary.h"
 #include "backend-llvm/ops/Elementwise.h"
+#include "backend-llvm/ops/Lattices.h"
 #include "backend-llvm/ops/Routing.h"
 #include "backend-llvm/ops/Sinks.h"
 #include "backend-llvm/ops/Sources.h"
@@ -30,13 +31,13 @@ std::pair<llvm::Value *, llvm::Value *> LocationCodegen::readState(llvm::IRBuild
   Site x{*this, b, state, target, t, stateOf(target)};
   llvm::Type *type = types().lower(t.outTypes[0]);
   llvm::Value *acc = b.CreateLoad(type, x.field(x.st.acc));
-  if (t.kind == OpKind::Reduce || t.kind == OpKind::Singleton) {
+  if (stateRead(t.kind) == StateRead::Optional) {
     // Without a value the payload is zero, as `None`'s is (what `acc`
     // held may point into freed tick memory).
-    llvm::Value *has = t.kind == OpKind::Reduce ? ops::OpGen<OpKind::Reduce>::has(x) : ops::OpGen<OpKind::Singleton>::has(x);
+    llvm::Value *has = t.kind == OpKind::Singleton ? ops::OpGen<OpKind::Singleton>::has(x) : ops::OpGen<OpKind::Reduce>::has(x);
     return {b.CreateSelect(has, acc, llvm::Constant::getNullValue(type)), has};
   }
-  DFIR_CHECK(t.kind == OpKind::Fold, "`#name` of an operator without state");
+  DFIR_CHECK(stateRead(t.kind) == StateRead::Value, "`#name` of an operator without state");
   // The fold has taken its last item of the tick: its value (in place, its
   // buffer) stays as it is until the next tick, which no value outlives.
   return {acc, nullptr};
