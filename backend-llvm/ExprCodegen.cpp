@@ -953,13 +953,39 @@ llvm::Value *ExprCodegen::mapBuiltin(const Expr &e) {
 
 // ------------------------------------------------------------ lattices --
 
+namespace {
+/// The branches of a lattice function: `cond` true goes to a new block
+/// that returns what `then` makes; false continues in another.
+void returnIf(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<llvm::Value *()> &then) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *yes = llvm::BasicBlock::Create(b.getContext(), "lattice.case", f);
+  llvm::BasicBlock *no = llvm::BasicBlock::Create(b.getContext(), "lattice.next", f);
+  b.CreateCondBr(cond, yes, no);
+  b.SetInsertPoint(yes);
+  b.CreateRet(then());
+  b.SetInsertPoint(no);
+}
+} // namespace
+
 /// A sorted copy of `list` without repeats (of equal elements the first).
 llvm::Value *ExprCodegen::setFromList(llvm::Value *list, const Type *listType) {
   llvm::Type *lt = types_.lower(listType);
   llvm::Function *fn = outlined("dfir.set.from." + typeToString(listType), lt, {lt}, [&](llvm::Function *self) {
     const Type *et = listType->elems[0];
     llvm::Type *elem = types_.lower(et);
-    llvm::Value *sorted = sortedList(self->getArg(0), listType);
+    // Already a set (every set dfirc made): each element below the next.
+    llvm::Value *in = self->getArg(0);
+    llvm::Value *n = b_.CreateExtractValue(in, {1});
+    llvm::Value *bad = entryAlloca(b_.getInt1Ty());
+    b_.CreateStore(b_.getFalse(), bad);
+    llvm::Value *pairs = b_.CreateSelect(b_.CreateICmpUGT(n, b_.getInt64(1)), b_.CreateSub(n, b_.getInt64(1)), b_.getInt64(0));
+    forEachIndex(pairs, [&](llvm::Value *i) {
+      llvm::Value *at = b_.CreateGEP(elem, b_.CreateExtractValue(in, {0}), {i});
+      llvm::Value *c = order(b_.CreateLoad(elem, at), b_.CreateLoad(elem, b_.CreateGEP(elem, at, {b_.getInt64(1)})), et);
+      b_.CreateStore(b_.CreateOr(b_.CreateLoad(b_.getInt1Ty(), bad), b_.CreateICmpSGE(c, b_.getInt32(0))), bad);
+    });
+    returnIf(b_, b_.CreateNot(b_.CreateLoad(b_.getInt1Ty(), bad)), [&] { return in; });
+    llvm::Value *sorted = sortedList(in, listType);
     llvm::Value *data = b_.CreateExtractValue(sorted, {0});
     llvm::Value *kept = entryAlloca(b_.getInt64Ty());
     b_.CreateStore(b_.getInt64(0), kept);
@@ -985,19 +1011,6 @@ llvm::Value *ExprCodegen::setFromList(llvm::Value *list, const Type *listType) {
   return b_.CreateCall(fn, {list});
 }
 
-namespace {
-/// The branches of a lattice function: `cond` true goes to a new block
-/// that returns what `then` makes; false continues in another.
-void returnIf(llvm::IRBuilder<> &b, llvm::Value *cond, const std::function<llvm::Value *()> &then) {
-  llvm::Function *f = b.GetInsertBlock()->getParent();
-  llvm::BasicBlock *yes = llvm::BasicBlock::Create(b.getContext(), "lattice.case", f);
-  llvm::BasicBlock *no = llvm::BasicBlock::Create(b.getContext(), "lattice.next", f);
-  b.CreateCondBr(cond, yes, no);
-  b.SetInsertPoint(yes);
-  b.CreateRet(then());
-  b.SetInsertPoint(no);
-}
-} // namespace
 
 llvm::Value *ExprCodegen::mergeValues(llvm::Value *a, llvm::Value *b, const Type *t) {
   llvm::Type *lt = types_.lower(t);

@@ -1,7 +1,9 @@
 #include "ir/ExprAnalysis.h"
 
 #include "ir/Builtins.h"
+#include "ir/Type.h"
 
+#include <algorithm>
 #include <map>
 
 namespace dfir::ir {
@@ -128,6 +130,139 @@ std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda) {
   std::vector<std::optional<FieldPath>> out;
   for (auto &k : body.kids) out.push_back(pathOf(*k, env));
   return out;
+}
+
+namespace {
+
+/// Whether values of `t` hold a lattice (struct and enum fields are not
+/// looked into: the lattice types are built in, and a declared type that
+/// holds one counts as growing as a whole where it is read).
+bool holdsLattice(const Type *t) {
+  if (!t) return false;
+  if (t->isLattice()) return true;
+  for (const Type *e : t->elems)
+    if (holdsLattice(e)) return true;
+  return false;
+}
+
+/// The locals of a closure that hold growing parts of its parameter.
+struct Growth {
+  std::vector<int> slots;  // bound to parts that hold lattices
+  std::vector<int> params; // bound by the parameter's pattern at all
+
+  explicit Growth(const Expr &lambda) {
+    for (auto &p : lambda.params) collect(*p);
+  }
+  void collect(const Pattern &p) {
+    if (p.kind == Pattern::Bind) (holdsLattice(p.type) ? slots : params).push_back(p.slot);
+    for (auto &e : p.elems) collect(*e);
+  }
+  /// Locals bound inside the closure (`let`, `match`) may hold anything
+  /// read from the parameter: they count as growing.
+  bool growing(int slot) const {
+    return std::find(params.begin(), params.end(), slot) == params.end();
+  }
+
+  /// Whether `e`'s value can change as the lattice parts grow. A part
+  /// without lattices read from a local (`x.0` of `(K, L)`) does not.
+  bool grows(const Expr &e) const {
+    if ((e.kind == Expr::TupleIndex || e.kind == Expr::Field || e.kind == Expr::Local) && !holdsLattice(e.type) &&
+        rootedInParam(e))
+      return false;
+    if (e.kind == Expr::Local) return growing(e.slot);
+    for (auto &k : e.kids)
+      if (grows(*k)) return true;
+    for (auto &s : e.stmts)
+      if (grows(*s.expr)) return true;
+    for (auto &a : e.arms)
+      if (grows(*a.body)) return true;
+    return false;
+  }
+  /// A part of the parameter, read through a local its pattern bound.
+  bool rootedInParam(const Expr &e) const {
+    if (e.kind == Expr::Local) return !growing(e.slot) || isParamSlot(e.slot);
+    return (e.kind == Expr::TupleIndex || e.kind == Expr::Field) && rootedInParam(*e.kids[0]);
+  }
+  bool isParamSlot(int slot) const { return std::find(slots.begin(), slots.end(), slot) != slots.end(); }
+
+  /// A lattice value that only grows: a growing local of lattice type, a
+  /// lattice part of one, a component of a growing `Pair` (or the key of
+  /// a `DomPair`), or a merge of one with anything.
+  bool growingLattice(const Expr &e) const {
+    if (!e.type || !e.type->isLattice()) return false;
+    if (e.kind == Expr::Local) return isParamSlot(e.slot);
+    if (e.kind == Expr::TupleIndex) {
+      const Expr &base = *e.kids[0];
+      if (base.kind == Expr::Builtin && base.builtin == BuiltinId::Reveal) {
+        const Type *whole = base.kids[0]->type;
+        return growingLattice(*base.kids[0]) && (whole->name == "Pair" || e.index == 0);
+      }
+      return rootedInParam(e);
+    }
+    if (e.kind == Expr::Builtin && e.builtin == BuiltinId::Merge)
+      return growingLattice(*e.kids[0]) || growingLattice(*e.kids[1]);
+    return false;
+  }
+
+  /// +1: a value that only goes up in the language's order as the
+  /// lattice parts grow; -1: only down; 0: neither, or not known.
+  int direction(const Expr &e) const {
+    if (e.kind != Expr::Builtin) return 0;
+    if (e.builtin == BuiltinId::Len) {
+      const Expr &r = *e.kids[0];
+      if (r.kind != Expr::Builtin || r.builtin != BuiltinId::Reveal) return 0;
+      const std::string &k = r.kids[0]->type->name;
+      return (k == "SetUnion" || k == "MapUnion") && growingLattice(*r.kids[0]) ? 1 : 0;
+    }
+    if (e.builtin == BuiltinId::Reveal && growingLattice(*e.kids[0])) {
+      const std::string &k = e.kids[0]->type->name;
+      return k == "Max" ? 1 : k == "Min" ? -1 : 0;
+    }
+    return 0;
+  }
+
+  bool monotone(const Expr &e) const {
+    if (!grows(e)) return true; // the same every time
+    switch (e.kind) {
+    case Expr::Block: return e.stmts.empty() && e.hasTail && monotone(*e.kids[0]);
+    case Expr::Binary: {
+      const Expr &l = *e.kids[0], &r = *e.kids[1];
+      if (e.binop == BinOp::And || e.binop == BinOp::Or) return monotone(l) && monotone(r);
+      // `x >= c` or `c <= x` where x only goes up (or down, mirrored).
+      bool up = e.binop == BinOp::Ge || e.binop == BinOp::Gt;
+      bool down = e.binop == BinOp::Le || e.binop == BinOp::Lt;
+      if (!up && !down) return false;
+      auto rising = [&](const Expr &x, int sign) {
+        if (x.type && x.type->isLattice()) return sign > 0 && growingLattice(x);
+        return direction(x) == sign;
+      };
+      if (!grows(r)) return rising(l, up ? 1 : -1);
+      if (!grows(l)) return rising(r, up ? -1 : 1);
+      return false;
+    }
+    case Expr::Builtin:
+      if (e.builtin == BuiltinId::Contains && !grows(*e.kids[1])) {
+        const Expr &r = *e.kids[0];
+        return r.kind == Expr::Builtin && r.builtin == BuiltinId::Reveal &&
+               (r.kids[0]->type->name == "SetUnion" || r.kids[0]->type->name == "MapUnion") &&
+               growingLattice(*r.kids[0]);
+      }
+      return false;
+    default: return false;
+    }
+  }
+};
+
+} // namespace
+
+bool monotonePredicate(const Expr &lambda) {
+  if (lambda.kind != Expr::Lambda) return false;
+  return Growth(lambda).monotone(*lambda.kids[0]);
+}
+
+bool ignoresLattices(const Expr &lambda) {
+  if (lambda.kind != Expr::Lambda) return false;
+  return !Growth(lambda).grows(*lambda.kids[0]);
 }
 
 } // namespace dfir::ir

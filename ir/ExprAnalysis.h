@@ -40,4 +40,18 @@ std::optional<std::vector<FieldPath>> fieldsRead(const Expr &lambda);
 /// not return a tuple literal gives one entry for the whole result.
 std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda);
 
+/// Closures over values that only grow (what a lattice operator emits:
+/// docs/language.md, "Lattices"). The lattice parts of the parameter grow
+/// from one time the closure sees the value to the next; the other parts
+/// (a key) stay the same.
+///
+/// Whether a predicate, once true, stays true as the lattice parts grow (a
+/// monotone threshold): `len(reveal(s)) >= 3`, `reveal(m) > 10` of a
+/// `Max`, `reveal(m) < 5` of a `Min`, `s >= c`, `contains(reveal(s), x)`,
+/// and `&&`/`||` of such, compared with values that do not grow.
+bool monotonePredicate(const Expr &lambda);
+
+/// Whether a closure's result reads no lattice part of its parameter.
+bool ignoresLattices(const Expr &lambda);
+
 } // namespace dfir::ir

@@ -64,6 +64,10 @@ std::string blocker(const ir::Program &p, int id) {
     if (!allStatic(op))
       return name + " keeps its state for one tick only: after decoupling, items that met in one tick may arrive "
                     "in different ticks (with `'static` state it would be monotone)";
+    if (op.kind == OpKind::LatticeFold || op.kind == OpKind::LatticeReduce || op.kind == OpKind::LatticeJoin) {
+      std::string why = latticeUnsettled(p, id);
+      return why.empty() ? "" : name + " merges a value that only grows, but " + why;
+    }
     if (info.decoupling == Decoupling::Monotone || dedupedDownstream(p, id)) return "";
     return name + " re-emits its whole result every tick: after decoupling it may run in more ticks and repeat "
                   "it; what it emits must reach `unique::<'static>()` through pure per-item operators only";

@@ -158,6 +158,11 @@ std::vector<std::tuple<unsigned, FieldPath, FieldPath>> Partitioner::fieldThroug
             " of a pair does not decide that place" + (only >= 0 ? " (it comes from the replicated side)" : "");
     break;
   }
+  case OpKind::LatticeJoin:
+    // Each key's merged values, once per key: routed by the key.
+    if (!path.empty() && path[0] == 0) all(path);
+    if (out.empty()) why = name + " merges " + pathText(path) + " of its output from many items; no route of one item decides it";
+    break;
   case OpKind::FoldKeyed:
   case OpKind::ReduceKeyed:
   case OpKind::EnumerateKeyed:

@@ -103,6 +103,14 @@ bool gated(const ir::Program &p, const ir::Operator &op, unsigned port) {
   return quiet(p, op.inputs[other], seen);
 }
 
+bool pureItemOp(const ir::Operator &next) {
+  bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
+              next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
+              next.kind != OpKind::DestSink && next.kind != OpKind::Null;
+  for (auto &a : next.args) pure = pure && ir::isPure(*a);
+  return pure;
+}
+
 bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
   if (std::find(seen.begin(), seen.end(), id) != seen.end()) return true; // a cycle: checked on its way in
   seen.push_back(id);
@@ -112,11 +120,7 @@ bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
     if (next.kind == OpKind::Unique && allStatic(next)) continue;
     if (next.kind == OpKind::Null) continue; // nothing sees what it drops
     if (gated(p, next, p.edges[e].toPort)) continue;
-    bool pure = next.info().decoupling == Decoupling::PerItem && next.kind != OpKind::Inspect &&
-                next.kind != OpKind::ForEach && next.kind != OpKind::Send && next.kind != OpKind::DestFile &&
-                next.kind != OpKind::DestSink && next.kind != OpKind::Null;
-    for (auto &a : next.args) pure = pure && ir::isPure(*a);
-    if (!pure || !dedupedFrom(p, p.edges[e].to, seen)) return false;
+    if (!pureItemOp(next) || !dedupedFrom(p, p.edges[e].to, seen)) return false;
   }
   return true;
 }
@@ -136,6 +140,48 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   return !repeats || !dedupedDownstream(p, id);
 }
 
+
+/// latticeUnsettled's walk: the items leaving `id` still hold the growing
+/// lattice values.
+std::string growingFrom(const ir::Program &p, int id, std::vector<int> &seen) {
+  if (std::find(seen.begin(), seen.end(), id) != seen.end()) return "";
+  seen.push_back(id);
+  for (int e : p.ops[id].outputs) {
+    if (e == ir::kNone) continue;
+    int to = p.edges[e].to;
+    const ir::Operator &next = p.ops[to];
+    std::string name = "`" + spelled(next) + "`";
+    if (next.kind == OpKind::Null) continue;
+    if (!pureItemOp(next))
+      return name + " sees the growing value: after decoupling it may see intermediate values the original never "
+                    "had (keep only a monotone threshold, then drop the value, before anything else sees it)";
+    if (next.kind == OpKind::Filter) {
+      if (!ir::monotonePredicate(*next.args[0]))
+        return name + " is not a monotone threshold: once true for a value it may turn false for a greater one, "
+                      "and after decoupling it may see other intermediate values (compare `len(reveal(s))`, or "
+                      "`reveal(m)` of a `Max`, with `>=`)";
+      if (std::string why = growingFrom(p, to, seen); !why.empty()) return why;
+      continue;
+    }
+    if (next.args.empty()) { // identity, tee, union, ...: the same values
+      if (std::string why = growingFrom(p, to, seen); !why.empty()) return why;
+      continue;
+    }
+    if (!ir::ignoresLattices(*next.args[0]))
+      return name + " reads the growing value: after decoupling it may see intermediate values the original "
+                    "never had (only a monotone threshold may read it; then drop it, as `map(|_| ...)` does)";
+    std::vector<int> again;
+    if (!dedupedFrom(p, to, again))
+      return name + " drops the value, but what it emits does not reach `unique::<'static>()` through pure per-item "
+                    "operators: it would repeat in every tick the new location runs";
+  }
+  return "";
+}
+
+std::string latticeUnsettled(const ir::Program &p, int id) {
+  std::vector<int> seen;
+  return growingFrom(p, id, seen);
+}
 
 bool dedupedDownstream(const ir::Program &p, int id) {
   std::vector<int> seen;

@@ -28,6 +28,14 @@ bool allStatic(const ir::Operator &op);
 /// RewriteRules.cpp, `gated`) through pure per-item operators only, so
 /// that repeats are dropped before anything can see them.
 bool dedupedDownstream(const ir::Program &p, int id);
+/// For a lattice operator with `'static` state (`lattice_fold`, ...), whose
+/// output only grows: why its output could show other intermediate values
+/// after decoupling (empty when it cannot). Each path from it must pass
+/// only monotone thresholds (`filter`s whose predicate, once true, stays
+/// true) until a pure per-item operator drops the lattice parts (`map(|_|
+/// ...)`), and then reach `unique::<'static>()` through pure per-item
+/// operators (`null()`, or a gated join input, as for dedupedDownstream).
+std::string latticeUnsettled(const ir::Program &p, int id);
 /// Whether an operator emits in a tick in which nothing reaches it (or
 /// remembers that such a tick passed), so that how many ticks its location
 /// runs shows in the program's output.
