@@ -138,3 +138,57 @@ TEST(ExprBuilder, ApplySubstitutesFieldsOrBinds) {
   ir::ExprPtr first = b.path(b.tuple(ir::ExprBuilder::vec(b.u32(7), b.u64(9))), {1});
   EXPECT_EQ(ir::printExpr(*first), "9u64");
 }
+
+TEST(ExprAnalysis, MonotoneThresholds) {
+  struct Case {
+    const char *items, *fn;
+    bool monotone;
+  };
+  const Case cases[] = {
+      {"[SetUnion([1])]", "|s| len(reveal(s)) >= 3", true},
+      {"[SetUnion([1])]", "|s| 3 <= len(reveal(s))", true},
+      {"[SetUnion([1])]", "|s| len(reveal(s)) > 2 && contains(reveal(s), 7)", true},
+      {"[SetUnion([1])]", "|s| len(reveal(s)) >= 3 || true", true},
+      {"[SetUnion([1])]", "|s| s >= SetUnion([1, 2])", true},
+      {"[SetUnion([1])]", "|s| SetUnion([4]) < s", true},
+      {"[SetUnion([1])]", "|s| len(reveal(s)) == 3", false},
+      {"[SetUnion([1])]", "|s| len(reveal(s)) <= 3", false},
+      {"[SetUnion([1])]", "|s| !contains(reveal(s), 7)", false},
+      {"[SetUnion([1])]", "|s| s <= SetUnion([1, 2])", false},
+      {"[SetUnion([1])]", "|s| { let n = len(reveal(s)); n >= 3 }", false},
+      {"[Max(1)]", "|m| reveal(m) >= 10", true},
+      {"[Max(1)]", "|m| reveal(m) < 10", false},
+      {"[Min(1)]", "|m| reveal(m) < 10", true},
+      {"[Min(1)]", "|m| reveal(m) >= 10", false},
+      {"[Pair(Max(1), SetUnion([2]))]", "|p| reveal(reveal(p).0) > 3 && len(reveal(reveal(p).1)) >= 2", true},
+      {"[DomPair(Max(1), Max(2))]", "|p| reveal(reveal(p).1) > 3", false},
+      {"[(\"k\", Max(1))]", "|(k, m)| k == \"a\" && reveal(m) >= 2", true},
+      {"[(\"k\", Max(1))]", "|p| p.0 == \"a\" && reveal(p.1) >= 2", true},
+      {"[(\"k\", Max(1))]", "|p| reveal(p.1) == 2", false},
+  };
+  for (const Case &c : cases) {
+    auto closure = mapClosure(c.items, c.fn);
+    ASSERT_TRUE(closure->lambda) << c.fn;
+    EXPECT_EQ(ir::monotonePredicate(*closure->lambda), c.monotone) << c.fn;
+  }
+}
+
+TEST(ExprAnalysis, IgnoresLattices) {
+  struct Case {
+    const char *items, *fn;
+    bool ignores;
+  };
+  const Case cases[] = {
+      {"[SetUnion([1])]", "|_| \"quorum\"", true},
+      {"[SetUnion([1])]", "|s| len(reveal(s))", false},
+      {"[(\"k\", (SetUnion([1]), Max(2)))]", "|(k, _)| k", true},
+      {"[(\"k\", (SetUnion([1]), Max(2)))]", "|(k, (s, m))| (k, reveal(m))", false},
+      {"[(\"k\", (SetUnion([1]), Max(2)))]", "|p| (p.0, 1)", true},
+      {"[(\"k\", (SetUnion([1]), Max(2)))]", "|p| p.1", false},
+  };
+  for (const Case &c : cases) {
+    auto closure = mapClosure(c.items, c.fn);
+    ASSERT_TRUE(closure->lambda) << c.fn;
+    EXPECT_EQ(ir::ignoresLattices(*closure->lambda), c.ignores) << c.fn;
+  }
+}
