@@ -134,17 +134,6 @@ std::vector<std::optional<FieldPath>> fieldCopies(const Expr &lambda) {
 
 namespace {
 
-/// Whether values of `t` hold a lattice (struct and enum fields are not
-/// looked into: the lattice types are built in, and a declared type that
-/// holds one counts as growing as a whole where it is read).
-bool holdsLattice(const Type *t) {
-  if (!t) return false;
-  if (t->isLattice()) return true;
-  for (const Type *e : t->elems)
-    if (holdsLattice(e)) return true;
-  return false;
-}
-
 /// The locals of a closure that hold growing parts of its parameter.
 struct Growth {
   std::vector<int> slots;  // bound to parts that hold lattices
@@ -263,6 +252,13 @@ bool monotonePredicate(const Expr &lambda) {
 bool ignoresLattices(const Expr &lambda) {
   if (lambda.kind != Expr::Lambda) return false;
   return !Growth(lambda).grows(*lambda.kids[0]);
+}
+
+bool revealsWhole(const Expr &lambda) {
+  if (lambda.kind != Expr::Lambda || lambda.params.size() != 1 || lambda.params[0]->kind != Pattern::Bind) return false;
+  const Expr &body = *lambda.kids[0];
+  return body.kind == Expr::Builtin && body.builtin == BuiltinId::Reveal && body.kids[0]->kind == Expr::Local &&
+         body.kids[0]->slot == lambda.params[0]->slot;
 }
 
 } // namespace dfir::ir

@@ -131,6 +131,14 @@ unsigned TypeContext::addEnum(EnumInfo info) {
   return static_cast<unsigned>(enums_.size() - 1);
 }
 
+bool holdsLattice(const Type *t) {
+  if (!t) return false;
+  if (t->isLattice()) return true;
+  for (const Type *e : t->elems)
+    if (holdsLattice(e)) return true;
+  return false;
+}
+
 std::string typeToString(const Type *t) {
   if (!t) return "_";
   switch (t->kind) {

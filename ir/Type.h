@@ -123,6 +123,10 @@ private:
   const Type *bool_, *str_, *unit_;
 };
 
+/// Whether values of `t` hold a lattice value (struct and enum fields are
+/// not looked into).
+bool holdsLattice(const Type *t);
+
 /// Spells a type as the user writes it: `(i64, [str])`, `Option<u8>`.
 /// Inference variables print as `_`, `{integer}` or `{float}` via `varName`.
 std::string typeToString(const Type *t);

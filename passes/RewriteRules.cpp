@@ -1,5 +1,7 @@
 #include "passes/RewriteRules.h"
 
+#include "ir/Type.h"
+
 #include "ir/ExprAnalysis.h"
 #include "support/SourceManager.h"
 
@@ -111,18 +113,60 @@ bool pureItemOp(const ir::Operator &next) {
   return pure;
 }
 
+bool dedupedEdge(const ir::Program &p, int e, std::vector<int> &seen);
+
 bool dedupedFrom(const ir::Program &p, int id, std::vector<int> &seen) {
   if (std::find(seen.begin(), seen.end(), id) != seen.end()) return true; // a cycle: checked on its way in
   seen.push_back(id);
+  for (int e : p.ops[id].outputs)
+    if (e != ir::kNone && !dedupedEdge(p, e, seen)) return false;
+  return true;
+}
+
+/// Whether what travels on edge `e` reaches a `unique::<'static>()` (...)
+/// through pure per-item operators only.
+bool dedupedEdge(const ir::Program &p, int e, std::vector<int> &seen) {
+  const ir::Operator &next = p.ops[p.edges[e].to];
+  if (next.kind == OpKind::Unique && allStatic(next)) return true;
+  if (next.kind == OpKind::Null) return true; // nothing sees what it drops
+  if (gated(p, next, p.edges[e].toPort)) return true;
+  return pureItemOp(next) && dedupedFrom(p, p.edges[e].to, seen);
+}
+
+/// latticeUnsettled's walk: the items leaving `id` may hold growing
+/// lattice values.
+std::string growingFrom(const ir::Program &p, int id, std::vector<int> &seen) {
+  if (std::find(seen.begin(), seen.end(), id) != seen.end()) return "";
+  seen.push_back(id);
   for (int e : p.ops[id].outputs) {
     if (e == ir::kNone) continue;
-    const ir::Operator &next = p.ops[p.edges[e].to];
-    if (next.kind == OpKind::Unique && allStatic(next)) continue;
-    if (next.kind == OpKind::Null) continue; // nothing sees what it drops
-    if (gated(p, next, p.edges[e].toPort)) continue;
-    if (!pureItemOp(next) || !dedupedFrom(p, p.edges[e].to, seen)) return false;
+    int to = p.edges[e].to;
+    const ir::Operator &next = p.ops[to];
+    std::string name = "`" + spelled(next) + "`";
+    if (!holdsLattice(p.edges[e].type)) {
+      // Plain items, a growing set's elements say: only more of them come.
+      std::vector<int> again;
+      if (dedupedEdge(p, e, again)) continue;
+      return name + " takes items that only grow in number, but what it emits does not reach "
+                    "`unique::<'static>()` through pure per-item operators: it would repeat them in every tick the new "
+                    "location runs";
+    }
+    if (next.kind == OpKind::Null) continue;
+    if (!pureItemOp(next))
+      return name + " sees the growing value: after decoupling it may see intermediate values the original never "
+                    "had (keep only a monotone threshold, then drop the value, before anything else sees it)";
+    if (next.kind == OpKind::Filter && !ir::monotonePredicate(*next.args[0]))
+      return name + " is not a monotone threshold: once true for a value it may turn false for a greater one, "
+                    "and after decoupling it may see other intermediate values (compare `len(reveal(s))`, or "
+                    "`reveal(m)` of a `Max`, with `>=`)";
+    bool same = next.kind == OpKind::Filter || next.args.empty() || // identity, tee, union, ...: the same values
+                (next.kind == OpKind::FlatMap && ir::revealsWhole(*next.args[0]));
+    if (!same && !ir::ignoresLattices(*next.args[0]))
+      return name + " reads the growing value: after decoupling it may see intermediate values the original "
+                    "never had (only a monotone threshold may read it; then drop it, as `map(|_| ...)` does)";
+    if (std::string why = growingFrom(p, to, seen); !why.empty()) return why;
   }
-  return true;
+  return "";
 }
 
 } // namespace
@@ -140,43 +184,6 @@ bool seesEmptyTicks(const ir::Program &p, int id) {
   return !repeats || !dedupedDownstream(p, id);
 }
 
-
-/// latticeUnsettled's walk: the items leaving `id` still hold the growing
-/// lattice values.
-std::string growingFrom(const ir::Program &p, int id, std::vector<int> &seen) {
-  if (std::find(seen.begin(), seen.end(), id) != seen.end()) return "";
-  seen.push_back(id);
-  for (int e : p.ops[id].outputs) {
-    if (e == ir::kNone) continue;
-    int to = p.edges[e].to;
-    const ir::Operator &next = p.ops[to];
-    std::string name = "`" + spelled(next) + "`";
-    if (next.kind == OpKind::Null) continue;
-    if (!pureItemOp(next))
-      return name + " sees the growing value: after decoupling it may see intermediate values the original never "
-                    "had (keep only a monotone threshold, then drop the value, before anything else sees it)";
-    if (next.kind == OpKind::Filter) {
-      if (!ir::monotonePredicate(*next.args[0]))
-        return name + " is not a monotone threshold: once true for a value it may turn false for a greater one, "
-                      "and after decoupling it may see other intermediate values (compare `len(reveal(s))`, or "
-                      "`reveal(m)` of a `Max`, with `>=`)";
-      if (std::string why = growingFrom(p, to, seen); !why.empty()) return why;
-      continue;
-    }
-    if (next.args.empty()) { // identity, tee, union, ...: the same values
-      if (std::string why = growingFrom(p, to, seen); !why.empty()) return why;
-      continue;
-    }
-    if (!ir::ignoresLattices(*next.args[0]))
-      return name + " reads the growing value: after decoupling it may see intermediate values the original "
-                    "never had (only a monotone threshold may read it; then drop it, as `map(|_| ...)` does)";
-    std::vector<int> again;
-    if (!dedupedFrom(p, to, again))
-      return name + " drops the value, but what it emits does not reach `unique::<'static>()` through pure per-item "
-                    "operators: it would repeat in every tick the new location runs";
-  }
-  return "";
-}
 
 std::string latticeUnsettled(const ir::Program &p, int id) {
   std::vector<int> seen;
