@@ -85,6 +85,12 @@ int main(void) {
   counters_push_tallies(inst, &tallies);
   fflush(stdout);
   dfir_instance_run(inst);
+  /* An unsorted set with repeated elements (a SetUnion is laid out as its list). */
+  int64_t voters[] = {5, 1, 3, 1, 5};
+  counters_voters_item set = {voters, 5};
+  counters_push_voters(inst, &set);
+  fflush(stdout);
+  dfir_instance_run(inst);
   dfir_instance_free(inst);
   return 0;
 }
