@@ -19,11 +19,7 @@ template <bool Keyed, bool Multiset> struct HashJoin : Stateful {
     s.t0 = g.addTableField();
     s.t1 = g.addTableField();
   }
-  static void tickStart(Site &x) {
-    for (int side = 0; side < 2; ++side)
-      if (!LocationCodegen::sideStatic(x.op, side))
-        x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(side == 0 ? x.st.t0 : x.st.t1))});
-  }
+  static void tickStart(Site &x) { clearSidesUnlessStatic(x); }
   /// The value a side stores, and its type.
   static const Type *valueType(const Operator &op, unsigned port) {
     return Keyed ? op.inTypes[port]->elems[1] : op.inTypes[port];

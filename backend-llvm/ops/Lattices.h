@@ -42,11 +42,7 @@ template <> struct OpGen<OpKind::LatticeJoin> : Keyed {
     s.t0 = g.addTableField();
     s.t1 = g.addTableField();
   }
-  static void tickStart(Site &x) {
-    for (int side = 0; side < 2; ++side)
-      if (!LocationCodegen::sideStatic(x.op, side))
-        x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(side == 0 ? x.st.t0 : x.st.t1))});
-  }
+  static void tickStart(Site &x) { clearSidesUnlessStatic(x); }
   static void push(Site &x, unsigned port, llvm::Value *item) {
     const Type *vt = x.op.inTypes[port]->elems[1];
     update(x, port == 0 ? x.st.t0 : x.st.t1, x.op.inTypes[port]->elems[0], vt, item,

@@ -82,6 +82,14 @@ inline void clearUnlessStatic(Site &x, int table) {
     x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(table))});
 }
 
+/// Empties each side's table (t0 for [0], t1 for [1]) at the start of a
+/// tick, unless that side is 'static.
+inline void clearSidesUnlessStatic(Site &x) {
+  for (int side = 0; side < 2; ++side)
+    if (!LocationCodegen::sideStatic(x.op, side))
+      x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(side == 0 ? x.st.t0 : x.st.t1))});
+}
+
 /// A struct of two values, as a pair or (key, value) tuple is lowered.
 inline llvm::Value *makePair(Site &x, const Type *t, llvm::Value *first, llvm::Value *second) {
   llvm::Value *out = llvm::UndefValue::get(x.g.types().lower(t));
