@@ -13,6 +13,7 @@
 #include <cctype>
 #include <deque>
 #include <map>
+#include <optional>
 
 namespace dfir {
 
@@ -282,6 +283,23 @@ private:
     });
   }
 
+  /// The value of an integer literal (`-3` too), if `e` is one.
+  static std::optional<int64_t> literal(const Expr &e) {
+    if (e.kind == Expr::Int && e.intValue <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(e.intValue);
+    if (e.kind == Expr::Unary && e.unop == UnOp::Neg && e.kids[0]->kind == Expr::Int &&
+        e.kids[0]->intValue <= static_cast<uint64_t>(INT64_MAX))
+      return -static_cast<int64_t>(e.kids[0]->intValue);
+    return std::nullopt;
+  }
+
+  /// A window's size, slide or gap written as a literal must be positive
+  /// (otherwise the runtime checks it when the first item comes).
+  void positive(int n, size_t arg, const char *what) {
+    const Expr &e = *ctx_.nodes[n].call->args[arg];
+    if (auto v = literal(e); v && *v <= 0)
+      ctx_.diags.report(DiagID::err_window_not_positive, e.range) << ctx_.nodes[n].info->name << what << std::to_string(*v);
+  }
+
   SourceRange inRange(int n, unsigned port) {
     for (int e : ctx_.nodes[n].inEdges)
       if (ctx_.edges[e].inIndex == port) return ctx_.edges[e].range;
@@ -522,6 +540,49 @@ private:
       same(n, I[0], I[1], inRange(n, 1));
       out(I[0]);
       return;
+    case OpKind::Window:
+    case OpKind::SessionWindow:
+    case OpKind::EventWindow:
+    case OpKind::EventSessionWindow: {
+      // ((start, end), item): each item with the window it falls in.
+      OpKind k = node.info->kind;
+      bool event = k == OpKind::EventWindow || k == OpKind::EventSessionWindow;
+      bool session = k == OpKind::SessionWindow || k == OpKind::EventSessionWindow;
+      size_t first = event ? 1 : 0;
+      if (session) pair(n, in0(), inRange(n, 0), "input");
+      std::vector<const char *> what = session ? std::vector<const char *>{"gap"} : std::vector<const char *>{"size", "slide"};
+      for (size_t i = 0; i < what.size(); ++i) {
+        valueArg(n, first + i, tc_.i64());
+        positive(n, first + i, what[i]);
+      }
+      if (!session) {
+        auto size = literal(*node.call->args[first]), slide = literal(*node.call->args[first + 1]);
+        if (size && slide && *size > 0 && *slide > *size)
+          ctx_.diags.report(DiagID::err_window_slide, node.call->args[first + 1]->range)
+              << node.info->name << std::to_string(*slide) << std::to_string(*size);
+      }
+      if (event) {
+        size_t lateness = first + what.size();
+        valueArg(n, lateness, tc_.i64());
+        if (auto l = literal(*node.call->args[lateness]); l && *l < 0)
+          ctx_.diags.report(DiagID::err_window_lateness, node.call->args[lateness]->range)
+              << node.info->name << std::to_string(*l);
+        const Type *time = closure(n, 0, {in0()});
+        Expr &f = *node.call->args[0];
+        SourceRange r = f.kind == Expr::Lambda ? f.kids[0]->range : f.range;
+        const char *op = node.info->name;
+        inf_.defer(r, [this, time, r, op] {
+          const Type *t = inf_.resolve(time);
+          if (inf_.isError(t)) return true;
+          if (t->isVar() && inf_.flavor(t) == Inference::Flavor::Any) return false;
+          if (!(t->isVar() ? inf_.flavor(t) == Inference::Flavor::Integer : t->isInt()))
+            ctx_.diags.report(DiagID::err_event_time, r) << op << inf_.display(t);
+          return true;
+        });
+      }
+      out(tc_.tuple({tc_.tuple({tc_.i64(), tc_.i64()}), in0()}));
+      return;
+    }
     case OpKind::Tee:
       for (unsigned i = 0; i < O.size(); ++i) output(n, i, in0());
       return;

@@ -16,7 +16,7 @@ enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional }
 enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
 enum class Decoupling { PerItem, Monotone, Accumulates, TickBound, Source };
-enum class Ticks { InTick, Wakes, Defers, DefersLazily };
+enum class Ticks { InTick, Wakes, Defers, DefersLazily, Paces };
 enum class EmptyTick { Silent, Initial, State, PosState, Compares };
 
 /// The shape of one operator argument.
@@ -43,7 +43,7 @@ struct OpInfo {
   /// Whether it emits its items in the next tick.
   bool crossesTick() const { return ticks == Ticks::Defers || ticks == Ticks::DefersLazily; }
   /// Whether it makes its location run a tick (items from outside, or for the next tick).
-  bool drivesTicks() const { return ticks == Ticks::Wakes || ticks == Ticks::Defers; }
+  bool drivesTicks() const { return ticks == Ticks::Wakes || ticks == Ticks::Defers || ticks == Ticks::Paces; }
 
   /// Ports past the mask's width (a `union` has any number) never block;
   /// shifting by them would be undefined.

@@ -158,6 +158,14 @@ std::vector<std::tuple<unsigned, FieldPath, FieldPath>> Partitioner::fieldThroug
             " of a pair does not decide that place" + (only >= 0 ? " (it comes from the replicated side)" : "");
     break;
   }
+  case OpKind::Window:
+  case OpKind::SessionWindow:
+  case OpKind::EventWindow:
+  case OpKind::EventSessionWindow:
+    // ((start, end), item): the item is copied as field 1.
+    if (!path.empty() && path[0] == 1) one(0, tail(path, 1));
+    if (out.empty()) why = name + " computes the window " + pathText(path) + " of its output";
+    break;
   case OpKind::LatticeJoin:
     // Each key's merged values, once per key: routed by the key.
     if (!path.empty() && path[0] == 0) all(path);

@@ -255,6 +255,42 @@ DFIR_RT_NORETURN void dfir_rt_assert_failed(const char *op, uint32_t line, const
  * what dfir_rt_assert_failed reports. */
 void dfir_rt_tick_begin(const char *location, uint64_t tick);
 
+/* ---- windows ------------------------------------------------------------ */
+
+/* The items a window operator holds (runtime/rt_window.c, docs/operators.md
+ * "Windows"). Made on the first add into *slot (null before), freed by
+ * dfir_rt_window_free. */
+typedef struct dfir_window dfir_window;
+typedef struct {
+  int64_t start, end;  /* the window [start, end) */
+  const uint8_t *item; /* the item, encoded; valid until the next fire */
+  uint64_t len;
+} dfir_window_fired;
+/* Holds an item (copied) at `time`: kind 0, in every window [s, s + size)
+ * with s a multiple of `slide` that holds `time`; kind 1, in its key's
+ * session (items less than `size` apart). `lateness` < 0: times are ticks;
+ * otherwise event times, and windows are complete `lateness` behind the
+ * largest time seen. Returns 1 when the item was late (its windows had
+ * all fired): dropped and counted. A size, slide or gap that is not
+ * positive, or a slide above the size, is a runtime error. */
+int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t slide, int64_t lateness, int64_t time,
+                       const uint8_t *key, uint64_t klen, const uint8_t *item, uint64_t len);
+/* Fires every window that ends at or before `complete` (tick time; event
+ * time follows the times seen), or every window with `flush`: their items
+ * in *out, ordered by window then arrival; returns how many. */
+uint64_t dfir_rt_window_fire(dfir_window **slot, int64_t complete, int32_t flush, const dfir_window_fired **out);
+/* How many items it holds in windows that have not fired. */
+uint64_t dfir_rt_window_open(const dfir_window *w);
+/* Frees it; late items it dropped are reported on standard error,
+ * naming operator `op` at `line`. */
+void dfir_rt_window_free(dfir_window **slot, const char *op, uint32_t line);
+/* At the end of a tick, a window operator that still holds items says so:
+ * when nothing else is left to do (no input, message or timer can come),
+ * the runtime runs a flush tick, in which every open window fires. */
+void dfir_rt_window_pending(void);
+/* Whether this tick is such a flush tick. */
+int32_t dfir_rt_flushing(void);
+
 /* ---- locations --------------------------------------------------------- */
 
 /* What a compiled location exports (one per object file). The runtime

@@ -16,6 +16,12 @@ void dfir_rt_stack_guard(void);
 
 int dfir_rt_stdin_batch(int wait_ms);
 int dfir_rt_stdin_done(void);
+/* Windows (rt_window.c): a tick starts (a flush tick or not); it ended:
+ * whether a window operator still holds items. */
+void dfir_rt_windows_begin_tick(int flush);
+int dfir_rt_windows_end_tick(void);
+/* Reports late items a window operator dropped (rt_run.c). */
+void dfir_rt_window_report_late(const char *op, uint32_t line, uint64_t count);
 int dfir_rt_timers_active(void);
 uint64_t dfir_rt_timers_wait_ms(void);
 /* Embedded runs: the instance whose init is running owns the timers it

@@ -206,7 +206,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (!state) dfir_net_die("out of memory allocating the state of `%s`%s", location->name, "");
   dfir_prof *prof = dfir_rt_profile_attach(location, id, state);
   location->init(state);
-  int first = 1, more = 0, reported = 0;
+  int first = 1, more = 0, reported = 0, open = 0;
   uint64_t last_poll = 0;
   uint64_t last_sent = 0, last_received = 0, stop_deadline = 0;
   int lost = 0;
@@ -231,7 +231,10 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     int stdin_open = !dfir_net.stopping && location->reads_stdin && !dfir_rt_stdin_done();
     int timers = !dfir_net.stopping && dfir_rt_timers_active();
     queued |= dfir_rt_host_pending();
-    int work = dfir_net.stopping ? queued : first || more || queued;
+    /* Stopping (the system was quiescent), with nothing queued: windows
+     * still open fire in a flush tick. */
+    int flush = dfir_net.stopping && open && !queued;
+    int work = dfir_net.stopping ? queued || flush : first || more || queued;
     if (dfir_net.stopping && !work) {
       shut_outgoing();
       uint64_t now = dfir_net_now_ns();
@@ -305,7 +308,9 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     }
     dfir_rt_host_before_tick();
     dfir_rt_profile_tick(prof, 1);
+    dfir_rt_windows_begin_tick(flush);
     more = location->tick(state);
+    open = dfir_rt_windows_end_tick();
     dfir_rt_profile_tick(prof, 0);
     first = 0;
     dfir_rt_tick_done();

@@ -48,6 +48,13 @@ DFIR_RT_NORETURN void dfir_rt_assert_failed(const char *op, uint32_t line, const
   exit(DFIR_RT_EXIT_RUNTIME_ERROR);
 }
 
+void dfir_rt_window_report_late(const char *op, uint32_t line, uint64_t count) {
+  dfir_rt_flush();
+  fprintf(stderr, "dfir: `%s` (line %u) at `%s`, member %u: %llu late item%s dropped (every window %s fell in had fired)\n",
+          op, (unsigned)line, tick_location, (unsigned)dfir_rt_member_id(), (unsigned long long)count,
+          count == 1 ? "" : "s", count == 1 ? "it" : "they");
+}
+
 int dfir_rt_run(const dfir_location *location) {
   dfir_rt_stack_guard();
   void *state = calloc(1, location->state_size ? location->state_size : 1);
@@ -59,7 +66,7 @@ int dfir_rt_run(const dfir_location *location) {
   location->init(state);
   /* The first tick runs the bounded sources; later ticks run while the
    * location has deferred data for them or standard input remains. */
-  int first = 1, more = 0;
+  int first = 1, more = 0, open = 0, flush = 0;
   for (;;) {
     /* Wait for input or a timer only when nothing else would make a tick
      * run; with a timer, waiting for input lasts until it is due. */
@@ -70,12 +77,21 @@ int dfir_rt_run(const dfir_location *location) {
     int wait = !idle ? 0 : timers ? (int)(timer_wait > 1000000 ? 1000000 : timer_wait) : -1;
     int lines = stdin_open ? dfir_rt_stdin_batch(wait) : 0;
     if (idle && !lines) {
-      if (!timers) break; /* nothing deferred, input ended, no timer: finished */
-      if (!stdin_open) dfir_rt_sleep_ms(dfir_rt_timers_wait_ms());
-      if (dfir_rt_timers_wait_ms() > 0) continue;
+      if (!timers) {
+        /* Nothing deferred, input ended, no timer: finished, once the
+         * windows still open have fired. */
+        if (!open) break;
+        flush = 1;
+      } else {
+        if (!stdin_open) dfir_rt_sleep_ms(dfir_rt_timers_wait_ms());
+        if (dfir_rt_timers_wait_ms() > 0) continue;
+      }
     }
     dfir_rt_profile_tick(prof, 1);
+    dfir_rt_windows_begin_tick(flush);
     more = location->tick(state);
+    open = dfir_rt_windows_end_tick();
+    flush = 0;
     dfir_rt_profile_tick(prof, 0);
     dfir_rt_tick_done();
     /* A tick's output is seen when the tick ends (a long-running location

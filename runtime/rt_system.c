@@ -43,6 +43,7 @@ typedef struct {
   dfir_arenas *arenas;
   dfir_prof *prof;
   int first, more, crashed;
+  int open, flush; /* windows hold items; its next tick fires them all */
   uint32_t held; /* delayed messages it gets in its tick after next */
   uint64_t *seen; /* coverage: its operators' counters after its last tick */
 } instance;
@@ -510,6 +511,7 @@ static int apply_crashes(int idle) {
       in->seen = NULL;
       in->crashed = 0;
       in->first = 1;
+      in->open = in->flush = 0;
       if (sched.trace) {
         dfir_rt_flush();
         fprintf(stderr, sched.trace == 2 ? "{\"step\": %llu, \"location\": \"%s\", \"member\": %u, \"restart\": true}\n"
@@ -694,8 +696,16 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
           (instances[i].first || instances[i].more || pending(i) || (lines && instances[i].location->reads_stdin) ||
            (timers && dfir_rt_timers_due_for(i))))
         ready[n++] = i;
+    if (!n && !stdin_open && !timers && !(sim.o.ncrashes && apply_crashes(1))) {
+      /* Nothing left to do: instances whose windows hold items fire them. */
+      for (uint32_t i = 0; i < ninstances; ++i)
+        if (!instances[i].crashed && instances[i].open) {
+          instances[i].flush = 1;
+          ready[n++] = i;
+        }
+      if (!n) break;
+    }
     if (!n) {
-      if (!stdin_open && !timers && !(sim.o.ncrashes && apply_crashes(1))) break;
       /* Wait for input, or until the next timer is due. */
       uint64_t wait = timers ? dfir_rt_timers_wait_ms() : 0;
       if (stdin_open) lines = dfir_rt_stdin_batch(timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1);
@@ -717,7 +727,10 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
     if (sched.trace) trace_tick(in, delivered);
     ++sched.steps;
     dfir_rt_profile_tick(in->prof, 1);
+    dfir_rt_windows_begin_tick(in->flush);
     in->more = in->location->tick(in->state);
+    in->open = dfir_rt_windows_end_tick();
+    in->flush = 0;
     dfir_rt_profile_tick(in->prof, 0);
     if (sim.o.coverage) cover_tick(in, delivered);
     in->first = 0;

@@ -14,6 +14,7 @@
 #include "backend-llvm/ops/Sinks.h"
 #include "backend-llvm/ops/Sources.h"
 #include "backend-llvm/ops/Ticks.h"
+#include "backend-llvm/ops/Windows.h"
 
 namespace dfir::backend {
 
