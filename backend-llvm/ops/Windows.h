@@ -37,6 +37,10 @@ struct Windowed : Stateful {
     auto arg = [&](size_t i) { return gen.value(*op.args[i]); };
     llvm::Value *size = arg(first);
     llvm::Value *slide = session(op) ? size : arg(first + 1);
+    llvm::Value *bad = b.CreateOr(b.CreateICmpSLE(size, b.getInt64(0)),
+                                  b.CreateOr(b.CreateICmpSLE(slide, b.getInt64(0)), b.CreateICmpSGT(slide, size)));
+    gen.runtimeError(bad, session(op) ? "a window's gap must be at least 1"
+                                      : "a window's size and slide must be at least 1, and the slide at most the size");
     llvm::Value *lateness = event(op) ? arg(op.args.size() - 1) : b.getInt64(-1);
     // A negative lateness written as other than a literal: none.
     if (event(op)) lateness = b.CreateSelect(b.CreateICmpSLT(lateness, b.getInt64(0)), b.getInt64(0), lateness);
