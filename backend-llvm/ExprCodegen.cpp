@@ -720,7 +720,8 @@ llvm::Value *ExprCodegen::sortedList(llvm::Value *list, const Type *listType) {
     b_.CreateCall(rt_.sortI64(), {vec, b_.getInt32(et->isSigned)});
   } else {
     auto *ptr = b_.getPtrTy();
-    llvm::Function *cmp = outlined("dfir.order." + typeToString(et), b_.getInt32Ty(), {ptr, ptr}, [&](llvm::Function *f) {
+    // Not `dfir.order.`: that name is the by-value order of a list (listOrder).
+    llvm::Function *cmp = outlined("dfir.cmp." + typeToString(et), b_.getInt32Ty(), {ptr, ptr}, [&](llvm::Function *f) {
       b_.CreateRet(order(b_.CreateLoad(elem, f->getArg(0)), b_.CreateLoad(elem, f->getArg(1)), et));
     });
     b_.CreateCall(rt_.sort(), {vec, b_.getInt64(size), cmp});

@@ -188,8 +188,16 @@ struct Growth {
       }
       return rootedInParam(e);
     }
-    if (e.kind == Expr::Builtin && e.builtin == BuiltinId::Merge)
-      return growingLattice(*e.kids[0]) || growingLattice(*e.kids[1]);
+    // A merge grows with its growing operands only when the others stay
+    // the same (`merge(m, Max(0 - reveal(m)))` can shrink).
+    if (e.kind == Expr::Builtin && e.builtin == BuiltinId::Merge) {
+      bool any = false;
+      for (auto &k : e.kids) {
+        if (growingLattice(*k)) any = true;
+        else if (grows(*k)) return false;
+      }
+      return any;
+    }
     return false;
   }
 
@@ -257,8 +265,13 @@ bool ignoresLattices(const Expr &lambda) {
 bool revealsWhole(const Expr &lambda) {
   if (lambda.kind != Expr::Lambda || lambda.params.size() != 1 || lambda.params[0]->kind != Pattern::Bind) return false;
   const Expr &body = *lambda.kids[0];
-  return body.kind == Expr::Builtin && body.builtin == BuiltinId::Reveal && body.kids[0]->kind == Expr::Local &&
-         body.kids[0]->slot == lambda.params[0]->slot;
+  if (body.kind != Expr::Builtin || body.builtin != BuiltinId::Reveal || body.kids[0]->kind != Expr::Local ||
+      body.kids[0]->slot != lambda.params[0]->slot)
+    return false;
+  // A set's elements and a map's entries only grow in number; a `Max` of
+  // a list is replaced whole.
+  const Type *t = body.kids[0]->type;
+  return t && t->isLattice() && (t->name == "SetUnion" || t->name == "MapUnion");
 }
 
 } // namespace dfir::ir

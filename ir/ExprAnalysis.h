@@ -54,9 +54,9 @@ bool monotonePredicate(const Expr &lambda);
 /// Whether a closure's result reads no lattice part of its parameter.
 bool ignoresLattices(const Expr &lambda);
 
-/// Whether a closure is `|x| reveal(x)` (what `flat_map` makes of a growing
-/// set or map: its elements or entries, which only grow in number, and an
-/// entry's value only grows).
+/// Whether a closure is `|x| reveal(x)` of a `SetUnion` or `MapUnion` (what
+/// `flat_map` makes of a growing set or map: its elements or entries, which
+/// only grow in number, and an entry's value only grows).
 bool revealsWhole(const Expr &lambda);
 
 } // namespace dfir::ir

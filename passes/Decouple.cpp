@@ -247,13 +247,16 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   for (ir::OpId id : ops) {
     if (!seesEmptyTicks(p, id)) continue;
     std::string why;
+    std::string what = p.ops[id].info().ticks == Ticks::Paces
+                           ? "`" + spelled(p.ops[id]) + "` groups items by the tick numbers of "
+                           : "`" + spelled(p.ops[id]) + "` emits in every tick of ";
+    std::string idle = p.ops[id].info().ticks == Ticks::Paces ? "" : ", even one in which nothing reaches it";
     if (!moved[id] && movedDriver.valid())
-      why = "`" + spelled(p.ops[id]) + "` emits in every tick of `" + locOpt.value +
-            "`, even one in which nothing reaches it; moving `" + p.ops[movedDriver].name + "` takes away the ticks "
-            "it causes there";
+      why = what + "`" + locOpt.value + "`" + idle + "; moving `" + p.ops[movedDriver].name +
+            "` takes away the ticks it causes there";
     else if (moved[id] && (!cuts.empty() || keptDriver.valid()))
-      why = "`" + spelled(p.ops[id]) + "` emits in every tick of its location, even one in which nothing reaches "
-            "it; at `" + newOpt.value + "` it would run in other ticks than at `" + locOpt.value + "`";
+      why = what + "its location" + idle + "; at `" + newOpt.value + "` it would run in other ticks than at `" +
+            locOpt.value + "`";
     if (why.empty()) continue;
     (ctx.diags.report(DiagID::err_decouple_ticks, selOpt.range) << locOpt.value << p.ops[id].name)
             .note(DiagID::note_decouple_blocker, p.ops[id].range)

@@ -176,6 +176,8 @@ std::string growingFrom(const ir::Program &p, int id, std::vector<int> &seen) {
 // drops.
 bool seesEmptyTicks(const ir::Program &p, int id) {
   const ir::Operator &op = p.ops[id];
+  // Windows over ticks: which items share a window follows the tick numbers.
+  if (op.info().ticks == Ticks::Paces) return true;
   if (!emitsWhenIdle(op)) return false;
   // A `'tick` fold's initial value, or a comparison with the tick before,
   // is new output in every tick; re-emitted `'static` state is a repeat.

@@ -272,7 +272,8 @@ typedef struct {
  * otherwise event times, and windows are complete `lateness` behind the
  * largest time seen. Returns 1 when the item was late (its windows had
  * all fired): dropped and counted. A size, slide or gap that is not
- * positive, or a slide above the size, is a runtime error. */
+ * positive, a slide above the size, or a size above 65536 slides (each
+ * item is held once per window it falls in) is a runtime error. */
 int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t slide, int64_t lateness, int64_t time,
                        const uint8_t *key, uint64_t klen, const uint8_t *item, uint64_t len);
 /* Fires every window that ends at or before `complete` (tick time; event
@@ -281,9 +282,10 @@ int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t s
 uint64_t dfir_rt_window_fire(dfir_window **slot, int64_t complete, int32_t flush, const dfir_window_fired **out);
 /* How many items it holds in windows that have not fired. */
 uint64_t dfir_rt_window_open(const dfir_window *w);
-/* Frees it; late items it dropped are reported on standard error,
- * naming operator `op` at `line`. */
-void dfir_rt_window_free(dfir_window **slot, const char *op, uint32_t line);
+/* Frees it; late items it dropped, and items still held (no flush fired
+ * them), are reported on standard error, naming operator `op` at `line`
+ * of `location`. */
+void dfir_rt_window_free(dfir_window **slot, const char *op, uint32_t line, const char *location);
 /* At the end of a tick, a window operator that still holds items says so:
  * when nothing else is left to do (no input, message or timer can come),
  * the runtime runs a flush tick, in which every open window fires. */
@@ -545,6 +547,10 @@ int dfir_instance_on_call(dfir_instance *instance, const char *sink, dfir_sink_c
 int dfir_instance_tick(dfir_instance *instance);
 /* Ticks until idle: nothing deferred and nothing pushed. 0, or -1. */
 int dfir_instance_run(dfir_instance *instance);
+/* The host's input is over: runs a tick in which every window still open
+ * fires (docs/operators.md, "Windows"), then ticks until idle. 0, or -1 on
+ * misuse. */
+int dfir_instance_flush(dfir_instance *instance);
 /* Runs the instance as member `id` of its location in the deploy file
  * `deploy` (docs/deployment.md), as the location's executable does with
  * `--deploy FILE --location NAME --id N`, until the deployment stops it:

@@ -214,7 +214,7 @@ static const char *not_standalone(const dfir_instance *inst) {
   return NULL;
 }
 
-int dfir_instance_tick(dfir_instance *inst) {
+static int tick(dfir_instance *inst, int flush) {
   if (!inst) return fail("no instance given");
   if (host) return fail("an instance cannot tick while `%s` is ticking (from a sink callback)", host->location->name);
   if (inst->joined) return fail("the instance of `%s` has joined a deployment", inst->location->name);
@@ -231,13 +231,22 @@ int dfir_instance_tick(dfir_instance *inst) {
   if (inst->location->reads_stdin && !dfir_rt_stdin_done()) dfir_rt_stdin_batch(0);
   take_pushed(inst);
   host = inst;
+  dfir_rt_windows_begin_tick(flush);
   inst->more = inst->location->tick(inst->state);
+  dfir_rt_windows_end_tick();
   host = NULL;
   dfir_rt_tick_done();
   dfir_rt_timer_owner = owner;
   dfir_rt_arenas_use(NULL);
   dfir_rt_flush();
   return inst->more || pushed(inst);
+}
+
+int dfir_instance_tick(dfir_instance *inst) { return tick(inst, 0); }
+
+int dfir_instance_flush(dfir_instance *inst) {
+  if (tick(inst, 1) < 0) return -1;
+  return dfir_instance_run(inst);
 }
 
 int dfir_instance_run(dfir_instance *inst) {

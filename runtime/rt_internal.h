@@ -20,8 +20,9 @@ int dfir_rt_stdin_done(void);
  * whether a window operator still holds items. */
 void dfir_rt_windows_begin_tick(int flush);
 int dfir_rt_windows_end_tick(void);
-/* Reports late items a window operator dropped (rt_run.c). */
-void dfir_rt_window_report_late(const char *op, uint32_t line, uint64_t count);
+/* Reports the late items a window operator dropped, and the items it
+ * still held when it ended, which no window emitted (rt_run.c). */
+void dfir_rt_window_report(const char *op, uint32_t line, const char *location, uint64_t late, uint64_t open);
 int dfir_rt_timers_active(void);
 uint64_t dfir_rt_timers_wait_ms(void);
 /* Embedded runs: the instance whose init is running owns the timers it

@@ -36,6 +36,7 @@ static char *builder;
 static uint64_t builder_len, builder_cap;
 
 static void build(const char *bytes, uint64_t len) {
+  if (!len) return; /* nothing to add (the builder may have no buffer yet) */
   if (builder_len + len > builder_cap) {
     uint64_t cap = builder_cap ? builder_cap : 256;
     while (cap < builder_len + len) cap *= 2;

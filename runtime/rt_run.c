@@ -48,11 +48,17 @@ DFIR_RT_NORETURN void dfir_rt_assert_failed(const char *op, uint32_t line, const
   exit(DFIR_RT_EXIT_RUNTIME_ERROR);
 }
 
-void dfir_rt_window_report_late(const char *op, uint32_t line, uint64_t count) {
+void dfir_rt_window_report(const char *op, uint32_t line, const char *location, uint64_t late, uint64_t open) {
   dfir_rt_flush();
-  fprintf(stderr, "dfir: `%s` (line %u) at `%s`, member %u: %llu late item%s dropped (every window %s fell in had fired)\n",
-          op, (unsigned)line, tick_location, (unsigned)dfir_rt_member_id(), (unsigned long long)count,
-          count == 1 ? "" : "s", count == 1 ? "it" : "they");
+  if (late)
+    fprintf(stderr, "dfir: `%s` (line %u) at `%s`, member %u: %llu late item%s dropped (every window %s fell in had fired)\n",
+            op, (unsigned)line, location, (unsigned)dfir_rt_member_id(), (unsigned long long)late,
+            late == 1 ? "" : "s", late == 1 ? "it" : "they");
+  if (open)
+    fprintf(stderr, "dfir: `%s` (line %u) at `%s`, member %u: %llu item%s in windows still open when it ended, not emitted "
+            "(nothing flushed them)\n",
+            op, (unsigned)line, location, (unsigned)dfir_rt_member_id(), (unsigned long long)open,
+            open == 1 ? "" : "s");
 }
 
 int dfir_rt_run(const dfir_location *location) {

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many windows one item may fall in (size / slide): each holds a copy. */
+#define DFIR_WINDOW_MAX_OVERLAP 65536
+
 typedef struct {
   int64_t start, end, time;
   uint64_t seq;
@@ -87,8 +90,9 @@ int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t s
                        const uint8_t *key, uint64_t klen, const uint8_t *item, uint64_t len) {
   dfir_window *w = *slot;
   if (!w) {
-    if (size <= 0 || (kind == 0 && (slide <= 0 || slide > size)))
-      dfir_rt_error("window", 0, "a window's size, slide and gap must be positive, and the slide at most the size");
+    if (size <= 0 || (kind == 0 && (slide <= 0 || slide > size || size / slide > DFIR_WINDOW_MAX_OVERLAP)))
+      dfir_rt_error("window", 0, "a window's size, slide and gap must be positive, the slide at most the size, "
+                                 "and the size at most 65536 slides");
     w = calloc(1, sizeof *w);
     if (!w) dfir_rt_error("window", 0, "out of memory holding a window's items");
     w->kind = kind;
@@ -103,10 +107,10 @@ int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t s
     w->have_time = 1;
   }
   if (w->kind == 1) {
-    /* It joins an open session of its key when an open item is less than a
-     * gap away; otherwise its session would end by what has fired: late. */
+    /* Behind the watermark, it must join an open session of its key (an
+     * open item less than a gap away); otherwise it is late. */
     int64_t end = sat_add(time, w->size);
-    if (end <= w->fired) {
+    if (time < w->fired) {
       int joins = 0;
       for (uint64_t i = 0; i < w->nopen && !joins; ++i) {
         const held *h = &w->open[i];
@@ -122,14 +126,14 @@ int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t s
   }
   /* Every window [s, s + size) with s a multiple of the slide and
    * s <= time < s + size, that has not fired. */
-  int64_t last = floor_div(time, w->slide) * w->slide;
+  __int128 last = (__int128)floor_div(time, w->slide) * w->slide; /* may lie below INT64_MIN */
   int kept = 0;
-  for (int64_t s = last; s > time - w->size; s -= w->slide) {
-    int64_t end = sat_add(s, w->size);
+  for (__int128 s = last; s > (__int128)time - w->size; s -= w->slide) {
+    if (s < INT64_MIN) break; /* a window that starts before all time: none */
+    int64_t end = sat_add((int64_t)s, w->size);
     if (end <= w->fired) break; /* this one and earlier ones have fired */
-    hold(w, s, end, time, key, klen, item, len);
+    hold(w, (int64_t)s, end, time, key, klen, item, len);
     kept = 1;
-    if (s < INT64_MIN + w->slide) break;
   }
   if (!kept) ++w->late;
   return !kept;
@@ -174,7 +178,8 @@ uint64_t dfir_rt_window_fire(dfir_window **slot, int64_t complete, int32_t flush
   *out = NULL;
   if (!w) return 0;
   free_out(w);
-  if (w->lateness >= 0) complete = w->have_time ? sat_add(sat_add(w->max_time, -w->lateness), 1) : INT64_MIN;
+  /* Event time: complete up to `lateness` behind the largest time seen. */
+  if (w->lateness >= 0) complete = w->have_time ? sat_add(w->max_time, -w->lateness) : INT64_MIN;
   int64_t limit = flush ? INT64_MAX : complete;
   if (w->kind == 1 && w->nopen) {
     /* Sessions: per key, by time, split where the next item is a gap away. */
@@ -222,10 +227,10 @@ uint64_t dfir_rt_window_fire(dfir_window **slot, int64_t complete, int32_t flush
 
 uint64_t dfir_rt_window_open(const dfir_window *w) { return w ? w->nopen : 0; }
 
-void dfir_rt_window_free(dfir_window **slot, const char *op, uint32_t line) {
+void dfir_rt_window_free(dfir_window **slot, const char *op, uint32_t line, const char *location) {
   dfir_window *w = *slot;
   if (!w) return;
-  if (w->late) dfir_rt_window_report_late(op, line, w->late);
+  if (w->late || w->nopen) dfir_rt_window_report(op, line, location, w->late, w->nopen);
   free_out(w);
   for (uint64_t i = 0; i < w->nopen; ++i) {
     free(w->open[i].key);

@@ -37,13 +37,16 @@ struct Windowed : Stateful {
     auto arg = [&](size_t i) { return gen.value(*op.args[i]); };
     llvm::Value *size = arg(first);
     llvm::Value *slide = session(op) ? size : arg(first + 1);
-    llvm::Value *bad = b.CreateOr(b.CreateICmpSLE(size, b.getInt64(0)),
-                                  b.CreateOr(b.CreateICmpSLE(slide, b.getInt64(0)), b.CreateICmpSGT(slide, size)));
+    llvm::Value *positive = b.CreateAnd(b.CreateICmpSGT(size, b.getInt64(0)), b.CreateICmpSGT(slide, b.getInt64(0)));
+    // At most 65536 windows per item (each holds a copy): size / slide, once both are positive.
+    llvm::Value *ratio = b.CreateSDiv(size, b.CreateSelect(positive, slide, b.getInt64(1)));
+    llvm::Value *bad = b.CreateOr(b.CreateNot(positive),
+                                  b.CreateOr(b.CreateICmpSGT(slide, size), b.CreateICmpSGT(ratio, b.getInt64(65536))));
     gen.runtimeError(bad, session(op) ? "a window's gap must be at least 1"
-                                      : "a window's size and slide must be at least 1, and the slide at most the size");
+                                      : "a window's size and slide must be at least 1, the slide at most the size, and "
+                                        "the size at most 65536 slides");
     llvm::Value *lateness = event(op) ? arg(op.args.size() - 1) : b.getInt64(-1);
-    // A negative lateness written as other than a literal: none.
-    if (event(op)) lateness = b.CreateSelect(b.CreateICmpSLT(lateness, b.getInt64(0)), b.getInt64(0), lateness);
+    if (event(op)) gen.runtimeError(b.CreateICmpSLT(lateness, b.getInt64(0)), "a window's lateness must not be negative");
     llvm::Value *time = tick(x);
     if (event(op)) {
       const Type *tt = op.args[0]->type;
@@ -87,7 +90,8 @@ struct Windowed : Stateful {
   static void init(Site &) {}
   static void fini(Site &x) {
     x.b.CreateCall(x.g.rt().windowFree(),
-                   {x.field(x.st.acc), x.g.rt().bytes(x.op.info().name), x.b.getInt32(x.g.lineOf(x.op))});
+                   {x.field(x.st.acc), x.g.rt().bytes(x.op.info().name), x.b.getInt32(x.g.lineOf(x.op)),
+                    x.g.rt().bytes(x.g.program().locations[x.op.location].name)});
   }
 };
 

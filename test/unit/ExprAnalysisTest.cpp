@@ -165,6 +165,10 @@ TEST(ExprAnalysis, MonotoneThresholds) {
       {"[(\"k\", Max(1))]", "|(k, m)| k == \"a\" && reveal(m) >= 2", true},
       {"[(\"k\", Max(1))]", "|p| p.0 == \"a\" && reveal(p.1) >= 2", true},
       {"[(\"k\", Max(1))]", "|p| reveal(p.1) == 2", false},
+      // A merge grows only when what it merges with stays the same.
+      {"[Max(1)]", "|m| reveal(merge(m, Max(3))) >= 10", true},
+      {"[Max(1)]", "|m| reveal(merge(m, Max(0 - reveal(m)))) >= 10", false},
+      {"[DomPair(Max(1), Max(2))]", "|d| reveal(merge(reveal(d).0, reveal(d).1)) >= 3", false},
   };
   for (const Case &c : cases) {
     auto closure = mapClosure(c.items, c.fn);
@@ -191,4 +195,16 @@ TEST(ExprAnalysis, IgnoresLattices) {
     ASSERT_TRUE(closure->lambda) << c.fn;
     EXPECT_EQ(ir::ignoresLattices(*closure->lambda), c.ignores) << c.fn;
   }
+}
+
+TEST(ExprAnalysis, RevealsWholeOnlyOfSetsAndMaps) {
+  auto set = mapClosure("[SetUnion([1])]", "|s| reveal(s)");
+  ASSERT_TRUE(set->lambda);
+  EXPECT_TRUE(ir::revealsWhole(*set->lambda));
+  auto max = mapClosure("[Max([1])]", "|m| reveal(m)");
+  ASSERT_TRUE(max->lambda);
+  EXPECT_FALSE(ir::revealsWhole(*max->lambda)); // a `Max` of a list is replaced whole
+  auto other = mapClosure("[SetUnion([1])]", "|s| reveal(SetUnion([2]))");
+  ASSERT_TRUE(other->lambda);
+  EXPECT_FALSE(ir::revealsWhole(*other->lambda));
 }

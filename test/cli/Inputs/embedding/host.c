@@ -91,6 +91,18 @@ int main(void) {
   counters_push_voters(inst, &set);
   fflush(stdout);
   dfir_instance_run(inst);
+  /* Readings at seconds 3, 14, 5 (late: [0, 10) has fired), 17: [0, 10)
+   * fires as 14 arrives; [10, 20) only when the host says the input is over. */
+  int64_t times[] = {3, 14, 5, 17};
+  for (int i = 0; i < 4; ++i) {
+    counters_readings_item r = {times[i], 100 + i};
+    counters_push_readings(inst, &r);
+    dfir_instance_run(inst);
+    fflush(stdout);
+  }
+  fflush(stdout);
+  printf("flush: %d\n", dfir_instance_flush(inst));
+  fflush(stdout);
   dfir_instance_free(inst);
   return 0;
 }
