@@ -747,11 +747,18 @@ llvm::Value *ExprCodegen::listContains(llvm::Value *list, llvm::Value *v, const 
 /// Where key `k` is in a map: its index, or -(i + 1) where it would go at
 /// index i (a binary search by the language's order).
 llvm::Value *ExprCodegen::mapFind(llvm::Value *map, llvm::Value *k, const Type *mapType) {
-  llvm::Type *lt = types_.lower(mapType);
-  llvm::Type *kt = types_.lower(mapType->elems[0]);
-  std::string name = "dfir.map.find." + typeToString(mapType);
+  return sortedFind(map, k, mapType->elems[2], mapType->elems[0], true);
+}
+
+/// The same in a sorted list of `listType` without repeats: of its
+/// elements (`keyed`: of their first fields, of `keyType`).
+llvm::Value *ExprCodegen::sortedFind(llvm::Value *list, llvm::Value *k, const Type *listType, const Type *keyType,
+                                     bool keyed) {
+  llvm::Type *lt = types_.lower(listType);
+  llvm::Type *kt = types_.lower(keyType);
+  std::string name = "dfir.find." + typeToString(listType) + (keyed ? ".keyed" : "");
   llvm::Function *fn = outlined(name, b_.getInt64Ty(), {lt, kt}, [&](llvm::Function *self) {
-    llvm::Type *entry = types_.lower(mapType->elems[2]->elems[0]);
+    llvm::Type *entry = types_.lower(listType->elems[0]);
     llvm::Value *data = b_.CreateExtractValue(self->getArg(0), {0});
     llvm::Value *lo = entryAlloca(b_.getInt64Ty()), *hi = entryAlloca(b_.getInt64Ty());
     b_.CreateStore(b_.getInt64(0), lo);
@@ -770,8 +777,8 @@ llvm::Value *ExprCodegen::mapFind(llvm::Value *map, llvm::Value *k, const Type *
     b_.CreateCondBr(b_.CreateICmpULT(l, h), probe, absent);
     b_.SetInsertPoint(probe);
     llvm::Value *mid = b_.CreateAdd(l, b_.CreateLShr(b_.CreateSub(h, l), 1));
-    llvm::Value *key = b_.CreateExtractValue(b_.CreateLoad(entry, b_.CreateGEP(entry, data, {mid})), {0});
-    llvm::Value *c = order(key, self->getArg(1), mapType->elems[0]);
+    llvm::Value *at = b_.CreateLoad(entry, b_.CreateGEP(entry, data, {mid}));
+    llvm::Value *c = order(keyed ? b_.CreateExtractValue(at, {0}) : at, self->getArg(1), keyType);
     b_.CreateCondBr(b_.CreateICmpSLT(c, b_.getInt32(0)), below, notBelow);
     b_.SetInsertPoint(below);
     b_.CreateStore(b_.CreateAdd(mid, b_.getInt64(1)), lo);
@@ -786,7 +793,7 @@ llvm::Value *ExprCodegen::mapFind(llvm::Value *map, llvm::Value *k, const Type *
     b_.SetInsertPoint(absent);
     b_.CreateRet(b_.CreateSub(b_.getInt64(-1), b_.CreateLoad(b_.getInt64Ty(), lo)));
   });
-  return b_.CreateCall(fn, {map, k});
+  return b_.CreateCall(fn, {list, k});
 }
 
 /// A map read from bytes made elsewhere (a peer's message, a host's push)

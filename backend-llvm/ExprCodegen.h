@@ -118,6 +118,7 @@ public:
   /// Where `key` is in a map: its index, or -(i + 1) for the index i where
   /// it would go.
   llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
+  llvm::Value *sortedFind(llvm::Value *list, llvm::Value *key, const Type *listType, const Type *keyType, bool keyed);
   /// The language's total order: an i32 <0, 0 or >0.
   /// Lattices (docs/language.md, "Lattices"): the least upper bound of two
   /// values of lattice type `t`, and whether `a` is below or equal to `b`
