@@ -1135,6 +1135,42 @@ llvm::Value *ExprCodegen::mergeSorted(llvm::Value *x, llvm::Value *y, llvm::Type
   return b.CreateInsertValue(list, load(k), {1});
 }
 
+llvm::Value *ExprCodegen::mergeAll(llvm::Value *values, llvm::Value *count, const Type *t) {
+  llvm::Type *lt = types_.lower(t);
+  llvm::Function *fn =
+      outlined("dfir.mergeall." + typeToString(t), lt, {b_.getPtrTy(), b_.getInt64Ty()}, [&](llvm::Function *self) {
+        auto &ctx = b_.getContext();
+        llvm::Value *a = self->getArg(0);
+        llvm::Value *n = entryAlloca(b_.getInt64Ty());
+        b_.CreateStore(self->getArg(1), n);
+        llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "round", self);
+        llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx, "round.body", self);
+        llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "merged", self);
+        b_.CreateBr(head);
+        b_.SetInsertPoint(head);
+        llvm::Value *m = b_.CreateLoad(b_.getInt64Ty(), n);
+        b_.CreateCondBr(b_.CreateICmpUGT(m, b_.getInt64(1)), body, done);
+        b_.SetInsertPoint(body);
+        llvm::Value *half = b_.CreateLShr(m, 1);
+        auto at = [&](llvm::Value *i) { return b_.CreateGEP(lt, a, {i}); };
+        forEachIndex(half, [&](llvm::Value *i) {
+          llvm::Value *two = b_.CreateShl(i, 1);
+          llvm::Value *merged = mergeValues(b_.CreateLoad(lt, at(two)), b_.CreateLoad(lt, at(b_.CreateAdd(two, b_.getInt64(1)))), t);
+          b_.CreateStore(merged, at(i));
+        });
+        // An odd one out moves on to the next round as it is.
+        llvm::Value *odd = b_.CreateAnd(m, b_.getInt64(1));
+        llvm::Value *last = b_.CreateLoad(lt, at(b_.CreateSub(m, b_.getInt64(1))));
+        llvm::Value *slot = at(half);
+        b_.CreateStore(b_.CreateSelect(b_.CreateICmpNE(odd, b_.getInt64(0)), last, b_.CreateLoad(lt, slot)), slot);
+        b_.CreateStore(b_.CreateAdd(half, odd), n);
+        b_.CreateBr(head);
+        b_.SetInsertPoint(done);
+        b_.CreateRet(b_.CreateLoad(lt, a));
+      });
+  return b_.CreateCall(fn, {values, count});
+}
+
 llvm::Value *ExprCodegen::latticeLeq(llvm::Value *a, llvm::Value *b, const Type *t) {
   llvm::Type *lt = types_.lower(t);
   llvm::Function *fn = outlined("dfir.leq." + typeToString(t), b_.getInt1Ty(), {lt, lt}, [&](llvm::Function *self) {

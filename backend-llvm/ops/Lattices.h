@@ -148,22 +148,85 @@ template <> struct OpGen<OpKind::LatticeReduce> : OpGen<OpKind::Reduce> {
 };
 
 /// t0 and t1: each side's values merged per key (cleared every tick
-/// unless that side is 'static). When both sides are complete, every key
-/// that both have is emitted once with the two merged values.
-template <> struct OpGen<OpKind::LatticeJoin> : Keyed {
+/// unless that side is 'static), encoded. The tick's items wait in cur
+/// ([0]) and next ([1]); once both sides are complete, each side's items
+/// are sorted by key and each key's values merged at once (with what the
+/// table holds), so that many items of one key cost n log n, not a decoded
+/// and re-merged copy per item. Then every key that both sides have is
+/// emitted once with the two merged values.
+template <> struct OpGen<OpKind::LatticeJoin> : Stateful {
   static void layout(LocationCodegen &g, const Operator &, OpState &s) {
     s.t0 = g.addTableField();
     s.t1 = g.addTableField();
+    s.cur = g.addVecField();
+    s.next = g.addVecField();
   }
   static void tickStart(Site &x) { clearSidesUnlessStatic(x); }
   static void push(Site &x, unsigned port, llvm::Value *item) {
-    const Type *vt = x.op.inTypes[port]->elems[1];
-    update(x, port == 0 ? x.st.t0 : x.st.t1, x.op.inTypes[port]->elems[0], vt, item,
-           [&](ExprCodegen &gen, llvm::Value *acc, llvm::Value *val) { return gen.mergeValues(acc, val, vt); },
-           [](ExprCodegen &, llvm::Value *val) { return val; });
+    x.g.pushVec(x.b, x.state, port == 0 ? x.st.cur : x.st.next, item);
+  }
+  /// A side's waiting items, merged into its table.
+  static void absorb(Site &x, unsigned port) {
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    ExprCodegen gen = x.gen();
+    const Type *itemType = x.op.inTypes[port], *keyType = itemType->elems[0], *valueType = itemType->elems[1];
+    llvm::Type *it = x.g.types().lower(itemType), *vt = x.g.types().lower(valueType);
+    llvm::Value *vec = x.field(port == 0 ? x.st.cur : x.st.next);
+    llvm::LLVMContext &ctx = x.g.context();
+    auto *ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::Function *cmp = x.g.newFunction(llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {ptr, ptr}, false),
+                                          "cmp." + x.op.name + "." + std::to_string(port), false);
+    {
+      llvm::IRBuilder<> cb(llvm::BasicBlock::Create(ctx, "entry", cmp));
+      ExprCodegen cg = x.g.exprGen(cb, x.op);
+      cb.CreateRet(cg.order(cb.CreateExtractValue(cb.CreateLoad(it, cmp->getArg(0)), {0}),
+                            cb.CreateExtractValue(cb.CreateLoad(it, cmp->getArg(1)), {0}), keyType));
+    }
+    b.CreateCall(rt.sort(), {vec, x.g.sizeOf(it), cmp});
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
+    llvm::Value *n = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
+    llvm::Value *table = x.field(port == 0 ? x.st.t0 : x.st.t1);
+    llvm::Value *start = x.g.entryAlloca(b, b.getInt64Ty());
+    b.CreateStore(b.getInt64(0), start);
+    auto key = [&](llvm::Value *i) { return b.CreateExtractValue(b.CreateLoad(it, b.CreateGEP(it, data, {i})), {0}); };
+    x.g.loop(b, b.getInt64(0), n, [&](llvm::Value *i) {
+      llvm::Value *next = b.CreateAdd(i, b.getInt64(1));
+      llvm::BasicBlock *check = x.block("run.check"), *end = x.block("run.end"), *on = x.block("run.on");
+      b.CreateCondBr(b.CreateICmpULT(next, n), check, end);
+      b.SetInsertPoint(check);
+      b.CreateCondBr(b.CreateICmpEQ(gen.order(key(i), key(next), keyType), b.getInt32(0)), on, end);
+      b.SetInsertPoint(end);
+      // Items [start, i] share a key: their values, and the table's.
+      llvm::Value *s = b.CreateLoad(b.getInt64Ty(), start);
+      llvm::Value *k = key(i);
+      auto [kb, kl] = gen.encode(k, keyType, 0);
+      llvm::Value *entry = b.CreateCall(rt.mapFind(), {b.CreateLoad(b.getPtrTy(), table), kb, kl});
+      llvm::Value *stored = b.CreateICmpNE(rt.entryCount(b, entry), b.getInt64(0));
+      llvm::Value *count = b.CreateAdd(b.CreateSub(next, s), b.CreateZExt(stored, b.getInt64Ty()));
+      llvm::Value *values = b.CreateCall(rt.alloc(), {b.CreateMul(count, x.g.sizeOf(vt))});
+      x.g.loop(b, s, next, [&](llvm::Value *j) {
+        llvm::Value *v = b.CreateExtractValue(b.CreateLoad(it, b.CreateGEP(it, data, {j})), {1});
+        b.CreateStore(v, b.CreateGEP(vt, values, {b.CreateSub(j, s)}));
+      });
+      x.g.ifThen(b, stored, [&] {
+        llvm::Value *old = gen.decode(rt.entryValue(b, entry, b.getInt64(0)), valueType);
+        b.CreateStore(old, b.CreateGEP(vt, values, {b.CreateSub(next, s)}));
+      });
+      llvm::Value *merged = gen.mergeAll(values, count, valueType);
+      auto [kb2, kl2] = gen.encode(k, keyType, 0); // the scratch slot may have been reused
+      auto [vb, vl] = gen.encode(merged, valueType, 1);
+      b.CreateCall(rt.mapPut(), {table, kb2, kl2, vb, vl});
+      b.CreateStore(next, start);
+      b.CreateBr(on);
+      b.SetInsertPoint(on);
+    });
+    b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt.vecType(), vec, 1));
   }
   static void pull(Site &x, Phase phase, llvm::Value *) {
     if (phase != Phase::Blocking) return;
+    absorb(x, 0);
+    absorb(x, 1);
     auto &b = x.b;
     Runtime &rt = x.g.rt();
     ExprCodegen gen = x.gen();
