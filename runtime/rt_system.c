@@ -686,10 +686,12 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   /* Until quiescent: no instance has a first tick to run, deferred work, a
    * message waiting, input to read or a timer that will fire. */
   for (;;) {
+    /* Crashes first: a crash stops its member's timers, which decides
+     * whether a timer is left to wait for. */
+    if (sim.o.ncrashes) apply_crashes(0);
     int stdin_open = reads_stdin && !dfir_rt_stdin_done();
     int timers = dfir_rt_timers_active();
     if (stdin_open && !lines) lines = dfir_rt_stdin_batch(0);
-    if (sim.o.ncrashes) apply_crashes(0);
     uint32_t n = 0;
     for (uint32_t i = 0; i < ninstances; ++i)
       if (!instances[i].crashed &&
@@ -709,7 +711,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
       /* Wait for input, or until the next timer is due. */
       uint64_t wait = timers ? dfir_rt_timers_wait_ms() : 0;
       if (stdin_open) lines = dfir_rt_stdin_batch(timers ? (int)(wait > 1000000 ? 1000000 : wait) : -1);
-      else dfir_rt_sleep_ms(wait);
+      else if (wait != UINT64_MAX) dfir_rt_sleep_ms(wait); /* UINT64_MAX: no timer left */
       continue;
     }
     if ((sched.limit && sched.pos >= sched.limit) || (sim.o.max_ticks && sched.steps >= sim.o.max_ticks)) {
