@@ -129,10 +129,11 @@ int dfir_rt_window_add(dfir_window **slot, int32_t kind, int64_t size, int64_t s
   __int128 last = (__int128)floor_div(time, w->slide) * w->slide; /* may lie below INT64_MIN */
   int kept = 0;
   for (__int128 s = last; s > (__int128)time - w->size; s -= w->slide) {
-    if (s < INT64_MIN) break; /* a window that starts before all time: none */
-    int64_t end = sat_add((int64_t)s, w->size);
+    /* Times are i64: a window reaching past either end is cut there. */
+    __int128 e = s + w->size;
+    int64_t start = s < INT64_MIN ? INT64_MIN : (int64_t)s, end = e > INT64_MAX ? INT64_MAX : (int64_t)e;
     if (end <= w->fired) break; /* this one and earlier ones have fired */
-    hold(w, (int64_t)s, end, time, key, klen, item, len);
+    hold(w, start, end, time, key, klen, item, len);
     kept = 1;
   }
   if (!kept) ++w->late;
