@@ -56,6 +56,7 @@ static inbound **ready_queues;    /* gather's scratch: the non-empty queues of o
 static uint32_t ready_cap;
 static message **batch;           /* this tick's messages of the running instance, per channel */
 static instance *running;
+static uint8_t *feeds; /* nlocs x nlocs: whether location a has sent to location b (flush order) */
 static uint64_t rng;
 static int labelled;
 
@@ -332,6 +333,7 @@ static int pending(uint32_t r) { return inboxes[r].queued != 0 || instances[r].h
 
 static void enqueue(uint32_t receiver, uint32_t channel, uint32_t sender, message *m) {
   m->next = NULL;
+  if (feeds) feeds[(size_t)instances[sender].loc * nlocs + instances[receiver].loc] = 1;
   queue *qu = inbound_queue(receiver, channel, sender);
   if (qu->tail) qu->tail->next = m;
   else qu->head = m;
@@ -632,6 +634,7 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   batch = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   message **delivered = (message **)calloc(nchans ? nchans : 1, sizeof(message *));
   uint32_t *ready = (uint32_t *)calloc(ninstances ? ninstances : 1, sizeof(uint32_t));
+  feeds = (uint8_t *)calloc(nlocs ? (size_t)nlocs * nlocs : 1, 1);
   sim.faults_used = 0;
   sim.later_len = 0;
   sim.blocked = sim.bounded = 0;
@@ -699,9 +702,18 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
            (timers && dfir_rt_timers_due_for(i))))
         ready[n++] = i;
     if (!n && !stdin_open && !timers && !(sim.o.ncrashes && apply_crashes(1))) {
-      /* Nothing left to do: instances whose windows hold items fire them. */
-      for (uint32_t i = 0; i < ninstances; ++i)
-        if (!instances[i].crashed && instances[i].open) {
+      /* Nothing left to do: instances whose windows hold items fire them,
+       * upstream first: not one whose location another location with open
+       * windows has sent to (what that one fires may still reach it),
+       * unless every one is (a cycle). */
+      for (int pass = 0; pass < 2 && !n; ++pass)
+        for (uint32_t i = 0; i < ninstances; ++i) {
+          if (instances[i].crashed || !instances[i].open) continue;
+          int fed = 0;
+          for (uint32_t j = 0; pass == 0 && j < ninstances && !fed; ++j)
+            fed = j != i && !instances[j].crashed && instances[j].open && instances[j].loc != instances[i].loc &&
+                  (!feeds || feeds[(size_t)instances[j].loc * nlocs + instances[i].loc]);
+          if (fed) continue;
           instances[i].flush = 1;
           ready[n++] = i;
         }
@@ -766,6 +778,8 @@ int dfir_rt_run_system(const dfir_location *const *locations, const uint32_t *co
   ready_cap = 0;
   free(delivered);
   free(ready);
+  free(feeds);
+  feeds = NULL;
   running = NULL;
   dfir_rt_arenas_use(NULL);
   dfir_rt_output_prefix(NULL); /* ends a last partial line */
