@@ -82,6 +82,24 @@ inline InPlace inPlaceUpdate(const Operator &op) {
 
 inline llvm::Value *foldValue(Site &x);
 
+/// An accumulator (a list or map value `acc` of `size`-byte entries) from
+/// elsewhere is copied into the operator's buffer (cur) before it is
+/// updated in place there; one already in the buffer is left as it is.
+inline void adoptIntoBuffer(Site &x, llvm::Value *acc, uint64_t size) {
+  auto &b = x.b;
+  Runtime &rt = x.g.rt();
+  llvm::Value *vec = x.field(x.st.cur);
+  llvm::Value *dataSlot = b.CreateStructGEP(rt.vecType(), vec, 0), *lenSlot = b.CreateStructGEP(rt.vecType(), vec, 1);
+  x.g.ifThen(b, b.CreateICmpNE(b.CreateExtractValue(acc, {0}), b.CreateLoad(b.getPtrTy(), dataSlot)), [&] {
+    llvm::Value *bytes = b.CreateMul(b.CreateExtractValue(acc, {1}), b.getInt64(size));
+    b.CreateStore(b.getInt64(0), lenSlot);
+    b.CreateCall(rt.vecReserve(), {vec, bytes});
+    b.CreateMemCpy(b.CreateLoad(b.getPtrTy(), dataSlot), llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}),
+                   llvm::MaybeAlign(1), bytes);
+    b.CreateStore(bytes, lenSlot);
+  });
+}
+
 template <> struct OpGen<OpKind::Fold> : FoldLike {
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
     layoutAccumulator(g, op, s);
@@ -108,15 +126,7 @@ template <> struct OpGen<OpKind::Fold> : FoldLike {
     llvm::Value *dataSlot = b.CreateStructGEP(rt.vecType(), vec, 0), *lenSlot = b.CreateStructGEP(rt.vecType(), vec, 1);
     llvm::Value *acc = b.CreateLoad(t, slot);
     llvm::Value *n = b.CreateExtractValue(acc, {1});
-    // An accumulator from elsewhere is copied into the buffer first.
-    x.g.ifThen(b, b.CreateICmpNE(b.CreateExtractValue(acc, {0}), b.CreateLoad(b.getPtrTy(), dataSlot)), [&] {
-      llvm::Value *bytes = b.CreateMul(n, b.getInt64(size));
-      b.CreateStore(b.getInt64(0), lenSlot);
-      b.CreateCall(rt.vecReserve(), {vec, bytes});
-      b.CreateMemCpy(b.CreateLoad(b.getPtrTy(), dataSlot), llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}),
-                     llvm::MaybeAlign(1), bytes);
-      b.CreateStore(bytes, lenSlot);
-    });
+    adoptIntoBuffer(x, acc, size);
     auto owned = [&](llvm::Value *count) {
       return makePair(x, accType, b.CreateLoad(b.getPtrTy(), dataSlot), count);
     };

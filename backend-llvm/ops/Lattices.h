@@ -48,14 +48,7 @@ inline void mergeInto(Site &x, llvm::Value *slot, llvm::Value *item) {
   llvm::Value *dataSlot = b.CreateStructGEP(rt.vecType(), vec, 0), *lenSlot = b.CreateStructGEP(rt.vecType(), vec, 1);
   llvm::Value *acc = b.CreateLoad(lt, slot);
   llvm::Value *n = b.CreateExtractValue(acc, {1});
-  x.g.ifThen(b, b.CreateICmpNE(b.CreateExtractValue(acc, {0}), b.CreateLoad(b.getPtrTy(), dataSlot)), [&] {
-    llvm::Value *bytes = b.CreateMul(n, b.getInt64(size));
-    b.CreateStore(b.getInt64(0), lenSlot);
-    b.CreateCall(rt.vecReserve(), {vec, bytes});
-    b.CreateMemCpy(b.CreateLoad(b.getPtrTy(), dataSlot), llvm::MaybeAlign(1), b.CreateExtractValue(acc, {0}),
-                   llvm::MaybeAlign(1), bytes);
-    b.CreateStore(bytes, lenSlot);
-  });
+  adoptIntoBuffer(x, acc, size);
   llvm::Value *count = x.g.entryAlloca(b, b.getInt64Ty());
   b.CreateStore(n, count);
   auto current = [&] {
