@@ -103,6 +103,11 @@ int main(void) {
   fflush(stdout);
   printf("flush: %d\n", dfir_instance_flush(inst));
   fflush(stdout);
+  /* A reading the host never flushes: reported when the instance is freed. */
+  counters_readings_item unflushed = {40, 200};
+  counters_push_readings(inst, &unflushed);
+  dfir_instance_run(inst);
+  fflush(stdout);
   dfir_instance_free(inst);
   return 0;
 }
