@@ -99,6 +99,9 @@ std::vector<const Expr *> LocationCodegen::childrenOf(const Expr &e) {
 void LocationCodegen::layoutState() {
   fields_.push_back(llvm::Type::getInt64Ty(ctx_)); // 0: ticks run so far
   for (int id : ops_) ops::layout(*this, p_.ops[id], state_[id]);
+  for (int id : ops_)
+    for (int l = p_.ops[id].loop; l != kNone; l = p_.loops[l].parent)
+      if (!loopIter_.count(l)) loopIter_[l] = addField(llvm::Type::getInt64Ty(ctx_));
   // Buffered edges, as the subgraph analysis says: handoffs into a later
   // stratum's non-blocking input (delivered when that stratum starts), and
   // those of a cyclic stratum (delivered by its fixpoint loop).
@@ -520,28 +523,11 @@ llvm::Function *LocationCodegen::defineTick() {
   llvm::Value *ticks = b.CreateLoad(b.getInt64Ty(), field(b, state, 0));
   b.CreateCall(rt_->tickBegin(), {rt_->bytes(p_.locations[loc_].name), ticks});
   llvm::Value *first = b.CreateICmpEQ(ticks, b.getInt64(0));
-  auto site = [&](int id) { return Site{*this, b, state, id, p_.ops[id], state_[id]}; };
-  eachSite(b, state, [](Site &s) { ops::tickStart(s); });
-  int strata = in_.strata.numStrata[loc_];
-  for (int st = 0; st < strata; ++st) {
-    // A blocking input of an operator that reads state (`#name`) takes its
-    // items from earlier strata now, once the state it reads is final.
-    runFixpoint(b, state, st, true);
-    auto pullAll = [&](Phase phase) {
-      for (int id : ops_) {
-        if (pullStratum(id) != st) continue;
-        Site s = site(id);
-        asRunning(b, state, id, [&] { ops::pull(s, phase, first); });
-      }
-    };
-    for (Phase phase : {Phase::DeferredBlocking, Phase::History, Phase::PosHistory, Phase::Deferred, Phase::Sources,
-                        Phase::Blocking})
-      pullAll(phase);
-    runFixpoint(b, state, st);
-    pullAll(Phase::Release);
-    // What they released may feed the stratum's cycles.
-    runFixpoint(b, state, st);
-  }
+  // Operators in loop blocks start their state where their loop says.
+  eachSite(b, state, [&](Site &s) {
+    if (s.op.loop == kNone) ops::tickStart(s);
+  });
+  emitScope(b, state, first, kNone, 0, in_.strata.numStrata[loc_]);
   llvm::Value *more = b.getFalse();
   eachSite(b, state, [&](Site &s) {
     asRunning(b, state, s.id, [&] {
@@ -551,6 +537,96 @@ llvm::Function *LocationCodegen::defineTick() {
   b.CreateStore(b.CreateAdd(ticks, b.getInt64(1)), field(b, state, 0));
   b.CreateRet(b.CreateZExt(more, b.getInt32Ty()));
   return f;
+}
+
+void LocationCodegen::emitScope(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int scope, int from,
+                                int to) {
+  for (int st = from; st < to;) {
+    int loop = kNone;
+    for (size_t l = 0; l < p_.loops.size() && loop == kNone; ++l)
+      if (p_.loops[l].parent == scope && p_.loops[l].location == loc_ && in_.strata.loopBegin[l] == st)
+        loop = static_cast<int>(l);
+    if (loop == kNone) {
+      emitStratum(b, state, first, st++);
+      continue;
+    }
+    emitLoop(b, state, first, loop);
+    st = in_.strata.loopEnd[loop];
+  }
+}
+
+void LocationCodegen::emitStratum(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int st) {
+  auto site = [&](int id) { return Site{*this, b, state, id, p_.ops[id], state_[id]}; };
+  // A blocking input of an operator that reads state (`#name`) takes its
+  // items from earlier strata now, once the state it reads is final.
+  runFixpoint(b, state, st, true);
+  auto pullAll = [&](Phase phase) {
+    for (int id : ops_) {
+      if (pullStratum(id) != st) continue;
+      Site s = site(id);
+      asRunning(b, state, id, [&] { ops::pull(s, phase, first); });
+    }
+  };
+  for (Phase phase : {Phase::DeferredBlocking, Phase::History, Phase::PosHistory, Phase::Deferred, Phase::Sources,
+                      Phase::Blocking})
+    pullAll(phase);
+  runFixpoint(b, state, st);
+  pullAll(Phase::Release);
+  // What they released may feed the stratum's cycles.
+  runFixpoint(b, state, st);
+}
+
+llvm::Value *LocationCodegen::iteration(llvm::IRBuilder<> &b, llvm::Value *state, int loop) {
+  return b.CreateLoad(b.getInt64Ty(), field(b, state, loopIter_.at(loop)));
+}
+
+std::vector<int> LocationCodegen::exitsOf(int loop) const {
+  std::vector<int> out;
+  for (int id : ops_) {
+    const Operator &op = p_.ops[id];
+    if (op.kind != OpKind::AllIterations && op.kind != OpKind::LastIteration) continue;
+    if (op.inputs[0] != kNone && p_.ops[p_.edges[op.inputs[0]].from].loop == loop) out.push_back(id);
+  }
+  return out;
+}
+
+void LocationCodegen::emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int loop) {
+  auto inLoop = [&](const std::function<void(Site &)> &hook) {
+    eachSite(b, state, [&](Site &s) {
+      if (s.op.loop == loop) hook(s);
+    });
+  };
+  auto keepsOverRun = [](const Operator &op) {
+    return !op.persistence.empty() && op.persistence[0] == ir::Persistence::Loop;
+  };
+  inLoop([&](Site &s) { ops::loopStart(s, keepsOverRun(s.op)); });
+  // As many iterations as the largest `repeat_n` asks, at least one.
+  llvm::Value *count = b.getInt64(1);
+  inLoop([&](Site &s) {
+    if (s.op.kind != OpKind::RepeatN) return;
+    llvm::Value *n = ops::repeatCount(s);
+    count = b.CreateSelect(b.CreateICmpSGT(n, count), n, count);
+  });
+  llvm::Value *iter = field(b, state, loopIter_.at(loop));
+  b.CreateStore(b.getInt64(0), iter);
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "loop.iteration", f);
+  llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "loop.body", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "loop.end", f);
+  b.CreateBr(head);
+  b.SetInsertPoint(head);
+  b.CreateCondBr(b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), iter), count), body, done);
+  b.SetInsertPoint(body);
+  inLoop([&](Site &s) { ops::iterationStart(s, keepsOverRun(s.op)); });
+  for (int id : exitsOf(loop)) {
+    Site s{*this, b, state, id, p_.ops[id], state_[id]};
+    ops::iterationStart(s, false);
+  }
+  emitScope(b, state, first, loop, in_.strata.loopBegin[loop], in_.strata.loopEnd[loop]);
+  b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), iter), b.getInt64(1)), iter);
+  b.CreateBr(head);
+  b.SetInsertPoint(done);
+  inLoop([&](Site &s) { ops::loopEnd(s); });
 }
 
 /// Delivers the buffered items of a stratum. A cyclic stratum runs until

@@ -111,6 +111,11 @@ public:
   /// of the operator whose code it is (others at the location's).
   void addLineTables();
   ExprCodegen exprGen(llvm::IRBuilder<> &b, const ir::Operator &op);
+  /// The iteration of loop block `loop` that runs now (0 for the first).
+  llvm::Value *iteration(llvm::IRBuilder<> &b, llvm::Value *state, int loop);
+  /// The operators whose input comes out of loop block `loop`
+  /// (`all_iterations`, `last_iteration`).
+  std::vector<int> exitsOf(int loop) const;
   /// `#name` of operator `target` (a fold or a reduce, finished for the
   /// tick): its accumulator, and for a reduce whether it has one.
   std::pair<llvm::Value *, llvm::Value *> readState(llvm::IRBuilder<> &b, llvm::Value *state, int target);
@@ -184,6 +189,16 @@ private:
   llvm::Function *defineInit();
   llvm::Function *defineFini();
   llvm::Function *defineTick();
+  /// The strata [from, to) of `scope` (kNone: the location's top, or a loop
+  /// block), each loop block nested directly in it run where its range is.
+  void emitScope(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int scope, int from, int to);
+  /// One stratum: the phases of `Phase`, with its fixpoint loop.
+  void emitStratum(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int stratum);
+  /// A loop block's run: its `'loop` state starts afresh, then its strata
+  /// run once per iteration, as many as its `repeat_n`s ask (at least one),
+  /// each iteration starting its `'none` state afresh and taking what
+  /// `next_iteration` held.
+  void emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int loop);
   /// `early`: only the buffers into blocking inputs of operators that
   /// read state (`#name`), delivered when their stratum starts.
   void runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum, bool early = false);
@@ -207,6 +222,7 @@ private:
   std::unique_ptr<Runtime> rt_;
   std::unique_ptr<TypeLowering> types_;
   std::vector<int> ops_;
+  std::map<int, int> loopIter_; // loop block -> the field of its iteration counter
   std::vector<llvm::Type *> fields_;
   std::vector<int> vecFields_, tableFields_; // owning fields, freed by fini
   llvm::StructType *stateType_ = nullptr;
@@ -242,6 +258,13 @@ void push(Site &site, unsigned port, llvm::Value *item);
 void pull(Site &site, Phase phase, llvm::Value *firstTick);
 /// Null, or an i1 that is true when the operator has work for the next tick.
 llvm::Value *tickEnd(Site &site);
+/// At a loop block's boundaries (ops/Loops.h), for its operators;
+/// `keepsOverRun`: the operator's state is `'loop`.
+void loopStart(Site &site, bool keepsOverRun);
+void iterationStart(Site &site, bool keepsOverRun);
+void loopEnd(Site &site);
+/// The iterations a `repeat_n` asks for.
+llvm::Value *repeatCount(Site &site);
 /// Whether the operator passes items on (or drops them) without keeping them.
 bool streams(OpKind kind);
 /// Whether the items the operator emits may be made in tick memory by the

@@ -150,10 +150,18 @@ struct Pipeline {
 };
 
 struct Statement {
+  int loop = -1; // the innermost loop block around it (Program::loops), -1: none
   bool named = false;
   std::string name;
   SourceRange nameRange, range;
   Pipeline pipeline;
+};
+
+/// `loop { statements }`: not a scope of names; its statements are listed
+/// with those around it, each marked with the loop it is in.
+struct LoopBlock {
+  int parent = -1; // the enclosing loop block, -1: none
+  SourceRange keyword, range;
 };
 
 struct LocationBlock {
@@ -194,6 +202,7 @@ struct Program {
   std::vector<ChannelDecl> channels;
   std::vector<Statement> topStatements;
   std::vector<LocationBlock> blocks;
+  std::vector<LoopBlock> loops;
 };
 
 /// Writes an indented, line-per-node dump (`--emit=ast`).

@@ -35,6 +35,8 @@ public:
   std::unique_ptr<Program> program(const std::function<ParsedPiece()> &next) {
     auto p = std::make_unique<Program>();
     p->file = loc_.file();
+    bool inBlock = false;
+    std::vector<int> loops; // the loop blocks open, innermost last
     for (ParsedPiece piece = next(); !piece.end(); piece = next()) {
       if (piece.item) {
         item(piece.item, *p);
@@ -43,11 +45,26 @@ public:
         b.name = piece.blockName->getText();
         b.nameRange = b.range = r(piece.blockName);
         p->blocks.push_back(std::move(b));
+        inBlock = true;
+      } else if (piece.loopOpen) {
+        LoopBlock l;
+        l.parent = loops.empty() ? -1 : loops.back();
+        l.keyword = l.range = r(piece.loopOpen);
+        loops.push_back(static_cast<int>(p->loops.size()));
+        p->loops.push_back(l);
+      } else if (piece.loopClose) {
+        if (loops.empty()) continue; // after a syntax error (reported)
+        LoopBlock &l = p->loops[loops.back()];
+        l.range = SourceRange::join(l.range, r(piece.loopClose));
+        loops.pop_back();
       } else if (piece.statement) {
-        p->blocks.back().statements.push_back(statement(piece.statement));
+        Statement st = statement(piece.statement);
+        st.loop = loops.empty() ? -1 : loops.back();
+        (inBlock ? p->blocks.back().statements : p->topStatements).push_back(std::move(st));
       } else {
         LocationBlock &b = p->blocks.back();
         b.range = SourceRange::join(b.range, r(piece.blockClose));
+        inBlock = false;
       }
     }
     return p;

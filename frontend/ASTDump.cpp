@@ -66,6 +66,9 @@ public:
       if (d.hashFn) expr(2, *d.hashFn);
       if (d.elemType) type(2, *d.elemType);
     }
+    for (size_t i = 0; i < p.loops.size(); ++i)
+      line(1, "Loop " + std::to_string(i) + (p.loops[i].parent < 0 ? "" : " in " + std::to_string(p.loops[i].parent)),
+           p.loops[i].keyword);
     for (auto &s : p.topStatements) statement(1, s);
     for (auto &b : p.blocks) {
       line(1, "Location " + b.name, b.nameRange);
@@ -96,7 +99,8 @@ private:
   }
 
   void statement(int d, const Statement &s) {
-    line(d, s.named ? "Statement " + s.name : "Statement", s.range);
+    std::string loop = s.loop < 0 ? "" : " loop=" + std::to_string(s.loop);
+    line(d, (s.named ? "Statement " + s.name : "Statement") + loop, s.range);
     pipeline(d + 1, s.pipeline);
   }
 

@@ -316,7 +316,9 @@ private:
   void locations() {
     for (auto &l : p_.locations) {
       if (ctx_.locationIndex.count(l.name)) continue;
-      if (l.isCluster && l.hasSize && l.size == 0) {
+      if (l.name == "loop") {
+        ctx_.diags.report(DiagID::err_loop_location_name, l.nameRange);
+      } else if (l.isCluster && l.hasSize && l.size == 0) {
         ctx_.diags.report(DiagID::err_cluster_size_zero, l.sizeRange) << l.name;
       } else if (l.isCluster && l.size > ir::kMaxClusterSize) {
         ctx_.diags.report(DiagID::err_cluster_size_too_large, l.sizeRange) << l.name << ir::kMaxClusterSize;

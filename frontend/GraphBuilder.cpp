@@ -50,6 +50,9 @@ std::string portList(const std::vector<std::string> &names) {
 
 constexpr uint64_t kMaxPartitionOutputs = 1024;
 
+/// `persist` and its kin: always `'static`.
+bool keepsForEver(OpKind k) { return k == OpKind::Persist || k == OpKind::PersistMut || k == OpKind::PersistMutKeyed; }
+
 struct End {
   int node = -1;
   const Port *port = nullptr;
@@ -63,7 +66,10 @@ public:
 
   void run() {
     placeStatements();
-    for (auto &[stmt, loc] : statements_) createNodes(stmt->pipeline, loc, stmt);
+    for (auto &[stmt, loc] : statements_) {
+      loop_ = stmt->loop;
+      createNodes(stmt->pipeline, loc, stmt);
+    }
     // A duplicate definition cannot be referred to: its ends are left open
     // on purpose, and that is not worth more errors.
     for (auto &[stmt, loc] : duplicates_) markBroken(*stmt, loc);
@@ -170,6 +176,7 @@ private:
       n.info = info;
       n.call = &e.op;
       n.location = loc;
+      n.loop = loop_;
       nodeOf_[&e] = static_cast<int>(ctx_.nodes.size());
       ctx_.nodes.push_back(std::move(n));
     }
@@ -328,8 +335,19 @@ private:
           ctx_.diags.report(DiagID::err_generic_order, g.range);
           continue;
         }
-        if (g.lifetime != "tick" && g.lifetime != "static") {
+        bool loopLifetime = g.lifetime == "none" || g.lifetime == "loop";
+        if (g.lifetime != "tick" && g.lifetime != "static" && !loopLifetime) {
           ctx_.diags.report(DiagID::err_unknown_lifetime, g.range) << g.lifetime;
+          continue;
+        }
+        // Inside a loop block state lives an iteration or a run of the
+        // loop; outside, a tick or for ever.
+        if (node.loop >= 0 && !loopLifetime && info.maxLifetimes > 0 && !keepsForEver(info.kind)) {
+          ctx_.diags.report(DiagID::err_lifetime_in_loop, g.range) << g.lifetime;
+          continue;
+        }
+        if (node.loop < 0 && loopLifetime) {
+          ctx_.diags.report(DiagID::err_lifetime_outside_loop, g.range) << g.lifetime;
           continue;
         }
         lifetimes.push_back(g.lifetime);
@@ -360,14 +378,14 @@ private:
             << info.name << info.maxLifetimes << lifetimes.size();
       lifetimes.resize(info.maxLifetimes);
     }
-    if (info.kind == OpKind::Persist || info.kind == OpKind::PersistMut || info.kind == OpKind::PersistMutKeyed) {
+    if (keepsForEver(info.kind)) {
       for (auto &l : lifetimes)
-        if (l == "tick") ctx_.diags.report(DiagID::err_persist_needs_static, call.genericsRange) << info.name;
+        if (l != "static") ctx_.diags.report(DiagID::err_persist_needs_static, call.genericsRange) << info.name;
       lifetimes = {"static"};
     }
     if (info.maxLifetimes > 0) {
       unsigned inputs = info.maxLifetimes;
-      std::string first = lifetimes.empty() ? "tick" : lifetimes[0];
+      std::string first = lifetimes.empty() ? (node.loop >= 0 ? "none" : "tick") : lifetimes[0];
       node.lifetimes.assign(inputs, first);
       if (lifetimes.size() > 1) node.lifetimes[1] = lifetimes[1];
     }
@@ -660,6 +678,7 @@ private:
 
   Program &p_;
   SemaContext &ctx_;
+  int loop_ = -1; // the loop block of the statement whose nodes are being made
   std::vector<std::pair<Statement *, int>> statements_;
   std::vector<std::pair<Statement *, int>> duplicates_;
   std::map<int, std::map<std::string, Statement *>> names_;

@@ -431,8 +431,21 @@ private:
     case OpKind::MultisetDelta:
     case OpKind::Sort:
     case OpKind::DeferSignal:
+    case OpKind::Batch:
+    case OpKind::AllOnce:
+    case OpKind::NextIteration:
+    case OpKind::AllIterations:
+    case OpKind::LastIteration:
       out(in0());
       return;
+    case OpKind::RepeatN: {
+      valueArg(n, 0, tc_.i64());
+      const Expr &count = *node.call->args[0];
+      if (auto v = literal(count); v && *v < 0)
+        ctx_.diags.report(DiagID::err_repeat_count, count.range) << std::to_string(*v);
+      out(in0());
+      return;
+    }
     case OpKind::Enumerate: out(tc_.tuple({tc_.u64(), in0()})); return;
     case OpKind::EnumerateKeyed: {
       auto [k, v] = pair(n, in0(), inRange(n, 0), "input");

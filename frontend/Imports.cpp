@@ -21,6 +21,16 @@ template <typename T> void moveAll(std::vector<T> &to, std::vector<T> &from) {
 }
 
 void merge(ast::Program &to, ast::Program &from) {
+  // Loop blocks are numbered per program: `from`'s come after `to`'s.
+  int offset = static_cast<int>(to.loops.size());
+  auto shift = [&](int &loop) {
+    if (loop >= 0) loop += offset;
+  };
+  for (auto &l : from.loops) shift(l.parent);
+  for (auto &st : from.topStatements) shift(st.loop);
+  for (auto &b : from.blocks)
+    for (auto &st : b.statements) shift(st.loop);
+  moveAll(to.loops, from.loops);
   moveAll(to.typeDefs, from.typeDefs);
   moveAll(to.structs, from.structs);
   moveAll(to.enums, from.enums);

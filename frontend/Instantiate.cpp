@@ -194,16 +194,26 @@ private:
     std::vector<Statement> out;
     // Named instances first, so that other statements may refer to them
     // wherever they are.
+    // What a statement becomes stays in its loop block.
+    auto inLoop = [&](size_t from, int loop) {
+      for (size_t i = from; i < out.size(); ++i)
+        if (out[i].loop < 0) out[i].loop = loop;
+    };
     for (auto &s : in) {
       if (!s.named || s.pipeline.elements.size() != 1) continue;
       Element &e = s.pipeline.elements[0];
       if (e.kind != Element::Operator || !defs_.count(e.op.name) || e.inPort.present || e.outPort.present) continue;
+      size_t from = out.size();
       named_[s.name] = instantiate(e, s.name, out);
+      inLoop(from, s.loop);
       s.pipeline.elements.clear();
     }
     for (auto &s : in) {
       if (s.pipeline.elements.empty()) continue;
+      size_t from = out.size();
+      int loop = s.loop;
       pipeline(std::move(s), out);
+      inLoop(from, loop);
     }
     return out;
   }

@@ -95,7 +95,11 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
       op.args.push_back(n.info->args[i].kind == ArgShape::Channel ? lowerChannelName(*n.call->args[i], names)
                                                                   : lower(n.call->args[i]));
     for (auto &l : n.lifetimes)
-      op.persistence.push_back(l == "static" ? ir::Persistence::Static : ir::Persistence::Tick);
+      op.persistence.push_back(l == "static" ? ir::Persistence::Static
+                               : l == "none" ? ir::Persistence::None
+                               : l == "loop" ? ir::Persistence::Loop
+                                             : ir::Persistence::Tick);
+    op.loop = n.loop;
     op.typeArg = n.typeGeneric ? ctx.infer.zonk(n.typeGeneric) : nullptr;
     op.channel = ir::ChanId(n.channel);
     op.inputs.assign(n.numInPorts, ir::EdgeId());
@@ -105,6 +109,11 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx) 
     op.range = n.call->nameRange;
     p->ops.push_back(std::move(op));
   }
+  // Loop blocks, each in the location of its operators (one without any
+  // is left at the first location: nothing runs in it).
+  for (auto &l : program.loops) p->loops.push_back({ir::LocId(0), l.parent, l.range});
+  for (auto &n : ctx.nodes)
+    for (int l = n.loop; l >= 0; l = p->loops[l].parent) p->loops[l].location = ir::LocId(n.location);
   for (auto &e : ctx.edges)
     p->edges[p->connect(ir::OpId(e.from), e.outIndex, ir::OpId(e.to), e.inIndex, e.type)].range = e.range;
   return p;

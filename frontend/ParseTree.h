@@ -50,13 +50,17 @@ std::unique_ptr<antlr4::TokenSource> newTokenSource(antlr4::CharStream *input, c
 
 /// One piece of a program as the parser hands it over: a whole item, or,
 /// for a location block (which may be as large as a program), its opening,
-/// each of its statements and its closing brace separately.
+/// each of its statements and its closing brace separately; a loop block's
+/// opening and closing are pieces too, its statements those of the block
+/// (or the top level) around it.
 struct ParsedPiece {
   grammar::DfirParser::ItemContext *item = nullptr;
   antlr4::Token *blockName = nullptr;                         // `NAME {` opens a block
   grammar::DfirParser::StatementContext *statement = nullptr; // inside the open block
   antlr4::Token *blockClose = nullptr;                        // its `}`
-  bool end() const { return !item && !blockName && !statement && !blockClose; }
+  antlr4::Token *loopOpen = nullptr;                          // `loop {` opens a loop block
+  antlr4::Token *loopClose = nullptr;                         // its `}` (an optional `;` after it is consumed)
+  bool end() const { return !item && !blockName && !statement && !blockClose && !loopOpen && !loopClose; }
 };
 
 /// Builds the AST from the pieces that parsed, taken one at a time from

@@ -388,13 +388,32 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
         atn.nextTokens(atn.ruleToStartState[DfirParser::RuleStatement]);
     size_t blockStart = 0;
     bool inBlock = false;
+    unsigned loopDepth = 0; // loop blocks open (in the location block, or at the top)
     auto isText = [&](size_t k, const char *text) { return ts.LT(k)->getText() == text; };
     auto nextPiece = [&]() -> ParsedPiece {
       parser.getTreeTracker().reset();
       ParsedPiece piece;
-      while (ts.LA(1) != antlr4::Token::EOF || inBlock) {
+      while (ts.LA(1) != antlr4::Token::EOF || inBlock || loopDepth > 0) {
         size_t start = inBlock ? blockStart : ts.index();
         try {
+          // `loop {` is a loop block wherever a statement may stand.
+          if (ts.LA(1) == DfirParser::IDENT && isText(1, "loop") && isText(2, "{")) {
+            piece.loopOpen = ts.LT(1);
+            ts.consume();
+            ts.consume();
+            ++loopDepth;
+            return piece;
+          }
+          if (loopDepth > 0 && !statementStart.contains(ts.LA(1))) {
+            piece.loopClose = parser.locationClose()->getStart();
+            if (isText(1, ";")) ts.consume();
+            --loopDepth;
+            return piece;
+          }
+          if (loopDepth > 0) {
+            piece.statement = parser.statement();
+            return piece;
+          }
           if (!inBlock && ts.LA(1) == DfirParser::IDENT && isText(2, "{")) {
             blockStart = ts.index();
             inBlock = true;
@@ -418,6 +437,7 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
           // As for a whole item: resume at what looks like the next item
           // after the block (or the item) that held the error.
           inBlock = false;
+          loopDepth = 0;
           size_t next = resync(ts, start, std::max(strategy->errorToken, ts.index()));
           ts.seek(next);
           strategy->reset(&parser);

@@ -16,9 +16,12 @@ bool runChecks(ast::Program &program, SemaContext &ctx) {
   checkDeclarations(program, ctx);
   buildGraph(program, ctx);
   if (ctx.diags.errorCount() != before) return false;
+  checkLoops(program, ctx);
+  if (ctx.diags.errorCount() != before) return false;
   checkCycles(ctx);
   checkGraphTypes(program, ctx);
   checkStateRefCycles(ctx);
+  if (ctx.diags.errorCount() == before) checkLoopCycles(program, ctx);
   return ctx.diags.errorCount() == before;
 }
 } // namespace

@@ -61,6 +61,7 @@ struct GraphNode {
   const OpInfo *info = nullptr;
   ast::OperatorCall *call = nullptr;
   int location = 0;
+  int loop = -1;                    // the innermost loop block (ast::Program::loops), -1: none
   std::string userName;             // the statement name, when it names this operator
   std::vector<int> inEdges, outEdges;
   std::vector<std::string> lifetimes; // resolved, per input (empty: none given)
@@ -132,6 +133,11 @@ void checkConstValues(ast::Program &program, SemaContext &ctx);
 void buildGraph(ast::Program &program, SemaContext &ctx);
 void checkGraphTypes(ast::Program &program, SemaContext &ctx);
 void checkCycles(SemaContext &ctx);
+/// The rules of loop blocks (LoopCheck.cpp): what may be inside one, and
+/// how items enter and leave it; after the types, that what leaves a loop
+/// does not come back into it within one run.
+void checkLoops(const ast::Program &program, SemaContext &ctx);
+void checkLoopCycles(const ast::Program &program, SemaContext &ctx);
 /// After the types (which find the `#name`s): reads of state that form a
 /// cycle within a tick.
 void checkStateRefCycles(SemaContext &ctx);

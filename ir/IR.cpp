@@ -4,7 +4,21 @@
 
 namespace dfir::ir {
 
-const char *persistenceName(Persistence p) { return p == Persistence::Static ? "static" : "tick"; }
+const char *persistenceName(Persistence p) {
+  switch (p) {
+  case Persistence::Tick: return "tick";
+  case Persistence::Static: return "static";
+  case Persistence::None: return "none";
+  case Persistence::Loop: return "loop";
+  }
+  return "tick";
+}
+
+bool Program::loopWithin(int inner, int outer) const {
+  for (int l = inner; l != kNone; l = loops[l].parent)
+    if (l == outer) return true;
+  return outer == kNone;
+}
 
 std::vector<OpId> Program::opsIn(LocId location) const {
   std::vector<OpId> out;

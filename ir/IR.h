@@ -51,7 +51,9 @@ using ChanId = Id<struct ChannelTag>;
 /// The most members a cluster may have (declared or `dfirc run --cluster`).
 constexpr uint64_t kMaxClusterSize = 4096;
 
-enum class Persistence { Tick, Static };
+/// How long an operator's state lives: a tick, for ever, or inside a loop
+/// block one iteration (`'none`) or one execution of the loop (`'loop`).
+enum class Persistence { Tick, Static, None, Loop };
 const char *persistenceName(Persistence p);
 
 struct Location {
@@ -86,6 +88,14 @@ struct Channel {
   SourceRange range;
 };
 
+/// A `loop { ... }` block: its operators run again in every iteration,
+/// inside one stratum of the enclosing scope (docs/language.md).
+struct Loop {
+  LocId location;
+  int parent = kNone; // the enclosing loop, none at the location's top
+  SourceRange range;  // `loop` .. `}`
+};
+
 struct Edge {
   OpId from, to;
   unsigned fromPort = 0, toPort = 0;
@@ -101,6 +111,7 @@ struct Operator {
   std::vector<Persistence> persistence; // one per stateful input, empty if stateless
   const Type *typeArg = nullptr;        // demux_enum::<E>
   ChanId channel;                        // send/recv
+  int loop = kNone;                      // the innermost loop block it is in
   std::vector<EdgeId> inputs;           // the edge at each input port (none: unconnected)
   std::vector<EdgeId> outputs;          // the edge at each output port (none: unconnected)
   std::vector<const Type *> inTypes, outTypes;
@@ -141,6 +152,10 @@ struct Program {
   std::vector<Channel> channels;
   std::vector<Operator> ops;
   std::vector<Edge> edges;
+  std::vector<Loop> loops;
+
+  /// Whether loop `inner` is `outer` or nested in it (kNone: the top).
+  bool loopWithin(int inner, int outer) const;
 
   /// Operators of one location, in id order.
   std::vector<OpId> opsIn(LocId location) const;

@@ -16,7 +16,7 @@ enum class OutputShape { None, One, Many, Indexed, Ports01, Variants, Optional }
 enum class Flow { Pull, Push, Either };
 enum class Partitioning { Stateless, ByKey, ByValue, Global, Pinned };
 enum class Decoupling { PerItem, Monotone, Accumulates, TickBound, Source };
-enum class Ticks { InTick, Wakes, Defers, DefersLazily, Paces };
+enum class Ticks { InTick, Wakes, Defers, DefersLazily, Paces, Iterates };
 enum class EmptyTick { Silent, Initial, State, PosState, Compares };
 
 /// The shape of one operator argument.
@@ -40,8 +40,10 @@ struct OpInfo {
   Ticks ticks;
   EmptyTick emptyTick;
 
-  /// Whether it emits its items in the next tick.
-  bool crossesTick() const { return ticks == Ticks::Defers || ticks == Ticks::DefersLazily; }
+  /// Whether it emits its items in the next tick, or (`next_iteration`)
+  /// the next iteration of its loop block: either way its output edge does
+  /// not order the strata of the unit of time it leaves.
+  bool crossesTick() const { return ticks == Ticks::Defers || ticks == Ticks::DefersLazily || ticks == Ticks::Iterates; }
   /// Whether it makes its location run a tick (items from outside, or for the next tick).
   bool drivesTicks() const { return ticks == Ticks::Wakes || ticks == Ticks::Defers || ticks == Ticks::Paces; }
 

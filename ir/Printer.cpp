@@ -1,5 +1,7 @@
 #include "ir/Printer.h"
 
+#include <functional>
+
 #include "ir/Check.h"
 
 #include <cmath>
@@ -342,12 +344,25 @@ std::string printProgram(const Program &p) {
   for (auto &d : decls) out += d + "\n";
 
   for (size_t l = 0; l < p.locations.size(); ++l) {
+    const size_t l0 = l;
     const Location &loc = p.locations[l];
     std::string indent = loc.implicit ? "" : "  ";
     std::vector<OpId> ops = p.opsIn(LocId(static_cast<int>(l)));
     if (!out.empty()) out += "\n";
     if (!loc.implicit) out += loc.name + " {\n";
-    for (int id : ops) out += indent + p.ops[id].name + " = " + printOperatorCall(p, p.ops[id]) + ";\n";
+    // Operators outside loop blocks, then each loop block (the nested ones
+    // inside it) with its operators.
+    std::function<void(int, const std::string &)> scope = [&](int loop, const std::string &in) {
+      for (int id : ops)
+        if (p.ops[id].loop == loop) out += in + p.ops[id].name + " = " + printOperatorCall(p, p.ops[id]) + ";\n";
+      for (size_t l = 0; l < p.loops.size(); ++l) {
+        if (p.loops[l].parent != loop || p.loops[l].location != static_cast<int>(l0)) continue;
+        out += in + "loop {\n";
+        scope(static_cast<int>(l), in + "  ");
+        out += in + "}\n";
+      }
+    };
+    scope(kNone, indent);
     for (size_t e = 0; e < p.edges.size(); ++e) {
       const Edge &edge = p.edges[e];
       if (p.ops[edge.from].location != static_cast<int>(l)) continue;

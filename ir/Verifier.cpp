@@ -19,6 +19,7 @@ public:
     for (const Channel &c : p_.channels) checkChannel(c);
     checkCycles();
     checkNames();
+    checkLoops();
   }
 
 private:
@@ -118,6 +119,45 @@ private:
     for (const Type *e : t->elems)
       if (hasVars(e)) return true;
     return false;
+  }
+
+  // 12. Loop blocks.
+  void checkLoops() {
+    for (size_t l = 0; l < p_.loops.size(); ++l) {
+      int parent = p_.loops[l].parent;
+      if (parent != kNone && (parent < 0 || parent >= static_cast<int>(l)))
+        fail("loop " + std::to_string(l) + ": its parent is not a loop before it");
+      else if (parent != kNone && p_.loops[parent].location != p_.loops[l].location)
+        fail("loop " + std::to_string(l) + ": in another location than its parent");
+    }
+    auto enters = [](OpKind k) { return k == OpKind::Batch || k == OpKind::AllOnce || k == OpKind::RepeatN; };
+    auto leaves = [](OpKind k) { return k == OpKind::AllIterations || k == OpKind::LastIteration; };
+    auto parentOf = [&](int loop) { return loop == kNone ? kNone - 1 : p_.loops[loop].parent; };
+    for (size_t i = 0; i < p_.ops.size(); ++i) {
+      const Operator &op = p_.ops[i];
+      std::string name = opName(static_cast<int>(i));
+      if (op.loop != kNone && (op.loop < 0 || op.loop >= static_cast<int>(p_.loops.size()))) {
+        fail(name + ": in no loop block");
+        return;
+      }
+      if (op.loop != kNone && p_.loops[op.loop].location != op.location) fail(name + ": in a loop of another location");
+      if ((enters(op.kind) || op.kind == OpKind::NextIteration) && op.loop == kNone) fail(name + ": outside any loop");
+      for (Persistence l : op.persistence) {
+        bool loopLifetime = l == Persistence::None || l == Persistence::Loop;
+        if (loopLifetime != (op.loop != kNone)) fail(name + ": lifetime '" + persistenceName(l) + " where it is");
+      }
+    }
+    for (size_t i = 0; i < p_.edges.size(); ++i) {
+      const Edge &e = p_.edges[i];
+      if (!validOp(e.from) || !validOp(e.to)) continue;
+      const Operator &from = p_.ops[e.from], &to = p_.ops[e.to];
+      bool ok = from.loop == to.loop ? !enters(to.kind) && !leaves(to.kind)
+                : enters(to.kind)    ? parentOf(to.loop) == from.loop
+                : leaves(to.kind)    ? parentOf(from.loop) == to.loop
+                                     : false;
+      if (from.kind == OpKind::NextIteration && from.loop != to.loop) ok = false;
+      if (!ok) fail("edge " + std::to_string(i) + " (" + opName(e.from) + " -> " + opName(e.to) + "): crosses a loop block's boundary where it may not");
+    }
   }
 
   void checkEdge(int id) {

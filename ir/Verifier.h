@@ -33,6 +33,13 @@
 // 11. Names: an operator's is unique within its location; location and
 //     channel names are unique in the program; the implicit `main` is a
 //     program's only location (a pass that adds one makes it explicit).
+// 12. Loop blocks: an operator's loop is a block of its own location, and
+//     loop parents lead out to the top; items enter a loop only into
+//     `batch`/`all_once`/`repeat_n` of a block nested directly where they
+//     come from, and leave one only into `all_iterations`/`last_iteration`
+//     of the scope just around it; those operators (and `next_iteration`)
+//     stand nowhere else; lifetimes inside a loop are `'none`/`'loop`,
+//     outside `'tick`/`'static`.
 //
 // A violation is a compiler bug, never a user error: the driver reports it
 // as an internal error naming the pass after which it was found.

@@ -18,6 +18,10 @@ struct Strata {
   std::vector<int> scc;        // per operator: its in-tick strongly connected component
   std::vector<bool> cyclic;    // per operator: on a cycle within one tick
   std::vector<int> numStrata;  // per location
+  /// Per loop block: its body's strata, [begin, end), run once per
+  /// iteration (kNone for a loop without operators). Nested loops' ranges
+  /// lie inside their parent's.
+  std::vector<int> loopBegin, loopEnd;
 };
 
 /// Assumes a verified program (so no cycle passes a blocking input).

@@ -10,6 +10,7 @@
 #include "backend-llvm/ops/Binary.h"
 #include "backend-llvm/ops/Elementwise.h"
 #include "backend-llvm/ops/Lattices.h"
+#include "backend-llvm/ops/Loops.h"
 #include "backend-llvm/ops/Routing.h"
 #include "backend-llvm/ops/Sinks.h"
 #include "backend-llvm/ops/Sources.h"
