@@ -20,8 +20,6 @@
 #include "frontend/SemaContext.h"
 #include "ir/GraphAlgo.h"
 
-#include <map>
-
 namespace dfir {
 
 namespace {
@@ -84,13 +82,12 @@ public:
       }
       for (const SemaContext::StateRef &r : ctx_.stateRefs) succ[r.target].push_back(r.reader);
       std::vector<int> comp = stronglyConnected(succ);
-      std::map<int, int> inside, outside; // component -> a node of it in, out of the loop
-      for (size_t v = 0; v < ctx_.nodes.size(); ++v)
-        (within(ctx_.nodes[v].loop, loop) ? inside : outside)[comp[v]] = static_cast<int>(v);
-      for (auto &entry : inside) {
-        auto out = outside.find(entry.first);
-        if (out == outside.end()) continue;
-        const GraphNode &back = ctx_.nodes[out->second];
+      // The way back in: an edge from outside the loop into it, both ends
+      // on one cycle; named by what feeds it.
+      for (const GraphEdge &e : ctx_.edges) {
+        if (within(ctx_.nodes[e.from].loop, loop) || !within(ctx_.nodes[e.to].loop, loop)) continue;
+        if (comp[e.from] != comp[e.to]) continue;
+        const GraphNode &back = ctx_.nodes[e.from];
         std::string name = back.userName.empty() ? std::string(back.info->name) : back.userName;
         ctx_.diags.report(DiagID::err_loop_cycle, p_.loops[l].keyword) << name;
         break;
@@ -118,7 +115,7 @@ private:
       what = "`next_iteration()` delays items to the next iteration of its own loop block; they cannot leave the block "
              "from there";
     } else if (lu == lv) {
-      if (entersLoop(k))
+      if (entersLoop(k) && lv >= 0) // at the top, the operator itself is the error
         what = std::string("`") + to.info->name + "()` takes the items that enter its loop block; this edge comes from "
                "inside the same block (items go round a loop through `next_iteration()`)";
       else if (leavesLoop(k))

@@ -216,6 +216,17 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
                "`: the program that embeds that location pushes into it or listens to it, so it cannot move";
     return false;
   }
+  // A loop block runs in one location: it moves whole, or stays.
+  for (size_t l = 0; l < p.loops.size(); ++l) {
+    ir::OpId in, out;
+    for (ir::OpId id : ops)
+      if (p.loopWithin(p.ops[id].loop, static_cast<int>(l))) (moved[id] ? in : out) = id;
+    if (!in.valid() || !out.valid()) continue;
+    (ctx.diags.report(DiagID::err_decouple_loop, selOpt.range) << locOpt.value << p.ops[in].name << p.ops[out].name)
+            .note(DiagID::note_decouple_blocker, p.loops[l].range)
+        << "a loop block's iterations run in one location";
+    return false;
+  }
   // `#name` reads state of its own location, in the same tick.
   for (auto [target, reader] : ir::stateReferences(p))
     if (p.ops[target].location == loc && moved[target] != moved[reader]) {
@@ -271,6 +282,9 @@ bool runDecouple(ir::Program &p, const PassInvocation &inv, TransformContext &ct
   p.locations[target].range = from.range;
   for (ir::OpId id : ops)
     if (moved[id]) rw.moveOperator(id, target);
+  for (ir::Loop &l : p.loops)
+    for (ir::OpId id : ops)
+      if (moved[id] && p.loopWithin(p.ops[id].loop, static_cast<int>(&l - p.loops.data()))) l.location = target;
   for (ir::EdgeId e : cuts) rw.cutEdge(e, rw.freshGlobalName(newOpt.value + "_in"));
   return true;
 }
