@@ -389,16 +389,20 @@ std::unique_ptr<ast::Program> parseProgram(const SourceManager &sm, uint32_t fil
     size_t blockStart = 0;
     bool inBlock = false;
     unsigned loopDepth = 0; // loop blocks open (in the location block, or at the top)
+    size_t loopStart = 0;   // where the outermost one opened, outside a location block
     auto isText = [&](size_t k, const char *text) { return ts.LT(k)->getText() == text; };
     auto nextPiece = [&]() -> ParsedPiece {
       parser.getTreeTracker().reset();
       ParsedPiece piece;
       while (ts.LA(1) != antlr4::Token::EOF || inBlock || loopDepth > 0) {
-        size_t start = inBlock ? blockStart : ts.index();
+        // After an error, resume after the block (or the top-level loop)
+        // that held it, or after the item.
+        size_t start = inBlock ? blockStart : loopDepth > 0 ? loopStart : ts.index();
         try {
           // `loop {` is a loop block wherever a statement may stand.
           if (ts.LA(1) == DfirParser::IDENT && isText(1, "loop") && isText(2, "{")) {
             piece.loopOpen = ts.LT(1);
+            if (loopDepth == 0) loopStart = ts.index();
             ts.consume();
             ts.consume();
             ++loopDepth;

@@ -227,6 +227,10 @@ bool Partitioner::checkOperator(OpId id) {
                               "monotone in them: an instance that has received fewer of them than another "
                               "would emit what `" + loc + "` could not (a coordinator for this is not provided)"}});
   }
+  if (op.loop != ir::kNone && !replicatedSide)
+    return refuse("a loop block is not partitioned",
+                  {{id, name + " is in a loop block: its iterations would run on each instance's part of the "
+                            "items (partitioning loop blocks is not provided)"}});
   if (info.partitioning == Partitioning::Global && !replicatedSide)
     return refuse("an operator needs every item",
                   {{id, name + " combines every item it is given; partitioned items are spread over " + k +
