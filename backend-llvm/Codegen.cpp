@@ -600,6 +600,8 @@ void LocationCodegen::emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::V
     return !op.persistence.empty() && op.persistence[0] == ir::Persistence::Loop;
   };
   inLoop([&](Site &s) { ops::loopStart(s, keepsOverRun(s.op)); });
+  llvm::Value *iter = field(b, state, loopIter_.at(loop));
+  b.CreateStore(b.getInt64(0), iter);
   // As many iterations as the largest `repeat_n` asks, at least one.
   llvm::Value *count = b.getInt64(1);
   inLoop([&](Site &s) {
@@ -607,8 +609,6 @@ void LocationCodegen::emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::V
     llvm::Value *n = ops::repeatCount(s);
     count = b.CreateSelect(b.CreateICmpSGT(n, count), n, count);
   });
-  llvm::Value *iter = field(b, state, loopIter_.at(loop));
-  b.CreateStore(b.getInt64(0), iter);
   llvm::Function *f = b.GetInsertBlock()->getParent();
   llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx_, "loop.iteration", f);
   llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "loop.body", f);

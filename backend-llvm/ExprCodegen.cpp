@@ -1979,6 +1979,9 @@ llvm::Value *ExprCodegen::builtin(const Expr &e) {
   auto arg = [&](size_t i) { return value(*e.kids[i]); };
   switch (e.builtin) {
   case BuiltinId::MemberId: return b_.CreateCall(rt_.memberId(), {});
+  case BuiltinId::LoopIteration:
+    DFIR_CHECK(readIteration_ != nullptr, "`loop_iteration()` outside a loop block");
+    return readIteration_();
   case BuiltinId::Assert: {
     // The message is made only when the assertion fails.
     llvm::Value *holds = arg(0);

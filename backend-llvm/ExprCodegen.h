@@ -142,6 +142,8 @@ public:
   /// operator's closures are compiled (ops/Ops.cpp, Site::gen).
   using StateReader = std::function<std::pair<llvm::Value *, llvm::Value *>(int op)>;
   void setStateReader(StateReader read) { readState_ = std::move(read); }
+  /// `loop_iteration()`: the iteration of the operator's loop block.
+  void setIterationReader(std::function<llvm::Value *()> read) { readIteration_ = std::move(read); }
   /// The fields of variant `variant` of an enum value, as a struct.
   llvm::Value *variantFields(llvm::Value *v, const Type *en, unsigned variant);
   const char *opName() const { return op_; }
@@ -209,6 +211,7 @@ private:
   unsigned line_;
   std::function<unsigned(SourceLoc)> lineOf_;
   StateReader readState_;
+  std::function<llvm::Value *()> readIteration_;
   /// The locals of each closure being generated, innermost last, by slot
   /// (a constant's value or a called closure gets a frame of its own).
   std::vector<std::vector<llvm::Value *>> frames_{1};

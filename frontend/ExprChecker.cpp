@@ -644,6 +644,14 @@ const Type *ExprChecker::checkBuiltin(Expr &e, const std::string &name) {
   }
   if (name == "rand_u64" || name == "now_ms" || name == "now_us") return tc.u64();
   if (name == "rand_f64") return tc.f64();
+  if (name == "loop_iteration") {
+    if (loop_ < 0)
+      ctx_.diags.report(DiagID::err_loop_iteration_outside_loop, e.range)
+          << (!function_.empty() ? "`fn " + function_ + "` (pass the number as a parameter)"
+              : location_ < 0   ? std::string("a `const`")
+                                : std::string("an operator outside a loop block"));
+    return tc.u64();
+  }
   if (name == "member_id") {
     if (location_ < 0 || !ctx_.locations[location_].isCluster)
       ctx_.diags.report(DiagID::err_member_id_outside_cluster, e.range)

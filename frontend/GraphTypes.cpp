@@ -136,7 +136,7 @@ private:
 
   const Type *closure(int n, size_t arg, std::vector<const Type *> params) {
     GraphNode &node = ctx_.nodes[n];
-    ExprChecker ec(ctx_, node.location);
+    ExprChecker ec(ctx_, node.location, node.loop);
     // `#name` is read per item, once the operator read has finished the
     // tick: not in initial values, and not in a sort key (compared outside
     // the operator's code).
@@ -147,7 +147,7 @@ private:
   const Type *value(int n, size_t arg) {
     GraphNode &node = ctx_.nodes[n];
     Expr &e = *node.call->args[arg];
-    ExprChecker ec(ctx_, node.location);
+    ExprChecker ec(ctx_, node.location, node.loop);
     return e.kind == Expr::Lambda ? ec.checkClosure(e, {}) : ec.check(e);
   }
 

@@ -148,7 +148,8 @@ std::unique_ptr<ir::Program> lowerToIR(ast::Program &program, SemaContext &ctx);
 /// Type-checks closures and constant expressions (ExprChecker.cpp).
 class ExprChecker {
 public:
-  ExprChecker(SemaContext &ctx, int location) : ctx_(ctx), location_(location) {}
+  /// `loop`: the loop block of the operator whose arguments are checked.
+  ExprChecker(SemaContext &ctx, int location, int loop = -1) : ctx_(ctx), location_(location), loop_(loop) {}
   /// Checks the body of `fn name`: pure, and bound to no location.
   void inFunction(const std::string &name) { function_ = name; }
   /// Checks an argument of operator `node`, whose closures may read the
@@ -183,6 +184,7 @@ private:
 
   SemaContext &ctx_;
   int location_;
+  int loop_;
   int reader_ = -1;      // the operator whose argument this is, if any
   std::string function_; // inside `fn function_`: effects are errors
   // Each scope's names (so one pattern binds a name once) and, per name, its

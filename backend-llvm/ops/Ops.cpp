@@ -24,6 +24,8 @@ llvm::Value *Site::field(int index) { return g.field(b, state, index); }
 ExprCodegen Site::gen() {
   ExprCodegen e = g.exprGen(b, op);
   e.setStateReader([&g = g, &b = b, state = state](int target) { return g.readState(b, state, target); });
+  if (op.loop != ir::kNone)
+    e.setIterationReader([&g = g, &b = b, state = state, loop = op.loop] { return g.iteration(b, state, loop); });
   return e;
 }
 

@@ -185,3 +185,31 @@ TEST(Verifier, ImplicitMainIsTheOnlyLocation) {
   p->locations.push_back({"other", false, 1, false, SourceRange()});
   EXPECT_TRUE(reports(*p, "implicit, but the program has other locations"));
 }
+
+namespace {
+const char *kLoop = "nums = source_iter([1, 2]);\n"
+                    "loop {\n"
+                    "  s = nums -> repeat_n(2) -> fold::<'loop>(0, |a, x| a + x);\n"
+                    "}\n"
+                    "out = s -> all_iterations();\n"
+                    "out -> for_each(|x| println(x));\n";
+} // namespace
+
+TEST(Verifier, LoopBlocks) {
+  auto p = lower(kLoop);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(ir::verify(*p).empty());
+  ASSERT_EQ(p->loops.size(), 1u);
+  // Items leave the loop only through all_iterations/last_iteration.
+  p->ops[opNamed(*p, "out")].loop = 0;
+  EXPECT_TRUE(reports(*p, "crosses a loop block's boundary where it may not"));
+  p = lower(kLoop);
+  p->ops[opNamed(*p, "s")].persistence[0] = ir::Persistence::Static;
+  EXPECT_TRUE(reports(*p, "lifetime 'static where it is"));
+  p = lower(kLoop);
+  p->ops[opNamed(*p, "s")].loop = 3;
+  EXPECT_TRUE(reports(*p, "in no loop block"));
+  p = lower(kLoop);
+  p->loops.push_back({ir::LocId(0), 1, SourceRange()});
+  EXPECT_TRUE(reports(*p, "its parent is not a loop before it"));
+}
