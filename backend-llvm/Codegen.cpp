@@ -23,6 +23,8 @@ namespace dfir::backend {
 
 using namespace ir;
 
+thread_local bool LocationCodegen::freshRun_ = false;
+
 std::string descriptorName(const std::string &location) { return "dfir_location_" + location; }
 
 LocationCodegen::LocationCodegen(const CodegenInput &in, int loc, llvm::LLVMContext &ctx,
@@ -596,10 +598,7 @@ void LocationCodegen::emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::V
       if (s.op.loop == loop) hook(s);
     });
   };
-  auto keepsOverRun = [](const Operator &op) {
-    return !op.persistence.empty() && op.persistence[0] == ir::Persistence::Loop;
-  };
-  inLoop([&](Site &s) { ops::loopStart(s, keepsOverRun(s.op)); });
+  inLoop([&](Site &s) { ops::loopStart(s); });
   llvm::Value *iter = field(b, state, loopIter_.at(loop));
   b.CreateStore(b.getInt64(0), iter);
   // As many iterations as the largest `repeat_n` asks, at least one.
@@ -617,10 +616,10 @@ void LocationCodegen::emitLoop(llvm::IRBuilder<> &b, llvm::Value *state, llvm::V
   b.SetInsertPoint(head);
   b.CreateCondBr(b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), iter), count), body, done);
   b.SetInsertPoint(body);
-  inLoop([&](Site &s) { ops::iterationStart(s, keepsOverRun(s.op)); });
+  inLoop([&](Site &s) { ops::iterationStart(s); });
   for (int id : exitsOf(loop)) {
     Site s{*this, b, state, id, p_.ops[id], state_[id]};
-    ops::iterationStart(s, false);
+    ops::iterationStart(s);
   }
   emitScope(b, state, first, loop, in_.strata.loopBegin[loop], in_.strata.loopEnd[loop]);
   b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), iter), b.getInt64(1)), iter);

@@ -158,12 +158,31 @@ public:
   /// True when values of `t` point into memory (strings, lists), directly
   /// or through tuples, options, structs and enums.
   bool holdsPointers(const Type *t) const;
-  static bool isStatic(const ir::Operator &op) {
+  /// Whether an operator's state (that of input `side`) outlives the unit
+  /// of time whose start its `tickStart` hook marks: `'static` across
+  /// ticks, and in a loop block `'loop` across iterations, as `'static` is
+  /// across ticks (it re-emits what it holds per iteration, and so on).
+  /// While a loop's run starts (`FreshRun`), nothing does: its state
+  /// starts afresh as `'tick` state does.
+  static bool isStatic(const ir::Operator &op) { return sideStatic(op, 0); }
+  static bool sideStatic(const ir::Operator &op, int side) {
+    if (static_cast<int>(op.persistence.size()) <= side) return false;
+    ir::Persistence p = op.persistence[side];
+    return p == ir::Persistence::Static || (p == ir::Persistence::Loop && !freshRun_);
+  }
+  /// Whether its state outlives ticks, so that a value that points into
+  /// tick memory must be saved at a tick's end.
+  static bool keepsAcrossTicks(const ir::Operator &op) {
     return !op.persistence.empty() && op.persistence[0] == ir::Persistence::Static;
   }
-  static bool sideStatic(const ir::Operator &op, int side) {
-    return static_cast<int>(op.persistence.size()) > side && op.persistence[side] == ir::Persistence::Static;
-  }
+  /// While alive, `tickStart` hooks start `'loop` state afresh (a loop
+  /// block's run begins).
+  struct FreshRun {
+    FreshRun() { freshRun_ = true; }
+    ~FreshRun() { freshRun_ = false; }
+    FreshRun(const FreshRun &) = delete;
+    FreshRun &operator=(const FreshRun &) = delete;
+  };
 
 private:
   struct Buffer {
@@ -223,6 +242,7 @@ private:
   std::unique_ptr<TypeLowering> types_;
   std::vector<int> ops_;
   std::map<int, int> loopIter_; // loop block -> the field of its iteration counter
+  static thread_local bool freshRun_;
   std::vector<llvm::Type *> fields_;
   std::vector<int> vecFields_, tableFields_; // owning fields, freed by fini
   llvm::StructType *stateType_ = nullptr;
@@ -258,10 +278,9 @@ void push(Site &site, unsigned port, llvm::Value *item);
 void pull(Site &site, Phase phase, llvm::Value *firstTick);
 /// Null, or an i1 that is true when the operator has work for the next tick.
 llvm::Value *tickEnd(Site &site);
-/// At a loop block's boundaries (ops/Loops.h), for its operators;
-/// `keepsOverRun`: the operator's state is `'loop`.
-void loopStart(Site &site, bool keepsOverRun);
-void iterationStart(Site &site, bool keepsOverRun);
+/// At a loop block's boundaries (ops/Loops.h), for its operators.
+void loopStart(Site &site);
+void iterationStart(Site &site);
 void loopEnd(Site &site);
 /// The iterations a `repeat_n` asks for.
 llvm::Value *repeatCount(Site &site);

@@ -17,10 +17,10 @@ namespace dfir::backend::ops {
 /// acc (and t0 for a 'static accumulator that points into memory).
 inline void layoutAccumulator(LocationCodegen &g, const Operator &op, OpState &s) {
   s.acc = g.addField(g.types().lower(op.outTypes[0]));
-  if (LocationCodegen::isStatic(op) && g.holdsPointers(op.outTypes[0])) s.t0 = g.addTableField();
+  if (LocationCodegen::keepsAcrossTicks(op) && g.holdsPointers(op.outTypes[0])) s.t0 = g.addTableField();
 }
 
-inline bool savesAccumulator(Site &x) { return LocationCodegen::isStatic(x.op) && x.st.t0 >= 0; }
+inline bool savesAccumulator(Site &x) { return LocationCodegen::keepsAcrossTicks(x.op) && x.st.t0 >= 0; }
 
 inline void restoreAccumulator(Site &x) {
   auto &b = x.b;

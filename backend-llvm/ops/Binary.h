@@ -96,6 +96,9 @@ template <bool ByKey> struct Negation : Stateful {
   }
   static void tickStart(Site &x) {
     auto &b = x.b;
+    // A `'loop` [pos] starts afresh with its loop's run.
+    if (x.st.t1 >= 0 && !LocationCodegen::sideStatic(x.op, 0))
+      b.CreateCall(x.g.rt().tableClear(), {b.CreateLoad(b.getPtrTy(), x.field(x.st.t1))});
     if (x.st.t1 >= 0) {
       llvm::Value *history = b.CreateLoad(b.getPtrTy(), x.field(x.st.t1));
       llvm::Value *entry = b.CreateCall(x.g.rt().mapFind(), {history, x.g.rt().bytes(""), b.getInt64(0)});
@@ -261,12 +264,12 @@ template <> struct OpGen<OpKind::ZipLongest> : Zipper<true> {};
 /// ticks when it points into tick memory.
 template <> struct OpGen<OpKind::CrossSingleton> : Stateful {
   static const Type *single(const Operator &op) { return op.inTypes[1]; }
-  static bool saves(Site &x) { return LocationCodegen::isStatic(x.op) && x.st.t0 >= 0; }
+  static bool saves(Site &x) { return LocationCodegen::keepsAcrossTicks(x.op) && x.st.t0 >= 0; }
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
     s.acc = g.addField(g.types().lower(single(op)));
     s.has = g.addField(llvm::Type::getInt8Ty(g.context()));
     s.next = g.addField(llvm::Type::getInt8Ty(g.context()));
-    if (LocationCodegen::isStatic(op) && g.holdsPointers(single(op))) s.t0 = g.addTableField();
+    if (LocationCodegen::keepsAcrossTicks(op) && g.holdsPointers(single(op))) s.t0 = g.addTableField();
   }
   static void tickStart(Site &x) {
     auto &b = x.b;

@@ -94,17 +94,23 @@ template <> struct OpGen<OpKind::AllIterations> : Stateful {
 };
 template <> struct OpGen<OpKind::LastIteration> : OpGen<OpKind::AllIterations> {};
 
-/// `keepsOverRun`: the operator's state is `'loop`.
-void loopStart(Site &x, bool keepsOverRun) {
+/// `'loop` state starts afresh ('none state does at each iteration).
+void loopStart(Site &x) {
   if (x.op.kind == OpKind::NextIteration) {
     clearVec(x, x.st.cur);
     clearVec(x, x.st.next);
-  } else if (keepsOverRun) {
-    tickStart(x);
+    return;
   }
+  bool keepsOverRun = false;
+  for (Persistence p : x.op.persistence) keepsOverRun = keepsOverRun || p == Persistence::Loop;
+  if (!keepsOverRun) return;
+  LocationCodegen::FreshRun fresh;
+  tickStart(x);
 }
 
-void iterationStart(Site &x, bool keepsOverRun) {
+/// An iteration is to a loop's operators what a tick is to the others:
+/// `'none` state starts afresh, `'loop` state goes on as `'static` does.
+void iterationStart(Site &x) {
   switch (x.op.kind) {
   case OpKind::NextIteration:
     x.b.CreateCall(x.g.rt().vecSwap(), {x.field(x.st.cur), x.field(x.st.next)});
@@ -112,8 +118,7 @@ void iterationStart(Site &x, bool keepsOverRun) {
     return;
   case OpKind::LastIteration: clearVec(x, x.st.cur); return;
   case OpKind::AllIterations: return;
-  default:
-    if (!keepsOverRun) tickStart(x);
+  default: tickStart(x);
   }
 }
 
