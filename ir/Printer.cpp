@@ -351,12 +351,16 @@ std::string printProgram(const Program &p) {
     if (!out.empty()) out += "\n";
     if (!loc.implicit) out += loc.name + " {\n";
     // Operators outside loop blocks, then each loop block (the nested ones
-    // inside it) with its operators.
+    // inside it) with its operators; a loop without any does nothing and
+    // is left out.
     std::function<void(int, const std::string &)> scope = [&](int loop, const std::string &in) {
       for (int id : ops)
         if (p.ops[id].loop == loop) out += in + p.ops[id].name + " = " + printOperatorCall(p, p.ops[id]) + ";\n";
       for (size_t l = 0; l < p.loops.size(); ++l) {
         if (p.loops[l].parent != loop || p.loops[l].location != static_cast<int>(l0)) continue;
+        bool empty = true;
+        for (int id : ops) empty = empty && !p.loopWithin(p.ops[id].loop, static_cast<int>(l));
+        if (empty) continue;
         out += in + "loop {\n";
         scope(static_cast<int>(l), in + "  ");
         out += in + "}\n";
