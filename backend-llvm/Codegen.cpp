@@ -128,6 +128,10 @@ int LocationCodegen::addField(llvm::Type *t) {
 }
 int LocationCodegen::addVecField() { return vecFields_.emplace_back(addField(rt_->vecType())); }
 int LocationCodegen::addTableField() { return tableFields_.emplace_back(addField(llvm::PointerType::getUnqual(ctx_))); }
+int LocationCodegen::addFsetField() {
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_);
+  return fsetFields_.emplace_back(addField(llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), i64, i64, i64})));
+}
 
 TypeLowering &LocationCodegen::types() {
   if (!types_) types_ = std::make_unique<TypeLowering>(ctx_, *p_.types, module_->getDataLayout());
@@ -502,6 +506,7 @@ llvm::Function *LocationCodegen::defineFini() {
   eachSite(b, f->getArg(0), [](Site &s) { ops::fini(s); });
   for (int v : vecFields_) b.CreateCall(rt_->vecFree(), {field(b, f->getArg(0), v)});
   for (int t : tableFields_) b.CreateCall(rt_->tableFree(), {field(b, f->getArg(0), t)});
+  for (int t : fsetFields_) b.CreateCall(rt_->fsetFree(), {field(b, f->getArg(0), t)});
   b.CreateRetVoid();
   return f;
 }

@@ -104,6 +104,8 @@ public:
   /// Fields that own memory, freed by fini: vectors and hash tables.
   int addVecField();
   int addTableField();
+  /// A set of fixed-width keys (`dfir_fset`, probed inline: ops/FixedSet.h).
+  int addFsetField();
   llvm::Value *field(llvm::IRBuilder<> &b, llvm::Value *state, int index);
 
   llvm::Function *newFunction(llvm::FunctionType *ty, const std::string &name, bool exported);
@@ -244,7 +246,7 @@ private:
   std::map<int, int> loopIter_; // loop block -> the field of its iteration counter
   static thread_local bool freshRun_;
   std::vector<llvm::Type *> fields_;
-  std::vector<int> vecFields_, tableFields_; // owning fields, freed by fini
+  std::vector<int> vecFields_, tableFields_, fsetFields_; // owning fields, freed by fini
   llvm::StructType *stateType_ = nullptr;
   std::map<int, OpState> state_;
   std::map<std::pair<int, unsigned>, llvm::Function *> push_;

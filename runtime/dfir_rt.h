@@ -76,6 +76,21 @@ typedef struct dfir_table dfir_table;
 /* Hash of `len` bytes (also the language's `hash()` of an encoded value). */
 uint64_t dfir_rt_hash_bytes(const void *bytes, uint64_t len);
 
+/* A set of fixed-width keys (rt_fset.c): its slots hold a tag word (0:
+ * empty; otherwise the key's hash with the top bit set) and the key's
+ * `words` 64-bit words; generated code probes and inserts inline, and
+ * calls grow when `count` reaches `limit` (and before the first insert).
+ * Lives in a location's state, zeroed. */
+typedef struct dfir_fset {
+  uint64_t *slots;
+  uint64_t mask; /* slots - 1 */
+  uint64_t count;
+  uint64_t limit;
+} dfir_fset;
+void dfir_rt_fset_grow(dfir_fset *s, uint64_t words);
+void dfir_rt_fset_clear(dfir_fset *s, uint64_t words);
+void dfir_rt_fset_free(dfir_fset *s);
+
 /* A set of keys: returns 1 if `key` was not in the set (and adds it). */
 int dfir_rt_set_insert(dfir_table **set, const void *key, uint64_t len);
 

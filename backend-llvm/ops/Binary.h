@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "backend-llvm/ops/FixedSet.h"
 #include "backend-llvm/ops/OpGen.h"
 
 namespace dfir::backend::ops {
@@ -87,8 +88,11 @@ template <> struct OpGen<OpKind::CrossJoinMultiset> : HashJoin<false, true> {};
 /// 'static). With a 'static [pos], t1 stores [pos]'s items and acc counts
 /// those stored before this tick, re-emitted once [neg] is complete.
 template <bool ByKey> struct Negation : Stateful {
+  /// [neg]'s keys in a set of fixed-width keys (ops/FixedSet.h).
+  static bool fixed(const Operator &op) { return fixedKeyWords(op.inTypes[1]) != 0; }
+  static FixedSet negSet(Site &x) { return FixedSet(x, x.st.t0, x.op.inTypes[1]); }
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
-    s.t0 = g.addTableField();
+    s.t0 = fixed(op) ? g.addFsetField() : g.addTableField();
     if (LocationCodegen::sideStatic(op, 0)) {
       s.t1 = g.addTableField();
       s.acc = g.addField(llvm::Type::getInt64Ty(g.context()));
@@ -104,7 +108,10 @@ template <bool ByKey> struct Negation : Stateful {
       llvm::Value *entry = b.CreateCall(x.g.rt().mapFind(), {history, x.g.rt().bytes(""), b.getInt64(0)});
       b.CreateStore(x.g.rt().entryCount(b, entry), x.field(x.st.acc));
     }
-    if (!LocationCodegen::sideStatic(x.op, 1))
+    if (LocationCodegen::sideStatic(x.op, 1)) return;
+    if (fixed(x.op))
+      negSet(x).clear();
+    else
       b.CreateCall(x.g.rt().tableClear(), {b.CreateLoad(b.getPtrTy(), x.field(x.st.t0))});
   }
   static llvm::Value *keyOf(Site &x, llvm::Value *item) { return ByKey ? x.b.CreateExtractValue(item, {0}) : item; }
@@ -113,19 +120,32 @@ template <bool ByKey> struct Negation : Stateful {
     Runtime &rt = x.g.rt();
     ExprCodegen gen = x.gen();
     bool isNeg = port == 1;
+    if (fixed(x.op)) {
+      if (isNeg) {
+        negSet(x).insert(item);
+        return;
+      }
+      keepPos(x, gen, item);
+      x.g.ifThen(b, b.CreateNot(negSet(x).contains(keyOf(x, item))), [&] { x.emit(0, item); });
+      return;
+    }
     auto [bytes, len] = gen.encode(isNeg ? item : keyOf(x, item), x.op.inTypes[1], 0);
     llvm::Value *table = x.field(x.st.t0);
     if (isNeg) {
       b.CreateCall(rt.setInsert(), {table, bytes, len});
       return;
     }
-    if (x.st.t1 >= 0) {
-      // Kept for later ticks, duplicates included.
-      auto [ib, il] = gen.encode(item, x.op.inTypes[0], 1);
-      b.CreateCall(rt.mapInsert(), {x.field(x.st.t1), rt.bytes(""), b.getInt64(0), ib, il, b.getInt32(1)});
-    }
+    keepPos(x, gen, item);
     llvm::Value *found = b.CreateCall(rt.setContains(), {b.CreateLoad(b.getPtrTy(), table), bytes, len});
     x.g.ifThen(b, b.CreateICmpEQ(found, b.getInt32(0)), [&] { x.emit(0, item); });
+  }
+  /// A 'static [pos] keeps its items for later ticks, duplicates included.
+  static void keepPos(Site &x, ExprCodegen &gen, llvm::Value *item) {
+    if (x.st.t1 < 0) return;
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    auto [ib, il] = gen.encode(item, x.op.inTypes[0], 1);
+    b.CreateCall(rt.mapInsert(), {x.field(x.st.t1), rt.bytes(""), b.getInt64(0), ib, il, b.getInt32(1)});
   }
   static void pull(Site &x, Phase phase, llvm::Value *) {
     if (phase != Phase::PosHistory || x.st.t1 < 0) return;
@@ -136,6 +156,10 @@ template <bool ByKey> struct Negation : Stateful {
     llvm::Value *entry = b.CreateCall(rt.mapFind(), {history, rt.bytes(""), b.getInt64(0)});
     x.g.loop(b, b.getInt64(0), b.CreateLoad(b.getInt64Ty(), x.field(x.st.acc)), [&](llvm::Value *i) {
       llvm::Value *item = gen.decode(rt.entryValue(b, entry, i), x.op.inTypes[0]);
+      if (fixed(x.op)) {
+        x.g.ifThen(b, b.CreateNot(negSet(x).contains(keyOf(x, item))), [&] { x.emit(0, item); });
+        return;
+      }
       auto [kb, kl] = gen.encode(keyOf(x, item), x.op.inTypes[1], 0);
       llvm::Value *neg = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
       x.g.ifThen(b, b.CreateICmpEQ(b.CreateCall(rt.setContains(), {neg, kb, kl}), b.getInt32(0)),

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "backend-llvm/ops/FixedSet.h"
 #include "backend-llvm/ops/OpGen.h"
 #include "ir/ExprAnalysis.h"
 
@@ -135,11 +136,23 @@ template <> struct OpGen<OpKind::EnumerateKeyed> : Stateful {
 };
 
 /// t0: the items seen (this tick, or ever when 'static).
+/// t0: the items seen, a set of fixed-width keys (ops/FixedSet.h) for
+/// integers and pairs of them, a table of encoded items otherwise.
 template <> struct OpGen<OpKind::Unique> : Stateful {
-  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
-  static void tickStart(Site &x) { clearUnlessStatic(x, x.st.t0); }
+  static bool fixed(const Operator &op) { return fixedKeyWords(op.inTypes[0]) != 0; }
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    s.t0 = fixed(op) ? g.addFsetField() : g.addTableField();
+  }
+  static void tickStart(Site &x) {
+    if (!fixed(x.op)) return clearUnlessStatic(x, x.st.t0);
+    if (!LocationCodegen::isStatic(x.op)) FixedSet(x, x.st.t0, x.op.inTypes[0]).clear();
+  }
   static void push(Site &x, unsigned, llvm::Value *item) {
     auto &b = x.b;
+    if (fixed(x.op)) {
+      x.g.ifThen(b, FixedSet(x, x.st.t0, x.op.inTypes[0]).insert(item), [&] { x.emit(0, item); });
+      return;
+    }
     auto [bytes, len] = x.gen().encode(item, x.op.inTypes[0], 0);
     llvm::Value *added = b.CreateCall(x.g.rt().setInsert(), {x.field(x.st.t0), bytes, len});
     x.g.ifThen(b, b.CreateICmpNE(added, b.getInt32(0)), [&] { x.emit(0, item); });

@@ -1,0 +1,133 @@
+//===- FixedSet.h - Sets of fixed-width keys, probed inline ---------------===//
+//
+// Part of ops/Ops.cpp (OpGen.h). Where an operator keeps a set of keys that
+// are integers (or bools), or tuples of two, it uses a `dfir_fset`
+// (runtime/rt_fset.c) instead of a table of byte-encoded keys: the key's
+// words are hashed, probed and inserted here, in the operator's code, with
+// no encoding and no call but to grow, empty or free the set.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backend-llvm/ops/OpGen.h"
+
+namespace dfir::backend::ops {
+
+/// The 64-bit words that hold a key of type `t` in a fixed-width set: 1
+/// for an integer or a bool, one per field for a tuple of one or two of
+/// them; 0 when such keys go to a table of encoded bytes.
+inline unsigned fixedKeyWords(const Type *t) {
+  auto word = [](const Type *e) { return e->kind == Type::Int || e->kind == Type::Bool; };
+  if (word(t)) return 1;
+  if (t->kind != Type::Tuple || t->elems.empty() || t->elems.size() > 2) return 0;
+  for (const Type *e : t->elems)
+    if (!word(e)) return 0;
+  return static_cast<unsigned>(t->elems.size());
+}
+
+class FixedSet {
+public:
+  /// The set in field `field` of the state, for keys of type `key`.
+  FixedSet(Site &x, int field, const Type *key) : x_(x), field_(field), key_(key), words_(fixedKeyWords(key)) {
+    llvm::LLVMContext &c = x.g.context();
+    llvm::Type *i64 = llvm::Type::getInt64Ty(c);
+    type_ = llvm::StructType::get(c, {llvm::PointerType::getUnqual(c), i64, i64, i64});
+  }
+
+  /// Adds `key`; true when it was not in the set.
+  llvm::Value *insert(llvm::Value *key) { return probe(key, true); }
+  /// Whether `key` is in the set.
+  llvm::Value *contains(llvm::Value *key) { return probe(key, false); }
+  void clear() { x_.b.CreateCall(x_.g.rt().fsetClear(), {set(), x_.b.getInt64(words_)}); }
+
+private:
+  llvm::Value *set() { return x_.field(field_); }
+  llvm::Value *member(unsigned i) { return x_.b.CreateStructGEP(type_, set(), i); }
+
+  std::vector<llvm::Value *> words(llvm::Value *key) {
+    auto &b = x_.b;
+    auto widen = [&](llvm::Value *v, const Type *t) -> llvm::Value * {
+      if (v->getType()->isIntegerTy(64)) return v;
+      return t->kind == Type::Int && t->isSigned ? b.CreateSExt(v, b.getInt64Ty()) : b.CreateZExt(v, b.getInt64Ty());
+    };
+    if (key_->kind != Type::Tuple) return {widen(key, key_)};
+    std::vector<llvm::Value *> out;
+    for (unsigned i = 0; i < key_->elems.size(); ++i) out.push_back(widen(b.CreateExtractValue(key, {i}), key_->elems[i]));
+    return out;
+  }
+
+  /// The tag of a key: a hash of its words, with the top bit set.
+  llvm::Value *tag(const std::vector<llvm::Value *> &w) {
+    auto &b = x_.b;
+    llvm::Value *h = b.CreateMul(w[0], b.getInt64(0x9E3779B97F4A7C15ull));
+    if (w.size() > 1) h = b.CreateMul(b.CreateXor(h, w[1]), b.getInt64(0xC2B2AE3D27D4EB4Full));
+    h = b.CreateXor(h, b.CreateLShr(h, 32));
+    h = b.CreateMul(h, b.getInt64(0xD6E8FEB86659FD93ull));
+    h = b.CreateXor(h, b.CreateLShr(h, 29));
+    return b.CreateOr(h, b.getInt64(1ull << 63));
+  }
+
+  llvm::Value *probe(llvm::Value *key, bool add) {
+    auto &b = x_.b;
+    llvm::Type *i64 = b.getInt64Ty();
+    std::vector<llvm::Value *> w = words(key);
+    llvm::Value *t = tag(w);
+    llvm::BasicBlock *start = b.GetInsertBlock();
+    llvm::BasicBlock *ready = x_.block("fset.ready"), *loop = x_.block("fset.probe"), *check = x_.block("fset.check");
+    llvm::BasicBlock *next = x_.block("fset.next"), *empty = x_.block("fset.empty"), *done = x_.block("fset.done");
+    if (add) {
+      // Room first (the first insert allocates): at most half full.
+      llvm::BasicBlock *grow = x_.block("fset.grow");
+      llvm::Value *full = b.CreateICmpUGE(b.CreateLoad(i64, member(2)), b.CreateLoad(i64, member(3)));
+      b.CreateCondBr(full, grow, ready);
+      b.SetInsertPoint(grow);
+      b.CreateCall(x_.g.rt().fsetGrow(), {set(), b.getInt64(words_)});
+      b.CreateBr(ready);
+    } else {
+      // An empty set may have no slots at all.
+      b.CreateCondBr(b.CreateICmpEQ(b.CreateLoad(i64, member(2)), b.getInt64(0)), done, ready);
+    }
+    b.SetInsertPoint(ready);
+    llvm::Value *slots = b.CreateLoad(b.getPtrTy(), member(0));
+    llvm::Value *mask = b.CreateLoad(i64, member(1));
+    llvm::Value *first = b.CreateAnd(t, mask);
+    b.CreateBr(loop);
+    b.SetInsertPoint(loop);
+    llvm::PHINode *i = b.CreatePHI(i64, 2);
+    i->addIncoming(first, ready);
+    llvm::Value *slot = b.CreateGEP(i64, slots, b.CreateMul(i, b.getInt64(words_ + 1)));
+    llvm::Value *found = b.CreateLoad(i64, slot);
+    b.CreateCondBr(b.CreateICmpEQ(found, b.getInt64(0)), empty, check);
+    b.SetInsertPoint(check);
+    llvm::Value *same = b.CreateICmpEQ(found, t);
+    for (size_t k = 0; k < w.size(); ++k)
+      same = b.CreateAnd(same, b.CreateICmpEQ(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, k + 1)), w[k]));
+    llvm::BasicBlock *checkEnd = b.GetInsertBlock();
+    b.CreateCondBr(same, done, next);
+    b.SetInsertPoint(next);
+    i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), mask), next);
+    b.CreateBr(loop);
+    b.SetInsertPoint(empty);
+    if (add) {
+      b.CreateStore(t, slot);
+      for (size_t k = 0; k < w.size(); ++k) b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1));
+      b.CreateStore(b.CreateAdd(b.CreateLoad(i64, member(2)), b.getInt64(1)), member(2));
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    llvm::PHINode *result = b.CreatePHI(b.getInt1Ty(), 3);
+    // Inserting: true when the key was added; looking up: when it was found.
+    result->addIncoming(b.getInt1(add), empty);
+    result->addIncoming(b.getInt1(!add), checkEnd);
+    if (!add) result->addIncoming(b.getFalse(), start);
+    return result;
+  }
+
+  Site &x_;
+  int field_;
+  const Type *key_;
+  unsigned words_;
+  llvm::StructType *type_;
+};
+
+} // namespace dfir::backend::ops

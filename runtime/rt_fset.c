@@ -1,0 +1,50 @@
+/* Sets of fixed-width keys (one or two 64-bit words: integers, and tuples
+ * of two), probed by generated code inline (docs/runtime.md, "Fixed-width
+ * sets"): open addressing with linear probing over slots of a tag word and
+ * the key's words. A tag is the key's hash with its top bit set (0: an empty
+ * slot); the generated code hashes, probes and inserts, and calls here only
+ * to make room, to empty the set and to free it. */
+#include "dfir_rt.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(offsetof(dfir_fset, slots) == 0, "fset layout");
+_Static_assert(offsetof(dfir_fset, mask) == 8, "fset layout");
+_Static_assert(offsetof(dfir_fset, count) == 16, "fset layout");
+_Static_assert(offsetof(dfir_fset, limit) == 24, "fset layout");
+
+/* Twice the room, every key moved to its slot in the new index (a tag's low
+ * bits are its place: the hash). Grows while at most half full. */
+void dfir_rt_fset_grow(dfir_fset *s, uint64_t words) {
+  uint64_t stride = words + 1;
+  uint64_t old = s->slots ? s->mask + 1 : 0;
+  uint64_t cap = old ? old * 2 : 16;
+  if (cap > (UINT64_MAX / 8) / stride) dfir_rt_error("runtime", 0, "a set grew past the memory of this machine");
+  uint64_t *slots = (uint64_t *)calloc(cap * stride, sizeof(uint64_t));
+  if (!slots) dfir_rt_error("runtime", 0, "out of memory in a set");
+  uint64_t mask = cap - 1;
+  for (uint64_t i = 0; i < old; ++i) {
+    const uint64_t *from = s->slots + i * stride;
+    if (!from[0]) continue;
+    uint64_t j = from[0] & mask;
+    while (slots[j * stride]) j = (j + 1) & mask;
+    memcpy(slots + j * stride, from, stride * sizeof(uint64_t));
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->mask = mask;
+  s->limit = cap / 2;
+}
+
+void dfir_rt_fset_clear(dfir_fset *s, uint64_t words) {
+  if (!s->count) return;
+  memset(s->slots, 0, (s->mask + 1) * (words + 1) * sizeof(uint64_t));
+  s->count = 0;
+}
+
+void dfir_rt_fset_free(dfir_fset *s) {
+  free(s->slots);
+  memset(s, 0, sizeof *s);
+}
