@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "backend-llvm/ops/FixedSet.h"
 #include "backend-llvm/ops/OpGen.h"
 
 namespace dfir::backend::ops {
@@ -319,14 +320,35 @@ template <> struct OpGen<OpKind::Singleton> : Stateful {
   }
 };
 
-/// t0: each key's accumulator, encoded.
+/// t0: each key's accumulator, encoded. With keys of integers (or pairs)
+/// and accumulators that point nowhere, instead: cur, the (key,
+/// accumulator) pairs in the order their keys came, updated in place; t0,
+/// a fixed-width map from each key to its pair's index (ops/FixedSet.h).
 struct Keyed : Stateful {
-  static void layout(LocationCodegen &g, const Operator &, OpState &s) { s.t0 = g.addTableField(); }
-  static void tickStart(Site &x) { clearUnlessStatic(x, x.st.t0); }
+  static const Type *keyType(const Operator &op) { return op.inTypes[0]->elems[0]; }
+  static bool fixedMap(LocationCodegen &g, const Operator &op) {
+    return fixedKeyWords(keyType(op)) != 0 && !g.holdsPointers(op.outTypes[0]->elems[1]);
+  }
+  static FixedSet index(Site &x) { return FixedSet(x, x.st.t0, keyType(x.op), 1); }
+  static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
+    if (!fixedMap(g, op)) {
+      s.t0 = g.addTableField();
+      return;
+    }
+    s.t0 = g.addFsetField();
+    s.cur = g.addVecField();
+  }
+  static void tickStart(Site &x) {
+    if (!fixedMap(x.g, x.op)) return clearUnlessStatic(x, x.st.t0);
+    if (LocationCodegen::isStatic(x.op)) return;
+    index(x).clear();
+    x.b.CreateStore(x.b.getInt64(0), x.b.CreateStructGEP(x.g.rt().vecType(), x.field(x.st.cur), 1));
+  }
   /// `combine` is the closure argument that merges a value into an
   /// accumulator; `first` makes the accumulator of a new key.
   static void update(Site &x, llvm::Value *item, const Expr &combine,
                      const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
+    if (fixedMap(x.g, x.op)) return updateInPlace(x, item, combine, first);
     update(x, x.st.t0, x.op.inTypes[0]->elems[0], x.op.outTypes[0]->elems[1], item,
            [&](ExprCodegen &gen, llvm::Value *acc, llvm::Value *val) { return gen.call(combine, {acc, val}); }, first);
   }
@@ -377,10 +399,48 @@ struct Keyed : Stateful {
     auto [vb, vl] = gen.encode(acc, accType, 1);
     b.CreateCall(rt.mapPut(), {table, kb2, kl2, vb, vl});
   }
+  /// A key's pair found (or appended) through the index, its accumulator
+  /// combined where it lies.
+  static void updateInPlace(Site &x, llvm::Value *item, const Expr &combine,
+                            const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
+    auto &b = x.b;
+    Runtime &rt = x.g.rt();
+    ExprCodegen gen = x.gen();
+    llvm::Type *pairTy = x.g.types().lower(x.op.outTypes[0]);
+    llvm::Value *key = b.CreateExtractValue(item, {0});
+    llvm::Value *val = b.CreateExtractValue(item, {1});
+    llvm::Value *vec = x.field(x.st.cur);
+    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
+    auto [at, added] = index(x).findOrAdd(key, len);
+    llvm::BasicBlock *fresh = x.block("keyed.fresh"), *known = x.block("keyed.known"), *done = x.block("keyed.done");
+    b.CreateCondBr(added, fresh, known);
+    b.SetInsertPoint(fresh);
+    x.g.pushVec(b, x.state, x.st.cur, makePair(x, x.op.outTypes[0], key, first(gen, val)));
+    b.CreateBr(done);
+    b.SetInsertPoint(known);
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
+    llvm::Value *accPtr = b.CreateStructGEP(pairTy, b.CreateGEP(pairTy, data, {at}), 1);
+    llvm::Type *accTy = x.g.types().lower(x.op.outTypes[0]->elems[1]);
+    b.CreateStore(gen.call(combine, {b.CreateLoad(accTy, accPtr), val}), accPtr);
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
   /// Every (key, accumulator), emitted when the stratum's input is complete.
   static void pull(Site &x, Phase phase, llvm::Value *) {
     if (phase != Phase::Blocking) return;
     auto &b = x.b;
+    if (fixedMap(x.g, x.op)) {
+      // In the order the keys came; kept for later ticks when 'static.
+      Runtime &rt = x.g.rt();
+      llvm::Type *pairTy = x.g.types().lower(x.op.outTypes[0]);
+      llvm::Value *vec = x.field(x.st.cur);
+      llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
+      x.g.loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
+        llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
+        x.emit(0, b.CreateLoad(pairTy, b.CreateGEP(pairTy, data, {i})));
+      });
+      return;
+    }
     ExprCodegen gen = x.gen();
     llvm::Value *table = b.CreateLoad(b.getPtrTy(), x.field(x.st.t0));
     llvm::Value *lenSlot = x.g.entryAlloca(b, b.getInt64Ty());

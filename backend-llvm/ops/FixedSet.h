@@ -25,19 +25,28 @@ inline unsigned fixedKeyWords(const Type *t) {
   return static_cast<unsigned>(t->elems.size());
 }
 
+/// A set (or, with a payload word per key, a map to 64-bit numbers) of
+/// fixed-width keys: slots of a tag word, the key's words, the payload.
 class FixedSet {
 public:
   /// The set in field `field` of the state, for keys of type `key`.
-  FixedSet(Site &x, int field, const Type *key) : x_(x), field_(field), key_(key), words_(fixedKeyWords(key)) {
+  FixedSet(Site &x, int field, const Type *key, unsigned payload = 0)
+      : x_(x), field_(field), key_(key), keyWords_(fixedKeyWords(key)), words_(keyWords_ + payload) {
     llvm::LLVMContext &c = x.g.context();
     llvm::Type *i64 = llvm::Type::getInt64Ty(c);
     type_ = llvm::StructType::get(c, {llvm::PointerType::getUnqual(c), i64, i64, i64});
   }
 
   /// Adds `key`; true when it was not in the set.
-  llvm::Value *insert(llvm::Value *key) { return probe(key, true); }
+  llvm::Value *insert(llvm::Value *key) { return probe(key, true, nullptr).first; }
   /// Whether `key` is in the set.
-  llvm::Value *contains(llvm::Value *key) { return probe(key, false); }
+  llvm::Value *contains(llvm::Value *key) { return probe(key, false, nullptr).first; }
+  /// With a payload word: the key's payload, and whether the key was added
+  /// now, with `fresh` as its payload.
+  std::pair<llvm::Value *, llvm::Value *> findOrAdd(llvm::Value *key, llvm::Value *fresh) {
+    auto [added, payload] = probe(key, true, fresh);
+    return {payload, added};
+  }
   void clear() { x_.b.CreateCall(x_.g.rt().fsetClear(), {set(), x_.b.getInt64(words_)}); }
 
 private:
@@ -59,15 +68,18 @@ private:
   /// The tag of a key: a hash of its words, with the top bit set.
   llvm::Value *tag(const std::vector<llvm::Value *> &w) {
     auto &b = x_.b;
-    llvm::Value *h = b.CreateMul(w[0], b.getInt64(0x9E3779B97F4A7C15ull));
-    if (w.size() > 1) h = b.CreateMul(b.CreateXor(h, w[1]), b.getInt64(0xC2B2AE3D27D4EB4Full));
+    // Multiplicative (Fibonacci) hashing, the high half folded into the
+    // low bits that pick the slot.
+    llvm::Value *h = w[0];
+    if (w.size() > 1) h = b.CreateXor(b.CreateMul(h, b.getInt64(0xC2B2AE3D27D4EB4Full)), w[1]);
+    h = b.CreateMul(h, b.getInt64(0x9E3779B97F4A7C15ull));
     h = b.CreateXor(h, b.CreateLShr(h, 32));
-    h = b.CreateMul(h, b.getInt64(0xD6E8FEB86659FD93ull));
-    h = b.CreateXor(h, b.CreateLShr(h, 29));
     return b.CreateOr(h, b.getInt64(1ull << 63));
   }
 
-  llvm::Value *probe(llvm::Value *key, bool add) {
+  /// Whether the key was added (`add`) or found (otherwise), and with a
+  /// payload to store (`fresh`), the payload of its slot.
+  std::pair<llvm::Value *, llvm::Value *> probe(llvm::Value *key, bool add, llvm::Value *fresh) {
     auto &b = x_.b;
     llvm::Type *i64 = b.getInt64Ty();
     std::vector<llvm::Value *> w = words(key);
@@ -103,6 +115,7 @@ private:
     for (size_t k = 0; k < w.size(); ++k)
       same = b.CreateAnd(same, b.CreateICmpEQ(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, k + 1)), w[k]));
     llvm::BasicBlock *checkEnd = b.GetInsertBlock();
+    llvm::Value *kept = fresh ? b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1)) : nullptr;
     b.CreateCondBr(same, done, next);
     b.SetInsertPoint(next);
     i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), mask), next);
@@ -111,6 +124,7 @@ private:
     if (add) {
       b.CreateStore(t, slot);
       for (size_t k = 0; k < w.size(); ++k) b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1));
+      if (fresh) b.CreateStore(fresh, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1));
       b.CreateStore(b.CreateAdd(b.CreateLoad(i64, member(2)), b.getInt64(1)), member(2));
     }
     b.CreateBr(done);
@@ -120,13 +134,18 @@ private:
     result->addIncoming(b.getInt1(add), empty);
     result->addIncoming(b.getInt1(!add), checkEnd);
     if (!add) result->addIncoming(b.getFalse(), start);
-    return result;
+    if (!fresh) return {result, nullptr};
+    llvm::PHINode *payload = b.CreatePHI(i64, 2);
+    payload->addIncoming(fresh, empty);
+    payload->addIncoming(kept, checkEnd);
+    return {result, payload};
   }
 
   Site &x_;
   int field_;
   const Type *key_;
-  unsigned words_;
+  unsigned keyWords_, words_; // the key's, and all after the tag
+
   llvm::StructType *type_;
 };
 
