@@ -96,10 +96,22 @@ template <> struct OpGen<OpKind::LastIteration> : OpGen<OpKind::AllIterations> {
 
 /// `'loop` state starts afresh ('none state does at each iteration).
 void loopStart(Site &x) {
-  if (x.op.kind == OpKind::NextIteration) {
+  switch (x.op.kind) {
+  case OpKind::NextIteration:
     clearVec(x, x.st.cur);
     clearVec(x, x.st.next);
     return;
+  case OpKind::MultisetDelta:
+    // It compares with the iteration before; the first of a run with
+    // nothing: both tables emptied (each start swaps them, emptying one).
+    tickStart(x);
+    tickStart(x);
+    return;
+  case OpKind::DeferSignal:
+    // What waited for a signal in the run before is let go.
+    x.b.CreateCall(x.g.rt().tableClear(), {x.b.CreateLoad(x.b.getPtrTy(), x.field(x.st.t0))});
+    return;
+  default: break;
   }
   bool keepsOverRun = false;
   for (Persistence p : x.op.persistence) keepsOverRun = keepsOverRun || p == Persistence::Loop;
