@@ -219,6 +219,14 @@ private:
       return;
     }
     errorToken = found->getTokenIndex();
+    // `loop {` is read as a loop block wherever the front end reads
+    // statements one at a time; the grammar meets it only in a subgraph's
+    // body.
+    if (antlr4::Token *prev = previousVisible(p, errorToken);
+        prev && found->getText() == "{" && prev->getText() == "loop") {
+      diags_.report(DiagID::err_loop_in_subgraph, loc_.range(prev));
+      return;
+    }
     const auto &voc = p->getVocabulary();
     std::vector<std::string> names;
     bool wantsSemicolon = false;
