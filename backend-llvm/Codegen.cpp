@@ -213,7 +213,10 @@ void LocationCodegen::declarePushFunctions() {
       auto *ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, types().lower(op.inTypes[port])}, false);
       llvm::Function *f = newFunction(ty, "push." + op.name + "." + std::to_string(port), false);
       stateTaking_.insert(f);
-      f->addFnAttr(llvm::Attribute::InlineHint);
+      // An operator whose item code is large keeps it in its own function
+      // (inlined into every loop that feeds it, and unrolled with them, it
+      // cost compile time and no run time).
+      f->addFnAttr(ops::ownFunction(*this, op) ? llvm::Attribute::NoInline : llvm::Attribute::InlineHint);
       push_[{id, port}] = f;
     }
   }

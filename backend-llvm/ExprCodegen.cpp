@@ -404,8 +404,18 @@ llvm::Value *ExprCodegen::strCall(const std::string &fn, const std::vector<llvm:
 
 llvm::Value *ExprCodegen::strCompare(llvm::Value *a, llvm::Value *b) { return strCall("compare", {a, b}); }
 
+llvm::MDNode *plainLoopMetadata(llvm::LLVMContext &c) {
+  llvm::MDNode *noUnroll = llvm::MDNode::get(c, llvm::MDString::get(c, "llvm.loop.unroll.disable"));
+  llvm::MDNode *noVector = llvm::MDNode::get(
+      c, {llvm::MDString::get(c, "llvm.loop.vectorize.enable"),
+          llvm::ConstantAsMetadata::get(llvm::ConstantInt::getFalse(c))});
+  llvm::MDNode *self = llvm::MDNode::getDistinct(c, {nullptr, noUnroll, noVector});
+  self->replaceOperandWith(0, self);
+  return self;
+}
+
 void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool isSigned,
-                 const std::function<void(llvm::Value *)> &body) {
+                 const std::function<void(llvm::Value *)> &body, bool plain) {
   llvm::Function *f = b.GetInsertBlock()->getParent();
   auto &ctx = b.getContext();
   llvm::BasicBlock *before = b.GetInsertBlock();
@@ -420,7 +430,8 @@ void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool is
   b.SetInsertPoint(bodyBlock);
   body(i);
   i->addIncoming(b.CreateAdd(i, llvm::ConstantInt::get(lo->getType(), 1)), b.GetInsertBlock());
-  b.CreateBr(head);
+  llvm::BranchInst *back = b.CreateBr(head);
+  if (plain) back->setMetadata(llvm::LLVMContext::MD_loop, plainLoopMetadata(ctx));
   b.SetInsertPoint(exit);
 }
 

@@ -28,8 +28,12 @@ using ir::Expr;
 using ir::Pattern;
 
 /// for (i = lo; i < hi; ++i) body(i), leaving the builder after the loop.
+/// `plain`: LLVM is told not to unroll or vectorize it (a loop whose body
+/// is large and whose trip count is small: doing so costs compile time).
 void countedLoop(llvm::IRBuilder<> &b, llvm::Value *lo, llvm::Value *hi, bool isSigned,
-                 const std::function<void(llvm::Value *)> &body);
+                 const std::function<void(llvm::Value *)> &body, bool plain = false);
+/// Loop metadata: neither unrolled nor vectorized.
+llvm::MDNode *plainLoopMetadata(llvm::LLVMContext &ctx);
 
 class TypeLowering {
 public:

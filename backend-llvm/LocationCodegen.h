@@ -284,6 +284,9 @@ llvm::Value *tickEnd(Site &site);
 void loopStart(Site &site);
 void iterationStart(Site &site);
 void loopEnd(Site &site);
+/// Whether the operator's push code stays in its own function rather than
+/// being inlined where items come from (a keyed fold's inline map).
+bool ownFunction(LocationCodegen &g, const ir::Operator &op);
 /// The iterations a `repeat_n` asks for.
 llvm::Value *repeatCount(Site &site);
 /// Whether the operator passes items on (or drops them) without keeping them.

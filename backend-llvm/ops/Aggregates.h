@@ -435,10 +435,13 @@ struct Keyed : Stateful {
       llvm::Type *pairTy = x.g.types().lower(x.op.outTypes[0]);
       llvm::Value *vec = x.field(x.st.cur);
       llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
-      x.g.loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
-        llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
-        x.emit(0, b.CreateLoad(pairTy, b.CreateGEP(pairTy, data, {i})));
-      });
+      countedLoop(
+          b, b.getInt64(0), len, false,
+          [&](llvm::Value *i) {
+            llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
+            x.emit(0, b.CreateLoad(pairTy, b.CreateGEP(pairTy, data, {i})));
+          },
+          true);
       return;
     }
     ExprCodegen gen = x.gen();

@@ -119,7 +119,9 @@ private:
     b.CreateCondBr(same, done, next);
     b.SetInsertPoint(next);
     i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), mask), next);
-    b.CreateBr(loop);
+    // A probe rarely goes round more than once or twice: not worth
+    // unrolling or vectorizing (which cost compile time per operator).
+    b.CreateBr(loop)->setMetadata(llvm::LLVMContext::MD_loop, plainLoopMetadata(x_.g.context()));
     b.SetInsertPoint(empty);
     if (add) {
       b.CreateStore(t, slot);

@@ -112,6 +112,10 @@ llvm::Value *tickEnd(Site &site) {
   DFIR_CHECK(false, "an operator kind outside Operators.def");
 }
 
+bool ownFunction(LocationCodegen &g, const Operator &op) {
+  return (op.kind == OpKind::FoldKeyed || op.kind == OpKind::ReduceKeyed) && Keyed::fixedMap(g, op);
+}
+
 bool streams(OpKind kind) {
   switch (kind) {
 #define OP(ID, ...)                                                                                                 \
