@@ -594,7 +594,7 @@ std::vector<int> LocationCodegen::exitsOf(int loop) const {
   std::vector<int> out;
   for (int id : ops_) {
     const Operator &op = p_.ops[id];
-    if (op.kind != OpKind::AllIterations && op.kind != OpKind::LastIteration) continue;
+    if (!leavesLoop(op.kind)) continue;
     if (op.inputs[0] != kNone && p_.ops[p_.edges[op.inputs[0]].from].loop == loop) out.push_back(id);
   }
   return out;

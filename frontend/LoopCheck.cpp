@@ -24,9 +24,6 @@ namespace dfir {
 
 namespace {
 
-bool entersLoop(OpKind k) { return k == OpKind::Batch || k == OpKind::AllOnce || k == OpKind::RepeatN; }
-bool leavesLoop(OpKind k) { return k == OpKind::AllIterations || k == OpKind::LastIteration; }
-
 /// Why an operator cannot be inside a loop block, or null when it can.
 const char *notInLoop(const OpInfo &info) {
   if (info.decoupling == Decoupling::Source)

@@ -60,6 +60,11 @@ struct OpInfo {
 /// references"): nothing, its value (a fold's accumulator), or an `Option`
 /// of it (none until an item came: reduce, singleton).
 enum class StateRead { None, Value, Optional };
+
+/// Whether items enter a loop block through it (`batch`, `all_once`,
+/// `repeat_n`), or leave one (`all_iterations`, `last_iteration`).
+inline bool entersLoop(OpKind k) { return k == OpKind::Batch || k == OpKind::AllOnce || k == OpKind::RepeatN; }
+inline bool leavesLoop(OpKind k) { return k == OpKind::AllIterations || k == OpKind::LastIteration; }
 StateRead stateRead(OpKind kind);
 
 const OpInfo &opInfo(OpKind kind);

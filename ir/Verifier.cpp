@@ -130,8 +130,6 @@ private:
       else if (parent != kNone && p_.loops[parent].location != p_.loops[l].location)
         fail("loop " + std::to_string(l) + ": in another location than its parent");
     }
-    auto enters = [](OpKind k) { return k == OpKind::Batch || k == OpKind::AllOnce || k == OpKind::RepeatN; };
-    auto leaves = [](OpKind k) { return k == OpKind::AllIterations || k == OpKind::LastIteration; };
     auto parentOf = [&](int loop) { return loop == kNone ? kNone - 1 : p_.loops[loop].parent; };
     for (size_t i = 0; i < p_.ops.size(); ++i) {
       const Operator &op = p_.ops[i];
@@ -141,7 +139,7 @@ private:
         return;
       }
       if (op.loop != kNone && p_.loops[op.loop].location != op.location) fail(name + ": in a loop of another location");
-      if ((enters(op.kind) || op.kind == OpKind::NextIteration) && op.loop == kNone) fail(name + ": outside any loop");
+      if ((entersLoop(op.kind) || op.kind == OpKind::NextIteration) && op.loop == kNone) fail(name + ": outside any loop");
       for (Persistence l : op.persistence) {
         bool loopLifetime = l == Persistence::None || l == Persistence::Loop;
         if (loopLifetime != (op.loop != kNone)) fail(name + ": lifetime '" + persistenceName(l) + " where it is");
@@ -151,9 +149,9 @@ private:
       const Edge &e = p_.edges[i];
       if (!validOp(e.from) || !validOp(e.to)) continue;
       const Operator &from = p_.ops[e.from], &to = p_.ops[e.to];
-      bool ok = from.loop == to.loop ? !enters(to.kind) && !leaves(to.kind)
-                : enters(to.kind)    ? parentOf(to.loop) == from.loop
-                : leaves(to.kind)    ? parentOf(from.loop) == to.loop
+      bool ok = from.loop == to.loop ? !entersLoop(to.kind) && !leavesLoop(to.kind)
+                : entersLoop(to.kind)    ? parentOf(to.loop) == from.loop
+                : leavesLoop(to.kind)    ? parentOf(from.loop) == to.loop
                                      : false;
       if (from.kind == OpKind::NextIteration && from.loop != to.loop) ok = false;
       if (!ok) fail("edge " + std::to_string(i) + " (" + opName(e.from) + " -> " + opName(e.to) + "): crosses a loop block's boundary where it may not");

@@ -135,7 +135,7 @@ void iterationStart(Site &x) {
 }
 
 void loopEnd(Site &x) {
-  if (x.op.kind == OpKind::Batch || x.op.kind == OpKind::AllOnce || x.op.kind == OpKind::RepeatN) clearVec(x, x.st.cur);
+  if (entersLoop(x.op.kind)) clearVec(x, x.st.cur);
 }
 
 } // namespace dfir::backend::ops
