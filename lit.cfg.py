@@ -74,6 +74,17 @@ if _can_make_netns():
 else:
     lit_config.note("network namespaces unavailable (needs root and `ip`): netns tests are unsupported")
 
+# `strace`: strace can trace a process here (a container may forbid ptrace).
+def _can_strace():
+    import shutil, subprocess
+    return bool(shutil.which("strace")) and subprocess.run(
+        ["strace", "-f", "-o", "/dev/null", "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+if _can_strace():
+    config.available_features.add("strace")
+else:
+    lit_config.note("strace cannot trace here: the system-call count test is unsupported")
+
 # `ipv6`: the loopback has an IPv6 address (::1).
 def _has_ipv6_loopback():
     import socket

@@ -281,6 +281,7 @@ static int read_some(conn *c) {
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 1;
   if (n <= 0) return 0;
   c->in.len += (uint64_t)n;
+  c->talking = 1;
   return 1;
 }
 
@@ -375,7 +376,9 @@ static void accept_all(void) {
   for (;;) {
     struct sockaddr_storage from;
     socklen_t fromlen = sizeof from;
-    int fd = accept4(dfir_net.listen_fd, (struct sockaddr *)&from, &fromlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    /* Blocking, but every read and write passes MSG_DONTWAIT, except the
+     * wait on one peer (wait_on_one_peer), which its timeout bounds. */
+    int fd = accept4(dfir_net.listen_fd, (struct sockaddr *)&from, &fromlen, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         /* The connection waits in the backlog; stop asking for 100 ms
@@ -402,6 +405,8 @@ static void accept_all(void) {
       }
       c = &dfir_net.ins[dfir_net.nins++];
     }
+    struct timeval wait = {0, kOnePeerWaitMs * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->peer = UINT32_MAX;
@@ -452,6 +457,59 @@ static int take_frames(conn *c) {
   return 1;
 }
 
+/* An accepted connection ended: its peer exited (after its last frame)
+ * or was stopped. */
+static void peer_closed(conn *c) {
+  if (take_frames(c) && c->in.len > c->in.off) {
+    char who[200];
+    dfir_rt_flush();
+    fprintf(stderr, "dfir: error: the connection from %s ended in the middle of a %s (%llu bytes dropped)\n",
+            describe_peer(c, who, sizeof who), c->stage == kAuthenticated ? "frame" : "handshake",
+            (unsigned long long)(c->in.len - c->in.off));
+  }
+  dfir_net_close_conn(c);
+}
+
+/* The wait of an instance that hears from one peer: a blocking read on
+ * that connection, one system call per message as a hand-written peer
+ * would make, instead of poll and then recv. Taken only while that peer
+ * is talking (its last read brought bytes), with nothing else to watch
+ * for (no other accepted connection, no unsent bytes, handshake,
+ * deadline, timer or standard input: the caller waits without a limit),
+ * and within kOnePeerWaitMs of the last poll of every descriptor: new
+ * connections, the launcher's probes and the stop signal's pipe wait at
+ * most that long. (The signal itself interrupts the read.) Returns 0 if
+ * it did not wait or the read timed out: the caller polls. */
+static int wait_on_one_peer(void) {
+  conn *one = NULL;
+  for (uint32_t i = 0; i < dfir_net.nins; ++i)
+    if (dfir_net.ins[i].fd >= 0) {
+      if (one) return 0;
+      one = &dfir_net.ins[i];
+    }
+  if (!one || !one->talking || one->stage != kAuthenticated || one->in.len != one->in.off) return 0;
+  for (uint32_t g = 0; g < dfir_net.ninst; ++g)
+    if (dfir_net.outs[g].fd >= 0 && (dfir_net.outs[g].stage != kAuthenticated || sendable(&dfir_net.outs[g]) > 0))
+      return 0;
+  if (dfir_net.stop_requested || dfir_net.inbound_bytes >= kInLimit ||
+      dfir_net_now_ns() - dfir_net.polled_ns >= (uint64_t)kOnePeerWaitMs * 1000000)
+    return 0;
+  reserve(&one->in, kReadChunk);
+  ssize_t n = recv(one->fd, one->in.data + one->in.len, kReadChunk, 0);
+  if (n > 0) {
+    one->in.len += (uint64_t)n;
+    take_frames(one);
+    return 1;
+  }
+  if (n < 0 && errno == EINTR) return 1; /* a signal: the caller looks at it */
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    one->talking = 0; /* it fell silent */
+    return 0;
+  }
+  peer_closed(one);
+  return 1;
+}
+
 void dfir_net_pump(int wait_ms, int stdin_fd) {
   static struct pollfd *fds;
   static conn **owner;
@@ -465,6 +523,7 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
     int paused = (int)((accept_paused_until - now) / 1000000) + 1;
     if (wait_ms < 0 || paused < wait_ms) wait_ms = paused;
   }
+  if (wait_ms < 0 && stdin_fd < 0 && wait_on_one_peer()) return;
   if (cap < 4 + dfir_net.nins + dfir_net.ninst) {
     cap = 4 + dfir_net.nins + dfir_net.ninst;
     free(fds);
@@ -502,6 +561,7 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
       fds[n++] = (struct pollfd){dfir_net.outs[g].fd, (short)(POLLIN | (sendable(&dfir_net.outs[g]) > 0 ? POLLOUT : 0)), 0};
     }
   int rc = poll(fds, n, wait_ms);
+  dfir_net.polled_ns = dfir_net_now_ns();
   if (rc > 0) {
     if (fds[1].revents) {
       char buf[64];
@@ -523,15 +583,7 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
         continue;
       }
       if (!read_some(c)) {
-        /* The peer closed: it exited (after its last frame) or was stopped. */
-        if (take_frames(c) && c->in.len > c->in.off) {
-          char who[200];
-          dfir_rt_flush();
-          fprintf(stderr, "dfir: error: the connection from %s ended in the middle of a %s (%llu bytes dropped)\n",
-                  describe_peer(c, who, sizeof who), c->stage == kAuthenticated ? "frame" : "handshake",
-                  (unsigned long long)(c->in.len - c->in.off));
-        }
-        dfir_net_close_conn(c);
+        peer_closed(c);
         continue;
       }
       take_frames(c);

@@ -44,6 +44,7 @@ enum {
   kInLimit = 32 << 20,       /* received, unprocessed bytes before reading pauses */
   kReadChunk = 256 << 10,    /* bytes read per connection per turn */
   kBusyPollNs = 100 * 1000,  /* between checks for input while ticking without pause */
+  kOnePeerWaitMs = 5,        /* a blocking read on the one talking peer: at most this, between full polls */
   kHelloMax = 1 << 16,
   kNonce = 32,               /* bytes of a handshake nonce */
   kMac = 32,                 /* bytes of an HMAC-SHA256 */
@@ -152,6 +153,7 @@ typedef struct {
   uint64_t hello_len;
   unsigned char proof[kMac]; /* accepted: the proof the peer must send */
   uint64_t since;   /* accepted: when it was accepted, or its unfinished frame began (0: none) */
+  int talking;      /* accepted: its last read brought bytes (the wait may be a blocking read on it) */
   int shut;         /* outgoing: nothing more is sent (stopping) */
   char addr[64];    /* the peer's address, as HOST:PORT */
 } conn;
@@ -189,6 +191,7 @@ typedef struct {
   uint64_t max_buffered; /* DFIR_MAX_BUFFERED: unfinished frames, all connections */
   uint64_t handshake_ns; /* DFIR_HANDSHAKE_TIMEOUT_MS: hello to proof */
   uint64_t frame_ns; /* DFIR_FRAME_TIMEOUT_MS: a frame in progress */
+  uint64_t polled_ns; /* when the last poll of every descriptor returned */
 } dfir_net_state;
 
 extern dfir_net_state dfir_net;
