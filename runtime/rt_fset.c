@@ -30,7 +30,7 @@ void dfir_rt_fset_grow(dfir_fset *s, uint64_t words) {
     if (!from[0]) continue;
     uint64_t j = from[0] & mask;
     while (slots[j * stride]) j = (j + 1) & mask;
-    memcpy(slots + j * stride, from, stride * sizeof(uint64_t));
+    for (uint64_t w = 0; w < stride; ++w) slots[j * stride + w] = from[w]; /* a few words: no call */
   }
   free(s->slots);
   s->slots = slots;
