@@ -85,6 +85,13 @@ if _can_strace():
 else:
     lit_config.note("strace cannot trace here: the system-call count test is unsupported")
 
+# `promtool`: Prometheus' checker of the metrics text format.
+import shutil as _shutil
+if _shutil.which("promtool"):
+    config.available_features.add("promtool")
+else:
+    lit_config.note("promtool not found (Debian package prometheus): the metrics format check is unsupported")
+
 # `ipv6`: the loopback has an IPv6 address (::1).
 def _has_ipv6_loopback():
     import socket

@@ -182,6 +182,7 @@ static void reject(conn *c, const char *why) {
   ssize_t ignored = send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
   free(b.data);
+  ++dfir_net.refused;
   dfir_net_close_conn(c);
 }
 
@@ -270,6 +271,10 @@ static int read_frames(conn *c) {
       dfir_net.inbound_bytes += end - 12;
       dfir_net.items_received += count;
     }
+    chan_counts *k = &dfir_net.received[ch];
+    k->items += count;
+    k->bytes += end - 12 - 4 * (uint64_t)count;
+    ++k->frames;
     b->off += 4 + (uint64_t)len;
   }
 }
@@ -523,9 +528,11 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
     int paused = (int)((accept_paused_until - now) / 1000000) + 1;
     if (wait_ms < 0 || paused < wait_ms) wait_ms = paused;
   }
-  if (wait_ms < 0 && stdin_fd < 0 && wait_on_one_peer()) return;
-  if (cap < 4 + dfir_net.nins + dfir_net.ninst) {
-    cap = 4 + dfir_net.nins + dfir_net.ninst;
+  int metrics_wait = dfir_net_metrics_deadline_ms(now);
+  if (metrics_wait >= 0 && (wait_ms < 0 || metrics_wait < wait_ms)) wait_ms = metrics_wait;
+  if (wait_ms < 0 && stdin_fd < 0 && !dfir_net_metrics_busy() && wait_on_one_peer()) return;
+  if (cap < 4 + dfir_net.nins + dfir_net.ninst + dfir_net_metrics_max_fds()) {
+    cap = 4 + dfir_net.nins + dfir_net.ninst + dfir_net_metrics_max_fds();
     free(fds);
     free(owner);
     fds = (struct pollfd *)calloc(cap, sizeof(struct pollfd));
@@ -560,8 +567,12 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
       owner[n] = &dfir_net.outs[g];
       fds[n++] = (struct pollfd){dfir_net.outs[g].fd, (short)(POLLIN | (sendable(&dfir_net.outs[g]) > 0 ? POLLOUT : 0)), 0};
     }
+  uint32_t metrics_at = n;
+  n += dfir_net_metrics_fds(fds + n);
   int rc = poll(fds, n, wait_ms);
   dfir_net.polled_ns = dfir_net_now_ns();
+  dfir_net_metrics_serve(fds + metrics_at, n - metrics_at); /* revents stay 0 unless rc > 0 */
+  n = metrics_at;
   if (rc > 0) {
     if (fds[1].revents) {
       char buf[64];

@@ -91,6 +91,7 @@ static void open_frame(conn *c, uint32_t channel) {
   c->frame_len = 8;
   c->frame_count = 0;
   c->out.len += 12;
+  ++dfir_net.sent[channel].frames;
   if (dfir_rt_profiling) dfir_rt_profile_sent(channel, 0, 0, 1);
   if (dfir_net.batching && dfir_net.batching[2 * channel] > 1) {
     c->frame_due = dfir_net_now_ns() + (uint64_t)dfir_net.batching[2 * channel + 1] * 1000 + 1;
@@ -150,6 +151,8 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   c->frame_len += (uint32_t)need;
   ++c->frame_count;
   ++dfir_net.items_sent;
+  ++dfir_net.sent[channel].items;
+  dfir_net.sent[channel].bytes += len;
   if (dfir_rt_profiling) dfir_rt_profile_sent(channel, 1, len, 0);
   if (c->frame_due && c->frame_count >= dfir_net.batching[2 * channel]) close_frame(c); /* a full batch */
 }
@@ -187,6 +190,10 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
     b->len += 12 + size;
     close_frame(c);
     dfir_net.items_sent += count;
+    chan_counts *k = &dfir_net.sent[channel];
+    k->items += count;
+    k->bytes += size - 4 * count;
+    ++k->frames;
     if (dfir_rt_profiling) dfir_rt_profile_sent(channel, count, size - 4 * count, 1);
   }
 }

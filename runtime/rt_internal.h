@@ -64,6 +64,8 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
 int dfir_rt_net_recv(uint32_t channel, const void **bytes, uint64_t *len, uint32_t *sender);
 uint32_t dfir_rt_net_member_id(void);
 uint32_t dfir_rt_net_cluster_size(uint32_t location);
+/* The port of the instance's metrics endpoint (rt_metrics.c; 0: none). */
+void dfir_rt_net_set_metrics_port(uint32_t port);
 /* Runs `location` as instance `id` of the deploy file `path`. */
 int dfir_rt_net_run(const dfir_location *location, const char *path, const char *location_name, uint32_t id);
 

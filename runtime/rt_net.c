@@ -130,9 +130,12 @@ static void net_free(void) {
     free(dfir_net.locs[l].hosts);
     free(dfir_net.locs[l].ports);
   }
+  dfir_net_metrics_close();
   free(dfir_net.ins);
   free(dfir_net.outs);
   free(dfir_net.inboxes);
+  free(dfir_net.sent);
+  free(dfir_net.received);
   free(dfir_net.locs);
   free(dfir_net.chans);
   dfir_rt_json_free(dfir_net.deploy_root);
@@ -194,9 +197,14 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     dfir_net_die("cannot listen on %s: %s", addr, why);
   }
   dfir_net_set_nonblocking(dfir_net.listen_fd);
+  dfir_net_metrics_open();
+  dfir_net.started_ns = dfir_net_now_ns();
   dfir_net.outs = (conn *)calloc(dfir_net.ninst, sizeof(conn));
   dfir_net.inboxes = (inbox *)calloc(dfir_net.nchans ? dfir_net.nchans : 1, sizeof(inbox));
-  if (!dfir_net.outs || !dfir_net.inboxes) dfir_net_die("out of memory starting%s%s", "", "");
+  dfir_net.sent = (chan_counts *)calloc(dfir_net.nchans ? dfir_net.nchans : 1, sizeof(chan_counts));
+  dfir_net.received = (chan_counts *)calloc(dfir_net.nchans ? dfir_net.nchans : 1, sizeof(chan_counts));
+  if (!dfir_net.outs || !dfir_net.inboxes || !dfir_net.sent || !dfir_net.received)
+    dfir_net_die("out of memory starting%s%s", "", "");
   for (uint32_t g = 0; g < dfir_net.ninst; ++g) dfir_net.outs[g].fd = -1;
   report_phase("connecting\n");
   dfir_net_connect_peers();
@@ -206,6 +214,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   if (!state) dfir_net_die("out of memory allocating the state of `%s`%s", location->name, "");
   dfir_prof *prof = dfir_rt_profile_attach(location, id, state);
   location->init(state);
+  dfir_net.state = state;
   int first = 1, more = 0, reported = 0, open = 0;
   uint64_t last_poll = 0;
   uint64_t last_sent = 0, last_received = 0, stop_deadline = 0;
@@ -309,7 +318,10 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     dfir_rt_host_before_tick();
     dfir_rt_profile_tick(prof, 1);
     dfir_rt_windows_begin_tick(flush);
+    uint64_t tick_start = dfir_net_now_ns();
     more = location->tick(state);
+    dfir_net.busy_ns += dfir_net_now_ns() - tick_start;
+    ++dfir_net.ticks;
     open = dfir_rt_windows_end_tick();
     dfir_rt_profile_tick(prof, 0);
     first = 0;
@@ -330,6 +342,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
     }
   }
   dfir_rt_profile_detach(prof);
+  dfir_net.state = NULL;
   if (location->fini) location->fini(state);
   free(state);
   dfir_rt_flush();

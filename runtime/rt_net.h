@@ -158,6 +158,12 @@ typedef struct {
   char addr[64];    /* the peer's address, as HOST:PORT */
 } conn;
 
+/* What went over one channel one way: items, their bytes (without the
+ * per-item lengths) and frames. */
+typedef struct {
+  uint64_t items, bytes, frames;
+} chan_counts;
+
 typedef struct {
   const char *deploy_path;
   uint32_t nlocs;
@@ -192,6 +198,10 @@ typedef struct {
   uint64_t handshake_ns; /* DFIR_HANDSHAKE_TIMEOUT_MS: hello to proof */
   uint64_t frame_ns; /* DFIR_FRAME_TIMEOUT_MS: a frame in progress */
   uint64_t polled_ns; /* when the last poll of every descriptor returned */
+  /* What the metrics endpoint reports (rt_metrics.c). */
+  chan_counts *sent, *received; /* per channel */
+  uint64_t ticks, busy_ns, started_ns, refused;
+  void *state; /* the location's, while it runs (operator counters of a profiling build) */
 } dfir_net_state;
 
 extern dfir_net_state dfir_net;
@@ -216,6 +226,22 @@ void dfir_net_close_conn(conn *c);
 uint64_t dfir_net_unsent_items(const conn *c);
 void dfir_net_write_some(conn *c);
 void dfir_net_pump(int wait_ms, int stdin_fd);
+
+/* rt_metrics.c: the Prometheus endpoint (--metrics-port) */
+/* Listens on the instance's host at the port asked for, if any; dies
+ * saying why it cannot. */
+void dfir_net_metrics_open(void);
+/* Appends the endpoint's descriptors to a poll set (at most
+ * dfir_net_metrics_max_fds()); returns how many. */
+uint32_t dfir_net_metrics_fds(struct pollfd *fds);
+uint32_t dfir_net_metrics_max_fds(void);
+/* Handles what poll reported on them. */
+void dfir_net_metrics_serve(const struct pollfd *fds, uint32_t n);
+/* Whether a client is being served (the caller polls, not a blocking read
+ * on one peer), and the ms until the earliest client times out (-1: none). */
+int dfir_net_metrics_busy(void);
+int dfir_net_metrics_deadline_ms(uint64_t now);
+void dfir_net_metrics_close(void);
 
 /* rt_frame.c: buffers, frames, batches */
 int dfir_net_queued_more_than(const buffer *q, uint32_t limit);

@@ -115,12 +115,14 @@ int dfir_rt_run(const dfir_location *location) {
 static int usage(const char *argv0, const char *problem, const char *arg) {
   if (problem) fprintf(stderr, "%s: error: %s%s%s%s\n", argv0, problem, arg ? " `" : "", arg ? arg : "", arg ? "`" : "");
   fprintf(problem ? stderr : stdout,
-          "usage: %s [--seed N] [--profile FILE] [--deploy FILE --location NAME --id N]\n"
+          "usage: %s [--seed N] [--profile FILE] [--deploy FILE --location NAME --id N [--metrics-port P]]\n"
           "  --seed N         seed rand_u64() and rand_f64() (random otherwise), and the\n"
           "                   order in which a cluster's members tick\n"
           "  --deploy FILE    run as one instance of a deployment (docs/deployment.md):\n"
           "  --location NAME  the location this executable runs, and\n"
           "  --id N           its instance number\n"
+          "  --metrics-port P serve /metrics (Prometheus), /healthz and /readyz over HTTP\n"
+          "                   on port P of the instance's host\n"
           "  --profile FILE   write a profile of the run to FILE (an executable built with\n"
           "                   `dfirc build --profile`)\n",
           argv0);
@@ -140,13 +142,13 @@ static int run_location(const dfir_location *location, const char *argv0, const 
 int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : location->name;
   const char *deploy = NULL, *name = NULL, *profile = NULL;
-  unsigned long long id = 0, seed = 0;
+  unsigned long long id = 0, seed = 0, metrics_port = 0;
   int has_id = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return usage(argv0, NULL, NULL);
     int takes = strcmp(arg, "--seed") == 0 || strcmp(arg, "--deploy") == 0 || strcmp(arg, "--location") == 0 ||
-                strcmp(arg, "--id") == 0 || strcmp(arg, "--profile") == 0;
+                strcmp(arg, "--id") == 0 || strcmp(arg, "--profile") == 0 || strcmp(arg, "--metrics-port") == 0;
     if (!takes) return usage(argv0, "unknown argument", arg);
     if (i + 1 >= argc) return usage(argv0, "missing value after", arg);
     const char *value = argv[++i];
@@ -155,6 +157,10 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
     else if (strcmp(arg, "--profile") == 0) profile = value;
     else if (strcmp(arg, "--location") == 0) name = value;
     else if (!parse_u64(value, &n)) return usage(argv0, "expected a non-negative integer, found", value);
+    else if (strcmp(arg, "--metrics-port") == 0) {
+      if (n == 0 || n > 65535) return usage(argv0, "expected a port from 1 to 65535, found", value);
+      metrics_port = n;
+    }
     else if (strcmp(arg, "--seed") == 0) {
       dfir_rt_seed_random(n);
       seed = n;
@@ -166,6 +172,8 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
   }
   if ((deploy || name || has_id) && !(deploy && name && has_id))
     return usage(argv0, "--deploy, --location and --id go together", NULL);
+  if (metrics_port && !deploy) return usage(argv0, "--metrics-port is for an instance of a deployment (--deploy)", NULL);
+  dfir_rt_net_set_metrics_port((uint32_t)metrics_port);
   if (profile) {
     if (!location->profile) {
       fprintf(stderr, "%s: error: `--profile`: this executable was built without profiling; build it with `dfirc build "

@@ -119,6 +119,7 @@ struct LaunchOptions {
   std::string deployFile;
   unsigned timeoutSeconds = 0; // 0: none
   std::string profileDir;      // --profile-dir: each instance writes DIR/<location>-<id>.json
+  bool metrics = false;        // --metrics: each instance serves /metrics on a free port
 };
 
 /// `dfirc profile show`: a profile's hottest operators, locations and channels.

@@ -377,6 +377,22 @@ int runLaunch(const LaunchOptions &opts) {
       std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->str(), "--id", id};
       if (!opts.profileDir.empty())
         args.insert(args.end(), {"--profile", opts.profileDir + "/" + name->str() + "-" + id + ".json"});
+      if (opts.metrics) {
+        int reservation = -1;
+        int port = freePort(&reservation);
+        reservations.push_back(reservation);
+        const llvm::json::Object *instance = (*instances)[i].getAsObject();
+        std::optional<llvm::StringRef> address = instance ? instance->getString("address") : std::nullopt;
+        if (port < 0 || !address || address->rfind(':') == llvm::StringRef::npos) {
+          std::fprintf(stderr, "dfirc: error: %s\n",
+                       port < 0 ? "no free loopback port for an instance's metrics" : "an instance without an address");
+          stopAll(all);
+          return kExitUserError;
+        }
+        args.insert(args.end(), {"--metrics-port", std::to_string(port)});
+        std::fprintf(stderr, "dfirc: metrics of %s: http://%s:%d/metrics\n", in.label.c_str(),
+                     address->substr(0, address->rfind(':')).str().c_str(), port);
+      }
       std::vector<char *> argv;
       for (auto &a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -231,6 +231,9 @@ int main(int argc, char **argv) {
   launchCmd->add_option("--profile-dir", launch.profileDir,
                         "DIR: each instance writes its profile to DIR/<location>-<id>.json (executables built with "
                         "`dfirc build --profiling`)");
+  launchCmd->add_flag("--metrics", launch.metrics,
+                      "Each instance serves /metrics (Prometheus), /healthz and /readyz on a free port of its host; "
+                      "the addresses are printed first");
 
   SimOptions sim;
   CLI::App *simCmd = app.add_subcommand("sim", "Run the embedded system under many schedules, looking for a failing one");
