@@ -92,12 +92,14 @@ void dfir_net_connect_peers(void) {
       char why[160] = "";
       uint64_t delay = 10;
       int fd;
+      /* Retried while the peer starts, and while its name does not resolve
+       * yet (a Kubernetes pod's DNS record appears as the pod starts). */
       while ((fd = dfir_net_open_socket(dfir_net.locs[l].hosts[i], dfir_net.locs[l].ports[i], 0, why, sizeof why)) < 0) {
-        if (fd == -2 || waited >= budget) {
+        if (waited >= budget) {
           char name[96], msg[400];
           snprintf(msg, sizeof msg, "%s at %s:%u (%s)", dfir_net_peer_name(g, name, sizeof name), dfir_net.locs[l].hosts[i],
                    (unsigned)dfir_net.locs[l].ports[i], why);
-          dfir_net_die("cannot connect to %s%s", msg, fd == -2 ? "" : " after retrying");
+          dfir_net_die("cannot connect to %s%s", msg, " after retrying");
         }
         if (dfir_net.stop_requested) exit(0); /* stopped before its first tick: nothing to finish */
         dfir_rt_sleep_ms(delay);

@@ -214,6 +214,11 @@ void dfir_net_read_deploy(const dfir_location *self) {
     dfir_net.ninst += is->count;
     dfir_net.locs[l].hosts = (char **)calloc(is->count, sizeof(char *));
     dfir_net.locs[l].ports = (uint16_t *)calloc(is->count, sizeof(uint16_t));
+    dfir_net.locs[l].listen_hosts = (char **)calloc(is->count, sizeof(char *));
+    dfir_net.locs[l].listen_ports = (uint16_t *)calloc(is->count, sizeof(uint16_t));
+    if (!dfir_net.locs[l].hosts || !dfir_net.locs[l].ports || !dfir_net.locs[l].listen_hosts ||
+        !dfir_net.locs[l].listen_ports)
+      dfir_net_die("out of memory reading `%s`%s", dfir_net.deploy_path, "");
     for (uint32_t i = 0; i < is->count; ++i) {
       if (member(&is->items[i], "id", DFIR_JSON_NUMBER)->number != (double)i)
         bad_deploy("instance ids must be 0, 1, ... in order");
@@ -221,6 +226,13 @@ void dfir_net_read_deploy(const dfir_location *self) {
       if (!parse_address(addr, &dfir_net.locs[l].hosts[i], &dfir_net.locs[l].ports[i]))
         dfir_net_die("deploy file `%s`: address `%s` is not HOST:PORT or [IPV6]:PORT with a port from 1 to 65535",
             dfir_net.deploy_path, addr);
+      /* Where it listens, when peers reach it through another address (a
+       * Kubernetes pod listens on all its interfaces, peers use its DNS name). */
+      const dfir_json *listen = dfir_rt_json_get(&is->items[i], "listen");
+      if (listen && (listen->kind != DFIR_JSON_STRING ||
+                     !parse_address(listen->string, &dfir_net.locs[l].listen_hosts[i], &dfir_net.locs[l].listen_ports[i])))
+        dfir_net_die("deploy file `%s`: `listen` of an instance of `%s` is not HOST:PORT or [IPV6]:PORT with a port from 1 to 65535",
+            dfir_net.deploy_path, dfir_net.locs[l].name);
     }
   }
   if (strcmp(dfir_net.locs[self->index].name, self->name) != 0) bad_deploy("its locations are not the program's");

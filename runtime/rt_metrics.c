@@ -1,6 +1,6 @@
 /* The metrics endpoint of a deployed instance (docs/deployment.md,
- * "Metrics"): with --metrics-port P it serves, over HTTP on its own host
- * and port P, `/metrics` in Prometheus' text format, `/healthz` (200 while
+ * "Metrics"): with --metrics-port P it serves, over HTTP on port P of the
+ * host it listens on, `/metrics` in Prometheus' text format, `/healthz` (200 while
  * the instance's loop runs) and `/readyz` (200 once it is connected to
  * every peer it sends to). It runs in the instance's poll loop: no thread.
  *
@@ -38,7 +38,8 @@ void dfir_rt_net_set_metrics_port(uint32_t port) { metrics_port = port; }
 void dfir_net_metrics_open(void) {
   for (uint32_t i = 0; i < kMaxClients; ++i) clients[i].fd = -1;
   if (!metrics_port) return;
-  const char *host = dfir_net.locs[dfir_net.self_index].hosts[dfir_net.self_id];
+  const dloc *self = &dfir_net.locs[dfir_net.self_index];
+  const char *host = self->listen_hosts[dfir_net.self_id] ? self->listen_hosts[dfir_net.self_id] : self->hosts[dfir_net.self_id];
   char why[160] = "";
   listen_fd = dfir_net_open_socket(host, (uint16_t)metrics_port, 1, why, sizeof why);
   if (listen_fd < 0) {

@@ -126,9 +126,14 @@ static void net_free(void) {
     free(dfir_net.inboxes[c].current.data);
   }
   for (uint32_t l = 0; l < dfir_net.nlocs; ++l) {
-    for (uint32_t i = 0; i < dfir_net.locs[l].count; ++i) free(dfir_net.locs[l].hosts[i]);
+    for (uint32_t i = 0; i < dfir_net.locs[l].count; ++i) {
+      free(dfir_net.locs[l].hosts[i]);
+      free(dfir_net.locs[l].listen_hosts[i]);
+    }
     free(dfir_net.locs[l].hosts);
     free(dfir_net.locs[l].ports);
+    free(dfir_net.locs[l].listen_hosts);
+    free(dfir_net.locs[l].listen_ports);
   }
   dfir_net_metrics_close();
   free(dfir_net.ins);
@@ -190,10 +195,13 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
       fprintf(stderr, "dfir: warning: DFIR_CONTROL_FD=%s is not an open file descriptor; ignored\n", control);
   }
   char why[160] = "";
-  dfir_net.listen_fd = dfir_net_open_socket(dfir_net.locs[dfir_net.self_index].hosts[id], dfir_net.locs[dfir_net.self_index].ports[id], 1, why, sizeof why);
+  const dloc *self = &dfir_net.locs[dfir_net.self_index];
+  const char *host = self->listen_hosts[id] ? self->listen_hosts[id] : self->hosts[id];
+  uint16_t port = self->listen_hosts[id] ? self->listen_ports[id] : self->ports[id];
+  dfir_net.listen_fd = dfir_net_open_socket(host, port, 1, why, sizeof why);
   if (dfir_net.listen_fd < 0) {
     char addr[300];
-    snprintf(addr, sizeof addr, "%s:%u", dfir_net.locs[dfir_net.self_index].hosts[id], (unsigned)dfir_net.locs[dfir_net.self_index].ports[id]);
+    snprintf(addr, sizeof addr, "%s:%u", host, (unsigned)port);
     dfir_net_die("cannot listen on %s: %s", addr, why);
   }
   dfir_net_set_nonblocking(dfir_net.listen_fd);

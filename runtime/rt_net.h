@@ -56,6 +56,8 @@ typedef struct {
   uint32_t count, first; /* instances; global index of the first */
   char **hosts;
   uint16_t *ports;
+  char **listen_hosts;     /* where each instance listens, when not at its address (`listen`; NULL: there) */
+  uint16_t *listen_ports;
 } dloc;
 
 typedef struct {

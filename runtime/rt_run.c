@@ -120,7 +120,7 @@ static int usage(const char *argv0, const char *problem, const char *arg) {
           "                   order in which a cluster's members tick\n"
           "  --deploy FILE    run as one instance of a deployment (docs/deployment.md):\n"
           "  --location NAME  the location this executable runs, and\n"
-          "  --id N           its instance number\n"
+          "  --id N           its instance number (or a name ending in -N: a pod's)\n"
           "  --metrics-port P serve /metrics (Prometheus), /healthz and /readyz over HTTP\n"
           "                   on port P of the instance's host\n"
           "  --profile FILE   write a profile of the run to FILE (an executable built with\n"
@@ -134,6 +134,13 @@ static int parse_u64(const char *s, unsigned long long *out) {
   errno = 0;
   *out = strtoull(s, &end, 10);
   return !errno && end && !*end && s[0] != '-' && s[0] != 0;
+}
+
+/* The N of a name ending in -N: a StatefulSet pod's ordinal (`worker-3`),
+ * so that a Kubernetes manifest can pass `--id $(POD_NAME)`. */
+static int pod_ordinal(const char *s, unsigned long long *out) {
+  const char *dash = strrchr(s, '-');
+  return dash && dash != s && dash[1] >= '0' && dash[1] <= '9' && parse_u64(dash + 1, out);
 }
 
 static int run_location(const dfir_location *location, const char *argv0, const char *deploy, const char *name,
@@ -156,7 +163,10 @@ int dfir_rt_main(const dfir_location *location, int argc, char **argv) {
     if (strcmp(arg, "--deploy") == 0) deploy = value;
     else if (strcmp(arg, "--profile") == 0) profile = value;
     else if (strcmp(arg, "--location") == 0) name = value;
-    else if (!parse_u64(value, &n)) return usage(argv0, "expected a non-negative integer, found", value);
+    else if (strcmp(arg, "--id") == 0 && !parse_u64(value, &n) && !pod_ordinal(value, &n))
+      return usage(argv0, "expected an instance id (N, or a name ending in -N such as a pod's), found", value);
+    else if (strcmp(arg, "--id") != 0 && !parse_u64(value, &n))
+      return usage(argv0, "expected a non-negative integer, found", value);
     else if (strcmp(arg, "--metrics-port") == 0) {
       if (n == 0 || n > 65535) return usage(argv0, "expected a port from 1 to 65535, found", value);
       metrics_port = n;

@@ -122,6 +122,17 @@ struct LaunchOptions {
   bool metrics = false;        // --metrics: each instance serves /metrics on a free port
 };
 
+/// `dfirc deploy k8s DIR`: Kubernetes manifests of a build (Deploy.cpp).
+struct DeployK8sOptions {
+  std::string dir;              // what `dfirc build` wrote
+  std::string image;            // the image with the executables in /dfir (default localhost/<program>:<fingerprint>)
+  std::string ns = "default";   // --namespace
+  unsigned port = 7400;         // every instance's port, in its own pod
+  unsigned metricsPort = 9400;  // its metrics endpoint (and probes)
+  std::string output;           // default DIR/k8s.yaml
+};
+int runDeployK8s(const DeployK8sOptions &opts);
+
 /// `dfirc profile show`: a profile's hottest operators, locations and channels.
 struct ProfileShowOptions {
   std::vector<std::string> inputs; // files, or directories of them (merged)

@@ -293,6 +293,19 @@ int main(int argc, char **argv) {
   showCmd->add_option("profile", profileShow.inputs, "Profile files, or directories of them (merged)")->required();
   showCmd->add_option("--top", profileShow.top, "How many operators to list (default 10)")->check(CLI::Range(1, 100000));
 
+  DeployK8sOptions k8s;
+  CLI::App *deployCmd = app.add_subcommand("deploy", "Package a build for a cluster manager");
+  deployCmd->require_subcommand(1);
+  CLI::App *k8sCmd = deployCmd->add_subcommand("k8s", "Write Kubernetes manifests of a build (DIR/k8s.yaml)");
+  k8sCmd->add_option("dir", k8s.dir, "The directory that `dfirc build` wrote")->required();
+  k8sCmd->add_option("--image", k8s.image,
+                     "NAME: the image whose /dfir holds the executables (default localhost/<program>:<fingerprint>)");
+  k8sCmd->add_option("--namespace", k8s.ns, "NS: the namespace of every object (default `default`)");
+  k8sCmd->add_option("--port", k8s.port, "The port every instance listens on in its pod (default 7400)");
+  k8sCmd->add_option("--metrics-port", k8s.metricsPort,
+                     "The port of every instance's /metrics, /healthz and /readyz (default 9400)");
+  k8sCmd->add_option("-o", k8s.output, "FILE: write the manifests here (default DIR/k8s.yaml)");
+
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
   kindsCmd->group("");
@@ -347,5 +360,6 @@ int main(int argc, char **argv) {
   }
   if (*launchCmd) return runLaunch(launch);
   if (*profileCmd) return runProfileShow(profileShow);
+  if (*deployCmd) return runDeployK8s(k8s);
   return runWithBigStack([&] { return runCheck(check); });
 }
