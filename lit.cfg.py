@@ -85,6 +85,38 @@ if _can_strace():
 else:
     lit_config.note("strace cannot trace here: the system-call count test is unsupported")
 
+# `podman`: podman can build an image and run a container here (with the
+# settings of test/e2e/multi/Inputs/containers.conf); the probe builds a
+# static program into an image FROM scratch and runs it. Where it cannot,
+# the container tests are unsupported, and the note says why.
+def _podman_works():
+    import shutil, subprocess, tempfile
+    if not shutil.which("podman"):
+        return "podman is not installed (Debian packages podman, runc, catatonit)"
+    env = dict(os.environ, CONTAINERS_CONF=_containers_conf)
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "probe.c"), "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        with open(os.path.join(d, "Containerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY probe /probe\n")
+        steps = [["cc", "-static", "-o", os.path.join(d, "probe"), os.path.join(d, "probe.c")],
+                 ["podman", "build", "-q", "-t", "localhost/dfirc-lit-probe", d],
+                 ["podman", "run", "--rm", "localhost/dfirc-lit-probe", "/probe"]]
+        for step in steps:
+            r = subprocess.run(step, env=env, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                return "`%s` failed: %s" % (" ".join(step[:2]), (r.stderr.strip().splitlines() or [""])[-1])
+        subprocess.run(["podman", "rmi", "-f", "localhost/dfirc-lit-probe"], env=env, capture_output=True)
+    return None
+
+_containers_conf = os.path.join(config.test_source_root, "e2e", "multi", "Inputs", "containers.conf")
+_podman_problem = _podman_works()
+if _podman_problem is None:
+    config.available_features.add("podman")
+    config.environment["CONTAINERS_CONF"] = _containers_conf
+else:
+    lit_config.note("this machine cannot run containers (%s): the podman tests are unsupported" % _podman_problem)
+
 # `promtool`: Prometheus' checker of the metrics text format.
 import shutil as _shutil
 if _shutil.which("promtool"):

@@ -108,6 +108,12 @@ static void *crypto_symbol(void *lib, const char *path, const char *name) {
 }
 
 void dfir_net_load_crypto(void) {
+  if (&dfir_linked_crypto) { /* linked in (`dfirc build --static`) */
+    hmac_fn = dfir_linked_crypto.hmac;
+    sha256_fn = dfir_linked_crypto.sha256;
+    rand_bytes_fn = dfir_linked_crypto.rand_bytes;
+    return;
+  }
   const char *path = getenv("DFIR_CRYPTO_LIBRARY");
   if (!path || !*path) path = kCryptoLibrary;
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);

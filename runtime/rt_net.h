@@ -208,6 +208,16 @@ typedef struct {
 
 extern dfir_net_state dfir_net;
 
+/* The functions of libcrypto that authenticate peers. */
+typedef struct {
+  __typeof__(&HMAC) hmac;
+  __typeof__(&EVP_sha256) sha256;
+  __typeof__(&RAND_bytes) rand_bytes;
+} dfir_crypto_api;
+/* Defined by libdfir_rt_crypto.a (rt_crypto_linked.c), which a static
+ * executable links: then nothing is loaded. */
+extern const dfir_crypto_api dfir_linked_crypto __attribute__((weak));
+
 /* rt_deploy.c: the deploy file, the deployment key, peer authentication */
 DFIR_RT_NORETURN void dfir_net_die(const char *fmt, const char *a, const char *b);
 /* Loads libcrypto (or DFIR_CRYPTO_LIBRARY); dies saying why it cannot. */

@@ -23,7 +23,7 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev uuid-dev libssl-dev
   llvm-19-dev llvm-19-tools libzstd-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
-  graphviz wamerican valgrind strace prometheus python3-yaml
+  graphviz wamerican valgrind strace prometheus python3-yaml podman runc catatonit
   libclang-rt-19-dev
 )
 # Only for `sanitize` and `fuzz`.

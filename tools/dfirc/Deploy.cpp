@@ -17,12 +17,17 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
 #include <string>
 #include <vector>
+
+extern char **environ;
 
 namespace dfir::driver {
 namespace {
@@ -63,6 +68,75 @@ bool readAll(const std::string &path, std::string &text) {
   std::ostringstream s;
   s << in.rdbuf();
   text = s.str();
+  return true;
+}
+
+/// Whether `path` is an ELF executable that loads no shared library (no
+/// program interpreter): what runs in an image `FROM scratch`.
+bool isStaticElf(const std::string &path, std::string &why) {
+  std::string bytes;
+  if (!readAll(path, bytes)) {
+    why = "cannot be read";
+    return false;
+  }
+  auto u16 = [&](size_t at) { return at + 2 <= bytes.size() ? static_cast<unsigned>(static_cast<unsigned char>(bytes[at]) | static_cast<unsigned char>(bytes[at + 1]) << 8) : 0u; };
+  auto u64 = [&](size_t at) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0 && at + 8 <= bytes.size(); --i) v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  if (bytes.size() < 64 || bytes.compare(0, 4, "\x7f" "ELF") != 0 || bytes[4] != 2 || bytes[5] != 1) {
+    why = "is not a 64-bit little-endian ELF executable";
+    return false;
+  }
+  uint64_t phoff = u64(32);
+  unsigned phentsize = u16(54), phnum = u16(56);
+  for (unsigned i = 0; i < phnum; ++i) {
+    uint64_t at = phoff + static_cast<uint64_t>(i) * phentsize;
+    if (at + 4 > bytes.size()) break;
+    if (u16(at) == 3 /* PT_INTERP */) {
+      why = "is linked dynamically (build it with `dfirc build --static`)";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Runs `argv`, its output passed through; its exit status (-1: it did not start).
+int run(const std::vector<std::string> &argv) {
+  std::vector<char *> args;
+  for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool onPath(const std::string &program) {
+  const char *path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (size_t at = 0; at <= dirs.size();) {
+    size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(at, end - at);
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+/// Writes `text` to `path` whole or not at all, with `mode`.
+bool writeWhole(const std::string &path, const std::string &text, int mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (fd >= 0) written = ::close(fd) == 0 && written;
+  if (!written || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return false;
+  }
   return true;
 }
 
@@ -113,6 +187,7 @@ int runDeployK8s(const DeployK8sOptions &opts) {
     return fail("`" + keyPath + "` does not hold a key of 64 hexadecimal digits");
 
   std::vector<Location> locs;
+  unsigned instanceCount = 0;
   for (llvm::json::Value &l : *locations) {
     llvm::json::Object *obj = l.getAsObject();
     std::optional<llvm::StringRef> name = obj ? obj->getString("name") : std::nullopt;
@@ -130,13 +205,19 @@ int runDeployK8s(const DeployK8sOptions &opts) {
         return fail("locations `" + other.name + "` and `" + loc.name + "` make the same Kubernetes name `" + loc.dns +
                     "`: rename one");
     // Member i of location L: pod L-i of StatefulSet L, through the headless
-    // Service L; it listens on every interface of its pod.
+    // Service L; it listens on every interface of its pod. Local: the
+    // containers of one pod share its loopback, each at its own port.
     for (size_t i = 0; i < instances->size(); ++i) {
       llvm::json::Object *instance = (*instances)[i].getAsObject();
       if (!instance) return fail("`" + deployPath + "`: an instance is not an object");
-      (*instance)["address"] = loc.dns + "-" + std::to_string(i) + "." + loc.dns + "." + opts.ns + ".svc:" +
-                               std::to_string(opts.port);
-      (*instance)["listen"] = "0.0.0.0:" + std::to_string(opts.port);
+      if (opts.local) {
+        (*instance)["address"] = "127.0.0.1:" + std::to_string(opts.port + instanceCount);
+      } else {
+        (*instance)["address"] = loc.dns + "-" + std::to_string(i) + "." + loc.dns + "." + opts.ns + ".svc:" +
+                                 std::to_string(opts.port);
+        (*instance)["listen"] = "0.0.0.0:" + std::to_string(opts.port);
+      }
+      ++instanceCount;
     }
     locs.push_back(loc);
   }
@@ -151,11 +232,16 @@ int runDeployK8s(const DeployK8sOptions &opts) {
 
   std::ostringstream y;
   y << "# Kubernetes manifests of `" << programName << "`, written by `dfirc deploy k8s` from its build "
-    << build << ".\n"
-    << "# Apply with `kubectl apply -f` (namespace `" << opts.ns << "` must exist). Member i of location L is\n"
-    << "# pod L-i of StatefulSet L, reachable at L-i.L." << opts.ns << ".svc:" << port
-    << "; each pod serves /metrics, /healthz and\n# /readyz on port " << metrics
-    << ". The image holds the executables in /dfir (`dfirc deploy image`).\n";
+    << build << ".\n";
+  if (opts.local)
+    y << "# Run on this machine with `podman kube play`: one pod, a container per instance, sharing its network\n"
+      << "# (instance k at 127.0.0.1:" << port << "+k, its metrics at port " << metrics
+      << "+k). The image holds the executables in /dfir.\n";
+  else
+    y << "# Apply with `kubectl apply -f` (namespace `" << opts.ns << "` must exist). Member i of location L is\n"
+      << "# pod L-i of StatefulSet L, reachable at L-i.L." << opts.ns << ".svc:" << port
+      << "; each pod serves /metrics, /healthz and\n# /readyz on port " << metrics
+      << ". The image holds the executables in /dfir (`dfirc deploy image`).\n";
   auto labels = [&](const std::string &indent, const std::string *component) {
     y << indent << "app.kubernetes.io/name: " << quoted(app) << "\n";
     if (component) y << indent << "app.kubernetes.io/component: " << quoted(*component) << "\n";
@@ -170,6 +256,34 @@ int runDeployK8s(const DeployK8sOptions &opts) {
   y << "data:\n  deploy.json: |\n";
   std::istringstream lines(deployJson);
   for (std::string line; std::getline(lines, line);) y << "    " << line << "\n";
+  if (opts.local) {
+    if (opts.port + instanceCount > 65536 || opts.metricsPort + instanceCount > 65536)
+      return fail("the instances' ports go past 65535: give lower `--port` and `--metrics-port`");
+    // One pod, a container per instance, for `podman kube play` on one
+    // machine: the same image and arguments, with the id written out (podman
+    // does not expand `$(POD_NAME)`) and the key in the environment.
+    y << "---\napiVersion: v1\nkind: Pod\n";
+    metadata(app, nullptr);
+    y << "spec:\n  restartPolicy: Never\n  containers:\n";
+    unsigned g = 0;
+    for (const Location &loc : locs)
+      for (size_t i = 0; i < loc.count; ++i, ++g) {
+        std::string pod = loc.dns + "-" + std::to_string(i);
+        y << "  - name: " << quoted(pod) << "\n"
+          << "    image: " << quoted(image) << "\n"
+          << "    command: [" << quoted("/dfir/" + loc.executable) << "]\n"
+          << "    args: [\"--deploy\", \"/etc/dfir/deploy.json\", \"--location\", " << quoted(loc.name)
+          << ", \"--id\", " << quoted(pod) << ", \"--metrics-port\", " << quoted(std::to_string(opts.metricsPort + g))
+          << "]\n"
+          << "    env:\n    - name: DFIR_DEPLOY_KEY\n      value: " << quoted(key) << "\n"
+          << "    volumeMounts:\n    - name: deploy\n      mountPath: /etc/dfir\n      readOnly: true\n";
+      }
+    y << "  volumes:\n  - name: deploy\n    configMap:\n      name: " << quoted(app + "-deploy") << "\n";
+    std::string out = opts.output.empty() ? opts.dir + "/k8s-local.yaml" : opts.output;
+    if (!writeWhole(out, y.str(), 0600)) return fail("cannot write `" + out + "`");
+    std::fprintf(stderr, "dfirc: wrote %s (image %s)\n", out.c_str(), image.c_str());
+    return kExitOk;
+  }
   y << "---\napiVersion: v1\nkind: Secret\n";
   metadata(app + "-key", nullptr);
   y << "type: Opaque\nstringData:\n  key: " << quoted(key) << "\n";
@@ -228,18 +342,63 @@ int runDeployK8s(const DeployK8sOptions &opts) {
       << "      volumes:\n      - name: deploy\n        configMap:\n          name: " << quoted(app + "-deploy") << "\n";
   }
 
-  // Whole or not at all: a temporary file renamed over the output, private
-  // to its owner (it holds the key).
+  // Whole or not at all, private to its owner (it holds the key).
   std::string out = opts.output.empty() ? opts.dir + "/k8s.yaml" : opts.output;
-  std::string tmp = out + ".tmp", yaml = y.str();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool written = fd >= 0 && ::write(fd, yaml.data(), yaml.size()) == static_cast<ssize_t>(yaml.size());
-  if (fd >= 0) written = ::close(fd) == 0 && written;
-  if (!written || std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return fail("cannot write `" + out + "`");
-  }
+  if (!writeWhole(out, y.str(), 0600)) return fail("cannot write `" + out + "`");
   std::fprintf(stderr, "dfirc: wrote %s (image %s)\n", out.c_str(), image.c_str());
+  return kExitOk;
+}
+
+} // namespace dfir::driver
+
+namespace dfir::driver {
+
+int runDeployImage(const DeployImageOptions &opts) {
+  const std::string deployPath = opts.dir + "/deploy.json";
+  std::string text;
+  if (!readAll(deployPath, text))
+    return fail("cannot read `" + deployPath + "`: `dfirc deploy image` takes the directory that `dfirc build` wrote");
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  if (!parsed) return fail("`" + deployPath + "` is not a deploy file: " + llvm::toString(parsed.takeError()));
+  const llvm::json::Object *root = parsed->getAsObject();
+  const llvm::json::Array *locations = root ? root->getArray("locations") : nullptr;
+  std::optional<llvm::StringRef> program = root ? root->getString("program") : std::nullopt;
+  std::optional<llvm::StringRef> fingerprint = root ? root->getString("fingerprint") : std::nullopt;
+  if (!locations || !program || !fingerprint)
+    return fail("`" + deployPath + "` is not a deploy file: it needs `program`, `fingerprint` and `locations`");
+  std::string app = dnsName(program->str());
+  std::string image = opts.name.empty() ? "localhost/" + app + ":" + fingerprint->str() : opts.name;
+  // Every executable must run with nothing else in the image.
+  std::string files;
+  for (const llvm::json::Value &l : *locations) {
+    const llvm::json::Object *obj = l.getAsObject();
+    std::optional<llvm::StringRef> exe = obj ? obj->getString("executable") : std::nullopt;
+    if (!exe || exe->empty() || exe->contains('/') || exe->starts_with("."))
+      return fail("`" + deployPath + "`: every location needs an `executable` in the build directory");
+    std::string why;
+    if (!isStaticElf(opts.dir + "/" + exe->str(), why))
+      return fail("`" + opts.dir + "/" + exe->str() + "` " + why + ": an image `FROM scratch` holds nothing else");
+    files += " " + exe->str();
+  }
+  bool build = !opts.noBuild;
+  if (build && !onPath("podman"))
+    return fail("podman is not installed (Debian package `podman`): nothing was written; `--no-build` writes only "
+                "the Containerfile");
+  std::string containerfile = "# The image of `" + program->str() + "` (build " + fingerprint->str() +
+                              "), written by `dfirc deploy image`: its executables,\n"
+                              "# statically linked, in /dfir, and nothing else (no shell). `dfirc deploy k8s` runs "
+                              "them from it.\nFROM scratch\nCOPY" +
+                              files + " /dfir/\n";
+  std::string path = opts.dir + "/Containerfile";
+  if (!writeWhole(path, containerfile, 0644)) return fail("cannot write `" + path + "`");
+  if (!build) {
+    std::fprintf(stderr, "dfirc: wrote %s (build it with `podman build -t %s %s`)\n", path.c_str(), image.c_str(),
+                 opts.dir.c_str());
+    return kExitOk;
+  }
+  int rc = run({"podman", "build", "--quiet", "-t", image, "-f", path, opts.dir});
+  if (rc != 0) return fail("`podman build` of `" + path + "` failed" + (rc < 0 ? " to start" : ""));
+  std::fprintf(stderr, "dfirc: built image %s from %s\n", image.c_str(), path.c_str());
   return kExitOk;
 }
 

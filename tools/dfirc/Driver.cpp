@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -585,12 +586,44 @@ std::vector<std::string> linkerCommand(const std::string &given) {
 }
 
 /// Runs a command; returns its exit status (or -1 if it could not start).
-int runCommand(const std::vector<std::string> &argv) {
+/// With `quiet`, the lines of its standard error that `quiet` accepts are
+/// not shown (with the line before each, which says where it comes from).
+int runCommand(const std::vector<std::string> &argv,
+               const std::function<bool(const std::string &)> &quiet = nullptr) {
   std::vector<char *> args;
   for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
   args.push_back(nullptr);
+  int err[2] = {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet && pipe(err) == 0) {
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawn_file_actions_addclose(&actions, err[0]);
+    posix_spawn_file_actions_addclose(&actions, err[1]);
+  }
   pid_t pid;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err[1] >= 0) close(err[1]);
+  std::string text;
+  if (err[0] >= 0) {
+    char buf[4096];
+    for (ssize_t n; (n = read(err[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);)
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    close(err[0]);
+  }
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    bool hidden = quiet(lines[i]) || (i + 1 < lines.size() && quiet(lines[i + 1]));
+    if (!hidden) std::fprintf(stderr, "%s\n", lines[i].c_str());
+  }
+  if (spawned != 0) return -1;
   int status = 0;
   if (waitpid(pid, &status, 0) < 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -677,10 +710,27 @@ int buildNative(const BuildOptions &opts) {
     }
     std::vector<std::string> link = linkerCommand(opts.linker);
     std::string linker = link[0];
+    if (opts.staticLink) link.push_back("-static");
     link.insert(link.end(), {"-o", exe, object});
     link.insert(link.end(), opts.link.begin(), opts.link.end());
-    link.insert(link.end(), {runtime, "-lm"});
-    int rc = runCommand(link);
+    if (opts.staticLink) {
+      // libcrypto linked in, through libdfir_rt_crypto.a beside the runtime
+      // (nothing refers to it but the runtime's weak reference: -u pulls it).
+      std::string crypto = runtime.substr(0, runtime.rfind('/') + 1) + "libdfir_rt_crypto.a";
+      if (access(crypto.c_str(), R_OK) != 0) {
+        std::fprintf(stderr, "dfirc: error: `--static` needs `%s` beside the runtime archive\n", crypto.c_str());
+        return kExitUserError;
+      }
+      link.insert(link.end(), {"-Wl,-u,dfir_linked_crypto", crypto, runtime, "-lcrypto", "-lm", "-ldl", "-lpthread"});
+    } else {
+      link.insert(link.end(), {runtime, "-lm"});
+    }
+    // A static link with glibc warns that getaddrinfo and dlopen need
+    // glibc's shared libraries at run time: not these (glibc's own `files`
+    // and `dns` lookups are built in, and libcrypto is linked, not loaded).
+    int rc = runCommand(link, [&](const std::string &line) {
+      return opts.staticLink && line.find("in statically linked applications requires at runtime") != std::string::npos;
+    });
     if (rc != 0) {
       std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), linker.c_str(),
                    rc < 0 ? " (is a C compiler installed? `--linker` or `CC` names another)" : "");

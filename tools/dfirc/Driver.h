@@ -65,6 +65,7 @@ struct BuildOptions {
   bool debugInfo = false;         // -g: DWARF line tables at the program's lines
   std::string depfileName;        // -MF FILE: its name (default: the output's, plus `.d`)
   bool profiling = false;         // --profiling: executables count and sample (`--profile FILE`)
+  bool staticLink = false;        // --static: executables that load no shared library (libcrypto linked in)
   DiagOptions diag;
   PipelineOptions pipeline;
 };
@@ -130,8 +131,18 @@ struct DeployK8sOptions {
   unsigned port = 7400;         // every instance's port, in its own pod
   unsigned metricsPort = 9400;  // its metrics endpoint (and probes)
   std::string output;           // default DIR/k8s.yaml
+  bool local = false;           // --local: one pod of every instance, for `podman kube play` (DIR/k8s-local.yaml)
 };
 int runDeployK8s(const DeployK8sOptions &opts);
+
+/// `dfirc deploy image DIR`: a Containerfile of a static build, built with
+/// podman (Deploy.cpp).
+struct DeployImageOptions {
+  std::string dir;      // what `dfirc build --static` wrote
+  std::string name;     // the image's name (default localhost/<program>:<fingerprint>)
+  bool noBuild = false; // only write DIR/Containerfile
+};
+int runDeployImage(const DeployImageOptions &opts);
 
 /// `dfirc profile show`: a profile's hottest operators, locations and channels.
 struct ProfileShowOptions {

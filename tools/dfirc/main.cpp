@@ -165,6 +165,9 @@ int main(int argc, char **argv) {
                        "DIR: where libdfir_rt.a is (default: $DFIR_RUNTIME_DIR, or the lib directory next to dfirc's)");
   buildCmd->add_option("--linker", build.linker,
                        "CMD: the C compiler that links executables (default: $CC, or cc)");
+  buildCmd->add_flag("--static", build.staticLink,
+                     "Link executables statically, libcrypto included: they load no shared library (for an image "
+                     "`FROM scratch`, `dfirc deploy image`)");
   buildCmd->add_flag("--profiling", build.profiling,
                      "Executables count and sample each operator: run them with --profile FILE (dfirc launch "
                      "--profile-dir)");
@@ -305,6 +308,15 @@ int main(int argc, char **argv) {
   k8sCmd->add_option("--metrics-port", k8s.metricsPort,
                      "The port of every instance's /metrics, /healthz and /readyz (default 9400)");
   k8sCmd->add_option("-o", k8s.output, "FILE: write the manifests here (default DIR/k8s.yaml)");
+  k8sCmd->add_flag("--local", k8s.local,
+                   "One pod holding every instance, sharing its network, for `podman kube play` on one machine "
+                   "(default DIR/k8s-local.yaml)");
+
+  DeployImageOptions image;
+  CLI::App *imageCmd = deployCmd->add_subcommand("image", "Write a Containerfile of a static build and build it with podman");
+  imageCmd->add_option("dir", image.dir, "The directory that `dfirc build --static` wrote")->required();
+  imageCmd->add_option("--name", image.name, "NAME: the image's name (default localhost/<program>:<fingerprint>)");
+  imageCmd->add_flag("--no-build", image.noBuild, "Only write DIR/Containerfile");
 
   bool listKinds = false;
   CLI::App *kindsCmd = app.add_subcommand("diagnostic-kinds", "List every diagnostic kind");
@@ -360,6 +372,7 @@ int main(int argc, char **argv) {
   }
   if (*launchCmd) return runLaunch(launch);
   if (*profileCmd) return runProfileShow(profileShow);
+  if (*imageCmd) return runDeployImage(image);
   if (*deployCmd) return runDeployK8s(k8s);
   return runWithBigStack([&] { return runCheck(check); });
 }
