@@ -19,15 +19,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
 #include <string>
 #include <vector>
-
-extern char **environ;
 
 namespace dfir::driver {
 namespace {
@@ -62,20 +58,11 @@ std::string quoted(const std::string &s) {
   return out + "\"";
 }
 
-bool readAll(const std::string &path, std::string &text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  text = s.str();
-  return true;
-}
-
 /// Whether `path` is an ELF executable that loads no shared library (no
 /// program interpreter): what runs in an image `FROM scratch`.
 bool isStaticElf(const std::string &path, std::string &why) {
   std::string bytes;
-  if (!readAll(path, bytes)) {
+  if (!readFile(path, bytes)) {
     why = "cannot be read";
     return false;
   }
@@ -100,18 +87,6 @@ bool isStaticElf(const std::string &path, std::string &why) {
     }
   }
   return true;
-}
-
-/// Runs `argv`, its output passed through; its exit status (-1: it did not start).
-int run(const std::vector<std::string> &argv) {
-  std::vector<char *> args;
-  for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 bool onPath(const std::string &program) {
@@ -151,23 +126,44 @@ int fail(const std::string &message) {
   return kExitUserError;
 }
 
+/// The deploy data that `dfirc build` wrote in a directory, for `dfirc
+/// deploy COMMAND`.
+struct Build {
+  std::string path; // DIR/deploy.json
+  llvm::json::Value data = nullptr;
+  llvm::json::Object *root = nullptr;
+  llvm::json::Array *locations = nullptr;
+  std::string program, fingerprint;
+};
+
+/// Reads it; an error message when it cannot.
+std::string readBuild(const std::string &dir, const char *command, Build &b) {
+  b.path = dir + "/deploy.json";
+  std::string text;
+  if (!readFile(b.path, text))
+    return "cannot read `" + b.path + "`: `dfirc deploy " + command + "` takes the directory that `dfirc build` wrote";
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  if (!parsed) return "`" + b.path + "` is not a deploy file: " + llvm::toString(parsed.takeError());
+  b.data = std::move(*parsed);
+  b.root = b.data.getAsObject();
+  b.locations = b.root ? b.root->getArray("locations") : nullptr;
+  std::optional<llvm::StringRef> program = b.root ? b.root->getString("program") : std::nullopt;
+  std::optional<llvm::StringRef> fingerprint = b.root ? b.root->getString("fingerprint") : std::nullopt;
+  if (!b.locations || !program || !fingerprint)
+    return "`" + b.path + "` is not a deploy file: it needs `program`, `fingerprint` and `locations`";
+  b.program = program->str();
+  b.fingerprint = fingerprint->str();
+  return "";
+}
+
 } // namespace
 
 int runDeployK8s(const DeployK8sOptions &opts) {
-  const std::string deployPath = opts.dir + "/deploy.json";
-  std::string text;
-  if (!readAll(deployPath, text))
-    return fail("cannot read `" + deployPath + "`: `dfirc deploy k8s` takes the directory that `dfirc build` wrote");
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
-  if (!parsed) return fail("`" + deployPath + "` is not a deploy file: " + llvm::toString(parsed.takeError()));
-  llvm::json::Object *root = parsed->getAsObject();
-  llvm::json::Array *locations = root ? root->getArray("locations") : nullptr;
-  std::optional<llvm::StringRef> program = root ? root->getString("program") : std::nullopt;
-  std::optional<llvm::StringRef> fingerprint = root ? root->getString("fingerprint") : std::nullopt;
-  if (!locations || !program || !fingerprint)
-    return fail("`" + deployPath + "` is not a deploy file: it needs `program`, `fingerprint` and `locations`");
-  // Copies: the deploy data is moved out of `root` below.
-  const std::string programName = program->str(), build = fingerprint->str();
+  Build b;
+  if (std::string why = readBuild(opts.dir, "k8s", b); !why.empty()) return fail(why);
+  const std::string &deployPath = b.path, &programName = b.program, &build = b.fingerprint;
+  llvm::json::Object *root = b.root;
+  llvm::json::Array *locations = b.locations;
   if (!isDnsLabel(opts.ns))
     return fail("namespace `" + opts.ns + "` is not a Kubernetes name (lower-case letters, digits and `-`, at most 63)");
   if (opts.port == 0 || opts.port > 65535 || opts.metricsPort == 0 || opts.metricsPort > 65535 ||
@@ -180,7 +176,7 @@ int runDeployK8s(const DeployK8sOptions &opts) {
   std::string key;
   std::optional<llvm::StringRef> keyFile = root->getString("key_file");
   std::string keyPath = keyFile ? (keyFile->starts_with("/") ? keyFile->str() : opts.dir + "/" + keyFile->str()) : "";
-  if (!keyFile || !readAll(keyPath, key))
+  if (!keyFile || !readFile(keyPath, key))
     return fail("cannot read the deployment key of `" + deployPath + "`" + (keyFile ? " (`" + keyPath + "`)" : ""));
   while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
   if (key.size() != 64 || key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
@@ -354,20 +350,12 @@ int runDeployK8s(const DeployK8sOptions &opts) {
 namespace dfir::driver {
 
 int runDeployImage(const DeployImageOptions &opts) {
-  const std::string deployPath = opts.dir + "/deploy.json";
-  std::string text;
-  if (!readAll(deployPath, text))
-    return fail("cannot read `" + deployPath + "`: `dfirc deploy image` takes the directory that `dfirc build` wrote");
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
-  if (!parsed) return fail("`" + deployPath + "` is not a deploy file: " + llvm::toString(parsed.takeError()));
-  const llvm::json::Object *root = parsed->getAsObject();
-  const llvm::json::Array *locations = root ? root->getArray("locations") : nullptr;
-  std::optional<llvm::StringRef> program = root ? root->getString("program") : std::nullopt;
-  std::optional<llvm::StringRef> fingerprint = root ? root->getString("fingerprint") : std::nullopt;
-  if (!locations || !program || !fingerprint)
-    return fail("`" + deployPath + "` is not a deploy file: it needs `program`, `fingerprint` and `locations`");
-  std::string app = dnsName(program->str());
-  std::string image = opts.name.empty() ? "localhost/" + app + ":" + fingerprint->str() : opts.name;
+  Build b;
+  if (std::string why = readBuild(opts.dir, "image", b); !why.empty()) return fail(why);
+  const std::string &deployPath = b.path;
+  const llvm::json::Array *locations = b.locations;
+  std::string app = dnsName(b.program);
+  std::string image = opts.name.empty() ? "localhost/" + app + ":" + b.fingerprint : opts.name;
   // Every executable must run with nothing else in the image.
   std::string files;
   for (const llvm::json::Value &l : *locations) {
@@ -384,7 +372,7 @@ int runDeployImage(const DeployImageOptions &opts) {
   if (build && !onPath("podman"))
     return fail("podman is not installed (Debian package `podman`): nothing was written; `--no-build` writes only "
                 "the Containerfile");
-  std::string containerfile = "# The image of `" + program->str() + "` (build " + fingerprint->str() +
+  std::string containerfile = "# The image of `" + b.program + "` (build " + b.fingerprint +
                               "), written by `dfirc deploy image`: its executables,\n"
                               "# statically linked, in /dfir, and nothing else (no shell). `dfirc deploy k8s` runs "
                               "them from it.\nFROM scratch\nCOPY" +
@@ -396,7 +384,7 @@ int runDeployImage(const DeployImageOptions &opts) {
                  opts.dir.c_str());
     return kExitOk;
   }
-  int rc = run({"podman", "build", "--quiet", "-t", image, "-f", path, opts.dir});
+  int rc = runCommand({"podman", "build", "--quiet", "-t", image, "-f", path, opts.dir});
   if (rc != 0) return fail("`podman build` of `" + path + "` failed" + (rc < 0 ? " to start" : ""));
   std::fprintf(stderr, "dfirc: built image %s from %s\n", image.c_str(), path.c_str());
   return kExitOk;

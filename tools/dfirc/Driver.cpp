@@ -585,50 +585,6 @@ std::vector<std::string> linkerCommand(const std::string &given) {
   return words;
 }
 
-/// Runs a command; returns its exit status (or -1 if it could not start).
-/// With `quiet`, the lines of its standard error that `quiet` accepts are
-/// not shown (with the line before each, which says where it comes from).
-int runCommand(const std::vector<std::string> &argv,
-               const std::function<bool(const std::string &)> &quiet = nullptr) {
-  std::vector<char *> args;
-  for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-  args.push_back(nullptr);
-  int err[2] = {-1, -1};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet && pipe(err) == 0) {
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-    posix_spawn_file_actions_addclose(&actions, err[0]);
-    posix_spawn_file_actions_addclose(&actions, err[1]);
-  }
-  pid_t pid;
-  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err[1] >= 0) close(err[1]);
-  std::string text;
-  if (err[0] >= 0) {
-    char buf[4096];
-    for (ssize_t n; (n = read(err[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);)
-      if (n > 0) text.append(buf, static_cast<size_t>(n));
-    close(err[0]);
-  }
-  std::vector<std::string> lines;
-  for (size_t at = 0; at < text.size();) {
-    size_t end = text.find('\n', at);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  for (size_t i = 0; i < lines.size(); ++i) {
-    bool hidden = quiet(lines[i]) || (i + 1 < lines.size() && quiet(lines[i + 1]));
-    if (!hidden) std::fprintf(stderr, "%s\n", lines[i].c_str());
-  }
-  if (spawned != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /// Creates `dir` and its parents, like `mkdir -p`.
 bool makeDirectory(const std::string &dir) {
   for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
@@ -916,6 +872,48 @@ int buildHeader(const BuildOptions &opts) {
 }
 
 } // namespace
+
+int runCommand(const std::vector<std::string> &argv,
+               const std::function<bool(const std::string &)> &quiet) {
+  std::vector<char *> args;
+  for (auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  int err[2] = {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet && pipe(err) == 0) {
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawn_file_actions_addclose(&actions, err[0]);
+    posix_spawn_file_actions_addclose(&actions, err[1]);
+  }
+  pid_t pid;
+  int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err[1] >= 0) close(err[1]);
+  std::string text;
+  if (err[0] >= 0) {
+    char buf[4096];
+    for (ssize_t n; (n = read(err[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);)
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    close(err[0]);
+  }
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    bool hidden = quiet(lines[i]) || (i + 1 < lines.size() && quiet(lines[i + 1]));
+    if (!hidden) std::fprintf(stderr, "%s\n", lines[i].c_str());
+  }
+  if (spawned != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 
 int runBuild(const BuildOptions &opts) {
   if (opts.emit == "llvm") {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,14 @@ struct LaunchOptions {
   std::string profileDir;      // --profile-dir: each instance writes DIR/<location>-<id>.json
   bool metrics = false;        // --metrics: each instance serves /metrics on a free port
 };
+
+/// Runs a command; returns its exit status (or -1 if it could not start).
+/// With `quiet`, the lines of its standard error that `quiet` accepts are
+/// not shown (with the line before each, which says where it comes from).
+int runCommand(const std::vector<std::string> &argv,
+               const std::function<bool(const std::string &)> &quiet = nullptr);
+/// Reads a whole file; false if it cannot be opened.
+bool readFile(const std::string &path, std::string &text);
 
 /// `dfirc deploy k8s DIR`: Kubernetes manifests of a build (Deploy.cpp).
 struct DeployK8sOptions {

@@ -99,16 +99,6 @@ int freePort(int *reservation) {
   return -1;
 }
 
-bool readFile(const std::string &path, std::string &text) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return true;
-}
-
 /// Writes complete lines of `pending` + `data` with the instance's prefix.
 void forward(FILE *to, const std::string &label, std::string &pending, const char *data, size_t n) {
   pending.append(data, n);
@@ -222,6 +212,17 @@ std::string describeExit(int status) {
 }
 
 } // namespace
+
+bool readFile(const std::string &path, std::string &text) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
 
 int runLaunch(const LaunchOptions &opts) {
   std::string text;
