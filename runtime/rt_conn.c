@@ -79,6 +79,40 @@ static void format_address(const struct sockaddr *a, socklen_t len, char *buf, s
 
 void dfir_net_set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+/* The hello (who we are and what we send the peer's location `l`), and
+ * room for our proof after it, at the start of the empty `c->out`. */
+static void write_hello(conn *c, uint32_t l) {
+  buffer *b = &c->out;
+  put(b, "DFIR", 4);
+  put32(b, kVersion);
+  put64(b, dfir_net.self_loc->fingerprint);
+  put32(b, dfir_net.self_index);
+  put32(b, dfir_net.self_id);
+  uint32_t n = 0;
+  for (uint32_t ch = 0; ch < dfir_net.nchans; ++ch) n += dfir_net.chans[ch].from == dfir_net.self_index && dfir_net.chans[ch].to == l;
+  put32(b, n);
+  for (uint32_t ch = 0; ch < dfir_net.nchans; ++ch)
+    if (dfir_net.chans[ch].from == dfir_net.self_index && dfir_net.chans[ch].to == l) {
+      put32(b, ch);
+      put64(b, dfir_net.self_loc->channel_fingerprints[ch]);
+    }
+  unsigned char ours[kNonce];
+  dfir_net_nonce(ours);
+  put(b, ours, kNonce);
+  /* Only the hello goes out until the peer has answered; room is kept
+   * after it for our proof (read_challenge fills it in). */
+  c->hello_len = c->held = b->len;
+  free(c->hello);
+  c->hello = (char *)malloc(b->len);
+  if (!c->hello) dfir_net_die("out of memory connecting%s%s", "", "");
+  memcpy(c->hello, b->data, b->len);
+  reserve(b, kMac);
+  memset(b->data + b->len, 0, kMac);
+  b->len += kMac;
+  c->frames_at = b->len;
+  c->stage = kAwaitHello;
+}
+
 /* Connects to every instance of every location this one sends to. */
 void dfir_net_connect_peers(void) {
   const char *limit = getenv("DFIR_CONNECT_TIMEOUT_MS");
@@ -113,33 +147,7 @@ void dfir_net_connect_peers(void) {
       c->peer = g;
       c->outgoing = 1;
       c->frame = -1;
-      /* The hello: who we are and what we send this location. */
-      buffer *b = &c->out;
-      put(b, "DFIR", 4);
-      put32(b, kVersion);
-      put64(b, dfir_net.self_loc->fingerprint);
-      put32(b, dfir_net.self_index);
-      put32(b, dfir_net.self_id);
-      uint32_t n = 0;
-      for (uint32_t ch = 0; ch < dfir_net.nchans; ++ch) n += dfir_net.chans[ch].from == dfir_net.self_index && dfir_net.chans[ch].to == l;
-      put32(b, n);
-      for (uint32_t ch = 0; ch < dfir_net.nchans; ++ch)
-        if (dfir_net.chans[ch].from == dfir_net.self_index && dfir_net.chans[ch].to == l) {
-          put32(b, ch);
-          put64(b, dfir_net.self_loc->channel_fingerprints[ch]);
-        }
-      unsigned char ours[kNonce];
-      dfir_net_nonce(ours);
-      put(b, ours, kNonce);
-      /* Only the hello goes out until the peer has answered; room is kept
-       * after it for our proof (read_challenge fills it in). */
-      c->hello_len = c->held = b->len;
-      c->hello = (char *)malloc(b->len);
-      if (!c->hello) dfir_net_die("out of memory connecting%s%s", "", "");
-      memcpy(c->hello, b->data, b->len);
-      reserve(b, kMac);
-      memset(b->data + b->len, 0, kMac);
-      b->len += kMac;
+      write_hello(c, l);
       snprintf(c->addr, sizeof c->addr, strchr(dfir_net.locs[l].hosts[i], ':') ? "[%s]:%u" : "%s:%u", dfir_net.locs[l].hosts[i],
                (unsigned)dfir_net.locs[l].ports[i]);
     }
@@ -308,6 +316,103 @@ uint64_t dfir_net_unsent_items(const conn *c) {
   return n > c->held + kMac ? n - c->held - kMac : 0;
 }
 
+/* The connection to a peer broke while reconnecting is on
+ * (DFIR_RECONNECT_MS, docs/deployment.md, "Failures"): the frame it was
+ * sending is lost with it (the peer had part of it), the whole frames not
+ * yet begun are kept for the peer's next incarnation, after a new
+ * handshake, and so are the items made meanwhile. */
+static void lose(conn *c, const char *why) {
+  uint64_t end = c->frame >= 0 ? c->out.len - 4 - c->frame_len : c->out.len;
+  uint64_t keep = c->frames_at;
+  while (keep < c->out.off && keep < end) keep += 4 + (uint64_t)get32(c->out.data + keep);
+  if (keep > c->out.len) keep = c->out.len;
+  buffer frames = {0, 0, 0, 0};
+  put(&frames, c->out.data + keep, c->out.len - keep);
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  free(c->in.data);
+  memset(&c->in, 0, sizeof c->in);
+  free(c->out.data);
+  c->out = frames;
+  c->frames_at = 0;
+  c->stage = kAwaitHello;
+  c->held = 0;
+  uint64_t now = dfir_net_now_ns();
+  if (!c->lost_at) {
+    char name[96];
+    dfir_rt_flush();
+    fprintf(stderr, "dfir: warning: lost the connection to %s at %s (%s); reconnecting for up to %llu ms\n",
+            dfir_net_peer_name(c->peer, name, sizeof name), c->addr, why,
+            (unsigned long long)(dfir_net.reconnect_ns / 1000000));
+    c->lost_at = now;
+    c->retry_delay = 10000000;
+  }
+  c->retry_at = now + c->retry_delay;
+  c->retry_delay = c->retry_delay * 2 > 500000000 ? 500000000 : c->retry_delay * 2;
+}
+
+/* A connection to `host`:`port` under way, without waiting (-1: none). */
+static int connect_soon(const char *host, uint16_t port) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  char service[8];
+  snprintf(service, sizeof service, "%u", (unsigned)port);
+  if (getaddrinfo(host, service, &hints, &res) != 0) return -1;
+  int fd = -1;
+  for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+/* Tries again the lost connections whose time has come; gives up on a peer
+ * lost for longer than DFIR_RECONNECT_MS. Returns the ms until the next
+ * try (-1: none). */
+static int reconnect_due(uint64_t now) {
+  int64_t next = -1;
+  for (uint32_t g = 0; g < dfir_net.ninst; ++g) {
+    conn *c = &dfir_net.outs[g];
+    if (!c->retry_at) continue;
+    if (now - c->lost_at >= dfir_net.reconnect_ns) {
+      char name[96], msg[300], limit[64];
+      snprintf(msg, sizeof msg, "%s at %s", dfir_net_peer_name(g, name, sizeof name), c->addr);
+      snprintf(limit, sizeof limit, " within %llu ms (DFIR_RECONNECT_MS)", (unsigned long long)(dfir_net.reconnect_ns / 1000000));
+      dfir_net_die("lost the connection to %s and could not reconnect%s", msg, limit);
+    }
+    if (now >= c->retry_at && !dfir_net.stopping) {
+      uint32_t l = 0;
+      while (l + 1 < dfir_net.nlocs && g >= dfir_net.locs[l + 1].first) ++l;
+      uint32_t i = g - dfir_net.locs[l].first;
+      int fd = connect_soon(dfir_net.locs[l].hosts[i], dfir_net.locs[l].ports[i]);
+      if (fd >= 0) {
+        /* A new handshake, before the frames kept. */
+        buffer frames = c->out;
+        memset(&c->out, 0, sizeof c->out);
+        write_hello(c, l);
+        put(&c->out, frames.data + frames.off, frames.len - frames.off);
+        free(frames.data);
+        c->fd = fd;
+        c->retry_at = 0;
+        continue;
+      }
+      lose(c, "it cannot be reached");
+    }
+    int64_t left = (int64_t)((c->retry_at - now) / 1000000) + 1;
+    if (next < 0 || left < next) next = left;
+  }
+  return (int)next;
+}
+
 /* Input on an outgoing connection: the peer's challenge, its refusal, or
  * the end of the connection. */
 static void read_reply(conn *c) {
@@ -341,6 +446,12 @@ static void read_reply(conn *c) {
     dfir_net_mac("dfir-connect", c->hello, c->hello_len, p + 1, kNonce, proof);
     memcpy(c->out.data + c->out.off + c->held, proof, kMac);
     c->stage = kAuthenticated;
+    if (c->lost_at) {
+      char name[96];
+      dfir_rt_flush();
+      fprintf(stderr, "dfir: note: reconnected to %s at %s\n", dfir_net_peer_name(c->peer, name, sizeof name), c->addr);
+      c->lost_at = 0;
+    }
     c->in.off += kChallenge;
     avail -= kChallenge;
     p += kChallenge;
@@ -348,6 +459,10 @@ static void read_reply(conn *c) {
   if (avail > 0 && (p[0] > 1 || c->stage == kAuthenticated))
     dfir_net_die("%s answered with bytes that are not the dfir protocol%s", who, "");
   if (ended) {
+    if (dfir_net.reconnect_ns && !dfir_net.stopping) {
+      lose(c, n == 0 ? "it closed the connection" : strerror(errno));
+      return;
+    }
     if (dfir_net_unsent_items(c) == 0 && (n == 0 || dfir_net.stopping)) {
       /* All was sent, and the peer closed in order (it reads everything
        * before it closes: it was stopped). Not a loss; a later send to it
@@ -365,6 +480,10 @@ void dfir_net_write_some(conn *c) {
     ssize_t sent = send(c->fd, c->out.data + c->out.off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0 && dfir_net.reconnect_ns && !dfir_net.stopping) {
+      lose(c, strerror(errno));
+      return;
+    }
     if (sent <= 0) {
       char name[96];
       dfir_net_die("lost the connection to %s with messages not yet sent (%s)", dfir_net_peer_name(c->peer, name, sizeof name),
@@ -373,7 +492,7 @@ void dfir_net_write_some(conn *c) {
     c->out.off += (uint64_t)sent;
     if (c->stage != kAuthenticated) c->held -= (uint64_t)sent;
   }
-  if (c->out.len == c->out.off) c->out.off = c->out.len = 0;
+  if (c->out.len == c->out.off) c->out.off = c->out.len = c->frames_at = 0;
 }
 
 static uint64_t accept_paused_until; /* out of descriptors: when to try again */
@@ -530,6 +649,8 @@ void dfir_net_pump(int wait_ms, int stdin_fd) {
     int paused = (int)((accept_paused_until - now) / 1000000) + 1;
     if (wait_ms < 0 || paused < wait_ms) wait_ms = paused;
   }
+  int retry_wait = reconnect_due(now);
+  if (retry_wait >= 0 && (wait_ms < 0 || retry_wait < wait_ms)) wait_ms = retry_wait;
   int metrics_wait = dfir_net_metrics_deadline_ms(now);
   if (metrics_wait >= 0 && (wait_ms < 0 || metrics_wait < wait_ms)) wait_ms = metrics_wait;
   if (wait_ms < 0 && stdin_fd < 0 && !dfir_net_metrics_busy() && wait_on_one_peer()) return;

@@ -107,13 +107,13 @@ uint64_t dfir_net_close_frames(uint64_t now) {
   uint64_t next = 0;
   for (uint32_t g = 0; g < dfir_net.ninst; ++g) {
     conn *c = &dfir_net.outs[g];
-    if (c->fd < 0 || c->shut) continue;
+    if ((c->fd < 0 && !dfir_net_reconnecting(c)) || c->shut) continue;
     if (c->frame >= 0 && c->frame_due && !dfir_net.stopping && now < c->frame_due) {
       if (!next || c->frame_due < next) next = c->frame_due;
     } else {
       close_frame(c);
     }
-    dfir_net_write_some(c);
+    if (c->fd >= 0) dfir_net_write_some(c); /* a lost peer's frames wait for its next incarnation */
   }
   return next;
 }
@@ -135,7 +135,7 @@ void dfir_rt_net_send(uint32_t channel, const char *name, uint32_t line, uint32_
   }
   if (len > dfir_net.max_frame - 64) dfir_rt_error(name, line, "a message is larger than the frame limit (64 MiB, or DFIR_MAX_FRAME)");
   conn *c = &dfir_net.outs[dfir_net.locs[to].first + (uint32_t)member];
-  if (c->fd < 0 || c->shut) {
+  if ((c->fd < 0 && !dfir_net_reconnecting(c)) || c->shut) {
     if (!dfir_net.stopping) gone(name, line, dfir_net.locs[to].first + (uint32_t)member);
     ++dfir_net.dropped;
     return;
@@ -161,7 +161,7 @@ void dfir_rt_net_send_batch(uint32_t channel, const char *name, uint32_t line, u
                             uint64_t size, uint64_t count) {
   for (uint32_t member = 0; member < dfir_net.locs[to].count; ++member) {
     conn *c = &dfir_net.outs[dfir_net.locs[to].first + member];
-    if (c->fd < 0 || c->shut) {
+    if ((c->fd < 0 && !dfir_net_reconnecting(c)) || c->shut) {
       if (!dfir_net.stopping) gone(name, line, dfir_net.locs[to].first + member);
       dfir_net.dropped += count;
       continue;

@@ -222,6 +222,9 @@ static void metrics(text *t) {
   family(t, "dfir_peer_unsent_bytes", "gauge", "Bytes of items made for a peer and not yet sent.");
   if (unsent.data) append(t, "%s", unsent.data);
   free(unsent.data);
+  family(t, "dfir_restarts_total", "counter", "Times this instance was started again after a failure (dfirc launch --restart).");
+  const char *restarts = getenv("DFIR_RESTARTS");
+  append(t, "dfir_restarts_total %llu\n", restarts ? strtoull(restarts, NULL, 10) : 0ull);
   family(t, "dfir_connections_refused_total", "counter",
          "Connections closed for breaking the protocol (a bad handshake or frame, a timeout).");
   append(t, "dfir_connections_refused_total %llu\n", (unsigned long long)dfir_net.refused);

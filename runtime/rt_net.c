@@ -44,7 +44,10 @@ static void flush_peers(void) {
   /* Stopping ends the wait: the stop deadline bounds what happens next. */
   for (;;) {
     int full = 0;
-    for (uint32_t g = 0; g < dfir_net.ninst; ++g) full |= dfir_net.outs[g].fd >= 0 && dfir_net.outs[g].out.len - dfir_net.outs[g].out.off > kOutLimit;
+    for (uint32_t g = 0; g < dfir_net.ninst; ++g) {
+      const conn *c = &dfir_net.outs[g];
+      full |= (c->fd >= 0 || dfir_net_reconnecting(c)) && c->out.len - c->out.off > kOutLimit;
+    }
     if (!full || dfir_net.stop_requested) return;
     dfir_net_pump(100, -1);
   }
@@ -88,7 +91,7 @@ static int finish_stop(void) {
   int lost = 0;
   for (uint32_t g = 0; g < dfir_net.ninst; ++g) {
     conn *c = &dfir_net.outs[g];
-    if (c->fd < 0 || dfir_net_unsent_items(c) == 0) continue;
+    if ((c->fd < 0 && !dfir_net_reconnecting(c)) || dfir_net_unsent_items(c) == 0) continue;
     char name[96];
     dfir_rt_flush();
     fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: it did not read them within %llu ms\n",
@@ -176,6 +179,7 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   dfir_net.handshake_ns = env_number("DFIR_HANDSHAKE_TIMEOUT_MS", dfir_net.handshake_ns / 1000000, 1000000);
   dfir_net.frame_ns = env_number("DFIR_FRAME_TIMEOUT_MS", dfir_net.frame_ns / 1000000, 1000000);
   stop_ns = env_number("DFIR_STOP_TIMEOUT_MS", stop_ns / 1000000, 1000000);
+  dfir_net.reconnect_ns = env_number("DFIR_RECONNECT_MS", 0, 1000000);
   dfir_rt_net_active = 1;
   /* A signal between the check of stop_requested and poll would otherwise
    * go unseen until the next message: the handler also wakes poll. */

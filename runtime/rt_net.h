@@ -156,6 +156,8 @@ typedef struct {
   unsigned char proof[kMac]; /* accepted: the proof the peer must send */
   uint64_t since;   /* accepted: when it was accepted, or its unfinished frame began (0: none) */
   int talking;      /* accepted: its last read brought bytes (the wait may be a blocking read on it) */
+  uint64_t frames_at; /* outgoing: where its frames begin in `out` (after the hello and the proof) */
+  uint64_t lost_at, retry_at, retry_delay; /* outgoing, reconnecting (DFIR_RECONNECT_MS): since when, next try (ns) */
   int shut;         /* outgoing: nothing more is sent (stopping) */
   char addr[64];    /* the peer's address, as HOST:PORT */
 } conn;
@@ -200,6 +202,7 @@ typedef struct {
   uint64_t handshake_ns; /* DFIR_HANDSHAKE_TIMEOUT_MS: hello to proof */
   uint64_t frame_ns; /* DFIR_FRAME_TIMEOUT_MS: a frame in progress */
   uint64_t polled_ns; /* when the last poll of every descriptor returned */
+  uint64_t reconnect_ns; /* DFIR_RECONNECT_MS: how long to try to reach a lost peer again (0: its loss is an error) */
   /* What the metrics endpoint reports (rt_metrics.c). */
   chan_counts *sent, *received; /* per channel */
   uint64_t ticks, busy_ns, started_ns, refused;
@@ -238,6 +241,9 @@ void dfir_net_close_conn(conn *c);
 uint64_t dfir_net_unsent_items(const conn *c);
 void dfir_net_write_some(conn *c);
 void dfir_net_pump(int wait_ms, int stdin_fd);
+/* Whether items for a peer whose connection is lost are kept for its next
+ * incarnation (reconnecting), rather than an error. */
+static inline int dfir_net_reconnecting(const conn *c) { return c->retry_at != 0; }
 
 /* rt_metrics.c: the Prometheus endpoint (--metrics-port) */
 /* Listens on the instance's host at the port asked for, if any; dies

@@ -322,6 +322,8 @@ int runDeployK8s(const DeployK8sOptions &opts) {
       << "\n              key: key\n"
       << "        - name: DFIR_CONNECT_TIMEOUT_MS # peers may take long to be scheduled\n"
       << "          value: \"600000\"\n"
+      << "        - name: DFIR_RECONNECT_MS # a restarted peer is waited for, not a failure\n"
+      << "          value: \"600000\"\n"
       << "        ports:\n"
       << "        - name: peers\n          containerPort: " << port << "\n"
       << "        - name: metrics\n          containerPort: " << metrics << "\n"

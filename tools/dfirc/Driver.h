@@ -122,6 +122,7 @@ struct LaunchOptions {
   unsigned timeoutSeconds = 0; // 0: none
   std::string profileDir;      // --profile-dir: each instance writes DIR/<location>-<id>.json
   bool metrics = false;        // --metrics: each instance serves /metrics on a free port
+  unsigned restartLimit = 0;   // --restart on-failure[:N]: restarts of an instance that fails (0: never)
 };
 
 /// Runs a command; returns its exit status (or -1 if it could not start).

@@ -63,7 +63,56 @@ struct Instance {
   unsigned long long sent = 0, received = 0;
   bool answered = false, probeIdle = false; // this wave's answer
   unsigned long long probeSent = 0, probeReceived = 0;
+  std::string program;           // what runs it, and how: again after a failure (--restart)
+  std::vector<std::string> args;
+  unsigned restarts = 0;
 };
+
+/// Starts `in` (its program and arguments): its standard input /dev/null,
+/// its output and the control socket (fd 3) ours. Returns an error message.
+std::string spawnInstance(Instance &in) {
+  int out[2], err[2], control[2];
+  if (pipe(out) != 0 || pipe(err) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, control) != 0)
+    return "cannot create pipes";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, control[1], 3);
+  for (int fd : {out[0], out[1], err[0], err[1], control[0], control[1]})
+    if (fd > 3) posix_spawn_file_actions_addclose(&actions, fd);
+  std::vector<char *> argv;
+  for (auto &a : in.args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env;
+  for (char **e = environ; *e; ++e)
+    if (std::strncmp(*e, "DFIR_CONTROL_FD=", 16) != 0 && std::strncmp(*e, "DFIR_RESTARTS=", 14) != 0)
+      env.push_back(*e);
+  env.push_back("DFIR_CONTROL_FD=3");
+  if (in.restarts) env.push_back("DFIR_RESTARTS=" + std::to_string(in.restarts));
+  std::vector<char *> envp;
+  for (auto &e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&in.pid, in.program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  close(control[1]);
+  if (rc != 0) {
+    for (int fd : {out[0], err[0], control[0]}) close(fd);
+    return "cannot start `" + in.program + "`: " + std::strerror(rc);
+  }
+  in.out = out[0];
+  in.err = err[0];
+  in.control = control[0];
+  for (int fd : {in.out, in.err, in.control}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  in.exited = false;
+  in.idle = false;
+  in.phase = Phase::Starting;
+  in.sent = in.received = 0;
+  return "";
+}
 
 uint64_t nowMs() {
   struct timespec ts;
@@ -340,6 +389,9 @@ int runLaunch(const LaunchOptions &opts) {
   }
   std::signal(SIGPIPE, SIG_IGN);
   catchStopSignals();
+  // With restarts, instances keep what they have for a failed peer and
+  // reconnect to it when it is back, rather than failing too.
+  if (opts.restartLimit) setenv("DFIR_RECONNECT_MS", "30000", 0);
   std::vector<Instance> all;
   for (uint32_t l = 0; l < locations->size(); ++l) {
     const llvm::json::Object *loc = (*locations)[l].getAsObject();
@@ -360,20 +412,6 @@ int runLaunch(const LaunchOptions &opts) {
       }
       Instance in;
       in.label = name->str() + "/" + std::to_string(i);
-      int out[2], err[2], control[2];
-      if (pipe(out) != 0 || pipe(err) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, control) != 0) {
-        std::fprintf(stderr, "dfirc: error: cannot create pipes\n");
-        stopAll(all);
-        return kExitUserError;
-      }
-      posix_spawn_file_actions_t actions;
-      posix_spawn_file_actions_init(&actions);
-      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-      posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-      posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-      posix_spawn_file_actions_adddup2(&actions, control[1], 3);
-      for (int fd : {out[0], out[1], err[0], err[1], control[0], control[1]})
-        if (fd > 3) posix_spawn_file_actions_addclose(&actions, fd);
       std::string id = std::to_string(i);
       std::vector<std::string> args = {program, "--deploy", deployPath, "--location", name->str(), "--id", id};
       if (!opts.profileDir.empty())
@@ -394,30 +432,13 @@ int runLaunch(const LaunchOptions &opts) {
         std::fprintf(stderr, "dfirc: metrics of %s: http://%s:%d/metrics\n", in.label.c_str(),
                      address->substr(0, address->rfind(':')).str().c_str(), port);
       }
-      std::vector<char *> argv;
-      for (auto &a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      std::vector<std::string> env;
-      for (char **e = environ; *e; ++e)
-        if (std::strncmp(*e, "DFIR_CONTROL_FD=", 16) != 0) env.push_back(*e);
-      env.push_back("DFIR_CONTROL_FD=3");
-      std::vector<char *> envp;
-      for (auto &e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      int rc = posix_spawn(&in.pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
-      posix_spawn_file_actions_destroy(&actions);
-      close(out[1]);
-      close(err[1]);
-      close(control[1]);
-      if (rc != 0) {
-        std::fprintf(stderr, "dfirc: error: cannot start `%s`: %s\n", program.c_str(), std::strerror(rc));
+      in.program = program;
+      in.args = std::move(args);
+      if (std::string why = spawnInstance(in); !why.empty()) {
+        std::fprintf(stderr, "dfirc: error: %s\n", why.c_str());
         stopAll(all);
         return kExitUserError;
       }
-      in.out = out[0];
-      in.err = err[0];
-      in.control = control[0];
-      for (int fd : {in.out, in.err, in.control}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
       all.push_back(std::move(in));
     }
   }
@@ -451,7 +472,10 @@ int runLaunch(const LaunchOptions &opts) {
   };
   int wave = 0; // 0: watching reports; 1, 2: waiting for a wave's answers
   uint64_t waveStart = 0;
-  unsigned long long firstWaveSent = 0;
+  unsigned long long firstWaveSent = 0, firstWaveReceived = 0;
+  // After a restart, items were lost with the failed instance: the counts
+  // cannot balance, and quiescence is two waves in which nothing moved.
+  bool lossy = false;
   for (;;) {
     std::vector<pollfd> fds;
     for (auto &in : all)
@@ -483,15 +507,18 @@ int runLaunch(const LaunchOptions &opts) {
       }
       waveStart = nowMs();
     };
-    if (wave == 0 && quiet && sent == received && nowMs() >= waveStart + 20) {
+    if (wave == 0 && quiet && (sent == received || lossy) && nowMs() >= waveStart + 20) {
       probe();
       wave = 1;
     } else if (wave == 1 && answered) {
       firstWaveSent = waveSent;
+      firstWaveReceived = waveReceived;
       wave = allIdle ? 2 : 0;
       if (allIdle) probe();
     } else if (wave == 2 && answered) {
-      if (allIdle && waveReceived == firstWaveSent && waveSent == waveReceived) break;
+      bool balanced = waveReceived == firstWaveSent && waveSent == waveReceived;
+      bool still = waveSent == firstWaveSent && waveReceived == firstWaveReceived;
+      if (allIdle && (balanced || (lossy && still))) break;
       wave = 0;
     }
     // An instance that ends on its own, before that, is a failure. Of
@@ -525,7 +552,27 @@ int runLaunch(const LaunchOptions &opts) {
     std::stable_sort(ended.begin(), ended.end(),
                      [&](const auto &a, const auto &b) { return !consequence(a.first) && consequence(b.first); });
     for (auto &[in, status] : ended) {
-      std::fprintf(stderr, "dfirc: error: instance %s %s\n", in->label.c_str(), describeExit(status).c_str());
+      if (in->restarts < opts.restartLimit) {
+        // --restart on-failure: the same program and arguments again; its
+        // peers reconnect to it (DFIR_RECONNECT_MS).
+        ++in->restarts;
+        lossy = true;
+        wave = 0;
+        std::fprintf(stderr, "dfirc: instance %s %s; restarting it (%u of %u)\n", in->label.c_str(),
+                     describeExit(status).c_str(), in->restarts, opts.restartLimit);
+        for (int *fd : {&in->out, &in->err, &in->control})
+          if (*fd >= 0) {
+            close(*fd);
+            *fd = -1;
+          }
+        if (std::string why = spawnInstance(*in); !why.empty()) {
+          std::fprintf(stderr, "dfirc: error: %s\n", why.c_str());
+          failed = true;
+        }
+        continue;
+      }
+      std::fprintf(stderr, "dfirc: error: instance %s %s%s\n", in->label.c_str(), describeExit(status).c_str(),
+                   in->restarts ? (" (after " + std::to_string(in->restarts) + " restarts)").c_str() : "");
       failed = true;
     }
     if (failed) {

@@ -234,6 +234,10 @@ int main(int argc, char **argv) {
   launchCmd->add_option("--profile-dir", launch.profileDir,
                         "DIR: each instance writes its profile to DIR/<location>-<id>.json (executables built with "
                         "`dfirc build --profiling`)");
+  std::string restartPolicy = "never";
+  launchCmd->add_option("--restart", restartPolicy,
+                        "never (default), or on-failure[:N]: start an instance that fails again, at most N times "
+                        "(default 5); its peers reconnect to it");
   launchCmd->add_flag("--metrics", launch.metrics,
                       "Each instance serves /metrics (Prometheus), /healthz and /readyz on a free port of its host; "
                       "the addresses are printed first");
@@ -370,7 +374,24 @@ int main(int argc, char **argv) {
     sim.run.seedGiven = true;
     return runWithBigStack([&] { return runSim(sim); });
   }
-  if (*launchCmd) return runLaunch(launch);
+  if (*launchCmd) {
+    unsigned limit = 5;
+    const std::string prefix = "on-failure";
+    bool ok = restartPolicy == "never" || restartPolicy == prefix;
+    if (restartPolicy == "never") limit = 0;
+    if (!ok && restartPolicy.compare(0, prefix.size() + 1, prefix + ":") == 0) {
+      std::string n = restartPolicy.substr(prefix.size() + 1);
+      ok = !n.empty() && n.size() <= 6 && n.find_first_not_of("0123456789") == std::string::npos && std::stoul(n) > 0;
+      if (ok) limit = static_cast<unsigned>(std::stoul(n));
+    }
+    if (!ok) {
+      std::fprintf(stderr, "dfirc: error: `--restart %s`: expected `never`, `on-failure` or `on-failure:N` (N at least 1)\n",
+                   restartPolicy.c_str());
+      return kExitUsage;
+    }
+    launch.restartLimit = limit;
+    return runLaunch(launch);
+  }
   if (*profileCmd) return runProfileShow(profileShow);
   if (*imageCmd) return runDeployImage(image);
   if (*deployCmd) return runDeployK8s(k8s);

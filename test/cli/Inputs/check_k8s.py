@@ -49,6 +49,7 @@ for loc, original in zip(config["locations"], deploy["locations"]):
     env = {e["name"]: e for e in c["env"]}
     assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert env["DFIR_DEPLOY_KEY"]["valueFrom"]["secretKeyRef"] == {"name": deploy["program"] + "-key", "key": "key"}
+    assert int(env["DFIR_RECONNECT_MS"]["value"]) > 0 and int(env["DFIR_CONNECT_TIMEOUT_MS"]["value"]) > 0
     assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"peers": 7400, "metrics": 9400}
     probes = {k: (c[k]["httpGet"]["path"], c[k]["httpGet"]["port"])
               for k in ("startupProbe", "livenessProbe", "readinessProbe")}

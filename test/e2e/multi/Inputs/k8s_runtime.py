@@ -16,16 +16,7 @@ import subprocess
 import sys
 import urllib.request
 
-from faults import free_port, line_within, stop, PATIENCE
-
-INPUTS = os.path.dirname(os.path.abspath(__file__))
-
-
-def build(dfirc, out):
-    subprocess.run([dfirc, "build", os.path.join(INPUTS, "metrics.dfir"), "-o", out, "--base-port", str(free_port())],
-                   check=True)
-    return out
-
+from faults import build, free_port, line_within, stop, PATIENCE
 
 def edit(dir, change):
     path = os.path.join(dir, "deploy.json")
@@ -83,5 +74,5 @@ def unresolved(dir):
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    out = build(dfirc, os.path.join(tmp, "out"))
+    out = build(dfirc, "metrics.dfir", os.path.join(tmp, "out"), free_port())
     {"listen": listen, "badlisten": badlisten, "badid": badid, "unresolved": unresolved}[mode](out)
