@@ -327,7 +327,7 @@ static void lose(conn *c, const char *why) {
   while (keep < c->out.off && keep < end) keep += 4 + (uint64_t)get32(c->out.data + keep);
   if (keep > c->out.len) keep = c->out.len;
   buffer frames = {0, 0, 0, 0};
-  put(&frames, c->out.data + keep, c->out.len - keep);
+  if (c->out.len > keep) put(&frames, c->out.data + keep, c->out.len - keep);
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   free(c->in.data);
@@ -399,7 +399,7 @@ static int reconnect_due(uint64_t now) {
         buffer frames = c->out;
         memset(&c->out, 0, sizeof c->out);
         write_hello(c, l);
-        put(&c->out, frames.data + frames.off, frames.len - frames.off);
+        if (frames.len > frames.off) put(&c->out, frames.data + frames.off, frames.len - frames.off);
         free(frames.data);
         c->fd = fd;
         c->retry_at = 0;
