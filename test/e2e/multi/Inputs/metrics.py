@@ -85,8 +85,22 @@ def start_with(dir, loc, port):
                             text=True)
 
 
+def killing(procs, check):
+    """Runs `check`; a failed one leaves nothing running (deployed instances never end by themselves)."""
+    try:
+        check()
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+
+
 def scrape(dir, tmp):
     procs, ports = run_pair(dir)
+    killing(procs, lambda: scrape_pair(procs, ports, tmp))
+
+
+def scrape_pair(procs, ports, tmp):
     got = {}
     for loc in ("src", "dst"):
         status, kind, body = get(ports[loc], "/metrics")
@@ -139,6 +153,10 @@ def scrape(dir, tmp):
 
 def profiling(dir):
     procs, ports = run_pair(dir)
+    killing(procs, lambda: count_operators(procs, ports))
+
+
+def count_operators(procs, ports):
     dst = samples(get(ports["dst"], "/metrics")[2])
     folds = [v for (name, labels), v in dst.items() if name == "dfir_operator_items_in_total" and 'op="fold"' in labels]
     print("fold in:", folds)
@@ -163,6 +181,14 @@ def busy(dir):
 def launch(dfirc, dir):
     p = subprocess.Popen([dfirc, "launch", "--metrics", os.path.join(dir, "deploy.json")], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
+    try:
+        scrape_launched(p)
+    finally:  # a failed check leaves nothing running
+        if p.poll() is None:
+            p.kill()
+
+
+def scrape_launched(p):
     urls = {}
     while len(urls) < 3:
         line = line_within(p.stderr, "a metrics address")

@@ -62,6 +62,15 @@ def child(parent, location):
 def launch(dfirc, dir):
     p = subprocess.Popen([dfirc, "launch", "--restart", "on-failure:1", "--metrics", os.path.join(dir, "deploy.json")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run_launch(p)
+    finally:  # a failed check leaves nothing running
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=PATIENCE)
+
+
+def run_launch(p):
     out, err = lines_of(p.stdout), lines_of(p.stderr)
     urls = {}
     for _ in range(3):
@@ -92,14 +101,18 @@ def giveup(dir):
                                 env=dict(os.environ, DFIR_RECONNECT_MS="300"))
     leader = start("leader", 0)
     workers = [start("worker", 0), start("worker", 1)]
-    line_within(leader.stdout, "a beat")
-    leader.kill()
-    leader.wait()
-    out, err = workers[0].communicate(timeout=PATIENCE)
-    print("worker exit:", workers[0].returncode)
-    for line in err.splitlines():
-        print(re.sub(r"127\.0\.0\.1:\d+", "ADDRESS", line))
-    workers[1].kill()
+    try:
+        line_within(leader.stdout, "a beat")
+        leader.kill()
+        leader.wait()
+        out, err = workers[0].communicate(timeout=PATIENCE)
+        print("worker exit:", workers[0].returncode)
+        for line in err.splitlines():
+            print(re.sub(r"127\.0\.0\.1:\d+", "ADDRESS", line))
+    finally:  # a failed check leaves nothing running
+        for p in [leader] + workers:
+            if p.poll() is None:
+                p.kill()
 
 
 if __name__ == "__main__":
