@@ -312,7 +312,7 @@ static uint64_t sendable(const conn *c) {
  * the hello and the proof that go before them). */
 uint64_t dfir_net_unsent_items(const conn *c) {
   uint64_t n = c->out.len - c->out.off;
-  if (c->stage == kAuthenticated) return n;
+  if (c->stage == kAuthenticated || dfir_net_reconnecting(c)) return n; /* lost: only frames, no hello yet */
   return n > c->held + kMac ? n - c->held - kMac : 0;
 }
 

@@ -94,9 +94,13 @@ static int finish_stop(void) {
     if ((c->fd < 0 && !dfir_net_reconnecting(c)) || dfir_net_unsent_items(c) == 0) continue;
     char name[96];
     dfir_rt_flush();
-    fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: it did not read them within %llu ms\n",
-            (unsigned long long)dfir_net_unsent_items(c), dfir_net_peer_name(c->peer, name, sizeof name), c->addr,
-            (unsigned long long)(stop_ns / 1000000));
+    if (c->fd < 0) /* lost, and not back */
+      fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: its connection was lost and it did not come back\n",
+              (unsigned long long)dfir_net_unsent_items(c), dfir_net_peer_name(c->peer, name, sizeof name), c->addr);
+    else
+      fprintf(stderr, "dfir: error: stopped with %llu bytes of messages to %s at %s not sent: it did not read them within %llu ms\n",
+              (unsigned long long)dfir_net_unsent_items(c), dfir_net_peer_name(c->peer, name, sizeof name), c->addr,
+              (unsigned long long)(stop_ns / 1000000));
     lost = 1;
   }
   if (dfir_net.dropped) {

@@ -6,6 +6,7 @@ usage: restart.py MODE DFIRC TMPDIR, MODE one of
            reconnect to it and their beats reach it, and its metrics count the restart; killed a second time, it is
            not restarted, and launch fails naming it
   giveup   without a launcher: a worker that cannot reach its killed leader within DFIR_RECONNECT_MS fails, naming it
+  stoplost a worker stopped while it waits for its killed leader: what it kept for the leader is reported as lost
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -94,13 +95,37 @@ def run_launch(p):
     print("launch exit:", p.returncode)
 
 
+def start(dir, loc, id, reconnect_ms):
+    return subprocess.Popen([os.path.join(dir, loc), "--deploy", os.path.join(dir, "deploy.json"), "--location",
+                             loc, "--id", str(id)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, DFIR_RECONNECT_MS=reconnect_ms))
+
+
+def stoplost(dir):
+    leader = start(dir, "leader", 0, "60000")
+    workers = [start(dir, "worker", i, "60000") for i in (0, 1)]
+    try:
+        line_within(leader.stdout, "a beat")
+        leader.kill()
+        leader.wait()
+        lost = line_within(workers[0].stderr, "the lost connection")
+        time.sleep(0.2)  # beats made for the leader meanwhile
+        workers[0].send_signal(signal.SIGTERM)
+        out, err = workers[0].communicate(timeout=PATIENCE)
+        print("worker exit:", workers[0].returncode)
+        for line in (lost + err).splitlines():
+            print(re.sub(r"127\.0\.0\.1:\d+", "ADDRESS", re.sub(r"with \d+ bytes", "with N bytes", line)))
+    finally:  # a failed check leaves nothing running
+        for p in [leader] + workers:
+            if p.poll() is None:
+                p.kill()
+
+
 def giveup(dir):
-    def start(loc, id):
-        return subprocess.Popen([os.path.join(dir, loc), "--deploy", os.path.join(dir, "deploy.json"), "--location",
-                                 loc, "--id", str(id)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=dict(os.environ, DFIR_RECONNECT_MS="300"))
-    leader = start("leader", 0)
-    workers = [start("worker", 0), start("worker", 1)]
+    def start_(loc, id):
+        return start(dir, loc, id, "300")
+    leader = start_("leader", 0)
+    workers = [start_("worker", 0), start_("worker", 1)]
     try:
         line_within(leader.stdout, "a beat")
         leader.kill()
@@ -121,5 +146,7 @@ if __name__ == "__main__":
     out = build(dfirc, "ticker.dfir", os.path.join(tmp, "out"), free_port())
     if mode == "launch":
         launch(dfirc, out)
+    elif mode == "stoplost":
+        stoplost(out)
     else:
         giveup(out)
