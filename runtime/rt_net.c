@@ -170,10 +170,16 @@ int dfir_rt_net_run(const dfir_location *location, const char *path, const char 
   dfir_net_read_deploy(location);
   dfir_net_load_crypto();
   dfir_net.self_index = location->index;
-  if (id >= dfir_net.locs[dfir_net.self_index].count) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "%u", id);
-    dfir_net_die("location `%s` has no instance %s in the deploy file", location->name, msg);
+  uint32_t count = dfir_net.locs[dfir_net.self_index].count;
+  if (id >= count) {
+    /* Also what an instance started beyond the size it was built for sees
+     * (a StatefulSet whose replicas were raised). */
+    char msg[128];
+    if (count == 1)
+      snprintf(msg, sizeof msg, "%u in the deploy file (it has one, id 0)", id);
+    else
+      snprintf(msg, sizeof msg, "%u in the deploy file (it has %u, ids 0 to %u)", id, count, count - 1);
+    dfir_net_die("location `%s` has no instance %s", location->name, msg);
   }
   dfir_net.self_id = id;
   dfir_net.self_global = dfir_net.locs[dfir_net.self_index].first + id;

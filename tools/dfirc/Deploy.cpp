@@ -259,7 +259,10 @@ int runDeployK8s(const DeployK8sOptions &opts) {
     // does not expand `$(POD_NAME)`) and the key in the environment.
     y << "---\napiVersion: v1\nkind: Pod\n";
     metadata(app, nullptr);
-    y << "spec:\n  restartPolicy: Never\n  containers:\n";
+    // As in a cluster, a failed instance is started again and its peers
+    // wait for it; one that ends well stays ended (a finite program).
+    y << "spec:\n  restartPolicy: OnFailure # a failed instance starts again; its peers reconnect to it\n"
+      << "  containers:\n";
     unsigned g = 0;
     for (const Location &loc : locs)
       for (size_t i = 0; i < loc.count; ++i, ++g) {
@@ -271,6 +274,7 @@ int runDeployK8s(const DeployK8sOptions &opts) {
           << ", \"--id\", " << quoted(pod) << ", \"--metrics-port\", " << quoted(std::to_string(opts.metricsPort + g))
           << "]\n"
           << "    env:\n    - name: DFIR_DEPLOY_KEY\n      value: " << quoted(key) << "\n"
+          << "    - name: DFIR_RECONNECT_MS\n      value: \"60000\"\n"
           << "    volumeMounts:\n    - name: deploy\n      mountPath: /etc/dfir\n      readOnly: true\n";
       }
     y << "  volumes:\n  - name: deploy\n    configMap:\n      name: " << quoted(app + "-deploy") << "\n";

@@ -6,7 +6,8 @@ usage: k8s_runtime.py MODE DFIRC TMPDIR, MODE one of
   listen      every instance listens on 0.0.0.0 (`listen`) and is reached at 127.0.0.1 (`address`), its id given
               as a pod name (`--id dst-0`): the items arrive, and the metrics endpoint listens there too
   badlisten   a `listen` that is not HOST:PORT: a clear error
-  badid       an id that is neither N nor a name ending in -N: a usage error
+  badid       an id that is neither N nor a name ending in -N: a usage error; a pod beyond the location's size:
+              an error saying how many it has
   unresolved  a peer whose name does not resolve: retried, then an error naming it
 
 Prints what happened, one fact per line, for FileCheck."""
@@ -57,10 +58,12 @@ def badlisten(dir):
 
 
 def badid(dir):
-    p = run(dir, "dst", "dst-zero")
-    out, err = p.communicate(timeout=PATIENCE)
-    print("exit:", p.returncode)
-    print(err.splitlines()[0])
+    # Not an id; then the pod of a StatefulSet whose replicas were raised past the program's size.
+    for id in ("dst-zero", "dst-1"):
+        p = run(dir, "dst", id)
+        out, err = p.communicate(timeout=PATIENCE)
+        print("exit:", p.returncode)
+        print(err.splitlines()[0])
 
 
 def unresolved(dir):
