@@ -7,6 +7,7 @@ usage: restart.py MODE DFIRC TMPDIR, MODE one of
            not restarted, and launch fails naming it
   giveup   without a launcher: a worker that cannot reach its killed leader within DFIR_RECONNECT_MS fails, naming it
   stoplost a worker stopped while it waits for its killed leader: what it kept for the leader is reported as lost
+  otherbuild  the leader comes back from another build: it refuses the workers, which give up, naming it
 
 Prints what happened, one fact per line, for FileCheck."""
 import os
@@ -95,10 +96,10 @@ def run_launch(p):
     print("launch exit:", p.returncode)
 
 
-def start(dir, loc, id, reconnect_ms):
+def start(dir, loc, id, reconnect_ms, env=None):
     return subprocess.Popen([os.path.join(dir, loc), "--deploy", os.path.join(dir, "deploy.json"), "--location",
                              loc, "--id", str(id)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, DFIR_RECONNECT_MS=reconnect_ms))
+                            env=dict(os.environ, DFIR_RECONNECT_MS=reconnect_ms, **(env or {})))
 
 
 def stoplost(dir):
@@ -140,13 +141,47 @@ def giveup(dir):
                 p.kill()
 
 
+def otherbuild(dfirc, dir, tmp, port):
+    """The leader comes back from another build of the program (same addresses and key): the new incarnation refuses
+    the workers' hellos, and they give up when their budget runs out instead of sending to it."""
+    with open(os.path.join(tmp, "ticker2.dfir"), "w") as f:
+        f.write(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "ticker.dfir")).read()
+                .replace("source_interval(20)", "source_interval(25)"))
+    other = os.path.join(tmp, "other")
+    subprocess.run([dfirc, "build", os.path.join(tmp, "ticker2.dfir"), "-o", other, "--base-port", str(port)],
+                   check=True)
+    key = {"DFIR_DEPLOY_KEY": "ab" * 32}
+    leader = start(dir, "leader", 0, "1500", key)
+    workers = [start(dir, "worker", i, "1500", key) for i in (0, 1)]
+    new = None
+    try:
+        line_within(leader.stdout, "a beat")
+        leader.kill()
+        leader.wait()
+        new = start(other, "leader", 0, "1500", key)
+        out, err = workers[0].communicate(timeout=PATIENCE)
+        print("worker exit:", workers[0].returncode)
+        print(err.splitlines()[-1].replace(dir, "DIR").replace(str(port), "PORT"))
+        new.send_signal(signal.SIGTERM)
+        out, err = new.communicate(timeout=PATIENCE)
+        print("new leader beats:", sum(1 for line in out.splitlines() if "beat" in line))
+        print(re.sub(r"127\.0\.0\.1:\d+", "ADDRESS", err.splitlines()[0]))
+    finally:  # a failed check leaves nothing running
+        for p in [leader, new] + workers:
+            if p is not None and p.poll() is None:
+                p.kill()
+
+
 if __name__ == "__main__":
     mode, dfirc, tmp = sys.argv[1:4]
     os.makedirs(tmp, exist_ok=True)
-    out = build(dfirc, "ticker.dfir", os.path.join(tmp, "out"), free_port())
+    port = free_port()
+    out = build(dfirc, "ticker.dfir", os.path.join(tmp, "out"), port)
     if mode == "launch":
         launch(dfirc, out)
     elif mode == "stoplost":
         stoplost(out)
+    elif mode == "otherbuild":
+        otherbuild(dfirc, out, tmp, port)
     else:
         giveup(out)
