@@ -128,9 +128,11 @@ int LocationCodegen::addField(llvm::Type *t) {
 }
 int LocationCodegen::addVecField() { return vecFields_.emplace_back(addField(rt_->vecType())); }
 int LocationCodegen::addTableField() { return tableFields_.emplace_back(addField(llvm::PointerType::getUnqual(ctx_))); }
-int LocationCodegen::addFsetField() {
+int LocationCodegen::addFsetField(unsigned words) {
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_);
-  return fsetFields_.emplace_back(addField(llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), i64, i64, i64})));
+  int f = addField(llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), i64, i64, i64}));
+  fsetFields_.emplace_back(f, words);
+  return f;
 }
 
 TypeLowering &LocationCodegen::types() {
@@ -148,6 +150,24 @@ llvm::Function *LocationCodegen::newFunction(llvm::FunctionType *ty, const std::
   auto *f = llvm::Function::Create(ty, exported ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage,
                                    name, module_.get());
   f->addFnAttr(llvm::Attribute::NoUnwind);
+  return f;
+}
+
+llvm::Function *LocationCodegen::coldFunction(int id, const std::string &what, llvm::ArrayRef<llvm::Type *> args,
+                                              const std::function<void(Site &, llvm::Function *)> &body) {
+  std::string name = "push." + p_.ops[id].name + "." + what;
+  if (llvm::Function *f = module_->getFunction(name)) return f;
+  std::vector<llvm::Type *> params{llvm::PointerType::getUnqual(ctx_)};
+  params.insert(params.end(), args.begin(), args.end());
+  llvm::Function *f = newFunction(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), params, false), name, false);
+  f->addFnAttr(llvm::Attribute::NoInline);
+  f->addFnAttr(llvm::Attribute::Cold);
+  stateTaking_.insert(f);
+  coldOf_[f] = id;
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+  Site site{*this, b, f->getArg(0), id, p_.ops[id], state_[id]};
+  body(site, f);
+  b.CreateRetVoid();
   return f;
 }
 
@@ -183,6 +203,7 @@ void LocationCodegen::addLineTables() {
   di.createCompileUnit(llvm::dwarf::DW_LANG_C, file, "dfirc", true, "", 0);
   std::map<const llvm::Function *, unsigned> lines;
   for (auto &[key, f] : push_) lines[f] = lineOf(p_.ops[key.first]);
+  for (auto &[f, id] : coldOf_) lines[f] = lineOf(p_.ops[id]);
   const Location &l = p_.locations[loc_];
   unsigned home = l.range.valid() ? in_.lineOf(l.range.begin) : ops_.empty() ? 1 : lineOf(p_.ops[ops_.front()]);
   llvm::DISubroutineType *type = di.createSubroutineType(di.getOrCreateTypeArray({}));
@@ -495,6 +516,9 @@ llvm::Function *LocationCodegen::stateFunction(const char *what, llvm::Type *res
 llvm::Function *LocationCodegen::defineInit() {
   llvm::Function *f = stateFunction("init", llvm::Type::getVoidTy(ctx_));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+  // A fixed-width set has slots from the start, so that a probe needs no
+  // check for an empty set (ops/FixedSet.h).
+  for (auto [t, words] : fsetFields_) b.CreateCall(rt_->fsetGrow(), {field(b, f->getArg(0), t), b.getInt64(words)});
   eachSite(b, f->getArg(0), [](Site &s) { ops::init(s); });
   markRunning(b, f->getArg(0), kNone);
   b.CreateRetVoid();
@@ -509,7 +533,7 @@ llvm::Function *LocationCodegen::defineFini() {
   eachSite(b, f->getArg(0), [](Site &s) { ops::fini(s); });
   for (int v : vecFields_) b.CreateCall(rt_->vecFree(), {field(b, f->getArg(0), v)});
   for (int t : tableFields_) b.CreateCall(rt_->tableFree(), {field(b, f->getArg(0), t)});
-  for (int t : fsetFields_) b.CreateCall(rt_->fsetFree(), {field(b, f->getArg(0), t)});
+  for (const auto &set : fsetFields_) b.CreateCall(rt_->fsetFree(), {field(b, f->getArg(0), set.first)});
   b.CreateRetVoid();
   return f;
 }

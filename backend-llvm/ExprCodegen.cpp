@@ -909,7 +909,10 @@ llvm::Value *ExprCodegen::mapBuiltin(const Expr &e) {
     return b_.CreateInsertValue(list, n, {1});
   }
   llvm::Value *k = value(*e.kids[1]);
-  llvm::Value *i = mapFind(map, k, mt);
+  auto local = [](const Expr &x, int slot) { return x.kind == Expr::Local && x.slot == slot; };
+  bool known = known_ && e.builtin == BuiltinId::Get && frames_.size() == known_->depth &&
+               local(*e.kids[0], known_->mapSlot) && local(*e.kids[1], known_->keySlot);
+  llvm::Value *i = known ? known_->index : mapFind(map, k, mt);
   llvm::Value *there = b_.CreateICmpSGE(i, b_.getInt64(0));
   if (e.builtin == BuiltinId::Get) {
     llvm::Value *slot = entryAlloca(types_.lower(e.type));

@@ -122,6 +122,14 @@ public:
   /// Where `key` is in a map: its index, or -(i + 1) for the index i where
   /// it would go.
   llvm::Value *mapFind(llvm::Value *map, llvm::Value *key, const Type *mapType);
+  /// Until `forgetFind`: a call of a closure (callWith) in which `get(m,
+  /// k)`, with `m` its parameter in `mapSlot` and `k` its local in
+  /// `keySlot`, takes its index from `index` instead of searching again (a
+  /// fold's `insert(m, k, f(get(m, k)))` searches once).
+  void knowFind(int mapSlot, int keySlot, llvm::Value *index) {
+    known_ = KnownFind{frames_.size() + 1, mapSlot, keySlot, index};
+  }
+  void forgetFind() { known_.reset(); }
   llvm::Value *sortedFind(llvm::Value *list, llvm::Value *key, const Type *listType, const Type *keyType, bool keyed);
   /// The language's total order: an i32 <0, 0 or >0.
   /// Lattices (docs/language.md, "Lattices"): the least upper bound of two
@@ -219,6 +227,12 @@ private:
   /// The locals of each closure being generated, innermost last, by slot
   /// (a constant's value or a called closure gets a frame of its own).
   std::vector<std::vector<llvm::Value *>> frames_{1};
+  struct KnownFind {
+    size_t depth; // of the closure's frame: nested closures number their own slots
+    int mapSlot, keySlot;
+    llvm::Value *index;
+  };
+  std::optional<KnownFind> known_;
 };
 
 } // namespace dfir::backend

@@ -104,11 +104,18 @@ public:
   /// Fields that own memory, freed by fini: vectors and hash tables.
   int addVecField();
   int addTableField();
-  /// A set of fixed-width keys (`dfir_fset`, probed inline: ops/FixedSet.h).
-  int addFsetField();
+  /// A set of fixed-width keys (`dfir_fset`, probed inline: ops/FixedSet.h)
+  /// of `words` words after each tag; init gives it its first slots.
+  int addFsetField(unsigned words);
   llvm::Value *field(llvm::IRBuilder<> &b, llvm::Value *state, int index);
 
   llvm::Function *newFunction(llvm::FunctionType *ty, const std::string &name, bool exported);
+  /// The rarely taken part of operator `id`'s item code in a function of
+  /// its own, `push.<op>.<what>(state, args...)`, made once by `body`:
+  /// never inlined and marked cold, so that the hot part has no call but
+  /// this one and needs no registers saved.
+  llvm::Function *coldFunction(int id, const std::string &what, llvm::ArrayRef<llvm::Type *> args,
+                               const std::function<void(Site &, llvm::Function *)> &body);
   /// `-g`: a subprogram for every function, each instruction at the line
   /// of the operator whose code it is (others at the location's).
   void addLineTables();
@@ -246,11 +253,13 @@ private:
   std::map<int, int> loopIter_; // loop block -> the field of its iteration counter
   static thread_local bool freshRun_;
   std::vector<llvm::Type *> fields_;
-  std::vector<int> vecFields_, tableFields_, fsetFields_; // owning fields, freed by fini
+  std::vector<int> vecFields_, tableFields_;                // owning fields, freed by fini
+  std::vector<std::pair<int, unsigned>> fsetFields_;       // the same, with their words per slot
   llvm::StructType *stateType_ = nullptr;
   std::map<int, OpState> state_;
   std::map<std::pair<int, unsigned>, llvm::Function *> push_;
   std::set<const llvm::Function *> stateTaking_; // functions whose first argument is the state
+  std::map<const llvm::Function *, int> coldOf_;  // coldFunction's, and their operators
   std::vector<Buffer> buffers_;
   std::map<int, int> bufferOf_; // edge -> index in buffers_
   std::pair<int, llvm::Value *> releaseAfter_{ir::kNone, nullptr}; // the operator whose items give memory back, the mark

@@ -149,9 +149,12 @@ template <> struct OpGen<OpKind::Fold> : FoldLike {
       return;
     }
     llvm::Value *key = gen.callWith(f, {acc, item}, *body.kids[1]);
-    llvm::Value *value = gen.callWith(f, {acc, item}, *body.kids[2]);
-    llvm::Value *kv = makePair(x, accType->elems[2]->elems[0], key, value);
     llvm::Value *i = gen.mapFind(acc, key, accType);
+    // `insert(m, k, ... get(m, k) ...)`: the one search serves both.
+    if (body.kids[1]->kind == Expr::Local) gen.knowFind(f.params[0]->slot, body.kids[1]->slot, i);
+    llvm::Value *value = gen.callWith(f, {acc, item}, *body.kids[2]);
+    gen.forgetFind();
+    llvm::Value *kv = makePair(x, accType->elems[2]->elems[0], key, value);
     llvm::BasicBlock *hit = x.block("insert.hit"), *miss = x.block("insert.miss"), *done = x.block("inserted");
     b.CreateCondBr(b.CreateICmpSGE(i, b.getInt64(0)), hit, miss);
     b.SetInsertPoint(hit);
@@ -335,7 +338,7 @@ struct Keyed : Stateful {
       s.t0 = g.addTableField();
       return;
     }
-    s.t0 = g.addFsetField();
+    s.t0 = g.addFsetField(FixedSet::wordsOf(keyType(op), 1));
     s.cur = g.addVecField();
   }
   static void tickStart(Site &x) {
@@ -399,29 +402,53 @@ struct Keyed : Stateful {
     auto [vb, vl] = gen.encode(acc, accType, 1);
     b.CreateCall(rt.mapPut(), {table, kb2, kl2, vb, vl});
   }
-  /// A key's pair found (or appended) through the index, its accumulator
-  /// combined where it lies.
+  /// A key's pair found through the index, its accumulator combined where
+  /// it lies; a new key (rare: the table may have to grow and the vector
+  /// to get room) is added in a cold function of its own.
   static void updateInPlace(Site &x, llvm::Value *item, const Expr &combine,
                             const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
     auto &b = x.b;
-    Runtime &rt = x.g.rt();
-    ExprCodegen gen = x.gen();
-    llvm::Type *pairTy = x.g.types().lower(x.op.outTypes[0]);
     llvm::Value *key = b.CreateExtractValue(item, {0});
     llvm::Value *val = b.CreateExtractValue(item, {1});
+    auto [at, found] = index(x).find(key);
+    llvm::BasicBlock *known = x.block("keyed.known"), *fresh = x.block("keyed.fresh"), *done = x.block("keyed.done");
+    b.CreateCondBr(found, known, fresh);
+    b.SetInsertPoint(known);
+    combineAt(x, at, val, combine);
+    b.CreateBr(done);
+    b.SetInsertPoint(fresh);
+    llvm::Function *add = x.g.coldFunction(x.id, "add", {key->getType(), val->getType()},
+                                           [&](Site &s, llvm::Function *f) { addKey(s, f->getArg(1), f->getArg(2), combine, first); });
+    b.CreateCall(add, {x.state, key, val});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+  /// Combines `val` into the accumulator of the pair at index `at`.
+  static void combineAt(Site &x, llvm::Value *at, llvm::Value *val, const Expr &combine) {
+    auto &b = x.b;
+    llvm::Type *pairTy = x.g.types().lower(x.op.outTypes[0]);
     llvm::Value *vec = x.field(x.st.cur);
-    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt.vecType(), vec, 1));
-    auto [at, added] = index(x).findOrAdd(key, len);
+    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(x.g.rt().vecType(), vec, 0));
+    llvm::Value *accPtr = b.CreateStructGEP(pairTy, b.CreateGEP(pairTy, data, {at}), 1);
+    llvm::Type *accTy = x.g.types().lower(x.op.outTypes[0]->elems[1]);
+    b.CreateStore(x.gen().call(combine, {b.CreateLoad(accTy, accPtr), val}), accPtr);
+  }
+  /// Adds `key`, its pair appended to the vector (its index in the table);
+  /// a key already there is combined as in updateInPlace.
+  static void addKey(Site &x, llvm::Value *key, llvm::Value *val, const Expr &combine,
+                     const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
+    auto &b = x.b;
+    llvm::Value *vec = x.field(x.st.cur);
+    auto [at, added] = index(x).findOrAdd(
+        key, [&] { return b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(x.g.rt().vecType(), vec, 1)); });
     llvm::BasicBlock *fresh = x.block("keyed.fresh"), *known = x.block("keyed.known"), *done = x.block("keyed.done");
     b.CreateCondBr(added, fresh, known);
     b.SetInsertPoint(fresh);
+    ExprCodegen gen = x.gen();
     x.g.pushVec(b, x.state, x.st.cur, makePair(x, x.op.outTypes[0], key, first(gen, val)));
     b.CreateBr(done);
     b.SetInsertPoint(known);
-    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt.vecType(), vec, 0));
-    llvm::Value *accPtr = b.CreateStructGEP(pairTy, b.CreateGEP(pairTy, data, {at}), 1);
-    llvm::Type *accTy = x.g.types().lower(x.op.outTypes[0]->elems[1]);
-    b.CreateStore(gen.call(combine, {b.CreateLoad(accTy, accPtr), val}), accPtr);
+    combineAt(x, at, val, combine);
     b.CreateBr(done);
     b.SetInsertPoint(done);
   }

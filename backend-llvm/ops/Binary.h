@@ -92,7 +92,7 @@ template <bool ByKey> struct Negation : Stateful {
   static bool fixed(const Operator &op) { return fixedKeyWords(op.inTypes[1]) != 0; }
   static FixedSet negSet(Site &x) { return FixedSet(x, x.st.t0, x.op.inTypes[1]); }
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
-    s.t0 = fixed(op) ? g.addFsetField() : g.addTableField();
+    s.t0 = fixed(op) ? g.addFsetField(FixedSet::wordsOf(op.inTypes[1])) : g.addTableField();
     if (LocationCodegen::sideStatic(op, 0)) {
       s.t1 = g.addTableField();
       s.acc = g.addField(llvm::Type::getInt64Ty(g.context()));

@@ -141,7 +141,7 @@ template <> struct OpGen<OpKind::EnumerateKeyed> : Stateful {
 template <> struct OpGen<OpKind::Unique> : Stateful {
   static bool fixed(const Operator &op) { return fixedKeyWords(op.inTypes[0]) != 0; }
   static void layout(LocationCodegen &g, const Operator &op, OpState &s) {
-    s.t0 = fixed(op) ? g.addFsetField() : g.addTableField();
+    s.t0 = fixed(op) ? g.addFsetField(FixedSet::wordsOf(op.inTypes[0])) : g.addTableField();
   }
   static void tickStart(Site &x) {
     if (!fixed(x.op)) return clearUnlessStatic(x, x.st.t0);

@@ -11,6 +11,8 @@
 
 #include "backend-llvm/ops/OpGen.h"
 
+#include <functional>
+
 namespace dfir::backend::ops {
 
 /// The 64-bit words that hold a key of type `t` in a fixed-width set: 1
@@ -27,11 +29,16 @@ inline unsigned fixedKeyWords(const Type *t) {
 
 /// A set (or, with a payload word per key, a map to 64-bit numbers) of
 /// fixed-width keys: slots of a tag word, the key's words, the payload.
+/// The set has slots from init on (LocationCodegen::addFsetField), so a
+/// probe starts at once; room is made only when a key is added.
 class FixedSet {
 public:
+  /// The words after each tag in a set of keys of type `key`.
+  static unsigned wordsOf(const Type *key, unsigned payload = 0) { return fixedKeyWords(key) + payload; }
+
   /// The set in field `field` of the state, for keys of type `key`.
   FixedSet(Site &x, int field, const Type *key, unsigned payload = 0)
-      : x_(x), field_(field), key_(key), keyWords_(fixedKeyWords(key)), words_(keyWords_ + payload) {
+      : x_(x), field_(field), key_(key), keyWords_(fixedKeyWords(key)), words_(wordsOf(key, payload)) {
     llvm::LLVMContext &c = x.g.context();
     llvm::Type *i64 = llvm::Type::getInt64Ty(c);
     type_ = llvm::StructType::get(c, {llvm::PointerType::getUnqual(c), i64, i64, i64});
@@ -42,10 +49,16 @@ public:
   /// Whether `key` is in the set.
   llvm::Value *contains(llvm::Value *key) { return probe(key, false, nullptr).first; }
   /// With a payload word: the key's payload, and whether the key was added
-  /// now, with `fresh` as its payload.
-  std::pair<llvm::Value *, llvm::Value *> findOrAdd(llvm::Value *key, llvm::Value *fresh) {
-    auto [added, payload] = probe(key, true, fresh);
+  /// now, with `fresh()` (made only then) as its payload.
+  std::pair<llvm::Value *, llvm::Value *> findOrAdd(llvm::Value *key, const std::function<llvm::Value *()> &fresh) {
+    auto [added, payload] = probe(key, true, &fresh);
     return {payload, added};
+  }
+  /// With a payload word: whether `key` is in the set, and its payload.
+  std::pair<llvm::Value *, llvm::Value *> find(llvm::Value *key) {
+    std::function<llvm::Value *()> none = [this] { return x_.b.getInt64(0); };
+    auto [found, payload] = probe(key, false, &none);
+    return {payload, found};
   }
   void clear() { x_.b.CreateCall(x_.g.rt().fsetClear(), {set(), x_.b.getInt64(words_)}); }
 
@@ -79,26 +92,15 @@ private:
 
   /// Whether the key was added (`add`) or found (otherwise), and with a
   /// payload to store (`fresh`), the payload of its slot.
-  std::pair<llvm::Value *, llvm::Value *> probe(llvm::Value *key, bool add, llvm::Value *fresh) {
+  std::pair<llvm::Value *, llvm::Value *> probe(llvm::Value *key, bool add,
+                                                const std::function<llvm::Value *()> *fresh) {
     auto &b = x_.b;
     llvm::Type *i64 = b.getInt64Ty();
     std::vector<llvm::Value *> w = words(key);
     llvm::Value *t = tag(w);
-    llvm::BasicBlock *start = b.GetInsertBlock();
     llvm::BasicBlock *ready = x_.block("fset.ready"), *loop = x_.block("fset.probe"), *check = x_.block("fset.check");
     llvm::BasicBlock *next = x_.block("fset.next"), *empty = x_.block("fset.empty"), *done = x_.block("fset.done");
-    if (add) {
-      // Room first (the first insert allocates): at most half full.
-      llvm::BasicBlock *grow = x_.block("fset.grow");
-      llvm::Value *full = b.CreateICmpUGE(b.CreateLoad(i64, member(2)), b.CreateLoad(i64, member(3)));
-      b.CreateCondBr(full, grow, ready);
-      b.SetInsertPoint(grow);
-      b.CreateCall(x_.g.rt().fsetGrow(), {set(), b.getInt64(words_)});
-      b.CreateBr(ready);
-    } else {
-      // An empty set may have no slots at all.
-      b.CreateCondBr(b.CreateICmpEQ(b.CreateLoad(i64, member(2)), b.getInt64(0)), done, ready);
-    }
+    b.CreateBr(ready);
     b.SetInsertPoint(ready);
     llvm::Value *slots = b.CreateLoad(b.getPtrTy(), member(0));
     llvm::Value *mask = b.CreateLoad(i64, member(1));
@@ -111,7 +113,8 @@ private:
     llvm::Value *found = b.CreateLoad(i64, slot);
     b.CreateCondBr(b.CreateICmpEQ(found, b.getInt64(0)), empty, check);
     b.SetInsertPoint(check);
-    llvm::Value *same = b.CreateICmpEQ(found, t);
+    // One word: the key itself decides (the tag only marks the slot taken).
+    llvm::Value *same = w.size() == 1 ? b.getTrue() : b.CreateICmpEQ(found, t);
     for (size_t k = 0; k < w.size(); ++k)
       same = b.CreateAnd(same, b.CreateICmpEQ(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, k + 1)), w[k]));
     llvm::BasicBlock *checkEnd = b.GetInsertBlock();
@@ -123,22 +126,37 @@ private:
     // unrolling or vectorizing (which cost compile time per operator).
     b.CreateBr(loop)->setMetadata(llvm::LLVMContext::MD_loop, plainLoopMetadata(x_.g.context()));
     b.SetInsertPoint(empty);
+    llvm::Value *made = nullptr;
     if (add) {
+      // Room for one more (at most half full), else twice the room and
+      // the probe again (the key is not there: it ends at an empty slot).
+      llvm::BasicBlock *grow = x_.block("fset.grow"), *store = x_.block("fset.store");
+      llvm::Value *count = b.CreateLoad(i64, member(2));
+      b.CreateCondBr(b.CreateICmpUGE(count, b.CreateLoad(i64, member(3))), grow, store);
+      b.SetInsertPoint(grow);
+      b.CreateCall(x_.g.rt().fsetGrow(), {set(), b.getInt64(words_)});
+      b.CreateBr(ready)->setMetadata(llvm::LLVMContext::MD_loop, plainLoopMetadata(x_.g.context()));
+      b.SetInsertPoint(store);
       b.CreateStore(t, slot);
       for (size_t k = 0; k < w.size(); ++k) b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1));
-      if (fresh) b.CreateStore(fresh, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1));
-      b.CreateStore(b.CreateAdd(b.CreateLoad(i64, member(2)), b.getInt64(1)), member(2));
+      if (fresh) {
+        made = (*fresh)();
+        b.CreateStore(made, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1));
+      }
+      b.CreateStore(b.CreateAdd(count, b.getInt64(1)), member(2));
+    } else if (fresh) {
+      made = (*fresh)();
     }
+    llvm::BasicBlock *emptyEnd = b.GetInsertBlock();
     b.CreateBr(done);
     b.SetInsertPoint(done);
-    llvm::PHINode *result = b.CreatePHI(b.getInt1Ty(), 3);
+    llvm::PHINode *result = b.CreatePHI(b.getInt1Ty(), 2);
     // Inserting: true when the key was added; looking up: when it was found.
-    result->addIncoming(b.getInt1(add), empty);
+    result->addIncoming(b.getInt1(add), emptyEnd);
     result->addIncoming(b.getInt1(!add), checkEnd);
-    if (!add) result->addIncoming(b.getFalse(), start);
     if (!fresh) return {result, nullptr};
     llvm::PHINode *payload = b.CreatePHI(i64, 2);
-    payload->addIncoming(fresh, empty);
+    payload->addIncoming(made, emptyEnd);
     payload->addIncoming(kept, checkEnd);
     return {result, payload};
   }
