@@ -110,8 +110,8 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
  * Generated code reads an entry directly: the value count is the uint64_t at
  * byte DFIR_RT_ENTRY_COUNT_OFFSET, and at DFIR_RT_ENTRY_VALUES_OFFSET is a
  * pointer to the array of pointers to each value's bytes. */
-#define DFIR_RT_ENTRY_COUNT_OFFSET 24
-#define DFIR_RT_ENTRY_VALUES_OFFSET 40
+#define DFIR_RT_ENTRY_COUNT_OFFSET 16
+#define DFIR_RT_ENTRY_VALUES_OFFSET 24
 const void *dfir_rt_map_find(dfir_table *map, const void *key, uint64_t klen);
 uint64_t dfir_rt_entry_count(const void *entry);
 const void *dfir_rt_entry_value(const void *entry, uint64_t index, uint64_t *vlen);

@@ -11,15 +11,16 @@
 #include <string.h>
 
 typedef struct entry {
-  uint64_t hash;
-  uint64_t klen;
   char *key;
-  uint64_t count, cap;
+  uint64_t klen;
+  uint64_t count;
   char **values;
   uint64_t *vlens;
   uint64_t vcap; /* bytes available at values[0], for map_put to reuse */
-  uint64_t dead; /* removed (dfir_rt_table_remove): no values, skipped by iteration */
+  uint32_t cap;  /* of values and vlens */
+  uint32_t dead; /* removed (dfir_rt_table_remove): no values, skipped by iteration */
 } entry;
+_Static_assert(sizeof(entry) == 56, "entry layout");
 
 /* Generated code reads `count` and `values` directly (dfir_rt.h). */
 _Static_assert(offsetof(entry, count) == DFIR_RT_ENTRY_COUNT_OFFSET, "entry layout");
@@ -177,7 +178,6 @@ static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t l
   }
   entry *e = &t->entries[t->used];
   memset(e, 0, sizeof *e);
-  e->hash = hash;
   e->klen = len;
   e->key = copy(t, key, len);
   s->hash = hash;
@@ -196,7 +196,8 @@ int dfir_rt_set_insert(dfir_table **set, const void *key, uint64_t len) {
  * chunks; they are at most as large as the new ones together). */
 static void reserve_value(dfir_table *t, entry *e) {
   if (e->count < e->cap) return;
-  uint64_t cap = e->cap ? e->cap * 2 : 1;
+  if (e->cap == UINT32_MAX / 2 + 1) dfir_rt_error("runtime", 0, "a key of a hash table has more than 2147483648 values");
+  uint32_t cap = e->cap ? e->cap * 2 : 1;
   char **values = (char **)arena_alloc(t, cap * sizeof(char *));
   uint64_t *vlens = (uint64_t *)arena_alloc(t, cap * sizeof(uint64_t));
   if (e->count) {
