@@ -19,6 +19,8 @@
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Verifier.h"
 
+#include <algorithm>
+
 namespace dfir::backend {
 
 using namespace ir;
@@ -228,16 +230,21 @@ void LocationCodegen::addLineTables() {
 
 void LocationCodegen::declarePushFunctions() {
   auto *ptr = llvm::PointerType::getUnqual(ctx_);
+  // Large item code (a keyed fold's probe and in-place update) is inlined
+  // into the loops that feed it, where it runs about a fifth faster, while
+  // a location has a few such operators; past that it stays in its own
+  // function, since every inlined copy is unrolled with its loops and
+  // compile time grew with each.
+  constexpr size_t kInlinedLarge = 4;
+  size_t large = std::count_if(ops_.begin(), ops_.end(), [&](int id) { return ops::ownFunction(*this, p_.ops[id]); });
   for (int id : ops_) {
     const Operator &op = p_.ops[id];
     for (unsigned port = 0; port < op.inputs.size(); ++port) {
       auto *ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, types().lower(op.inTypes[port])}, false);
       llvm::Function *f = newFunction(ty, "push." + op.name + "." + std::to_string(port), false);
       stateTaking_.insert(f);
-      // An operator whose item code is large keeps it in its own function
-      // (inlined into every loop that feeds it, and unrolled with them, it
-      // cost compile time and no run time).
-      f->addFnAttr(ops::ownFunction(*this, op) ? llvm::Attribute::NoInline : llvm::Attribute::InlineHint);
+      bool own = large > kInlinedLarge && ops::ownFunction(*this, op);
+      f->addFnAttr(own ? llvm::Attribute::NoInline : llvm::Attribute::InlineHint);
       push_[{id, port}] = f;
     }
   }

@@ -293,8 +293,9 @@ llvm::Value *tickEnd(Site &site);
 void loopStart(Site &site);
 void iterationStart(Site &site);
 void loopEnd(Site &site);
-/// Whether the operator's push code stays in its own function rather than
-/// being inlined where items come from (a keyed fold's inline map).
+/// Whether the operator's push code is large enough (a keyed fold's inline
+/// map) that it may stay in its own function rather than being inlined
+/// where items come from (LocationCodegen::declarePushFunctions decides).
 bool ownFunction(LocationCodegen &g, const ir::Operator &op);
 /// The iterations a `repeat_n` asks for.
 llvm::Value *repeatCount(Site &site);
