@@ -57,10 +57,7 @@ llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel
   llvm::InitializeNativeTargetAsmPrinter();
   auto impl = std::make_unique<Impl>();
   impl->optLevel = optLevel;
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder) return builder.takeError();
-  tuneTargetOptions(builder->getOptions(), optLevel);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*builder)).create();
+  auto jit = llvm::orc::LLJITBuilder().create();
   if (!jit) return jit.takeError();
   impl->jit = std::move(*jit);
   if (auto err = impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(runtimeSymbols(*impl->jit))))

@@ -21,10 +21,6 @@ namespace llvm {
 class TargetMachine;
 }
 
-namespace llvm {
-class TargetOptions;
-} // namespace llvm
-
 namespace dfir::backend {
 
 class JitSession {
@@ -66,8 +62,5 @@ private:
 /// the target machine the code is for, so that cost models (vectorization,
 /// unrolling) know its registers.
 void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm);
-/// The code generator's options for `-O<level>`, for objects and the JIT
-/// alike (Optimize.cpp).
-void tuneTargetOptions(llvm::TargetOptions &options, unsigned level);
 
 } // namespace dfir::backend

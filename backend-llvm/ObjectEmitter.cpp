@@ -35,9 +35,8 @@ llvm::Expected<std::unique_ptr<ObjectEmitter>> ObjectEmitter::create(unsigned op
                                 : optLevel == 2 ? llvm::CodeGenOptLevel::Default
                                                 : llvm::CodeGenOptLevel::Aggressive;
   auto impl = std::make_unique<Impl>();
-  llvm::TargetOptions options;
-  tuneTargetOptions(options, optLevel);
-  impl->tm.reset(target->createTargetMachine(triple, "generic", "", options, llvm::Reloc::PIC_, std::nullopt, level));
+  impl->tm.reset(target->createTargetMachine(triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                             std::nullopt, level));
   if (!impl->tm) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot create a target machine");
   impl->layout = impl->tm->createDataLayout();
   impl->optLevel = optLevel;
