@@ -90,8 +90,9 @@ private:
     return b.CreateOr(h, b.getInt64(1ull << 63));
   }
 
-  /// Whether the key was added (`add`) or found (otherwise), and with a
-  /// payload to store (`fresh`), the payload of its slot.
+  /// Whether the key was added (`add`) or found (otherwise), and with
+  /// `fresh`, the payload: the slot's when the key was there, else
+  /// `fresh()` (stored in the new slot when adding).
   std::pair<llvm::Value *, llvm::Value *> probe(llvm::Value *key, bool add,
                                                 const std::function<llvm::Value *()> *fresh) {
     auto &b = x_.b;
