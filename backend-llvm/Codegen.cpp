@@ -597,15 +597,29 @@ void LocationCodegen::emitScope(llvm::IRBuilder<> &b, llvm::Value *state, llvm::
 }
 
 void LocationCodegen::emitStratum(llvm::IRBuilder<> &b, llvm::Value *state, llvm::Value *first, int st) {
-  auto site = [&](int id) { return Site{*this, b, state, id, p_.ops[id], state_[id]}; };
   // A blocking input of an operator that reads state (`#name`) takes its
   // items from earlier strata now, once the state it reads is final.
   runFixpoint(b, state, st, true);
   auto pullAll = [&](Phase phase) {
     for (int id : ops_) {
       if (pullStratum(id) != st) continue;
-      Site s = site(id);
-      asRunning(b, state, id, [&] { ops::pull(s, phase, first); });
+      // Each operator's pull is a function of its own: LLVM's passes
+      // cost more than linearly in a function's size.
+      auto *ptr = llvm::PointerType::getUnqual(ctx_);
+      llvm::Function *f = newFunction(
+          llvm::FunctionType::get(llvm::Type::getVoidTy(ctx_), {ptr, llvm::Type::getInt1Ty(ctx_)}, false),
+          "dfir.pull." + p_.ops[id].name, false);
+      f->addFnAttr(llvm::Attribute::NoInline);
+      stateTaking_.insert(f);
+      llvm::IRBuilder<> fb(llvm::BasicBlock::Create(ctx_, "entry", f));
+      Site s{*this, fb, f->getArg(0), id, p_.ops[id], state_[id]};
+      asRunning(fb, f->getArg(0), id, [&] { ops::pull(s, phase, f->getArg(1)); });
+      if (f->size() == 1 && f->getEntryBlock().empty()) {
+        f->eraseFromParent();
+        continue;
+      }
+      fb.CreateRetVoid();
+      b.CreateCall(f, {state, first});
     }
   };
   for (Phase phase : {Phase::DeferredBlocking, Phase::History, Phase::PosHistory, Phase::Deferred, Phase::Sources,
@@ -687,22 +701,37 @@ void LocationCodegen::runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int 
   b.CreateBr(round);
   b.SetInsertPoint(round);
   llvm::Value *moved = b.getFalse();
-  for (const Buffer *buf : mine) {
-    const Edge &e = p_.edges[buf->edge];
-    llvm::Type *t = types().lower(e.type);
-    llvm::Value *pending = field(b, state, buf->pending), *working = field(b, state, buf->working);
-    llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), pending, 1));
-    moved = b.CreateOr(moved, b.CreateICmpNE(len, b.getInt64(0)));
-    b.CreateCall(rt_->vecSwap(), {working, pending});
-    llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), working, 0));
-    llvm::Value *count = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), working, 1));
-    loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
-      b.CreateCall(push_.at({e.to, e.toPort}), {state, b.CreateLoad(t, b.CreateGEP(t, data, {i}))});
-    });
-    b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), working, 1));
-  }
+  for (const Buffer *buf : mine) moved = b.CreateOr(moved, b.CreateCall(drainFunction(*buf), {state}));
   b.CreateCondBr(moved, round, done);
   b.SetInsertPoint(done);
+}
+
+/// `dfir.drain.<edge>(state)`: delivers a buffer's pending items, moved
+/// aside first (what they set off may add more); returns whether it had
+/// any. A function of its own, so that the tick stays small.
+llvm::Function *LocationCodegen::drainFunction(const Buffer &buf) {
+  llvm::Function *&f = drains_[buf.edge];
+  if (f) return f;
+  const Edge &e = p_.edges[buf.edge];
+  auto *ptr = llvm::PointerType::getUnqual(ctx_);
+  f = newFunction(llvm::FunctionType::get(llvm::Type::getInt1Ty(ctx_), {ptr}, false),
+                  "dfir.drain." + std::to_string(buf.edge), false);
+  f->addFnAttr(llvm::Attribute::NoInline);
+  stateTaking_.insert(f);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", f));
+  llvm::Value *state = f->getArg(0);
+  llvm::Type *t = types().lower(e.type);
+  llvm::Value *pending = field(b, state, buf.pending), *working = field(b, state, buf.working);
+  llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), pending, 1));
+  b.CreateCall(rt_->vecSwap(), {working, pending});
+  llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), working, 0));
+  llvm::Value *count = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), working, 1));
+  loop(b, b.getInt64(0), count, [&](llvm::Value *i) {
+    b.CreateCall(push_.at({e.to, e.toPort}), {state, b.CreateLoad(t, b.CreateGEP(t, data, {i}))});
+  });
+  b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), working, 1));
+  b.CreateRet(b.CreateICmpNE(len, b.getInt64(0)));
+  return f;
 }
 
 // ------------------------------------------------------------ descriptor --

@@ -230,6 +230,7 @@ private:
   /// `early`: only the buffers into blocking inputs of operators that
   /// read state (`#name`), delivered when their stratum starts.
   void runFixpoint(llvm::IRBuilder<> &b, llvm::Value *state, int stratum, bool early = false);
+  llvm::Function *drainFunction(const Buffer &buf);
   /// The stratum in which an operator's `pull` runs: its own, or for an
   /// operator that crosses ticks, its successor's.
   int pullStratum(int id) const;
@@ -262,6 +263,7 @@ private:
   std::map<const llvm::Function *, int> coldOf_;  // coldFunction's, and their operators
   std::vector<Buffer> buffers_;
   std::map<int, int> bufferOf_; // edge -> index in buffers_
+  std::map<int, llvm::Function *> drains_; // edge -> its dfir.drain function
   std::pair<int, llvm::Value *> releaseAfter_{ir::kNone, nullptr}; // the operator whose items give memory back, the mark
 
   // Profiles (in_.profile): the counters field (2 x i64 per operator), the

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dfir::backend {
 
@@ -28,6 +29,24 @@ public:
   void optimize(llvm::Module &m);
   /// Sets the module's triple and layout, optimizes it and writes it.
   llvm::Error emit(llvm::Module &m, const std::string &path, bool assembly);
+
+  /// How many parts compile() makes of a module of this many instructions
+  /// when not told: one below 2,500, then one more per 2,500, at most 8.
+  /// It depends on the module only, never on the machine, so that a
+  /// build's objects are the same everywhere.
+  static unsigned unitsFor(size_t instructions);
+  /// Optimizes the module and compiles it to object code, as `emit` does,
+  /// but in `units` parts (0: unitsFor its size), each optimized and
+  /// compiled on a thread of its own; returns one object per part, to be
+  /// joined by a relocatable link. A part has a share of the functions
+  /// that are not inlined, and its own copy of the inlined functions they
+  /// call. What one part uses from another gets hidden visibility and a
+  /// name starting with `symbolPrefix` (unique per location).
+  llvm::Expected<std::vector<std::string>> compile(std::unique_ptr<llvm::Module> m, unsigned units,
+                                                   const std::string &symbolPrefix);
+
+  /// Writes `bytes` to `path` (`-`: standard output).
+  static llvm::Error writeFile(const std::string &path, llvm::StringRef bytes);
 
 private:
   struct Impl;

@@ -88,6 +88,11 @@ typedef struct dfir_fset {
   uint64_t limit;
 } dfir_fset;
 void dfir_rt_fset_grow(dfir_fset *s, uint64_t words);
+/* Adds a key that is not in the set (the caller's probe missed it), with
+ * tag `tag` and its `keys` words k0 (and k1), making room first when the
+ * set is half full; returns the key's slot, whose words after the key
+ * (a payload) the caller fills. */
+uint64_t *dfir_rt_fset_add(dfir_fset *s, uint64_t words, uint64_t keys, uint64_t tag, uint64_t k0, uint64_t k1);
 void dfir_rt_fset_clear(dfir_fset *s, uint64_t words);
 void dfir_rt_fset_free(dfir_fset *s);
 

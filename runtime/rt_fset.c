@@ -38,6 +38,18 @@ void dfir_rt_fset_grow(dfir_fset *s, uint64_t words) {
   s->limit = cap / 2;
 }
 
+uint64_t *dfir_rt_fset_add(dfir_fset *s, uint64_t words, uint64_t keys, uint64_t tag, uint64_t k0, uint64_t k1) {
+  if (s->count >= s->limit) dfir_rt_fset_grow(s, words);
+  uint64_t stride = words + 1, i = tag & s->mask;
+  while (s->slots[i * stride]) i = (i + 1) & s->mask;
+  uint64_t *slot = s->slots + i * stride;
+  slot[0] = tag;
+  slot[1] = k0;
+  if (keys > 1) slot[2] = k1;
+  s->count++;
+  return slot;
+}
+
 void dfir_rt_fset_clear(dfir_fset *s, uint64_t words) {
   if (!s->count) return;
   memset(s->slots, 0, (s->mask + 1) * (words + 1) * sizeof(uint64_t));

@@ -418,7 +418,7 @@ struct Keyed : Stateful {
     b.CreateBr(done);
     b.SetInsertPoint(fresh);
     llvm::Function *add = x.g.coldFunction(x.id, "add", {key->getType(), val->getType()},
-                                           [&](Site &s, llvm::Function *f) { addKey(s, f->getArg(1), f->getArg(2), combine, first); });
+                                           [&](Site &s, llvm::Function *f) { addKey(s, f->getArg(1), f->getArg(2), first); });
     b.CreateCall(add, {x.state, key, val});
     b.CreateBr(done);
     b.SetInsertPoint(done);
@@ -433,24 +433,15 @@ struct Keyed : Stateful {
     llvm::Type *accTy = x.g.types().lower(x.op.outTypes[0]->elems[1]);
     b.CreateStore(x.gen().call(combine, {b.CreateLoad(accTy, accPtr), val}), accPtr);
   }
-  /// Adds `key`, its pair appended to the vector (its index in the table);
-  /// a key already there is combined as in updateInPlace.
-  static void addKey(Site &x, llvm::Value *key, llvm::Value *val, const Expr &combine,
+  /// Adds `key`, which the index does not have: its pair appended to the
+  /// vector, its index in the vector the key's payload in the index.
+  static void addKey(Site &x, llvm::Value *key, llvm::Value *val,
                      const std::function<llvm::Value *(ExprCodegen &, llvm::Value *)> &first) {
     auto &b = x.b;
     llvm::Value *vec = x.field(x.st.cur);
-    auto [at, added] = index(x).findOrAdd(
-        key, [&] { return b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(x.g.rt().vecType(), vec, 1)); });
-    llvm::BasicBlock *fresh = x.block("keyed.fresh"), *known = x.block("keyed.known"), *done = x.block("keyed.done");
-    b.CreateCondBr(added, fresh, known);
-    b.SetInsertPoint(fresh);
+    index(x).addMissing(key, b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(x.g.rt().vecType(), vec, 1)));
     ExprCodegen gen = x.gen();
     x.g.pushVec(b, x.state, x.st.cur, makePair(x, x.op.outTypes[0], key, first(gen, val)));
-    b.CreateBr(done);
-    b.SetInsertPoint(known);
-    combineAt(x, at, val, combine);
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
   }
   /// Every (key, accumulator), emitted when the stratum's input is complete.
   static void pull(Site &x, Phase phase, llvm::Value *) {

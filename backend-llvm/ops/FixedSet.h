@@ -48,11 +48,15 @@ public:
   llvm::Value *insert(llvm::Value *key) { return probe(key, true, nullptr).first; }
   /// Whether `key` is in the set.
   llvm::Value *contains(llvm::Value *key) { return probe(key, false, nullptr).first; }
-  /// With a payload word: the key's payload, and whether the key was added
-  /// now, with `fresh()` (made only then) as its payload.
-  std::pair<llvm::Value *, llvm::Value *> findOrAdd(llvm::Value *key, const std::function<llvm::Value *()> &fresh) {
-    auto [added, payload] = probe(key, true, &fresh);
-    return {payload, added};
+  /// With a payload word: adds `key`, which a probe did not find, with
+  /// `payload`, through the runtime (where new keys are rare: no probe or
+  /// growth inline).
+  void addMissing(llvm::Value *key, llvm::Value *payload) {
+    auto &b = x_.b;
+    std::vector<llvm::Value *> w = words(key);
+    llvm::Value *slot = b.CreateCall(x_.g.rt().fsetAdd(), {set(), b.getInt64(words_), b.getInt64(w.size()), tag(w),
+                                                          w[0], w.size() > 1 ? w[1] : b.getInt64(0)});
+    b.CreateStore(payload, b.CreateConstGEP1_64(b.getInt64Ty(), slot, keyWords_ + 1));
   }
   /// With a payload word: whether `key` is in the set, and its payload.
   std::pair<llvm::Value *, llvm::Value *> find(llvm::Value *key) {
@@ -90,9 +94,9 @@ private:
     return b.CreateOr(h, b.getInt64(1ull << 63));
   }
 
-  /// Whether the key was added (`add`) or found (otherwise), and with
-  /// `fresh`, the payload: the slot's when the key was there, else
-  /// `fresh()` (stored in the new slot when adding).
+  /// Whether the key was added (`add`, a set without payloads) or found
+  /// (otherwise), and with `fresh`, the payload: the slot's when the key
+  /// was there, else `fresh()`.
   std::pair<llvm::Value *, llvm::Value *> probe(llvm::Value *key, bool add,
                                                 const std::function<llvm::Value *()> *fresh) {
     auto &b = x_.b;
@@ -129,6 +133,7 @@ private:
     b.SetInsertPoint(empty);
     llvm::Value *made = nullptr;
     if (add) {
+      DFIR_CHECK(!fresh, "a payload is added with addMissing");
       // Room for one more (at most half full), else twice the room and
       // the probe again (the key is not there: it ends at an empty slot).
       llvm::BasicBlock *grow = x_.block("fset.grow"), *store = x_.block("fset.store");
@@ -140,10 +145,6 @@ private:
       b.SetInsertPoint(store);
       b.CreateStore(t, slot);
       for (size_t k = 0; k < w.size(); ++k) b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1));
-      if (fresh) {
-        made = (*fresh)();
-        b.CreateStore(made, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1));
-      }
       b.CreateStore(b.CreateAdd(count, b.getInt64(1)), member(2));
     } else if (fresh) {
       made = (*fresh)();

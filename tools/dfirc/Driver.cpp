@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <set>
+#include <thread>
 #include <unistd.h>
 
 extern char **environ;
@@ -596,6 +598,84 @@ bool makeDirectory(const std::string &dir) {
   return true;
 }
 
+/// Whether `program` can be run: a path to an executable, or a name found
+/// on $PATH.
+bool runnable(const std::string &program) {
+  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+  const char *path = std::getenv("PATH");
+  for (std::string dirs = path ? path : ""; ;) {
+    size_t colon = dirs.find(':');
+    std::string dir = dirs.substr(0, colon);
+    if (access(((dir.empty() ? "." : dir) + "/" + program).c_str(), X_OK) == 0) return true;
+    if (colon == std::string::npos) return false;
+    dirs = dirs.substr(colon + 1);
+  }
+}
+
+/// Compiles a location's module to the object `path` (`-`: standard
+/// output). A large module is compiled in parts on threads of their own
+/// (docs/backend.md, "Parallel code generation"), whose objects a
+/// relocatable link (`cc -r`) joins; without a linker, in one part.
+/// `use`, when given, is called with the files that make up the object
+/// (the parts while they are being joined, or `path`), and its answer is
+/// returned.
+bool writeObject(backend::ObjectEmitter &emitter, std::unique_ptr<llvm::Module> module, const std::string &path,
+                 const BuildOptions &opts, const std::string &symbolPrefix,
+                 const std::function<bool(const std::vector<std::string> &)> &use = nullptr) {
+  std::vector<std::string> link = linkerCommand(opts.linker);
+  unsigned units = opts.codegenUnits;
+  if (!runnable(link[0])) units = 1;
+  auto fail = [](llvm::Error err) {
+    std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
+    return false;
+  };
+  auto objects = emitter.compile(std::move(module), units, symbolPrefix);
+  if (!objects) return fail(objects.takeError());
+  if (objects->size() == 1) {
+    if (auto err = backend::ObjectEmitter::writeFile(path, objects->front())) return fail(std::move(err));
+    return !use || use({path});
+  }
+  const char *tmpDir = std::getenv("TMPDIR");
+  std::string dirName = std::string(tmpDir && *tmpDir ? tmpDir : "/tmp") + "/dfirc-parts-XXXXXX";
+  std::vector<char> dirBuf(dirName.begin(), dirName.end());
+  dirBuf.push_back('\0');
+  if (!mkdtemp(dirBuf.data())) {
+    std::fprintf(stderr, "dfirc: error: cannot make a temporary directory in `%s`: %s\n",
+                 tmpDir && *tmpDir ? tmpDir : "/tmp", std::strerror(errno));
+    return false;
+  }
+  std::string dir = dirBuf.data(), joined = path == "-" ? dir + "/joined.o" : path;
+  std::vector<std::string> files;
+  bool ok = true;
+  for (size_t i = 0; i < objects->size() && ok; ++i) {
+    files.push_back(dir + "/part" + std::to_string(i) + ".o");
+    if (auto err = backend::ObjectEmitter::writeFile(files.back(), (*objects)[i])) ok = fail(std::move(err));
+  }
+  if (ok) {
+    link.insert(link.end(), {"-r", "-nostdlib", "-o", joined});
+    link.insert(link.end(), files.begin(), files.end());
+    // The join and the caller's use of the parts (linking an executable)
+    // run side by side.
+    int rc = 0;
+    std::thread join([&] { rc = runCommand(link); });
+    bool used = !use || use(files);
+    join.join();
+    if (rc != 0)
+      std::fprintf(stderr, "dfirc: error: joining the %zu parts of `%s` with `%s -r` failed%s\n", files.size(),
+                   path.c_str(), link[0].c_str(), rc < 0 ? " (`--codegen-units 1` needs no linker)" : "");
+    ok = rc == 0 && used;
+  }
+  if (ok && path == "-") {
+    auto bytes = llvm::MemoryBuffer::getFile(joined);
+    if (!bytes) ok = fail(llvm::errorCodeToError(bytes.getError()));
+    else if (auto err = backend::ObjectEmitter::writeFile("-", (*bytes)->getBuffer())) ok = fail(std::move(err));
+  }
+  for (const std::string &f : files) unlink(f.c_str());
+  if (path == "-") unlink(joined.c_str());
+  rmdir(dir.c_str());
+  return ok;
+}
+
 /// `build` without --emit: DIR/<location>.o and the executable DIR/<location>;
 /// --emit=obj|asm: one file at -o, or with several locations DIR/<location>.o.
 bool writeDeployFile(Session &s, const std::string &name, const std::string &dir, unsigned basePort);
@@ -635,7 +715,9 @@ int buildNative(const BuildOptions &opts) {
           generate(*s, (*emitter)->context(), (*emitter)->dataLayout(), false, l, prefix + "_location", opts.debugInfo);
       if (!module) return kExitUserError;
       std::string file = several ? dir + "/" + name + ".o" : out;
-      if (auto err = (*emitter)->emit(*module, file, opts.emit == "asm")) {
+      if (opts.emit == "obj") {
+        if (!writeObject(**emitter, std::move(module), file, opts, prefix + "_location")) return kExitUserError;
+      } else if (auto err = (*emitter)->emit(*module, file, true)) {
         std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
         return kExitUserError;
       }
@@ -660,38 +742,41 @@ int buildNative(const BuildOptions &opts) {
     if (!module) return kExitUserError;
     const std::string &name = program.locations[l].name;
     std::string object = dir + "/" + name + ".o", exe = dir + "/" + name;
-    if (auto err = (*emitter)->emit(*module, object, false)) {
-      std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
-      return kExitUserError;
-    }
-    std::vector<std::string> link = linkerCommand(opts.linker);
-    std::string linker = link[0];
-    if (opts.staticLink) link.push_back("-static");
-    link.insert(link.end(), {"-o", exe, object});
-    link.insert(link.end(), opts.link.begin(), opts.link.end());
-    if (opts.staticLink) {
-      // libcrypto linked in, through libdfir_rt_crypto.a beside the runtime
-      // (nothing refers to it but the runtime's weak reference: -u pulls it).
-      std::string crypto = runtime.substr(0, runtime.rfind('/') + 1) + "libdfir_rt_crypto.a";
-      if (access(crypto.c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "dfirc: error: `--static` needs `%s` beside the runtime archive\n", crypto.c_str());
-        return kExitUserError;
+    // The executable is linked from the object's parts, while they are
+    // joined into the object.
+    auto linkExecutable = [&](const std::vector<std::string> &objects) {
+      std::vector<std::string> link = linkerCommand(opts.linker);
+      std::string linker = link[0];
+      if (opts.staticLink) link.push_back("-static");
+      link.insert(link.end(), {"-o", exe});
+      link.insert(link.end(), objects.begin(), objects.end());
+      link.insert(link.end(), opts.link.begin(), opts.link.end());
+      if (opts.staticLink) {
+        // libcrypto linked in, through libdfir_rt_crypto.a beside the runtime
+        // (nothing refers to it but the runtime's weak reference: -u pulls it).
+        std::string crypto = runtime.substr(0, runtime.rfind('/') + 1) + "libdfir_rt_crypto.a";
+        if (access(crypto.c_str(), R_OK) != 0) {
+          std::fprintf(stderr, "dfirc: error: `--static` needs `%s` beside the runtime archive\n", crypto.c_str());
+          return false;
+        }
+        link.insert(link.end(), {"-Wl,-u,dfir_linked_crypto", crypto, runtime, "-lcrypto", "-lm", "-ldl", "-lpthread"});
+      } else {
+        link.insert(link.end(), {runtime, "-lm"});
       }
-      link.insert(link.end(), {"-Wl,-u,dfir_linked_crypto", crypto, runtime, "-lcrypto", "-lm", "-ldl", "-lpthread"});
-    } else {
-      link.insert(link.end(), {runtime, "-lm"});
-    }
-    // A static link with glibc warns that getaddrinfo and dlopen need
-    // glibc's shared libraries at run time: not these (glibc's own `files`
-    // and `dns` lookups are built in, and libcrypto is linked, not loaded).
-    int rc = runCommand(link, [&](const std::string &line) {
-      return opts.staticLink && line.find("in statically linked applications requires at runtime") != std::string::npos;
-    });
-    if (rc != 0) {
-      std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), linker.c_str(),
-                   rc < 0 ? " (is a C compiler installed? `--linker` or `CC` names another)" : "");
+      // A static link with glibc warns that getaddrinfo and dlopen need
+      // glibc's shared libraries at run time: not these (glibc's own `files`
+      // and `dns` lookups are built in, and libcrypto is linked, not loaded).
+      int rc = runCommand(link, [&](const std::string &line) {
+        return opts.staticLink &&
+               line.find("in statically linked applications requires at runtime") != std::string::npos;
+      });
+      if (rc != 0)
+        std::fprintf(stderr, "dfirc: error: linking `%s` with `%s` failed%s\n", exe.c_str(), linker.c_str(),
+                     rc < 0 ? " (is a C compiler installed? `--linker` or `CC` names another)" : "");
+      return rc == 0;
+    };
+    if (!writeObject(**emitter, std::move(module), object, opts, backend::descriptorName(name), linkExecutable))
       return kExitUserError;
-    }
   }
   return writeDeployFile(*s, stemOf(opts.input), dir, opts.basePort) && writeDepfile(opts, dir + "/deploy.json", s->imported)
              ? kExitOk

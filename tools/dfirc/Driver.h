@@ -67,6 +67,7 @@ struct BuildOptions {
   std::string depfileName;        // -MF FILE: its name (default: the output's, plus `.d`)
   bool profiling = false;         // --profiling: executables count and sample (`--profile FILE`)
   bool staticLink = false;        // --static: executables that load no shared library (libcrypto linked in)
+  unsigned codegenUnits = 0;      // --codegen-units: parts compiled on threads of their own (0: by size)
   DiagOptions diag;
   PipelineOptions pipeline;
 };

@@ -168,6 +168,10 @@ int main(int argc, char **argv) {
   buildCmd->add_flag("--static", build.staticLink,
                      "Link executables statically, libcrypto included: they load no shared library (for an image "
                      "`FROM scratch`, `dfirc deploy image`)");
+  buildCmd->add_option("--codegen-units", build.codegenUnits,
+                       "N: compile each location's object in at most N parts, on threads of their own, joined by a "
+                       "relocatable link (default: one per 2,500 LLVM instructions, at most 8; 1: one part, no link)")
+      ->check(CLI::Range(1u, 64u));
   buildCmd->add_flag("--profiling", build.profiling,
                      "Executables count and sample each operator: run them with --profile FILE (dfirc launch "
                      "--profile-dir)");
