@@ -4,6 +4,8 @@
 
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -110,10 +112,32 @@ bool copied(const llvm::GlobalValue &g) {
   return false;
 }
 
+/// What a function costs to optimize and compile, roughly: its
+/// instructions, and those of the copies it calls (inlined into it), an
+/// instruction in a loop counted four times (vectorized and unrolled, it
+/// becomes several). `memo` keeps the copies' costs.
+size_t costOf(const llvm::Function &f, std::map<const llvm::Function *, size_t> &memo) {
+  auto [it, fresh] = memo.try_emplace(&f, 0);
+  if (!fresh) return it->second;
+  llvm::DominatorTree dom(const_cast<llvm::Function &>(f));
+  llvm::LoopInfo loops(dom);
+  size_t total = 0;
+  for (const llvm::BasicBlock &block : f) {
+    size_t times = loops.getLoopFor(&block) ? 4 : 1;
+    for (const llvm::Instruction &i : block) {
+      total += times;
+      auto *call = llvm::dyn_cast<llvm::CallBase>(&i);
+      const llvm::Function *callee = call ? call->getCalledFunction() : nullptr;
+      if (callee && callee != &f && copied(*callee)) total += times * costOf(*callee, memo);
+    }
+  }
+  memo[&f] = total;
+  return total;
+}
+
 /// Splits `m` into at most `units` parts (docs/backend.md, "Parallel code
 /// generation"), each as bitcode. The other globals' homes are chosen
-/// greedily, heaviest first (a function's weight: its instructions and
-/// those of the copies it calls), each into the lightest part so far;
+/// greedily, heaviest first (by costOf), each into the lightest part so far;
 /// variables and aliases go to the first part.
 std::vector<llvm::SmallVector<char, 0>> split(llvm::Module &m, unsigned units, const std::string &symbolPrefix) {
   std::map<const llvm::GlobalValue *, std::vector<const llvm::GlobalValue *>> refs;
@@ -141,10 +165,8 @@ std::vector<llvm::SmallVector<char, 0>> split(llvm::Module &m, unsigned units, c
     else
       for (const llvm::GlobalValue *c : closure(&g)) defs[0].insert(c);
   }
-  std::map<const llvm::Function *, size_t> weight;
-  for (const llvm::Function *f : roots)
-    for (const llvm::GlobalValue *c : closure(f))
-      if (auto *cf = llvm::dyn_cast<llvm::Function>(c)) weight[f] += cf->getInstructionCount();
+  std::map<const llvm::Function *, size_t> weight, cost;
+  for (const llvm::Function *f : roots) weight[f] = costOf(*f, cost);
   std::stable_sort(roots.begin(), roots.end(),
                    [&](const llvm::Function *a, const llvm::Function *b) { return weight[a] > weight[b]; });
   std::vector<size_t> load(units, 0);
@@ -226,12 +248,15 @@ llvm::Error ObjectEmitter::writeFile(const std::string &path, llvm::StringRef by
 }
 
 unsigned ObjectEmitter::unitsFor(size_t instructions) {
-  return static_cast<unsigned>(std::clamp<size_t>(instructions / 2500, 1, 8));
+  unsigned units = 1;
+  while (units < 8 && instructions >= 1000 * units) units *= 2;
+  return units;
 }
 
 llvm::Expected<std::vector<std::string>> ObjectEmitter::compile(std::unique_ptr<llvm::Module> m, unsigned units,
                                                                 const std::string &symbolPrefix) {
-  if (units == 0) units = unitsFor(m->getInstructionCount());
+  // At -O0, code generation is quick: one part unless told.
+  if (units == 0) units = impl_->optLevel == 0 ? 1 : unitsFor(m->getInstructionCount());
   std::vector<std::string> objects;
   if (units <= 1) {
     llvm::SmallVector<char, 0> bytes;

@@ -31,12 +31,13 @@ public:
   llvm::Error emit(llvm::Module &m, const std::string &path, bool assembly);
 
   /// How many parts compile() makes of a module of this many instructions
-  /// when not told: one below 2,500, then one more per 2,500, at most 8.
+  /// when not told: one below 1,000, two below 2,000, four below 4,000,
+  /// else eight (powers of two, which machines' cores usually come in).
   /// It depends on the module only, never on the machine, so that a
   /// build's objects are the same everywhere.
   static unsigned unitsFor(size_t instructions);
   /// Optimizes the module and compiles it to object code, as `emit` does,
-  /// but in `units` parts (0: unitsFor its size), each optimized and
+  /// but in `units` parts (0: unitsFor its size, or one at -O0), each optimized and
   /// compiled on a thread of its own; returns one object per part, to be
   /// joined by a relocatable link. A part has a share of the functions
   /// that are not inlined, and its own copy of the inlined functions they

@@ -615,7 +615,9 @@ bool runnable(const std::string &program) {
 /// Compiles a location's module to the object `path` (`-`: standard
 /// output). A large module is compiled in parts on threads of their own
 /// (docs/backend.md, "Parallel code generation"), whose objects a
-/// relocatable link (`cc -r`) joins; without a linker, in one part.
+/// relocatable link (`cc -r`) joins, the symbols they share then made
+/// local (`objcopy --localize-hidden`); without a linker or objcopy, in
+/// one part.
 /// `use`, when given, is called with the files that make up the object
 /// (the parts while they are being joined, or `path`), and its answer is
 /// returned.
@@ -624,7 +626,7 @@ bool writeObject(backend::ObjectEmitter &emitter, std::unique_ptr<llvm::Module> 
                  const std::function<bool(const std::vector<std::string> &)> &use = nullptr) {
   std::vector<std::string> link = linkerCommand(opts.linker);
   unsigned units = opts.codegenUnits;
-  if (!runnable(link[0])) units = 1;
+  if (!runnable(link[0]) || !runnable("objcopy")) units = 1;
   auto fail = [](llvm::Error err) {
     std::fprintf(stderr, "dfirc: error: %s\n", llvm::toString(std::move(err)).c_str());
     return false;
@@ -656,14 +658,19 @@ bool writeObject(backend::ObjectEmitter &emitter, std::unique_ptr<llvm::Module> 
     link.insert(link.end(), files.begin(), files.end());
     // The join and the caller's use of the parts (linking an executable)
     // run side by side.
-    int rc = 0;
-    std::thread join([&] { rc = runCommand(link); });
+    int rc = 0, localized = 0;
+    std::thread join([&] {
+      rc = runCommand(link);
+      if (rc == 0) localized = runCommand({"objcopy", "--localize-hidden", joined});
+    });
     bool used = !use || use(files);
     join.join();
     if (rc != 0)
       std::fprintf(stderr, "dfirc: error: joining the %zu parts of `%s` with `%s -r` failed%s\n", files.size(),
                    path.c_str(), link[0].c_str(), rc < 0 ? " (`--codegen-units 1` needs no linker)" : "");
-    ok = rc == 0 && used;
+    else if (localized != 0)
+      std::fprintf(stderr, "dfirc: error: `objcopy --localize-hidden` failed on `%s`\n", joined.c_str());
+    ok = rc == 0 && localized == 0 && used;
   }
   if (ok && path == "-") {
     auto bytes = llvm::MemoryBuffer::getFile(joined);

@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
                      "`FROM scratch`, `dfirc deploy image`)");
   buildCmd->add_option("--codegen-units", build.codegenUnits,
                        "N: compile each location's object in at most N parts, on threads of their own, joined by a "
-                       "relocatable link (default: one per 2,500 LLVM instructions, at most 8; 1: one part, no link)")
+                       "relocatable link (default: by size, 1 to 8; 1: one part, no link)")
       ->check(CLI::Range(1u, 64u));
   buildCmd->add_flag("--profiling", build.profiling,
                      "Executables count and sample each operator: run them with --profile FILE (dfirc launch "
