@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -135,11 +136,15 @@ size_t costOf(const llvm::Function &f, std::map<const llvm::Function *, size_t> 
   return total;
 }
 
+using Part = std::set<const llvm::GlobalValue *>;
+
 /// Splits `m` into at most `units` parts (docs/backend.md, "Parallel code
-/// generation"), each as bitcode. The other globals' homes are chosen
-/// greedily, heaviest first (by costOf), each into the lightest part so far;
-/// variables and aliases go to the first part.
-std::vector<llvm::SmallVector<char, 0>> split(llvm::Module &m, unsigned units, const std::string &symbolPrefix) {
+/// generation"): the globals each part defines. Copies go to every part
+/// that uses them; the other globals' homes are chosen greedily, heaviest
+/// first (by costOf), each into the lightest part so far; variables and
+/// aliases go to the first part. What a part uses from another is renamed
+/// and made hidden in `m`.
+std::vector<Part> split(llvm::Module &m, unsigned units, const std::string &symbolPrefix) {
   std::map<const llvm::GlobalValue *, std::vector<const llvm::GlobalValue *>> refs;
   for (const llvm::GlobalValue &g : m.global_values()) referencedGlobals(g, refs[&g]);
   // What a global brings into its part: itself and the copies it uses.
@@ -189,17 +194,19 @@ std::vector<llvm::SmallVector<char, 0>> split(llvm::Module &m, unsigned units, c
     g->setVisibility(llvm::GlobalValue::HiddenVisibility);
     g->setDSOLocal(true);
   }
-  std::vector<llvm::SmallVector<char, 0>> out;
-  for (unsigned part = 0; part < units; ++part) {
-    if (defs[part].empty()) continue;
-    llvm::ValueToValueMapTy map;
-    std::unique_ptr<llvm::Module> piece =
-        llvm::CloneModule(m, map, [&](const llvm::GlobalValue *g) { return defs[part].count(g) != 0; });
-    out.emplace_back();
-    llvm::raw_svector_ostream bytes(out.back());
-    llvm::WriteBitcodeToFile(*piece, bytes);
-  }
-  return out;
+  defs.erase(std::remove_if(defs.begin(), defs.end(), [](const Part &p) { return p.empty(); }), defs.end());
+  return defs;
+}
+
+/// A part of `m` as bitcode, to be read into another context.
+llvm::SmallVector<char, 0> bitcodeOf(const llvm::Module &m, const Part &part) {
+  llvm::ValueToValueMapTy map;
+  std::unique_ptr<llvm::Module> piece =
+      llvm::CloneModule(m, map, [&](const llvm::GlobalValue *g) { return part.count(g) != 0; });
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream out(bytes);
+  llvm::WriteBitcodeToFile(*piece, out);
+  return bytes;
 }
 
 } // namespace
@@ -265,19 +272,32 @@ llvm::Expected<std::vector<std::string>> ObjectEmitter::compile(std::unique_ptr<
     objects.emplace_back(bytes.data(), bytes.size());
     return objects;
   }
-  std::vector<llvm::SmallVector<char, 0>> parts = split(*m, units, symbolPrefix);
-  m.reset();
+  std::vector<Part> parts = split(*m, units, symbolPrefix);
   objects.resize(parts.size());
   std::vector<std::string> errors(parts.size());
   std::atomic<size_t> next{0};
+  // A thread takes the next part, copies it out of `m` as bitcode (one
+  // thread at a time: cloning touches `m`'s context) and reads it into a
+  // context of its own, then optimizes and compiles it while the next
+  // part is copied.
+  std::mutex cloning;
   auto work = [&] {
     for (size_t i; (i = next++) < parts.size();) {
+      llvm::SmallVector<char, 0> bitcode;
+      {
+        std::lock_guard<std::mutex> lock(cloning);
+        bitcode = bitcodeOf(*m, parts[i]);
+      }
       llvm::LLVMContext ctx;
-      auto piece = llvm::parseBitcodeFile(llvm::MemoryBufferRef(llvm::StringRef(parts[i].data(), parts[i].size()), "part"), ctx);
-      auto tm = piece ? hostMachine(impl_->optLevel) : llvm::Expected<std::unique_ptr<llvm::TargetMachine>>(piece.takeError());
+      llvm::MemoryBufferRef buffer(llvm::StringRef(bitcode.data(), bitcode.size()), "part");
+      auto piece = llvm::parseBitcodeFile(buffer, ctx);
+      llvm::Error err = piece.takeError();
       llvm::SmallVector<char, 0> bytes;
-      llvm::raw_svector_ostream out(bytes);
-      llvm::Error err = tm ? generateCode(**piece, **tm, impl_->optLevel, false, out) : tm.takeError();
+      if (!err) {
+        auto tm = hostMachine(impl_->optLevel);
+        llvm::raw_svector_ostream out(bytes);
+        err = tm ? generateCode(**piece, **tm, impl_->optLevel, false, out) : tm.takeError();
+      }
       if (err) errors[i] = llvm::toString(std::move(err));
       objects[i].assign(bytes.data(), bytes.size());
     }
