@@ -131,8 +131,7 @@ int LocationCodegen::addField(llvm::Type *t) {
 int LocationCodegen::addVecField() { return vecFields_.emplace_back(addField(rt_->vecType())); }
 int LocationCodegen::addTableField() { return tableFields_.emplace_back(addField(llvm::PointerType::getUnqual(ctx_))); }
 int LocationCodegen::addFsetField(unsigned words) {
-  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_);
-  int f = addField(llvm::StructType::get(ctx_, {llvm::PointerType::getUnqual(ctx_), i64, i64, i64}));
+  int f = addField(rt_->fsetType());
   fsetFields_.emplace_back(f, words);
   return f;
 }

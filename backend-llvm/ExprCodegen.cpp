@@ -111,6 +111,12 @@ llvm::StructType *Runtime::vecType() {
   return llvm::StructType::get(ctx, {llvm::PointerType::getUnqual(ctx), i64, i64});
 }
 
+llvm::StructType *Runtime::fsetType() {
+  auto &ctx = m_.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  return llvm::StructType::get(ctx, {llvm::PointerType::getUnqual(ctx), i64, i64, i64, i64});
+}
+
 #define DFIR_RT_FN(NAME, SYMBOL, RESULT, ...)                                                                 \
   llvm::FunctionCallee Runtime::NAME() {                                                                      \
     auto &ctx = m_.getContext();                                                                              \

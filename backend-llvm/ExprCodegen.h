@@ -59,6 +59,8 @@ public:
 #define DFIR_RT_FN(NAME, SYMBOL, RESULT, ...) llvm::FunctionCallee NAME();
 #include "backend-llvm/RuntimeCalls.def"
   llvm::StructType *vecType();
+  /// `dfir_fset`: slots, mask, count, limit, shift.
+  llvm::StructType *fsetType();
   /// Type-based alias tags that keep the optimizer from assuming stores to
   /// operator state may change hash-table memory (and back): "state" (the
   /// location's state struct), "entry" (table entries) and "bytes" (values

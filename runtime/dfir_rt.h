@@ -77,15 +77,17 @@ typedef struct dfir_table dfir_table;
 uint64_t dfir_rt_hash_bytes(const void *bytes, uint64_t len);
 
 /* A set of fixed-width keys (rt_fset.c): its slots hold a tag word (0:
- * empty; otherwise the key's hash with the top bit set) and the key's
- * `words` 64-bit words; generated code probes and inserts inline, and
- * calls grow when `count` reaches `limit` (and before the first insert).
- * Lives in a location's state, zeroed. */
+ * empty; otherwise the key's hash with the low bit set) and the key's
+ * `words` 64-bit words; a key's first slot is `tag >> shift` (the hash's
+ * top bits). Generated code probes and inserts inline, and calls grow when
+ * `count` reaches `limit` (and before the first insert). Lives in a
+ * location's state, zeroed. */
 typedef struct dfir_fset {
   uint64_t *slots;
   uint64_t mask; /* slots - 1 */
   uint64_t count;
   uint64_t limit;
+  uint64_t shift; /* 64 - log2(slots) */
 } dfir_fset;
 void dfir_rt_fset_grow(dfir_fset *s, uint64_t words);
 /* Adds a key that is not in the set (the caller's probe missed it), with

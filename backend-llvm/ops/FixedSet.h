@@ -39,9 +39,7 @@ public:
   /// The set in field `field` of the state, for keys of type `key`.
   FixedSet(Site &x, int field, const Type *key, unsigned payload = 0)
       : x_(x), field_(field), key_(key), keyWords_(fixedKeyWords(key)), words_(wordsOf(key, payload)) {
-    llvm::LLVMContext &c = x.g.context();
-    llvm::Type *i64 = llvm::Type::getInt64Ty(c);
-    type_ = llvm::StructType::get(c, {llvm::PointerType::getUnqual(c), i64, i64, i64});
+    type_ = x.g.rt().fsetType();
   }
 
   /// Adds `key`; true when it was not in the set.
@@ -82,16 +80,16 @@ private:
     return out;
   }
 
-  /// The tag of a key: a hash of its words, with the top bit set.
+  /// The tag of a key: a hash of its words, with the low bit set (0 marks
+  /// an empty slot). Multiplicative (Fibonacci) hashing: the slot is the
+  /// hash's top bits (`tag >> shift`), which spread consecutive keys over
+  /// distinct slots and keys that differ only in high bits as well.
   llvm::Value *tag(const std::vector<llvm::Value *> &w) {
     auto &b = x_.b;
-    // Multiplicative (Fibonacci) hashing, the high half folded into the
-    // low bits that pick the slot.
     llvm::Value *h = w[0];
     if (w.size() > 1) h = b.CreateXor(b.CreateMul(h, b.getInt64(0xC2B2AE3D27D4EB4Full)), w[1]);
     h = b.CreateMul(h, b.getInt64(0x9E3779B97F4A7C15ull));
-    h = b.CreateXor(h, b.CreateLShr(h, 32));
-    return b.CreateOr(h, b.getInt64(1ull << 63));
+    return b.CreateOr(h, b.getInt64(1));
   }
 
   /// Whether the key was added (`add`, a set without payloads) or found
@@ -109,7 +107,7 @@ private:
     b.SetInsertPoint(ready);
     llvm::Value *slots = b.CreateLoad(b.getPtrTy(), member(0));
     llvm::Value *mask = b.CreateLoad(i64, member(1));
-    llvm::Value *first = b.CreateAnd(t, mask);
+    llvm::Value *first = b.CreateLShr(t, b.CreateLoad(i64, member(4)));
     b.CreateBr(loop);
     b.SetInsertPoint(loop);
     llvm::PHINode *i = b.CreatePHI(i64, 2);

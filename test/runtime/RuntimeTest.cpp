@@ -27,6 +27,83 @@ TEST(Runtime, VecGrowsAndSwaps) {
   dfir_rt_vec_free(&b);
 }
 
+namespace {
+// What generated code does (ops/FixedSet.h): a one-word key's tag and its
+// slot, probed linearly from the tag's top bits.
+uint64_t fsetTag(uint64_t key) { return key * 0x9E3779B97F4A7C15ull | 1; }
+const uint64_t *fsetFind(const dfir_fset &s, uint64_t key, uint64_t words, unsigned *probes = nullptr) {
+  uint64_t i = fsetTag(key) >> s.shift;
+  for (unsigned n = 1;; ++n, i = (i + 1) & s.mask) {
+    const uint64_t *slot = s.slots + i * (words + 1);
+    if (probes) *probes = n;
+    if (slot[0] == 0) return nullptr;
+    if (slot[1] == key) return slot;
+  }
+}
+} // namespace
+
+TEST(Runtime, FixedSetsAddKeysGrowingAtHalfAndFindThemFromTheTopBits) {
+  dfir_fset s{};
+  dfir_rt_fset_grow(&s, 2); // a key word and a payload word
+  ASSERT_EQ(s.mask, 15u);
+  EXPECT_EQ(s.shift, 60u);
+  EXPECT_EQ(s.limit, 8u);
+  auto add = [&](uint64_t from, uint64_t to) {
+    for (uint64_t k = from; k < to; ++k) {
+      uint64_t *slot = dfir_rt_fset_add(&s, 2, 1, fsetTag(k), k, 0);
+      slot[2] = k * 7;
+      EXPECT_LE(s.count, s.limit);
+    }
+  };
+  auto findAll = [&](uint64_t to) {
+    unsigned worst = 0;
+    for (uint64_t k = 0; k < to; ++k) {
+      unsigned probes = 0;
+      const uint64_t *slot = fsetFind(s, k, 2, &probes);
+      EXPECT_NE(slot, nullptr) << k;
+      if (slot) {
+        EXPECT_EQ(slot[2], k * 7);
+      }
+      worst = std::max(worst, probes);
+    }
+    return worst;
+  };
+  add(0, 100);
+  EXPECT_EQ(s.mask, 255u);
+  EXPECT_EQ(s.shift, 56u);
+  // Consecutive keys go to distinct slots: each is found at the first.
+  EXPECT_EQ(findAll(100), 1u);
+  add(100, 1000);
+  EXPECT_EQ(s.count, 1000u);
+  EXPECT_EQ(s.mask, 2047u);
+  EXPECT_EQ(s.shift, 53u);
+  EXPECT_LE(findAll(1000), 3u);
+  EXPECT_EQ(fsetFind(s, 1000, 2), nullptr);
+  dfir_rt_fset_clear(&s, 2);
+  EXPECT_EQ(s.count, 0u);
+  EXPECT_EQ(fsetFind(s, 5, 2), nullptr);
+  dfir_rt_fset_free(&s);
+  EXPECT_EQ(s.slots, nullptr);
+}
+
+TEST(Runtime, FixedSetsKeepTwoWordKeys) {
+  dfir_fset s{};
+  dfir_rt_fset_grow(&s, 2);
+  // Keys that differ only in their second word, and only in high bits.
+  for (uint64_t k = 0; k < 100; ++k) dfir_rt_fset_add(&s, 2, 2, (k << 40) * 0x9E3779B97F4A7C15ull | 1, 42, k << 40);
+  EXPECT_EQ(s.count, 100u);
+  std::vector<uint64_t> seen;
+  for (uint64_t i = 0; i <= s.mask; ++i)
+    if (s.slots[i * 3]) {
+      EXPECT_EQ(s.slots[i * 3 + 1], 42u);
+      seen.push_back(s.slots[i * 3 + 2] >> 40);
+    }
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), 100u);
+  for (uint64_t k = 0; k < 100; ++k) EXPECT_EQ(seen[k], k);
+  dfir_rt_fset_free(&s);
+}
+
 TEST(Runtime, VecMoveSwapsIntoAnEmptyVectorAndAppendsOtherwise) {
   dfir_vec from{}, to{};
   for (int64_t i = 0; i < 3; ++i) dfir_rt_vec_push(&from, &i, sizeof i);
