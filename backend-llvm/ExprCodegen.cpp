@@ -781,34 +781,47 @@ llvm::Value *ExprCodegen::sortedFind(llvm::Value *list, llvm::Value *k, const Ty
     b_.CreateStore(b_.getInt64(0), lo);
     b_.CreateStore(b_.CreateExtractValue(self->getArg(0), {1}), hi);
     auto &ctx = b_.getContext();
+    // A lower bound, one comparison and one branch per step (an exact
+    // match does not end the search early: that would be a second
+    // unpredictable branch per step), then the key at the bound compared.
     llvm::BasicBlock *test = llvm::BasicBlock::Create(ctx, "search", self);
     llvm::BasicBlock *probe = llvm::BasicBlock::Create(ctx, "probe", self);
     llvm::BasicBlock *below = llvm::BasicBlock::Create(ctx, "below", self);
     llvm::BasicBlock *notBelow = llvm::BasicBlock::Create(ctx, "not.below", self);
-    llvm::BasicBlock *above = llvm::BasicBlock::Create(ctx, "above", self);
+    llvm::BasicBlock *bound = llvm::BasicBlock::Create(ctx, "bound", self);
+    llvm::BasicBlock *check = llvm::BasicBlock::Create(ctx, "check", self);
     llvm::BasicBlock *found = llvm::BasicBlock::Create(ctx, "found", self);
     llvm::BasicBlock *absent = llvm::BasicBlock::Create(ctx, "absent", self);
+    auto keyAt = [&](llvm::Value *i) {
+      llvm::Value *at = b_.CreateLoad(entry, b_.CreateGEP(entry, data, {i}));
+      return keyed ? b_.CreateExtractValue(at, {0}) : at;
+    };
     b_.CreateBr(test);
     b_.SetInsertPoint(test);
     llvm::Value *l = b_.CreateLoad(b_.getInt64Ty(), lo), *h = b_.CreateLoad(b_.getInt64Ty(), hi);
-    b_.CreateCondBr(b_.CreateICmpULT(l, h), probe, absent);
+    b_.CreateCondBr(b_.CreateICmpULT(l, h), probe, bound);
     b_.SetInsertPoint(probe);
     llvm::Value *mid = b_.CreateAdd(l, b_.CreateLShr(b_.CreateSub(h, l), 1));
-    llvm::Value *at = b_.CreateLoad(entry, b_.CreateGEP(entry, data, {mid}));
-    llvm::Value *c = order(keyed ? b_.CreateExtractValue(at, {0}) : at, self->getArg(1), keyType);
+    llvm::Value *c = order(keyAt(mid), self->getArg(1), keyType);
     b_.CreateCondBr(b_.CreateICmpSLT(c, b_.getInt32(0)), below, notBelow);
+    // A search is entered once per lookup and goes round a few times: a
+    // plain loop (not unrolled, vectorized or padded to a 64-byte boundary).
+    llvm::MDNode *plain = plainLoopMetadata(ctx);
     b_.SetInsertPoint(below);
     b_.CreateStore(b_.CreateAdd(mid, b_.getInt64(1)), lo);
-    b_.CreateBr(test);
+    b_.CreateBr(test)->setMetadata(llvm::LLVMContext::MD_loop, plain);
     b_.SetInsertPoint(notBelow);
-    b_.CreateCondBr(b_.CreateICmpSGT(c, b_.getInt32(0)), above, found);
-    b_.SetInsertPoint(above);
     b_.CreateStore(mid, hi);
-    b_.CreateBr(test);
+    b_.CreateBr(test)->setMetadata(llvm::LLVMContext::MD_loop, plain);
+    b_.SetInsertPoint(bound);
+    llvm::Value *at = b_.CreateLoad(b_.getInt64Ty(), lo);
+    b_.CreateCondBr(b_.CreateICmpULT(at, b_.CreateExtractValue(self->getArg(0), {1})), check, absent);
+    b_.SetInsertPoint(check);
+    b_.CreateCondBr(b_.CreateICmpEQ(order(keyAt(at), self->getArg(1), keyType), b_.getInt32(0)), found, absent);
     b_.SetInsertPoint(found);
-    b_.CreateRet(mid);
+    b_.CreateRet(at);
     b_.SetInsertPoint(absent);
-    b_.CreateRet(b_.CreateSub(b_.getInt64(-1), b_.CreateLoad(b_.getInt64Ty(), lo)));
+    b_.CreateRet(b_.CreateSub(b_.getInt64(-1), at));
   });
   return b_.CreateCall(fn, {list, k});
 }
