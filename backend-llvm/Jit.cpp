@@ -57,16 +57,22 @@ llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel
   llvm::InitializeNativeTargetAsmPrinter();
   auto impl = std::make_unique<Impl>();
   impl->optLevel = optLevel;
-  auto jit = llvm::orc::LLJITBuilder().create();
+  // The host's own machine: the JIT runs the code here. Code generation at
+  // the level asked for, as `dfirc build` does (LLJIT's own default is -O2
+  // code generation whatever the IR's level).
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host) return host.takeError();
+  host->setCodeGenOptLevel(optLevel == 0   ? llvm::CodeGenOptLevel::None
+                           : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                           : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                           : llvm::CodeGenOptLevel::Aggressive);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*host).create();
   if (!jit) return jit.takeError();
   impl->jit = std::move(*jit);
   if (auto err = impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(runtimeSymbols(*impl->jit))))
     return err;
 
   unsigned level = optLevel;
-  // The host's own machine: the JIT runs the code here.
-  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!host) return host.takeError();
   auto tm = host->createTargetMachine();
   if (!tm) return tm.takeError();
   impl->tm = std::move(*tm);
