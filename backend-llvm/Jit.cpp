@@ -62,10 +62,7 @@ llvm::Expected<std::unique_ptr<JitSession>> JitSession::create(unsigned optLevel
   // code generation whatever the IR's level).
   auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!host) return host.takeError();
-  host->setCodeGenOptLevel(optLevel == 0   ? llvm::CodeGenOptLevel::None
-                           : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-                           : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                                           : llvm::CodeGenOptLevel::Aggressive);
+  host->setCodeGenOptLevel(codeGenLevel(optLevel));
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*host).create();
   if (!jit) return jit.takeError();
   impl->jit = std::move(*jit);

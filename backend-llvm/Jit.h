@@ -11,6 +11,7 @@
 #include "llvm/IR/DataLayout.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/CodeGen.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -62,5 +63,7 @@ private:
 /// the target machine the code is for, so that cost models (vectorization,
 /// unrolling) know its registers.
 void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm);
+/// LLVM's code generation level for `-O<level>`.
+llvm::CodeGenOptLevel codeGenLevel(unsigned level);
 
 } // namespace dfir::backend

@@ -43,12 +43,8 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine(unsigned optLev
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) return llvm::createStringError(llvm::inconvertibleErrorCode(), "no target for %s: %s",
                                               triple.c_str(), error.c_str());
-  llvm::CodeGenOptLevel level = optLevel == 0   ? llvm::CodeGenOptLevel::None
-                                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-                                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                                                : llvm::CodeGenOptLevel::Aggressive;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, level));
+      triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, codeGenLevel(optLevel)));
   if (!tm) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot create a target machine");
   return tm;
 }

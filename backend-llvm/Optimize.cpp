@@ -94,6 +94,13 @@ struct AlignLoops : llvm::PassInfoMixin<AlignLoops> {
 
 } // namespace
 
+llvm::CodeGenOptLevel codeGenLevel(unsigned level) {
+  return level == 0   ? llvm::CodeGenOptLevel::None
+         : level == 1 ? llvm::CodeGenOptLevel::Less
+         : level == 2 ? llvm::CodeGenOptLevel::Default
+                      : llvm::CodeGenOptLevel::Aggressive;
+}
+
 void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

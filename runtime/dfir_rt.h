@@ -61,6 +61,10 @@ void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b);
 /* Appends every item of `from` (of `size` bytes each) to `to` and empties
  * `from`; when `to` is empty the two just exchange their memory. */
 void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size);
+/* Exchanges the memory of `a` and `b` when both are empty (else nothing):
+ * the last of a chain of defer_tick()s gives the buffer it just emptied,
+ * still in cache, to the first, for the tick's new items. */
+void dfir_rt_vec_trade_empty(dfir_vec *a, dfir_vec *b);
 void dfir_rt_vec_free(dfir_vec *v);
 /* For a vector of bytes (items of size 1): room for `more` bytes after
  * `len`. */

@@ -32,6 +32,13 @@ void dfir_rt_vec_move(dfir_vec *to, dfir_vec *from, uint64_t size) {
   from->len = 0;
 }
 
+void dfir_rt_vec_trade_empty(dfir_vec *a, dfir_vec *b) {
+  if (a->len || b->len) return;
+  dfir_vec tmp = *a;
+  *a = *b;
+  *b = tmp;
+}
+
 void dfir_rt_vec_reserve(dfir_vec *v, uint64_t more) {
   if (v->len + more <= v->cap) return;
   uint64_t cap = v->cap ? v->cap * 2 : 4096;

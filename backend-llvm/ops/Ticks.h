@@ -39,7 +39,7 @@ struct Deferring : Stateful {
     llvm::Value *vec = x.field(x.st.cur);
     // Straight into another defer (a chain of defer_tick): the whole batch
     // moves at once, by swapping buffers when the next one is empty.
-    if (!x.g.isBuffered(out) && !x.g.holdsPointers(type) && crossesTick(p.ops[p.edges[out].to].kind)) {
+    if (movesBatch(x.g, x.id)) {
       b.CreateCall(rt.vecMove(), {x.field(x.g.stateOf(p.edges[out].to).next), vec, x.g.sizeOf(t)});
       return;
     }
@@ -56,6 +56,34 @@ struct Deferring : Stateful {
       });
     });
     b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt.vecType(), vec, 1));
+    // The last of a chain: its buffer, just read, goes to the first for
+    // this tick's new items when that one has none yet. (An emptied buffer
+    // otherwise moves back up the chain one defer a tick, and the new items
+    // go to one untouched for as many ticks as the chain is long.)
+    int head = chainHead(x.g, x.id);
+    if (head != x.id) b.CreateCall(rt.vecTradeEmpty(), {vec, x.field(x.g.stateOf(head).next)});
+  }
+  /// Whether defer `id` hands its items to the next defer as a whole batch.
+  static bool movesBatch(LocationCodegen &g, int id) {
+    const Program &p = g.program();
+    const Operator &op = p.ops[id];
+    int out = op.outputs.empty() ? kNone : op.outputs[0];
+    return out != kNone && !g.isBuffered(out) && !g.holdsPointers(op.outTypes[0]) &&
+           crossesTick(p.ops[p.edges[out].to].kind);
+  }
+  /// The first defer of the chain of whole-batch moves that ends at `id`.
+  static int chainHead(LocationCodegen &g, int id) {
+    const Program &p = g.program();
+    for (int steps = 0; steps < static_cast<int>(p.ops.size()); ++steps) {
+      const Operator &op = p.ops[id];
+      int in = op.inputs.empty() ? kNone : op.inputs[0];
+      if (in == kNone) break;
+      int from = p.edges[in].from;
+      bool deferring = p.ops[from].kind == OpKind::DeferTick || p.ops[from].kind == OpKind::DeferTickLazy;
+      if (!deferring || p.ops[from].location != op.location || !movesBatch(g, from)) break;
+      id = from;
+    }
+    return id;
   }
 };
 

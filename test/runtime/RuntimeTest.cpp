@@ -104,6 +104,28 @@ TEST(Runtime, FixedSetsKeepTwoWordKeys) {
   dfir_rt_fset_free(&s);
 }
 
+TEST(Runtime, VecTradeEmptyExchangesOnlyTwoEmptyVectors) {
+  dfir_vec a{}, b{};
+  int64_t x = 7;
+  dfir_rt_vec_push(&a, &x, sizeof x);
+  dfir_rt_vec_push(&b, &x, sizeof x);
+  void *aData = a.data, *bData = b.data;
+  dfir_rt_vec_trade_empty(&a, &b); // both hold an item: nothing
+  EXPECT_EQ(a.data, aData);
+  EXPECT_EQ(a.len, 1u);
+  a.len = 0;
+  dfir_rt_vec_trade_empty(&a, &b); // b still holds one: nothing
+  EXPECT_EQ(a.data, aData);
+  EXPECT_EQ(b.len, 1u);
+  b.len = 0;
+  dfir_rt_vec_trade_empty(&a, &b); // both empty: their memory trades places
+  EXPECT_EQ(a.data, bData);
+  EXPECT_EQ(b.data, aData);
+  EXPECT_EQ(a.len + b.len, 0u);
+  dfir_rt_vec_free(&a);
+  dfir_rt_vec_free(&b);
+}
+
 TEST(Runtime, VecMoveSwapsIntoAnEmptyVectorAndAppendsOtherwise) {
   dfir_vec from{}, to{};
   for (int64_t i = 0; i < 3; ++i) dfir_rt_vec_push(&from, &i, sizeof i);

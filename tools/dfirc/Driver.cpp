@@ -567,8 +567,9 @@ std::string runtimeArchive(const std::string &given, std::string &searched) {
 #endif
 /// What links executables: `--linker`, `$CC`, or `cc` (in a sanitizer
 /// build of dfirc, the compiler its instrumented runtime archive was built
-/// with), and in a sanitizer build the flags that archive needs.
-std::vector<std::string> linkerCommand(const std::string &given) {
+/// with), and in a sanitizer build (unless `linkFlags` is false) the flags
+/// that archive needs.
+std::vector<std::string> linkerCommand(const std::string &given, bool linkFlags = true) {
   std::string command = given;
   if (command.empty())
     if (const char *cc = std::getenv("CC"); cc && *cc) command = cc;
@@ -576,7 +577,7 @@ std::vector<std::string> linkerCommand(const std::string &given) {
   // `CC` may carry flags (`ccache gcc`, `gcc -m64`): words split on spaces.
   std::vector<std::string> words;
   std::string word;
-  for (char c : command + " " DFIRC_LINK_FLAGS " ") {
+  for (char c : command + " " + (linkFlags ? DFIRC_LINK_FLAGS : "") + " ") {
     if (c != ' ') {
       word += c;
     } else if (!word.empty()) {
@@ -624,7 +625,9 @@ bool runnable(const std::string &program) {
 bool writeObject(backend::ObjectEmitter &emitter, std::unique_ptr<llvm::Module> module, const std::string &path,
                  const BuildOptions &opts, const std::string &symbolPrefix,
                  const std::function<bool(const std::vector<std::string> &)> &use = nullptr) {
-  std::vector<std::string> link = linkerCommand(opts.linker);
+  // Without a sanitizer build's flags: with them, clang would put its
+  // sanitizer runtime into the joined object.
+  std::vector<std::string> link = linkerCommand(opts.linker, false);
   unsigned units = opts.codegenUnits;
   if (!runnable(link[0]) || !runnable("objcopy")) units = 1;
   auto fail = [](llvm::Error err) {
