@@ -673,6 +673,9 @@ bool writeObject(backend::ObjectEmitter &emitter, std::unique_ptr<llvm::Module> 
                    path.c_str(), link[0].c_str(), rc < 0 ? " (`--codegen-units 1` needs no linker)" : "");
     else if (localized != 0)
       std::fprintf(stderr, "dfirc: error: `objcopy --localize-hidden` failed on `%s`\n", joined.c_str());
+    // A join that failed leaves no object behind (an unlocalized one
+    // would export what it shares).
+    if (rc != 0 || localized != 0) unlink(joined.c_str());
     ok = rc == 0 && localized == 0 && used;
   }
   if (ok && path == "-") {
