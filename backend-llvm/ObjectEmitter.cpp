@@ -137,9 +137,9 @@ using Part = std::set<const llvm::GlobalValue *>;
 /// Splits `m` into at most `units` parts (docs/backend.md, "Parallel code
 /// generation"): the globals each part defines. Copies go to every part
 /// that uses them; the other globals' homes are chosen greedily, heaviest
-/// first (by costOf), each into the lightest part so far; variables and
-/// aliases go to the first part. What a part uses from another is renamed
-/// and made hidden in `m`.
+/// first (by costOf), each into the lightest part so far; variables go to
+/// the first part (`m` has no aliases: compile keeps such a module whole).
+/// What a part uses from another is renamed and made hidden in `m`.
 std::vector<Part> split(llvm::Module &m, unsigned units, const std::string &symbolPrefix) {
   std::map<const llvm::GlobalValue *, std::vector<const llvm::GlobalValue *>> refs;
   for (const llvm::GlobalValue &g : m.global_values()) referencedGlobals(g, refs[&g]);
@@ -258,8 +258,11 @@ unsigned ObjectEmitter::unitsFor(size_t instructions) {
 
 llvm::Expected<std::vector<std::string>> ObjectEmitter::compile(std::unique_ptr<llvm::Module> m, unsigned units,
                                                                 const std::string &symbolPrefix) {
-  // At -O0, code generation is quick: one part unless told.
+  // At -O0, code generation is quick: one part unless told. An alias must
+  // be defined with what it names, which splitting does not ensure (dfirc
+  // makes none): a module with one stays whole.
   if (units == 0) units = impl_->optLevel == 0 ? 1 : unitsFor(m->getInstructionCount());
+  if (!m->alias_empty() || !m->ifunc_empty()) units = 1;
   std::vector<std::string> objects;
   if (units <= 1) {
     llvm::SmallVector<char, 0> bytes;
