@@ -12,15 +12,15 @@
 
 typedef struct entry {
   char *key;
-  uint64_t klen;
+  uint64_t hash;  /* key_hash of the key: compared before the key, and what growth re-places */
   uint64_t count;
-  char **values;
-  uint64_t *vlens;
-  uint64_t vcap; /* bytes available at values[0], for map_put to reuse */
-  uint32_t cap;  /* of values and vlens */
-  uint32_t dead; /* removed (dfir_rt_table_remove): no values, skipped by iteration */
+  char **values;  /* `cap` pointers to each value's bytes, then `cap` lengths (uint64_t) */
+  uint32_t klen;
+  uint32_t cap;
+  uint32_t vcap;  /* bytes available at values[0], for map_put to reuse (0: unknown) */
+  uint32_t dead;  /* removed (dfir_rt_table_remove): no values, skipped by iteration */
 } entry;
-_Static_assert(sizeof(entry) == 56, "entry layout");
+_Static_assert(sizeof(entry) == 48, "entry layout");
 
 /* Generated code reads `count` and `values` directly (dfir_rt.h). */
 _Static_assert(offsetof(entry, count) == DFIR_RT_ENTRY_COUNT_OFFSET, "entry layout");
@@ -29,16 +29,26 @@ _Static_assert(offsetof(entry, values) == DFIR_RT_ENTRY_VALUES_OFFSET, "entry la
 /* What dfir_rt_map_find returns for an absent key: no values. */
 static const entry absent;
 
-/* One slot of the index: the full hash, 1 + the entry's position in the
- * dense entry array (0: empty) and the key's length. Small slots keep probing
- * in cache; the dense array makes iteration follow insertion order. */
-typedef struct slot {
-  uint64_t hash;
-  uint32_t index;
-  uint32_t klen; /* saturated at UINT32_MAX */
-} slot;
+/* The lengths of an entry's values, after its value pointers. */
+static inline uint64_t *value_lens(const entry *e) { return (uint64_t *)(e->values + e->cap); }
 
-static uint32_t slot_len(uint64_t len) { return len < UINT32_MAX ? (uint32_t)len : UINT32_MAX; }
+/* One slot of the index, 8 bytes: 1 + the entry's position in the dense
+ * entry array in the low half (0: empty), a check of the key's hash above
+ * it (the top half of the hash times an odd constant, so keys that differ
+ * only in their low bits, like small integers, still differ there).
+ * Small slots keep probing in cache and the index small (it is most of a
+ * large table's memory); a slot whose check matches is confirmed
+ * against the entry, which the caller reads anyway. The dense array makes
+ * iteration follow insertion order. */
+typedef uint64_t slot;
+
+/* An entry's `vcap` for `room` bytes: 0 (unknown, so the next map_put
+ * makes room afresh) when it does not fit. */
+static inline uint32_t room_of(uint64_t room) { return room <= UINT32_MAX ? (uint32_t)room : 0; }
+
+static inline uint32_t slot_index(slot s) { return (uint32_t)s; }
+static inline uint64_t slot_check(uint64_t hash) { return (hash * 0x9E3779B97F4A7C15ull) & ~(uint64_t)UINT32_MAX; }
+static inline slot make_slot(uint64_t hash, uint32_t index) { return slot_check(hash) | index; }
 
 /* Keys, values and the per-entry value arrays live in chunks that are only
  * released when the table is cleared or freed. */
@@ -124,35 +134,37 @@ static inline uint64_t key_hash(const void *key, uint64_t len) {
 
 /* The slot holding `key`, or the empty slot where it would go. */
 static inline slot *probe(dfir_table *t, const void *key, uint64_t len, uint64_t hash) {
-  uint64_t mask = t->cap - 1;
+  uint64_t mask = t->cap - 1, check = slot_check(hash);
   FOR_EACH_PROBE(i, hash, mask) {
     slot *s = &t->slots[i];
-    if (!s->index) return s;
-    if (s->hash != hash || s->klen != slot_len(len)) continue;
+    if (!slot_index(*s)) return s;
+    if ((*s & ~(uint64_t)UINT32_MAX) != check) continue;
+    const entry *e = &t->entries[slot_index(*s) - 1];
+    if (e->hash != hash || e->klen != len) continue;
     /* Keys of at most 8 bytes and equal length have equal hashes only when
      * they are equal (key_hash), so only longer keys are compared. */
-    if (len <= 8) return s;
-    entry *e = &t->entries[s->index - 1];
-    if (e->klen == len && memcmp(e->key, key, len) == 0) return s;
+    if (len <= 8 || memcmp(e->key, key, len) == 0) return s;
   }
 }
 
+/* Twice the slots, every entry (removed ones too: they can come back)
+ * placed again from its hash. The index grows in place, so only its new
+ * half is memory the table has not touched before. */
 static void grow(dfir_table *t) {
-  uint64_t old = t->cap;
-  slot *slots = t->slots;
-  t->cap = old ? old * 2 : 16;
-  t->slots = (slot *)checked(calloc(t->cap, sizeof(slot)));
+  t->cap = t->cap ? t->cap * 2 : 16;
+  if (t->cap > UINT64_MAX / sizeof(slot)) dfir_rt_error("runtime", 0, "a hash table grew past the memory of this machine");
+  t->slots = (slot *)checked(realloc(t->slots, t->cap * sizeof(slot)));
+  memset(t->slots, 0, t->cap * sizeof(slot));
   uint64_t mask = t->cap - 1;
-  for (uint64_t i = 0; i < old; ++i) {
-    if (!slots[i].index) continue;
-    FOR_EACH_PROBE(j, slots[i].hash, mask) {
-      if (!t->slots[j].index) {
-        t->slots[j] = slots[i];
+  for (uint64_t e = 0; e < t->used; ++e) {
+    uint64_t hash = t->entries[e].hash;
+    FOR_EACH_PROBE(j, hash, mask) {
+      if (!slot_index(t->slots[j])) {
+        t->slots[j] = make_slot(hash, (uint32_t)(e + 1));
         break;
       }
     }
   }
-  free(slots);
 }
 
 static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t len, int *added) {
@@ -161,9 +173,9 @@ static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t l
   if ((t->used + 1) * 4 > t->cap * 3) grow(t);
   uint64_t hash = key_hash(key, len);
   slot *s = probe(t, key, len, hash);
-  *added = !s->index;
-  if (s->index) {
-    entry *e = &t->entries[s->index - 1];
+  *added = !slot_index(*s);
+  if (slot_index(*s)) {
+    entry *e = &t->entries[slot_index(*s) - 1];
     if (e->dead) { /* a removed key comes back (at its old place in the order) */
       e->dead = 0;
       --t->dead;
@@ -172,17 +184,17 @@ static inline entry *find_or_add(dfir_table **table, const void *key, uint64_t l
     return e;
   }
   if (t->used == UINT32_MAX) dfir_rt_error("runtime", 0, "a hash table holds more than 4294967295 keys");
+  if (len > UINT32_MAX) dfir_rt_error("runtime", 0, "a hash table key is longer than 4294967295 bytes");
   if (t->used == t->entries_cap) {
     t->entries_cap = t->entries_cap ? t->entries_cap * 2 : 8;
     t->entries = (entry *)checked(realloc(t->entries, t->entries_cap * sizeof(entry)));
   }
   entry *e = &t->entries[t->used];
   memset(e, 0, sizeof *e);
-  e->klen = len;
+  e->klen = (uint32_t)len;
+  e->hash = hash;
   e->key = copy(t, key, len);
-  s->hash = hash;
-  s->klen = slot_len(len);
-  s->index = (uint32_t)++t->used;
+  *s = make_slot(hash, (uint32_t)++t->used);
   return e;
 }
 
@@ -192,42 +204,47 @@ int dfir_rt_set_insert(dfir_table **set, const void *key, uint64_t len) {
   return added;
 }
 
-/* Room for at least one more value in `e`'s arrays (old arrays stay in the
- * chunks; they are at most as large as the new ones together). */
+/* Room for at least one more value in `e`'s array (an old array stays in
+ * the chunks; old arrays are at most as large as the new one together). */
 static void reserve_value(dfir_table *t, entry *e) {
   if (e->count < e->cap) return;
   if (e->cap == UINT32_MAX / 2 + 1) dfir_rt_error("runtime", 0, "a key of a hash table has more than 2147483648 values");
   uint32_t cap = e->cap ? e->cap * 2 : 1;
-  char **values = (char **)arena_alloc(t, cap * sizeof(char *));
-  uint64_t *vlens = (uint64_t *)arena_alloc(t, cap * sizeof(uint64_t));
+  char **values = (char **)arena_alloc(t, cap * (sizeof(char *) + sizeof(uint64_t)));
   if (e->count) {
     memcpy(values, e->values, e->count * sizeof(char *));
-    memcpy(vlens, e->vlens, e->count * sizeof(uint64_t));
+    memcpy(values + cap, value_lens(e), e->count * sizeof(uint64_t));
   }
   e->values = values;
-  e->vlens = vlens;
   e->cap = cap;
+}
+
+/* Appends a copy of `value` to `e`'s values. */
+static void append_value(dfir_table *t, entry *e, const void *value, uint64_t vlen) {
+  reserve_value(t, e);
+  e->values[e->count] = copy(t, value, vlen);
+  value_lens(e)[e->count] = vlen;
+  e->count += 1;
 }
 
 int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const void *value, uint64_t vlen,
                        int multiset) {
   int added;
   entry *e = find_or_add(map, key, klen, &added);
-  if (!multiset)
+  if (!multiset) {
+    const uint64_t *lens = value_lens(e);
     for (uint64_t i = 0; i < e->count; ++i)
-      if (e->vlens[i] == vlen && memcmp(e->values[i], value, vlen) == 0) return 0;
-  reserve_value(*map, e);
-  e->values[e->count] = copy(*map, value, vlen);
-  e->vlens[e->count] = vlen;
-  if (e->count == 0) e->vcap = vlen;
-  e->count += 1;
+      if (lens[i] == vlen && memcmp(e->values[i], value, vlen) == 0) return 0;
+  }
+  if (e->count == 0) e->vcap = room_of(vlen);
+  append_value(*map, e, value, vlen);
   return 1;
 }
 
 static inline entry *lookup(dfir_table *t, const void *key, uint64_t len) {
   if (!t || !t->used) return NULL;
-  slot *s = probe(t, key, len, key_hash(key, len));
-  return s->index ? &t->entries[s->index - 1] : NULL;
+  slot s = *probe(t, key, len, key_hash(key, len));
+  return slot_index(s) ? &t->entries[slot_index(s) - 1] : NULL;
 }
 
 int dfir_rt_set_contains(dfir_table *set, const void *key, uint64_t len) { return lookup(set, key, len) != NULL; }
@@ -254,7 +271,7 @@ uint64_t dfir_rt_entry_count(const void *e) { return e ? ((const entry *)e)->cou
 
 const void *dfir_rt_entry_value(const void *e, uint64_t index, uint64_t *vlen) {
   const entry *en = (const entry *)e;
-  *vlen = en->vlens[index];
+  *vlen = value_lens(en)[index];
   return en->values[index];
 }
 
@@ -264,13 +281,13 @@ void dfir_rt_map_put(dfir_table **map, const void *key, uint64_t klen, const voi
   if (e->count == 0 || e->vcap < vlen) {
     /* A growing value (a string accumulator) gets room to double, so
      * repeated puts use space proportional to the final value. */
-    uint64_t room = e->vcap * 2 > vlen ? e->vcap * 2 : vlen;
+    uint64_t room = (uint64_t)e->vcap * 2 > vlen ? (uint64_t)e->vcap * 2 : vlen;
     if (!e->cap) reserve_value(*map, e);
     e->values[0] = (char *)arena_alloc(*map, room);
-    e->vcap = room;
+    e->vcap = room_of(room);
   }
   if (vlen) memcpy(e->values[0], value, vlen);
-  e->vlens[0] = vlen;
+  value_lens(e)[0] = vlen;
   e->count = 1;
 }
 
@@ -297,13 +314,8 @@ static void compact(dfir_table *t) {
     if (e->dead) continue;
     int added;
     entry *n = find_or_add(&fresh, e->key, e->klen, &added);
-    for (uint64_t v = 0; v < e->count; ++v) {
-      reserve_value(fresh, n);
-      n->values[n->count] = copy(fresh, e->values[v], e->vlens[v]);
-      n->vlens[n->count] = e->vlens[v];
-      n->count += 1;
-    }
-    n->vcap = n->count ? n->vlens[0] : 0;
+    for (uint64_t v = 0; v < e->count; ++v) append_value(fresh, n, e->values[v], value_lens(e)[v]);
+    n->vcap = n->count ? room_of(value_lens(n)[0]) : 0;
   }
   release(t);
   free(t->slots);

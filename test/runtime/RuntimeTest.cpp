@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -231,6 +232,74 @@ TEST(Runtime, SetsOfPatternedShortKeys) {
   }
   EXPECT_EQ(seen, n + 1);
   dfir_rt_table_free(&set);
+}
+
+// An index slot holds only a 32-bit check of its key's hash. Two keys with
+// the same check that start probing at the same slot must still be told
+// apart by their entries. The pair is found by search among scattered keys
+// (consecutive ones never share a check), so the test follows the hash.
+TEST(Runtime, SetsTellApartKeysWithTheSameSlotCheck) {
+  const uint64_t mul = 0x9E3779B97F4A7C15ull;
+  std::unordered_map<uint64_t, uint64_t> byCheck;
+  uint64_t a = 0, b = 0;
+  for (uint64_t i = 1; !b; ++i) {
+    uint64_t k = i * 0xD1B54A32D192ED03ull;
+    k = (k ^ (k >> 29)) << 4; // not a multiple of one number; the same low bits: the same first slot
+    auto [it, fresh] = byCheck.emplace((k * mul) >> 32, k);
+    if (!fresh) a = it->second, b = k;
+  }
+  dfir_table *map = nullptr;
+  EXPECT_EQ(dfir_rt_map_insert(&map, &a, 8, "a", 1, 0), 1);
+  EXPECT_FALSE(dfir_rt_set_contains(map, &b, 8));
+  EXPECT_EQ(dfir_rt_map_insert(&map, &b, 8, "b", 1, 0), 1);
+  for (uint64_t i = 1; i < 5000; ++i) dfir_rt_map_insert(&map, &i, 8, "", 0, 0); // grows the index
+  uint64_t len = 0;
+  for (auto [key, want] : {std::pair{a, 'a'}, std::pair{b, 'b'}}) {
+    const void *e = dfir_rt_map_find(map, &key, 8);
+    ASSERT_EQ(dfir_rt_entry_count(e), 1u) << key;
+    EXPECT_EQ(*static_cast<const char *>(dfir_rt_entry_value(e, 0, &len)), want);
+  }
+  dfir_rt_table_free(&map);
+}
+
+// The index grows by placing every entry again from its stored hash:
+// long and short keys, removed keys (which can come back) and each value's
+// length all survive many growths.
+TEST(Runtime, TablesKeepKeysValuesAndRemovalsAcrossGrowth) {
+  dfir_table *map = nullptr;
+  auto longKey = [](int i) { return "a key longer than a word #" + std::to_string(i); };
+  for (int i = 0; i < 3000; ++i) {
+    std::string k = longKey(i);
+    dfir_rt_map_insert(&map, k.data(), k.size(), k.data(), static_cast<uint64_t>(i % 7), 1);
+    if (i % 3 == 0) dfir_rt_map_insert(&map, &i, sizeof i, "xyz", static_cast<uint64_t>(i % 4), 1);
+    if (i % 100 == 0) {
+      int gone = i / 2;
+      dfir_rt_table_remove(map, &gone, sizeof gone);
+    }
+  }
+  for (int i = 0; i < 3000; ++i) {
+    std::string k = longKey(i);
+    const void *e = dfir_rt_map_find(map, k.data(), k.size());
+    ASSERT_EQ(dfir_rt_entry_count(e), 1u) << i;
+    uint64_t len = 99;
+    const char *value = static_cast<const char *>(dfir_rt_entry_value(e, 0, &len));
+    EXPECT_EQ(str(value, len), k.substr(0, i % 7));
+    bool removed = i % 3 == 0 && i % 50 == 0 && i < 1500;
+    EXPECT_EQ(dfir_rt_entry_count(dfir_rt_map_find(map, &i, sizeof i)), i % 3 == 0 && !removed ? 1u : 0u) << i;
+  }
+  int back = 0; // removed at i == 0: comes back with a new value
+  EXPECT_EQ(dfir_rt_map_insert(&map, &back, sizeof back, "q", 1, 1), 1);
+  EXPECT_EQ(dfir_rt_entry_count(dfir_rt_map_find(map, &back, sizeof back)), 1u);
+  // Many values under one key: their array grows, lengths kept per value.
+  for (uint64_t v = 0; v < 100; ++v) dfir_rt_map_insert(&map, "many", 4, "0123456789", v % 11, 1);
+  const void *e = dfir_rt_map_find(map, "many", 4);
+  ASSERT_EQ(dfir_rt_entry_count(e), 100u);
+  for (uint64_t v = 0; v < 100; ++v) {
+    uint64_t len = 99;
+    dfir_rt_entry_value(e, v, &len);
+    EXPECT_EQ(len, v % 11);
+  }
+  dfir_rt_table_free(&map);
 }
 
 // map_put keeps one value per key, whether the new value is longer (room is
