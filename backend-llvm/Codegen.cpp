@@ -12,6 +12,7 @@
 #include "ir/Check.h"
 #include "ir/ExprAnalysis.h"
 #include "ir/GraphAlgo.h"
+#include "dfir_rt.h"
 
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/DIBuilder.h"
@@ -394,28 +395,44 @@ llvm::Constant *LocationCodegen::defineProfileInfo() {
   return new llvm::GlobalVariable(*module_, infoTy, true, llvm::GlobalValue::PrivateLinkage, info, "dfir.profile");
 }
 
+/// An inline push: the item stored at `len` when there is room, else the
+/// buffer grown first (dfir_rt_vec_grow, which touches only the buffer's
+/// memory). The field accesses share an alias scope the grow call is
+/// declared outside of, and items have their own alias tag, so in a loop of
+/// pushes LLVM keeps the length, room and data pointer in registers.
 void LocationCodegen::pushVec(llvm::IRBuilder<> &b, llvm::Value *state, int vecField, llvm::Value *item) {
   llvm::Type *t = item->getType();
+  llvm::MDNode *fields = rt_->bufferFieldsScope();
+  auto scoped = [&](llvm::Instruction *inst) {
+    inst->setMetadata(llvm::LLVMContext::MD_alias_scope, fields);
+    return inst;
+  };
   llvm::Value *vec = field(b, state, vecField);
+  llvm::Value *dataSlot = b.CreateStructGEP(rt_->vecType(), vec, 0);
   llvm::Value *lenSlot = b.CreateStructGEP(rt_->vecType(), vec, 1);
-  llvm::Value *len = b.CreateLoad(b.getInt64Ty(), lenSlot);
-  llvm::Value *cap = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 2));
+  llvm::Value *capSlot = b.CreateStructGEP(rt_->vecType(), vec, 2);
+  llvm::Value *len = scoped(b.CreateLoad(b.getInt64Ty(), lenSlot));
+  llvm::Value *cap = scoped(b.CreateLoad(b.getInt64Ty(), capSlot));
+  llvm::Value *data = scoped(b.CreateLoad(b.getPtrTy(), dataSlot));
   llvm::Function *f = b.GetInsertBlock()->getParent();
-  llvm::BasicBlock *room = llvm::BasicBlock::Create(ctx_, "vec.room", f);
+  llvm::BasicBlock *before = b.GetInsertBlock();
   llvm::BasicBlock *grow = llvm::BasicBlock::Create(ctx_, "vec.grow", f);
-  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "vec.pushed", f);
+  llvm::BasicBlock *room = llvm::BasicBlock::Create(ctx_, "vec.room", f);
   b.CreateCondBr(b.CreateICmpULT(len, cap), room, grow, llvm::MDBuilder(ctx_).createBranchWeights(1000, 1));
-  b.SetInsertPoint(room);
-  llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
-  b.CreateStore(item, b.CreateGEP(t, data, {len}));
-  b.CreateStore(b.CreateAdd(len, b.getInt64(1)), lenSlot);
-  b.CreateBr(done);
   b.SetInsertPoint(grow);
-  llvm::Value *tmp = entryAlloca(b, t);
-  b.CreateStore(item, tmp);
-  b.CreateCall(rt_->vecPush(), {vec, tmp, sizeOf(t)});
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
+  llvm::CallInst *grown = b.CreateCall(rt_->vecGrow(), {data, cap, sizeOf(t)});
+  grown->setMetadata(llvm::LLVMContext::MD_noalias, fields);
+  scoped(b.CreateStore(grown, dataSlot));
+  llvm::Value *first = b.getInt64(DFIR_RT_VEC_FIRST_CAP);
+  scoped(b.CreateStore(b.CreateSelect(b.CreateICmpEQ(cap, b.getInt64(0)), first, b.CreateShl(cap, 1)), capSlot));
+  b.CreateBr(room);
+  b.SetInsertPoint(room);
+  llvm::PHINode *at = b.CreatePHI(b.getPtrTy(), 2);
+  at->addIncoming(data, before);
+  at->addIncoming(grown, grow);
+  // Items live in the buffer's own memory, never in the state.
+  b.CreateStore(item, b.CreateGEP(t, at, {len}))->setMetadata(llvm::LLVMContext::MD_tbaa, rt_->aliasTag("items"));
+  scoped(b.CreateStore(b.CreateAdd(len, b.getInt64(1)), lenSlot));
 }
 
 void LocationCodegen::emitVec(llvm::IRBuilder<> &b, llvm::Value *state, int id, int vecField, const Type *t) {
@@ -423,7 +440,12 @@ void LocationCodegen::emitVec(llvm::IRBuilder<> &b, llvm::Value *state, int id, 
   llvm::Value *vec = field(b, state, vecField);
   llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(rt_->vecType(), vec, 0));
   llvm::Value *len = b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(rt_->vecType(), vec, 1));
-  loop(b, b.getInt64(0), len, [&](llvm::Value *i) { emit(b, state, id, 0, b.CreateLoad(lt, b.CreateGEP(lt, data, {i}))); });
+  llvm::MDNode *items = rt_->aliasTag("items");
+  loop(b, b.getInt64(0), len, [&](llvm::Value *i) {
+    llvm::LoadInst *item = b.CreateLoad(lt, b.CreateGEP(lt, data, {i}));
+    item->setMetadata(llvm::LLVMContext::MD_tbaa, items);
+    emit(b, state, id, 0, item);
+  });
   b.CreateStore(b.getInt64(0), b.CreateStructGEP(rt_->vecType(), vec, 1));
 }
 

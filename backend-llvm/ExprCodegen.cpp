@@ -151,6 +151,15 @@ llvm::MDNode *Runtime::aliasTag(const char *name) {
   return md.createTBAAStructTagNode(type, type, 0);
 }
 
+llvm::MDNode *Runtime::bufferFieldsScope() {
+  if (!bufferFields_) {
+    llvm::MDBuilder md(m_.getContext());
+    llvm::MDNode *scope = md.createAliasScope("buffer fields", md.createAliasScopeDomain("dfir buffers"));
+    bufferFields_ = llvm::MDNode::get(m_.getContext(), {scope});
+  }
+  return bufferFields_;
+}
+
 llvm::Value *Runtime::entryCount(llvm::IRBuilder<> &b, llvm::Value *entry) {
   llvm::LoadInst *count =
       b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), entry, DFIR_RT_ENTRY_COUNT_OFFSET));

@@ -66,6 +66,11 @@ public:
   /// location's state struct), "entry" (table entries) and "bytes" (values
   /// stored in tables). Distinct tags never alias.
   llvm::MDNode *aliasTag(const char *name);
+  /// The alias scope of a buffer's fields (data, length, room) as a push
+  /// reads and writes them, and which its call to grow the buffer is
+  /// declared not to touch (dfir_rt_vec_grow only touches the buffer's
+  /// memory).
+  llvm::MDNode *bufferFieldsScope();
   /// An entry's value count and its `index`th value's bytes, read inline
   /// (the entry layout is part of the runtime ABI).
   llvm::Value *entryCount(llvm::IRBuilder<> &b, llvm::Value *entry);
@@ -79,6 +84,7 @@ private:
   llvm::FunctionCallee declare(const char *name, llvm::Type *result, std::vector<llvm::Type *> params);
   llvm::Module &m_;
   std::map<std::string, llvm::Constant *> strings_;
+  llvm::MDNode *bufferFields_ = nullptr;
 };
 
 class ExprCodegen {

@@ -55,6 +55,15 @@ typedef struct dfir_vec {
 
 /* Appends `size` bytes copied from `item`. */
 void dfir_rt_vec_push(dfir_vec *v, const void *item, uint64_t size);
+/* The room (in items) of a full buffer of `cap` items once grown. */
+#define DFIR_RT_VEC_FIRST_CAP 16
+#define DFIR_RT_VEC_GROWN(cap) ((cap) ? (cap) * 2 : DFIR_RT_VEC_FIRST_CAP)
+/* A full buffer's memory `data` (`cap` items of `size` bytes) moved to room
+ * for DFIR_RT_VEC_GROWN(cap) items: generated code's push into a full
+ * buffer, which stores the new data and room itself. It touches only the
+ * buffer's memory, never the dfir_vec, so a push loop can keep the buffer's
+ * length and room in registers (docs/backend.md). */
+void *dfir_rt_vec_grow(void *data, uint64_t cap, uint64_t size);
 /* Exchanges the contents of `a` and `b`, then empties `b` (keeping its
  * memory): this tick's deferred items become the next tick's input. */
 void dfir_rt_vec_swap(dfir_vec *a, dfir_vec *b);

@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void *dfir_rt_vec_grow(void *data, uint64_t cap, uint64_t size) {
+  uint64_t grown = DFIR_RT_VEC_GROWN(cap), unit = size ? size : 1;
+  if (grown < cap || grown > UINT64_MAX / unit) dfir_rt_error("runtime", 0, "a buffer grew past the memory of this machine");
+  data = realloc(data, grown * unit);
+  if (!data) dfir_rt_error("runtime", 0, "out of memory growing a buffer");
+  return data;
+}
+
 void dfir_rt_vec_push(dfir_vec *v, const void *item, uint64_t size) {
   if (v->len == v->cap) {
-    uint64_t cap = v->cap ? v->cap * 2 : 16;
-    void *data = realloc(v->data, cap * (size ? size : 1));
-    if (!data) dfir_rt_error("runtime", 0, "out of memory growing a buffer");
-    v->data = data;
-    v->cap = cap;
+    v->data = dfir_rt_vec_grow(v->data, v->cap, size);
+    v->cap = DFIR_RT_VEC_GROWN(v->cap);
   }
   if (size) memcpy((char *)v->data + v->len * size, item, size);
   v->len += 1;

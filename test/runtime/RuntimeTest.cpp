@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,26 @@ namespace {
 std::string str(const char *p, uint64_t n) { return std::string(p, n); }
 std::string str(dfir_str s) { return std::string(s.ptr, s.len); }
 } // namespace
+
+// Generated code's push into a full buffer: the memory moves to room for
+// DFIR_RT_VEC_GROWN(cap) items, keeping the items there; a buffer so large
+// its room would overflow is an error, not a wrapped size.
+TEST(Runtime, VecGrowKeepsItemsAndRefusesOverflow) {
+  EXPECT_EQ(DFIR_RT_VEC_GROWN(0), static_cast<uint64_t>(DFIR_RT_VEC_FIRST_CAP));
+  EXPECT_EQ(DFIR_RT_VEC_GROWN(16), 32u);
+  void *data = dfir_rt_vec_grow(nullptr, 0, sizeof(int64_t));
+  uint64_t cap = DFIR_RT_VEC_GROWN(0);
+  for (int64_t i = 0; i < 1000; ++i) {
+    if (static_cast<uint64_t>(i) == cap) {
+      data = dfir_rt_vec_grow(data, cap, sizeof(int64_t));
+      cap = DFIR_RT_VEC_GROWN(cap);
+    }
+    static_cast<int64_t *>(data)[i] = i;
+  }
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_EQ(static_cast<int64_t *>(data)[i], i);
+  free(data);
+  EXPECT_DEATH(dfir_rt_vec_grow(nullptr, uint64_t(1) << 62, 8), "a buffer grew past the memory of this machine");
+}
 
 TEST(Runtime, VecGrowsAndSwaps) {
   dfir_vec a{}, b{};
