@@ -21,7 +21,7 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 PACKAGES=(
   build-essential cmake ninja-build python3 default-jre-headless
   antlr4 libantlr4-runtime-dev uuid-dev libssl-dev
-  llvm-19-dev llvm-19-tools libzstd-dev
+  llvm-19-dev llvm-19-tools libzstd-dev libjemalloc-dev
   libabsl-dev libcli11-dev libgtest-dev libgmock-dev
   graphviz wamerican valgrind strace prometheus python3-yaml podman runc catatonit
   libclang-rt-19-dev
