@@ -267,6 +267,16 @@ micro("fold_keyed", "data -> map(|x| (x % 10, x)) -> fold_keyed(|| 0, |a, x| a +
     int64_t s = 0;
     for (auto &[k, a] : acc) s ^= mix(k * 1000000 + a);
     std::printf("%lld\\n", (long long)s);""", "#include <unordered_map>\n")
+micro("reduce_keyed", "data -> map(|x| (x % 7, x)) -> reduce_keyed(|a, x| a ^ (x * MIX))"
+      " -> fold(0, |s, (k, a)| s ^ ((k * 1000000 + a) * MIX)) -> for_each(|s| println(s));\n", """
+    std::unordered_map<int64_t, int64_t> acc;
+    for (int64_t x : data) {
+      auto [it, fresh] = acc.try_emplace(x % 7, x);
+      if (!fresh) it->second ^= mix(x);
+    }
+    int64_t s = 0;
+    for (auto &[k, a] : acc) s ^= mix((int64_t)((uint64_t)k * 1000000u + (uint64_t)a));
+    std::printf("%lld\\n", (long long)s);""", "#include <unordered_map>\n")
 def _negated_cpp(kept):
     """The baseline of difference/anti_join: a set of the [neg] keys, then the [pos] items not in it."""
     return """

@@ -231,7 +231,7 @@ int dfir_rt_map_insert(dfir_table **map, const void *key, uint64_t klen, const v
                        int multiset) {
   int added;
   entry *e = find_or_add(map, key, klen, &added);
-  if (!multiset) {
+  if (!multiset && e->count) { /* (an entry without values may have no array) */
     const uint64_t *lens = value_lens(e);
     for (uint64_t i = 0; i < e->count; ++i)
       if (lens[i] == vlen && memcmp(e->values[i], value, vlen) == 0) return 0;
