@@ -2,10 +2,13 @@
 // LLVM's default pipelines.
 #include "backend-llvm/Jit.h"
 
+#include "llvm/Analysis/AliasAnalysis.h"
+#include "llvm/Analysis/BlockFrequencyInfo.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/IR/PatternMatch.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Transforms/Utils/LoopUtils.h"
+#include "llvm/Transforms/Utils/SSAUpdater.h"
 
 namespace dfir::backend {
 
@@ -70,6 +73,107 @@ struct OffsetCounters : llvm::PassInfoMixin<OffsetCounters> {
   }
 };
 
+/// A field of the state read in a loop whose only writers there are rare
+/// calls (a new key's cold function, which may grow the table; a buffer
+/// growing) is read once before the loop and again after each such call,
+/// and kept in a register in between. LLVM's own loop load PRE does this
+/// only for memory that cannot be freed (a global, not the state argument)
+/// and for one such call, and LICM not at all while a call in the loop may
+/// write: a hash operator's probe then reloads the table's slots, mask and
+/// shift for every item. The state lives from init to fini, so reading it
+/// before the loop is always safe; fields the loop stores to are left alone.
+struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
+  llvm::PreservedAnalyses run(llvm::Function &f, llvm::FunctionAnalysisManager &fam) {
+    auto &loops = fam.getResult<llvm::LoopAnalysis>(f);
+    auto &aa = fam.getResult<llvm::AAManager>(f);
+    auto &freq = fam.getResult<llvm::BlockFrequencyAnalysis>(f);
+    bool changed = false;
+    // Inner loops first: a field hoisted to an inner loop's preheader may
+    // then leave the outer loop too.
+    auto order = loops.getLoopsInPreorder();
+    for (auto it = order.rbegin(); it != order.rend(); ++it) changed |= hoist(**it, aa, freq);
+    if (!changed) return llvm::PreservedAnalyses::all();
+    llvm::PreservedAnalyses kept;
+    kept.preserveSet<llvm::CFGAnalyses>();
+    return kept;
+  }
+
+  /// Whether `load` reads a field of the state (its alias tag, given by
+  /// LocationCodegen::tagMemoryAccesses).
+  static bool readsState(const llvm::LoadInst &load) {
+    const llvm::MDNode *tag = load.getMetadata(llvm::LLVMContext::MD_tbaa);
+    if (!tag || tag->getNumOperands() < 2 || !load.isSimple()) return false;
+    const auto *type = llvm::dyn_cast<llvm::MDNode>(tag->getOperand(1));
+    const auto *name = type && type->getNumOperands() ? llvm::dyn_cast<llvm::MDString>(type->getOperand(0)) : nullptr;
+    return name && name->getString() == "state";
+  }
+
+  static bool hoist(llvm::Loop &l, llvm::AAResults &aa, llvm::BlockFrequencyInfo &freq) {
+    llvm::BasicBlock *pre = l.getLoopPreheader();
+    if (!pre) return false;
+    // The loop's state reads by field (and type), in block order.
+    llvm::MapVector<std::pair<llvm::Value *, llvm::Type *>, llvm::SmallVector<llvm::LoadInst *, 4>> fields;
+    llvm::SmallVector<llvm::Instruction *, 8> writers;
+    for (llvm::BasicBlock *bb : l.blocks())
+      for (llvm::Instruction &inst : *bb) {
+        if (auto *load = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+          if (readsState(*load) && l.isLoopInvariant(load->getPointerOperand()))
+            fields[{load->getPointerOperand(), load->getType()}].push_back(load);
+        } else if (inst.mayWriteToMemory()) {
+          writers.push_back(&inst);
+        }
+      }
+    uint64_t header = freq.getBlockFreq(l.getHeader()).getFrequency();
+    bool changed = false;
+    for (auto &[field, loads] : fields) {
+      llvm::MemoryLocation at = llvm::MemoryLocation::get(loads.front());
+      // Every writer of the field in the loop: a call off the loop's usual
+      // path (at most one iteration in eight), not its last instruction.
+      llvm::SmallVector<llvm::CallBase *, 4> calls;
+      bool rare = true;
+      for (llvm::Instruction *w : writers) {
+        if (!llvm::isModSet(aa.getModRefInfo(w, at))) continue;
+        auto *call = llvm::dyn_cast<llvm::CallBase>(w);
+        if (!call || call->isTerminator() || freq.getBlockFreq(call->getParent()).getFrequency() * 8 > header) {
+          rare = false;
+          break;
+        }
+        calls.push_back(call);
+      }
+      if (!rare) continue;
+      llvm::SSAUpdater ssa;
+      ssa.Initialize(field.second, loads.front()->getName());
+      auto reload = [&](llvm::Instruction *before) {
+        auto *copy = llvm::cast<llvm::LoadInst>(loads.front()->clone());
+        copy->insertBefore(before);
+        return copy;
+      };
+      ssa.AddAvailableValue(pre, reload(pre->getTerminator()));
+      // After each call, a read; a block's last one is its value at the end.
+      llvm::DenseMap<llvm::CallBase *, llvm::LoadInst *> after;
+      for (llvm::CallBase *call : calls) after[call] = reload(call->getNextNode());
+      for (llvm::BasicBlock *bb : l.blocks())
+        for (llvm::Instruction &inst : llvm::reverse(*bb))
+          if (auto *call = llvm::dyn_cast<llvm::CallBase>(&inst); call && after.count(call)) {
+            ssa.AddAvailableValue(bb, after[call]);
+            break;
+          }
+      for (llvm::LoadInst *load : loads) {
+        // A call earlier in the load's block gives the value; else the
+        // block's entry does.
+        llvm::Value *value = nullptr;
+        for (llvm::Instruction *i = load->getPrevNode(); i && !value; i = i->getPrevNode())
+          if (auto *call = llvm::dyn_cast<llvm::CallBase>(i); call && after.count(call)) value = after[call];
+        if (!value) value = ssa.GetValueInMiddleOfBlock(load->getParent());
+        load->replaceAllUsesWith(value);
+        load->eraseFromParent();
+      }
+      changed = true;
+    }
+    return changed;
+  }
+};
+
 /// Innermost loops start on a 64-byte boundary: a small hot loop then lies
 /// in one window of the processor's decoded-instruction cache (at LLVM's
 /// 16 bytes, the same loop ran at full or half speed depending on where it
@@ -113,7 +217,10 @@ void optimizeModule(llvm::Module &m, unsigned level, llvm::TargetMachine *tm) {
   llvm::PassBuilder pb(tm, tuning);
   if (level >= 2)
     pb.registerVectorizerStartEPCallback(
-        [](llvm::FunctionPassManager &fpm, llvm::OptimizationLevel) { fpm.addPass(OffsetCounters()); });
+        [](llvm::FunctionPassManager &fpm, llvm::OptimizationLevel) {
+          fpm.addPass(StateInRegisters());
+          fpm.addPass(OffsetCounters());
+        });
   if (level >= 2)
     pb.registerOptimizerLastEPCallback([](llvm::ModulePassManager &mpm, llvm::OptimizationLevel) {
       mpm.addPass(llvm::createModuleToFunctionPassAdaptor(AlignLoops()));

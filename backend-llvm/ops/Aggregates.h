@@ -431,7 +431,11 @@ struct Keyed : Stateful {
     llvm::Value *data = b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(x.g.rt().vecType(), vec, 0));
     llvm::Value *accPtr = b.CreateStructGEP(pairTy, b.CreateGEP(pairTy, data, {at}), 1);
     llvm::Type *accTy = x.g.types().lower(x.op.outTypes[0]->elems[1]);
-    b.CreateStore(x.gen().call(combine, {b.CreateLoad(accTy, accPtr), val}), accPtr);
+    // The pairs are the vector's items (LocationCodegen::pushVec).
+    llvm::MDNode *items = x.g.rt().aliasTag("items");
+    llvm::LoadInst *acc = b.CreateLoad(accTy, accPtr);
+    acc->setMetadata(llvm::LLVMContext::MD_tbaa, items);
+    b.CreateStore(x.gen().call(combine, {acc, val}), accPtr)->setMetadata(llvm::LLVMContext::MD_tbaa, items);
   }
   /// Adds `key`, which the index does not have: its pair appended to the
   /// vector, its index in the vector the key's payload in the index.

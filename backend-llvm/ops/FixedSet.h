@@ -11,6 +11,8 @@
 
 #include "backend-llvm/ops/OpGen.h"
 
+#include "llvm/IR/MDBuilder.h"
+
 #include <functional>
 
 namespace dfir::backend::ops {
@@ -54,7 +56,7 @@ public:
     std::vector<llvm::Value *> w = words(key);
     llvm::Value *slot = b.CreateCall(x_.g.rt().fsetAdd(), {set(), b.getInt64(words_), b.getInt64(w.size()), tag(w),
                                                           w[0], w.size() > 1 ? w[1] : b.getInt64(0)});
-    b.CreateStore(payload, b.CreateConstGEP1_64(b.getInt64Ty(), slot, keyWords_ + 1));
+    slotAccess(b.CreateStore(payload, b.CreateConstGEP1_64(b.getInt64Ty(), slot, keyWords_ + 1)));
   }
   /// With a payload word: whether `key` is in the set, and its payload.
   std::pair<llvm::Value *, llvm::Value *> find(llvm::Value *key) {
@@ -66,6 +68,14 @@ public:
 
 private:
   llvm::Value *set() { return x_.field(field_); }
+  /// Slots live in the set's own memory, never in the state or a buffer:
+  /// tagged so, a probe's loads of the set's fields stay in registers
+  /// across stores to slots and to accumulators (which are "items").
+  template <typename I> I *slotAccess(I *inst) {
+    inst->setMetadata(llvm::LLVMContext::MD_tbaa, x_.g.rt().aliasTag("slots"));
+    return inst;
+  }
+  llvm::Value *loadSlot(llvm::Value *at) { return slotAccess(x_.b.CreateLoad(x_.b.getInt64Ty(), at)); }
   llvm::Value *member(unsigned i) { return x_.b.CreateStructGEP(type_, set(), i); }
 
   std::vector<llvm::Value *> words(llvm::Value *key) {
@@ -113,15 +123,15 @@ private:
     llvm::PHINode *i = b.CreatePHI(i64, 2);
     i->addIncoming(first, ready);
     llvm::Value *slot = b.CreateGEP(i64, slots, b.CreateMul(i, b.getInt64(words_ + 1)));
-    llvm::Value *found = b.CreateLoad(i64, slot);
+    llvm::Value *found = loadSlot(slot);
     b.CreateCondBr(b.CreateICmpEQ(found, b.getInt64(0)), empty, check);
     b.SetInsertPoint(check);
     // One word: the key itself decides (the tag only marks the slot taken).
     llvm::Value *same = w.size() == 1 ? b.getTrue() : b.CreateICmpEQ(found, t);
     for (size_t k = 0; k < w.size(); ++k)
-      same = b.CreateAnd(same, b.CreateICmpEQ(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, k + 1)), w[k]));
+      same = b.CreateAnd(same, b.CreateICmpEQ(loadSlot(b.CreateConstGEP1_64(i64, slot, k + 1)), w[k]));
     llvm::BasicBlock *checkEnd = b.GetInsertBlock();
-    llvm::Value *kept = fresh ? b.CreateLoad(i64, b.CreateConstGEP1_64(i64, slot, keyWords_ + 1)) : nullptr;
+    llvm::Value *kept = fresh ? loadSlot(b.CreateConstGEP1_64(i64, slot, keyWords_ + 1)) : nullptr;
     b.CreateCondBr(same, done, next);
     b.SetInsertPoint(next);
     i->addIncoming(b.CreateAnd(b.CreateAdd(i, b.getInt64(1)), mask), next);
@@ -136,13 +146,16 @@ private:
       // the probe again (the key is not there: it ends at an empty slot).
       llvm::BasicBlock *grow = x_.block("fset.grow"), *store = x_.block("fset.store");
       llvm::Value *count = b.CreateLoad(i64, member(2));
-      b.CreateCondBr(b.CreateICmpUGE(count, b.CreateLoad(i64, member(3))), grow, store);
+      // Growing doubles the room: rare (and the set's fields stay in
+      // registers across it, Optimize.cpp).
+      b.CreateCondBr(b.CreateICmpUGE(count, b.CreateLoad(i64, member(3))), grow, store,
+                     llvm::MDBuilder(x_.g.context()).createBranchWeights(1, 1000));
       b.SetInsertPoint(grow);
       b.CreateCall(x_.g.rt().fsetGrow(), {set(), b.getInt64(words_)});
       b.CreateBr(ready)->setMetadata(llvm::LLVMContext::MD_loop, plainLoopMetadata(x_.g.context()));
       b.SetInsertPoint(store);
-      b.CreateStore(t, slot);
-      for (size_t k = 0; k < w.size(); ++k) b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1));
+      slotAccess(b.CreateStore(t, slot));
+      for (size_t k = 0; k < w.size(); ++k) slotAccess(b.CreateStore(w[k], b.CreateConstGEP1_64(i64, slot, k + 1)));
       b.CreateStore(b.CreateAdd(count, b.getInt64(1)), member(2));
     } else if (fresh) {
       made = (*fresh)();
