@@ -85,13 +85,22 @@ struct OffsetCounters : llvm::PassInfoMixin<OffsetCounters> {
 struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
   llvm::PreservedAnalyses run(llvm::Function &f, llvm::FunctionAnalysisManager &fam) {
     auto &loops = fam.getResult<llvm::LoopAnalysis>(f);
-    auto &aa = fam.getResult<llvm::AAManager>(f);
-    auto &freq = fam.getResult<llvm::BlockFrequencyAnalysis>(f);
+    if (loops.empty()) return llvm::PreservedAnalyses::all();
+    // Alias analysis and block frequencies only for a loop that reads the
+    // state and has a call or store: most functions have none.
+    llvm::AAResults *aa = nullptr;
+    llvm::BlockFrequencyInfo *freq = nullptr;
+    auto analyses = [&] {
+      if (!aa) {
+        aa = &fam.getResult<llvm::AAManager>(f);
+        freq = &fam.getResult<llvm::BlockFrequencyAnalysis>(f);
+      }
+    };
     bool changed = false;
     // Inner loops first: a field hoisted to an inner loop's preheader may
     // then leave the outer loop too.
     auto order = loops.getLoopsInPreorder();
-    for (auto it = order.rbegin(); it != order.rend(); ++it) changed |= hoist(**it, aa, freq);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) changed |= hoist(**it, analyses, aa, freq);
     if (!changed) return llvm::PreservedAnalyses::all();
     llvm::PreservedAnalyses kept;
     kept.preserveSet<llvm::CFGAnalyses>();
@@ -108,7 +117,8 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
     return name && name->getString() == "state";
   }
 
-  static bool hoist(llvm::Loop &l, llvm::AAResults &aa, llvm::BlockFrequencyInfo &freq) {
+  template <typename Analyses>
+  static bool hoist(llvm::Loop &l, Analyses &analyses, llvm::AAResults *&aa, llvm::BlockFrequencyInfo *&freq) {
     llvm::BasicBlock *pre = l.getLoopPreheader();
     if (!pre) return false;
     // The loop's state reads by field (and type), in block order.
@@ -123,7 +133,10 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
           writers.push_back(&inst);
         }
       }
-    uint64_t header = freq.getBlockFreq(l.getHeader()).getFrequency();
+    if (fields.empty()) return false;
+    if (writers.empty()) return false; // LICM's case
+    analyses();
+    uint64_t header = freq->getBlockFreq(l.getHeader()).getFrequency();
     bool changed = false;
     for (auto &[field, loads] : fields) {
       llvm::MemoryLocation at = llvm::MemoryLocation::get(loads.front());
@@ -132,9 +145,9 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
       llvm::SmallVector<llvm::CallBase *, 4> calls;
       bool rare = true;
       for (llvm::Instruction *w : writers) {
-        if (!llvm::isModSet(aa.getModRefInfo(w, at))) continue;
+        if (!llvm::isModSet(aa->getModRefInfo(w, at))) continue;
         auto *call = llvm::dyn_cast<llvm::CallBase>(w);
-        if (!call || call->isTerminator() || freq.getBlockFreq(call->getParent()).getFrequency() * 8 > header) {
+        if (!call || call->isTerminator() || freq->getBlockFreq(call->getParent()).getFrequency() * 8 > header) {
           rare = false;
           break;
         }
