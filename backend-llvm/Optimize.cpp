@@ -108,13 +108,18 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
   }
 
   /// Whether `load` reads a field of the state (its alias tag, given by
-  /// LocationCodegen::tagMemoryAccesses).
+  /// LocationCodegen::tagMemoryAccesses) at a fixed place in it, which may
+  /// be read anywhere in the function.
   static bool readsState(const llvm::LoadInst &load) {
     const llvm::MDNode *tag = load.getMetadata(llvm::LLVMContext::MD_tbaa);
     if (!tag || tag->getNumOperands() < 2 || !load.isSimple()) return false;
     const auto *type = llvm::dyn_cast<llvm::MDNode>(tag->getOperand(1));
     const auto *name = type && type->getNumOperands() ? llvm::dyn_cast<llvm::MDString>(type->getOperand(0)) : nullptr;
-    return name && name->getString() == "state";
+    if (!name || name->getString() != "state") return false;
+    const llvm::DataLayout &layout = load.getDataLayout();
+    llvm::APInt offset(layout.getIndexTypeSizeInBits(load.getPointerOperandType()), 0);
+    return llvm::isa<llvm::Argument>(
+        load.getPointerOperand()->stripAndAccumulateInBoundsConstantOffsets(layout, offset));
   }
 
   template <typename Analyses>
@@ -147,7 +152,7 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
       for (llvm::Instruction *w : writers) {
         if (!llvm::isModSet(aa->getModRefInfo(w, at))) continue;
         auto *call = llvm::dyn_cast<llvm::CallBase>(w);
-        if (!call || call->isTerminator() || freq->getBlockFreq(call->getParent()).getFrequency() * 8 > header) {
+        if (!call || call->isTerminator() || freq->getBlockFreq(call->getParent()).getFrequency() > header / 8) {
           rare = false;
           break;
         }
