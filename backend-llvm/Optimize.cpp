@@ -161,8 +161,9 @@ struct StateInRegisters : llvm::PassInfoMixin<StateInRegisters> {
       if (!rare) continue;
       llvm::SSAUpdater ssa;
       ssa.Initialize(field.second, loads.front()->getName());
-      auto reload = [&](llvm::Instruction *before) {
-        auto *copy = llvm::cast<llvm::LoadInst>(loads.front()->clone());
+      llvm::LoadInst *model = loads.front();
+      auto reload = [model](llvm::Instruction *before) {
+        auto *copy = llvm::cast<llvm::LoadInst>(model->clone());
         copy->insertBefore(before);
         return copy;
       };
